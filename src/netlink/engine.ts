@@ -1,0 +1,547 @@
+// One netlink socket and the requests in flight on it: sequence matching, ACKs,
+// dumps (one at a time, retried on NLM_F_DUMP_INTR), batches closed by a barrier,
+// timeouts, AbortSignal, and a window that keeps the receive buffer from overflowing
+// (an overflow aborts the whole process inside the binding, so it must never happen).
+import { RawNetlinkSocket } from 'netlink'
+import { Writer, parseMessages, parseErrorMessage, type RawMessage } from './codec.js'
+import {
+  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+  NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST,
+} from './constants.js'
+import { BatchError, NsnetError, kernelError, type ErrorContext } from './errors.js'
+import { messageTypeName, trace, traceEnabled } from './trace.js'
+
+/** One request: its message type, flags (REQUEST/ACK/DUMP are added for you) and body. */
+export interface Request {
+  readonly type: number
+  readonly flags?: number
+  /** Writes the payload after the netlink header. */
+  readonly body?: (w: Writer) => void
+  /** What this request is about, for errors: `route 10.0.2.0/24 dev veth1`. */
+  readonly object?: string
+  /** The operation name for errors; defaults to the message type's name (RTM_NEWROUTE). */
+  readonly operation?: string
+  /** The kernel answers with an object before the ACK (a GET); reserves room for it in the window. */
+  readonly expectsReply?: boolean
+}
+
+export interface CallOptions {
+  /** Milliseconds before the call rejects with ETIMEDOUT; default the socket's. */
+  readonly timeoutMs?: number
+  readonly signal?: AbortSignal
+}
+
+export interface DumpOptions extends CallOptions {
+  /** How often a dump interrupted by a concurrent change (NLM_F_DUMP_INTR) is restarted; default 3. */
+  readonly retries?: number
+}
+
+export interface BatchOptions extends CallOptions {
+  /** Largest datagram to send; default 64 KiB. */
+  readonly datagramBytes?: number
+}
+
+export interface BatchResult {
+  /** How many requests were sent. */
+  readonly sent: number
+}
+
+export interface SocketOptions {
+  /** Netlink protocol; default NETLINK_ROUTE. */
+  readonly protocol?: number
+  /** Namespace name, used only to label errors. */
+  readonly namespace?: string
+  /** Default timeout of every call, ms; default 15000. */
+  readonly timeoutMs?: number
+  /** Requested SO_RCVBUF; the kernel caps it at net.core.rmem_max. Default 1 MiB. */
+  readonly receiveBufferBytes?: number
+  /** Multicast groups to join (RTNLGRP_* numbers). */
+  readonly groups?: readonly number[]
+  /** Called for every multicast notification. */
+  readonly onNotification?: (m: RawMessage) => void
+}
+
+// What one reply can occupy in the receive buffer, counted the way the kernel
+// charges skbs (truesize): measured ~770 bytes for the smallest error reply.
+const REPLY_OVERHEAD = 1024
+// Dumps are flow-controlled by the kernel but still hold up to two 32 KiB skbs.
+const DUMP_COST = 96 * 1024
+const GET_REPLY_COST = 16 * 1024
+const RECV_BUFFER = 32 * 1024
+
+interface Waiter {
+  cost: number
+  start: () => void
+  fail: (e: NsnetError) => void
+}
+
+/** State of one sent request awaiting its answer. */
+interface Pending {
+  readonly seq: number
+  readonly ctx: ErrorContext
+  readonly cost: number
+  onMessage(m: RawMessage): void
+  fail(e: NsnetError): void
+}
+
+export class NetlinkSocket {
+  readonly namespace: string | undefined
+  private readonly sock: RawNetlinkSocket
+  private readonly label: string
+  private readonly defaultTimeout: number
+  private readonly budget: number
+  private readonly pending = new Map<number, Pending>()
+  /** Batch chunks, each covering a range of sequence numbers. */
+  private readonly ranges: Array<{ first: number; last: number; p: Pending }> = []
+  private readonly waiting: Waiter[] = []
+  private readonly dumpQueue: Array<() => void> = []
+  private dumpActive = false
+  private inflight = 0
+  private seq: number
+  private closed: NsnetError | undefined
+  private referenced = true
+  private readonly onNotification: ((m: RawMessage) => void) | undefined
+
+  private constructor(opts: SocketOptions) {
+    this.namespace = opts.namespace
+    this.label = opts.namespace ?? 'local'
+    this.defaultTimeout = opts.timeoutMs ?? 15_000
+    this.onNotification = opts.onNotification
+    this.sock = new RawNetlinkSocket(opts.protocol ?? NETLINK_ROUTE, {
+      messagePeeking: false,
+      msgBufferSize: RECV_BUFFER,
+    } as ConstructorParameters<typeof RawNetlinkSocket>[1])
+    try {
+      this.sock.setRecvBufferSize(opts.receiveBufferBytes ?? 1 << 20)
+    } catch {
+      // Keep the default buffer; the window below adapts to whatever we got.
+    }
+    const rcvbuf = this.sock.getRecvBufferSize()
+    // Keep a third of the buffer free for dumps and notifications.
+    this.budget = Math.max(16 * 1024, Math.floor(rcvbuf * 0.66) - DUMP_COST)
+    this.seq = (Math.random() * 0x3fffffff) >>> 0
+    for (const g of opts.groups ?? []) this.sock.addMembership(g)
+    this.sock.on('message', (buf, info) => this.receive(buf, info.groups))
+    this.sock.on('truncatedMessage', (_buf, info) => {
+      this.failAll(new NsnetError(`a reply of ${info.truncated} bytes did not fit the ${RECV_BUFFER}-byte receive buffer`, {
+        code: 'EDECODE', namespace: this.namespace,
+      }))
+    })
+    // Always listening for errors: an unhandled 'error' event would throw inside the binding.
+    this.sock.on('error', (err) => {
+      this.failAll(new NsnetError(`socket error: ${err.code ?? err.message}`, {
+        code: err.code ?? 'EIO', errno: err.errno, namespace: this.namespace,
+      }))
+    })
+    if (!opts.groups?.length) this.updateRef()
+  }
+
+  /** Opens a netlink socket in the calling process's current network namespace. */
+  static open(opts: SocketOptions = {}): NetlinkSocket {
+    try {
+      return new NetlinkSocket(opts)
+    } catch (e) {
+      const err = e as { code?: string; errno?: number; message: string }
+      throw new NsnetError(`cannot open netlink socket: ${err.message}`, {
+        code: err.code ?? 'EIO', errno: err.errno, namespace: opts.namespace, operation: 'socket',
+      })
+    }
+  }
+
+  /** The kernel's receive buffer size actually granted, in bytes. */
+  get receiveBufferBytes(): number { return this.sock.getRecvBufferSize() }
+
+  /** The port (nl_pid) this socket is bound to. */
+  get port(): number { return this.sock.address().port }
+
+  get isClosed(): boolean { return this.closed !== undefined }
+
+  /**
+   * Sends one request with NLM_F_ACK and resolves with every reply that came before the ACK
+   * (none for NEW/DEL, the object for a GET).
+   */
+  request(req: Request, opts: CallOptions = {}): Promise<RawMessage[]> {
+    const ctx = this.context(req)
+    const estimate = REPLY_OVERHEAD + 256 + (req.expectsReply ? GET_REPLY_COST : 0)
+    return this.withSlot(estimate, ctx, opts, (seq, settle) => {
+      const replies: RawMessage[] = []
+      const w = new Writer(256)
+      encodeInto(w, req, NLM_F_REQUEST | NLM_F_ACK | (req.flags ?? 0), seq)
+      return {
+        payload: w.toBuffer(),
+        pending: {
+          seq, ctx, cost: estimate,
+          onMessage: (m) => {
+            if (m.type === NLMSG_ERROR) {
+              const { errno } = parseErrorMessage(m)
+              if (errno === 0) settle(undefined, replies)
+              else settle(kernelError(errno, ctx))
+            } else {
+              replies.push(m)
+            }
+          },
+          fail: (e) => settle(e),
+        },
+      }
+    })
+  }
+
+  /**
+   * Dumps (NLM_F_DUMP) and decodes each message with `decode`, skipping `undefined`.
+   * Dumps on one socket run one at a time, so callers never see EBUSY; a dump marked
+   * NLM_F_DUMP_INTR is restarted up to `retries` times.
+   */
+  async dump<T>(req: Request, decode: (m: RawMessage) => T | undefined, opts: DumpOptions = {}): Promise<T[]> {
+    const retries = opts.retries ?? 3
+    await this.acquireDump(opts.signal)
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const { items, interrupted } = await this.dumpOnce(req, decode, opts)
+        if (!interrupted) return items
+        if (attempt >= retries) {
+          throw new NsnetError(`dump was interrupted by concurrent changes ${retries + 1} times`, {
+            ...this.context(req), code: 'EDUMPINTR',
+            hint: 'the table kept changing while it was read; retry later or pass a larger `retries`',
+          })
+        }
+      }
+    } finally {
+      this.releaseDump()
+    }
+  }
+
+  private dumpOnce<T>(req: Request, decode: (m: RawMessage) => T | undefined, opts: CallOptions) {
+    const ctx = this.context(req)
+    return this.withSlot(DUMP_COST, ctx, opts, (seq, settle: (e?: NsnetError, v?: { items: T[]; interrupted: boolean }) => void) => {
+      const items: T[] = []
+      let interrupted = false
+      let failure: NsnetError | undefined
+      const w = new Writer(128)
+      encodeInto(w, req, NLM_F_REQUEST | NLM_F_DUMP | (req.flags ?? 0), seq)
+      return {
+        payload: w.toBuffer(),
+        pending: {
+          seq, ctx, cost: DUMP_COST,
+          onMessage: (m) => {
+            if (m.flags & NLM_F_DUMP_INTR) interrupted = true
+            if (m.type === NLMSG_DONE) {
+              // DONE may carry an errno (e.g. a dump that failed half-way).
+              if (m.end - m.start >= 4) {
+                const err = m.buf.readInt32LE(m.start)
+                if (err < 0 && !failure) failure = kernelError(-err, ctx)
+              }
+              if (failure) settle(failure)
+              else settle(undefined, { items, interrupted })
+              return
+            }
+            if (m.type === NLMSG_ERROR) {
+              const { errno } = parseErrorMessage(m)
+              settle(errno === 0 ? failure : kernelError(errno, ctx), errno === 0 ? { items, interrupted } : undefined)
+              return
+            }
+            if (failure) return // drain to DONE so the socket stays in step
+            try {
+              const v = decode(m)
+              if (v !== undefined) items.push(v)
+            } catch (e) {
+              failure = asNsnetError(e, ctx)
+            }
+          },
+          fail: (e) => settle(e),
+        },
+      }
+    })
+  }
+
+  /**
+   * Sends many requests packed into few datagrams without per-message ACK; each datagram
+   * ends with an acknowledged NLMSG_NOOP barrier. Kernel errors still come back (the kernel
+   * always answers a failure), matched to their request by sequence number; if any request
+   * failed the promise rejects with a BatchError listing every failure with its index.
+   */
+  async batch(items: Iterable<Request>, opts: BatchOptions = {}): Promise<BatchResult> {
+    const maxDatagram = Math.min(opts.datagramBytes ?? 64 * 1024, 200 * 1024)
+    // No single chunk may need more than half the budget, so two can be in flight.
+    const chunkCostLimit = Math.max(REPLY_OVERHEAD * 8, Math.floor(this.budget / 2))
+    const failures: NsnetError[] = []
+    let sent = 0
+    const chunks: Promise<void>[] = []
+    const it = items[Symbol.iterator]()
+    let next = it.next()
+    let lastCtx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
+    while (!next.done) {
+      this.throwIfUnusable(opts.signal, lastCtx)
+      const w = new Writer(Math.min(maxDatagram + 4096, 1 << 17))
+      const chunkItems: Request[] = []
+      let cost = REPLY_OVERHEAD
+      const baseIndex = sent
+      const firstSeq = this.nextSeq(1)
+      while (!next.done) {
+        const req = next.value
+        const before = w.pos
+        try {
+          encodeInto(w, req, NLM_F_REQUEST | (req.flags ?? 0), firstSeq + chunkItems.length)
+        } catch (e) {
+          throw asNsnetError(e, { ...this.context(req), index: sent })
+        }
+        const len = w.pos - before
+        const itemCost = REPLY_OVERHEAD + 2 * len
+        if (chunkItems.length > 0 && (w.pos > maxDatagram || cost + itemCost > chunkCostLimit)) {
+          w.pos = before // does not fit; it starts the next chunk
+          break
+        }
+        cost += itemCost
+        chunkItems.push(req)
+        lastCtx = this.context(req)
+        sent++
+        next = it.next()
+      }
+      const barrierSeq = firstSeq + chunkItems.length
+      this.seq = barrierSeq
+      const start = w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq)
+      w.endMessage(start)
+      chunks.push(this.sendChunk(w.toBuffer(), firstSeq, barrierSeq, chunkItems, baseIndex, cost, failures, opts))
+      // Keep memory bounded on huge batches: settle finished chunks as we go.
+      if (chunks.length > 64) await Promise.all(chunks.splice(0, chunks.length))
+    }
+    await Promise.all(chunks)
+    if (failures.length) {
+      failures.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+      throw new BatchError(failures, sent, { namespace: this.namespace, operation: 'batch' })
+    }
+    return { sent }
+  }
+
+  private sendChunk(
+    payload: Buffer, firstSeq: number, barrierSeq: number, reqs: Request[], baseIndex: number,
+    cost: number, failures: NsnetError[], opts: CallOptions,
+  ): Promise<void> {
+    const ctx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
+    return this.withSlot(cost, ctx, opts, (_seq, settle) => {
+      const pending: Pending = {
+        seq: barrierSeq, ctx, cost,
+        onMessage: (m) => {
+          if (m.type !== NLMSG_ERROR) return
+          const { errno } = parseErrorMessage(m)
+          if (m.seq === barrierSeq) {
+            settle(errno === 0 ? undefined : kernelError(errno, { ...ctx, object: 'batch barrier' }))
+            return
+          }
+          const i = m.seq - firstSeq
+          if (errno !== 0 && i >= 0 && i < reqs.length) {
+            failures.push(kernelError(errno, { ...this.context(reqs[i]!), index: baseIndex + i }))
+          }
+        },
+        fail: (e) => settle(e),
+      }
+      return { payload, pending, range: { first: firstSeq, last: barrierSeq } }
+    }, barrierSeq)
+  }
+
+  /**
+   * Takes a window slot worth `cost`, sends the payload built by `build`, and resolves when
+   * `settle` is called (by a reply, a timeout, an abort or close).
+   */
+  private withSlot<T>(
+    cost: number, ctx: ErrorContext, opts: CallOptions,
+    build: (seq: number, settle: (e?: NsnetError, v?: T) => void) => {
+      payload: Buffer; pending: Pending; range?: { first: number; last: number }
+    },
+    fixedSeq?: number,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const early = this.unusable(opts.signal, ctx)
+      if (early) return reject(early)
+      const timeoutMs = opts.timeoutMs ?? this.defaultTimeout
+      let timer: NodeJS.Timeout | undefined
+      let done = false
+      let entry: Pending | undefined
+      let range: { first: number; last: number; p: Pending } | undefined
+      const onAbort = () => settle(new NsnetError('aborted by the caller', { ...ctx, code: 'EABORTED' }))
+      const settle = (e?: NsnetError, v?: T) => {
+        if (done) return
+        done = true
+        if (timer) clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+        if (entry) {
+          this.pending.delete(entry.seq)
+          if (range) this.ranges.splice(this.ranges.indexOf(range), 1)
+          this.inflight -= cost
+          this.pump()
+        } else {
+          const i = this.waiting.indexOf(waiter)
+          if (i >= 0) this.waiting.splice(i, 1)
+        }
+        this.updateRef()
+        if (e) reject(e)
+        else resolve(v as T)
+      }
+      const waiter: Waiter = {
+        cost,
+        start: () => {
+          const seq = fixedSeq ?? this.nextSeq(1)
+          let built
+          try {
+            built = build(seq, settle)
+          } catch (err) {
+            return settle(asNsnetError(err, ctx))
+          }
+          entry = built.pending
+          this.pending.set(entry.seq, entry)
+          if (built.range) {
+            range = { ...built.range, p: entry }
+            this.ranges.push(range)
+          }
+          this.inflight += cost
+          this.updateRef()
+          if (traceEnabled) trace('send', built.payload, this.label)
+          this.sock.send(built.payload, {}, (err) => {
+            if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
+          })
+        },
+        fail: (e) => settle(e),
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => settle(new NsnetError(`no answer within ${timeoutMs} ms`, { ...ctx, code: 'ETIMEDOUT' })), timeoutMs)
+        timer.unref?.()
+      }
+      this.waiting.push(waiter)
+      this.pump()
+    })
+  }
+
+  /** Starts waiting requests while the window has room; one oversized request may always start alone. */
+  private pump(): void {
+    while (this.waiting.length) {
+      const w = this.waiting[0]!
+      if (this.inflight > 0 && this.inflight + w.cost > this.budget) return
+      this.waiting.shift()
+      w.start()
+    }
+  }
+
+  private receive(buf: Buffer, groups: number): void {
+    if (traceEnabled) trace('recv', buf, this.label)
+    let msgs: RawMessage[]
+    try {
+      msgs = parseMessages(buf)
+    } catch (e) {
+      this.failAll(asNsnetError(e, { namespace: this.namespace }))
+      return
+    }
+    if (groups !== 0) {
+      for (const m of msgs) this.onNotification?.(m)
+      return
+    }
+    for (const m of msgs) {
+      if (m.type === NLMSG_OVERRUN) {
+        this.failAll(new NsnetError('kernel reported NLMSG_OVERRUN', { code: 'ENOBUFS', namespace: this.namespace }))
+        return
+      }
+      const p = this.pending.get(m.seq) ?? this.rangeFor(m.seq)
+      if (!p) continue // answer to a request that timed out or was aborted
+      try {
+        p.onMessage(m)
+      } catch (e) {
+        p.fail(asNsnetError(e, p.ctx))
+      }
+    }
+  }
+
+  private rangeFor(seq: number): Pending | undefined {
+    for (const r of this.ranges) if (seq >= r.first && seq <= r.last) return r.p
+    return undefined
+  }
+
+  private nextSeq(n: number): number {
+    // Stay below 2^31 so a batch range never wraps.
+    if (this.seq > 0x7ff00000) this.seq = 1
+    this.seq += n
+    return this.seq
+  }
+
+  private acquireDump(signal?: AbortSignal): Promise<void> {
+    if (!this.dumpActive) {
+      this.dumpActive = true
+      return Promise.resolve()
+    }
+    return new Promise((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = () => {
+        const i = this.dumpQueue.indexOf(go)
+        if (i >= 0) this.dumpQueue.splice(i, 1)
+        reject(new NsnetError('aborted by the caller', { code: 'EABORTED', namespace: this.namespace }))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.dumpQueue.push(go)
+    })
+  }
+
+  private releaseDump(): void {
+    const next = this.dumpQueue.shift()
+    if (next) next()
+    else this.dumpActive = false
+  }
+
+  private context(req: Request): ErrorContext {
+    return { operation: req.operation ?? messageTypeName(req.type), object: req.object, namespace: this.namespace }
+  }
+
+  private unusable(signal: AbortSignal | undefined, ctx: ErrorContext): NsnetError | undefined {
+    if (this.closed) return this.closed.withContext(ctx)
+    if (signal?.aborted) return new NsnetError('aborted by the caller', { ...ctx, code: 'EABORTED' })
+    return undefined
+  }
+
+  private throwIfUnusable(signal: AbortSignal | undefined, ctx: ErrorContext): void {
+    const e = this.unusable(signal, ctx)
+    if (e) throw e
+  }
+
+  private failAll(e: NsnetError): void {
+    for (const p of [...this.pending.values()]) p.fail(e.withContext(p.ctx))
+    for (const w of [...this.waiting]) w.fail(e)
+  }
+
+  private updateRef(): void {
+    // Idle sockets must not keep the process alive; multicast listeners decide for themselves.
+    const busy = this.pending.size > 0 || this.waiting.length > 0
+    if (busy && !this.referenced) { this.sock.ref(); this.referenced = true }
+    else if (!busy && this.referenced && !this.onNotification) { this.sock.unref(); this.referenced = false }
+  }
+
+  /** Keeps the process alive while a listener wants notifications (or not). */
+  setKeepAlive(on: boolean): void {
+    if (on) { this.sock.ref(); this.referenced = true } else this.updateRef()
+  }
+
+  /** Closes the socket; everything pending or queued rejects at once with ECLOSED. */
+  close(): void {
+    if (this.closed) return
+    this.closed = new NsnetError('socket closed', { code: 'ECLOSED', namespace: this.namespace })
+    this.failAll(this.closed)
+    for (const go of this.dumpQueue.splice(0)) go()
+    this.sock.close()
+  }
+
+  [Symbol.dispose](): void { this.close() }
+}
+
+function encodeInto(w: Writer, req: Request, flags: number, seq: number): void {
+  const start = w.beginMessage(req.type, flags, seq)
+  req.body?.(w)
+  w.endMessage(start)
+}
+
+export function asNsnetError(e: unknown, ctx: ErrorContext & { index?: number }): NsnetError {
+  if (e instanceof NsnetError) return e.withContext(ctx)
+  const err = e as Error
+  return new NsnetError(err?.message ?? String(e), { ...ctx, code: 'EDECODE', cause: e })
+}
+
+// Re-exported so callers can tell a multicast message from a reply without importing constants.
+export { NLM_F_MULTI }

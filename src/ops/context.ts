@@ -1,0 +1,93 @@
+// What every ops module needs: the socket, the namespace name for errors,
+// and link name <-> index resolution (the one lookup every object type shares).
+import { Attrs, type RawMessage } from '../netlink/codec.js'
+import type { NetlinkSocket, CallOptions } from '../netlink/engine.js'
+import { NsnetError, invalidArgument, isNsnetError } from '../netlink/errors.js'
+import { RTM_GETLINK, IFINFOMSG_LEN, AF_UNSPEC } from './rtnl.js'
+
+export interface OpsContext {
+  readonly sock: NetlinkSocket
+  /** Namespace name for errors; undefined is the caller's own namespace. */
+  readonly namespace: string | undefined
+}
+
+/** A link named by its name (`veth0`) or its ifindex. */
+export type LinkRef = string | number
+
+const IFLA_IFNAME = 3
+const IFLA_ALT_IFNAME = 53
+const IFNAMSIZ = 16
+
+/** Throws unless `name` is a valid interface name (1..15 bytes, no `/`, `:` or whitespace). */
+export function checkLinkName(name: unknown, ctx: OpsContext, operation: string, what = 'link name'): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw invalidArgument(`${what} must be a non-empty string, got ${JSON.stringify(name)}`, { operation, namespace: ctx.namespace })
+  }
+  const bytes = Buffer.byteLength(name)
+  if (bytes >= IFNAMSIZ) {
+    throw invalidArgument(`${what} "${name}" is ${bytes} bytes; the kernel allows at most ${IFNAMSIZ - 1}`, { operation, object: `link ${name}`, namespace: ctx.namespace })
+  }
+  if (/[\s/:]/.test(name) || name === '.' || name === '..') {
+    throw invalidArgument(`${what} "${name}" contains a character the kernel refuses (whitespace, / or :)`, { operation, object: `link ${name}`, namespace: ctx.namespace })
+  }
+  return name
+}
+
+/**
+ * Resolves a link reference to its ifindex. Numbers pass through unchecked (the kernel
+ * checks them); names cost one RTM_GETLINK.
+ */
+export async function linkIndex(ctx: OpsContext, link: LinkRef, operation: string, opts?: CallOptions): Promise<number> {
+  if (typeof link === 'number') {
+    if (!Number.isInteger(link) || link <= 0) {
+      throw invalidArgument(`link index must be a positive integer, got ${link}`, { operation, namespace: ctx.namespace })
+    }
+    return link
+  }
+  const name = checkLinkName(link, ctx, operation)
+  let replies: RawMessage[]
+  try {
+    replies = await ctx.sock.request({
+      type: RTM_GETLINK,
+      expectsReply: true,
+      object: `link ${name}`,
+      body: (w) => {
+        w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
+        w.attrStr(Buffer.byteLength(name) < IFNAMSIZ ? IFLA_IFNAME : IFLA_ALT_IFNAME, name)
+      },
+    }, opts)
+  } catch (e) {
+    if (isNsnetError(e, 'ENODEV')) {
+      throw new NsnetError(`no link named "${name}"`, {
+        code: 'ENODEV', errno: 19, operation, object: `link ${name}`, namespace: ctx.namespace,
+        hint: ctx.namespace ? `it is not in netns ${ctx.namespace}` : 'it is not in this network namespace',
+      })
+    }
+    throw e
+  }
+  const m = replies[0]
+  if (!m) throw new NsnetError(`kernel sent no link for "${name}"`, { code: 'EDECODE', operation, namespace: ctx.namespace })
+  return m.buf.readInt32LE(m.start + 4)
+}
+
+/** ifindex → name for every link, from one dump; used to put names into decoded objects. */
+export async function linkNames(ctx: OpsContext, opts?: CallOptions): Promise<Map<number, string>> {
+  const pairs = await ctx.sock.dump({
+    type: RTM_GETLINK,
+    body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
+  }, (m) => {
+    const index = m.buf.readInt32LE(m.start + 4)
+    const name = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
+    return [index, name ?? `if${index}`] as const
+  }, opts)
+  return new Map(pairs)
+}
+
+/** Deep-freezes a decoded object so callers cannot change what list() returned. */
+export function freeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) if (v && typeof v === 'object') freeze(v)
+    Object.freeze(o)
+  }
+  return o
+}

@@ -1,0 +1,6 @@
+// Placeholder until the links operations land; replaced wholesale by that work.
+import type { OpsContext } from './context.js'
+
+export class Links {
+  constructor(readonly ctx: OpsContext) {}
+}

@@ -1,0 +1,69 @@
+// The public rtnetlink handle for the caller's own namespace. The namespace helper
+// builds the same object inside another namespace, so the ops code is written once.
+import { NetlinkSocket, type SocketOptions } from './netlink/engine.js'
+import type { OpsContext } from './ops/context.js'
+import { Links } from './ops/links.js'
+import { Addresses } from './ops/addresses.js'
+import { Routes } from './ops/routes.js'
+import { Neighbors } from './ops/neighbors.js'
+import { Rules } from './ops/rules.js'
+import { monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor.js'
+
+export interface RtnlOptions {
+  /** Default timeout of each kernel call in ms (default 15000). */
+  readonly timeoutMs?: number
+  /** Label used in errors for the namespace this socket lives in. */
+  readonly namespace?: string
+  /** Requested SO_RCVBUF in bytes (default 1 MiB, capped by net.core.rmem_max). */
+  readonly receiveBufferBytes?: number
+}
+
+/** What Rtnl and a namespace handle (`netns.open()`) both offer. */
+export interface RtnlApi {
+  readonly links: Links
+  readonly addresses: Addresses
+  readonly routes: Routes
+  readonly neighbors: Neighbors
+  readonly rules: Rules
+  monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
+}
+
+export class Rtnl implements RtnlApi, AsyncDisposable {
+  readonly links: Links
+  readonly addresses: Addresses
+  readonly routes: Routes
+  readonly neighbors: Neighbors
+  readonly rules: Rules
+  readonly context: OpsContext
+
+  private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
+    this.context = { sock: socket, namespace }
+    this.links = new Links(this.context)
+    this.addresses = new Addresses(this.context)
+    this.routes = new Routes(this.context)
+    this.neighbors = new Neighbors(this.context)
+    this.rules = new Rules(this.context)
+  }
+
+  /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */
+  static async open(opts: RtnlOptions = {}): Promise<Rtnl> {
+    const sockOpts: SocketOptions = {
+      namespace: opts.namespace, timeoutMs: opts.timeoutMs, receiveBufferBytes: opts.receiveBufferBytes,
+    }
+    return new Rtnl(NetlinkSocket.open(sockOpts), opts.namespace)
+  }
+
+  /** Typed change events, as `ip monitor link address route`. Stops when `signal` aborts. */
+  monitor(kinds: readonly MonitorKind[], opts: MonitorOptions = {}): AsyncIterable<MonitorEvent> {
+    return monitor(this.context, kinds, opts)
+  }
+
+  /** Closes the socket; pending calls reject with ECLOSED. */
+  async close(): Promise<void> {
+    this.socket.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
