@@ -1,6 +1,154 @@
-// Placeholder until the routes operations land; replaced wholesale by that work.
-import type { OpsContext } from './context.js'
+// Route operations: what `ip route` and `ip -batch` do with routes.
+import type { Writer, RawMessage } from '../netlink/codec.js'
+import { parseIP } from '../netlink/codec.js'
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
+import type { CallOptions, Request } from '../netlink/engine.js'
+import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { linkIndex, linkNames, type OpsContext } from './context.js'
+import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
+import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './route-attrs.js'
+import { decodeRoute } from './route-decode.js'
+import { encodeRoute, resolveDevices, writeRoute, type EncodedRoute, type RouteIntent } from './route-encode.js'
+import { matchRoute, routeFilter } from './route-filter.js'
+import { RT_TABLE_COMPAT } from './route-tables.js'
+import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetOptions, RouteSpec } from './route-types.js'
+
+export { decodeRoute }
+export type * from './route-types.js'
+
+type Mode = 'add' | 'replace' | 'append' | 'delete'
+
+const MODES: Record<Mode, { type: number; flags: number; intent: RouteIntent; operation: string }> = {
+  add: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_EXCL, intent: 'add', operation: 'routes.add' },
+  replace: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, intent: 'add', operation: 'routes.replace' },
+  append: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_APPEND, intent: 'add', operation: 'routes.append' },
+  delete: { type: RTM_DELROUTE, flags: 0, intent: 'delete', operation: 'routes.delete' },
+}
+
+function rtmsgOnly(af: number) {
+  return (w: Writer) => { w.u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0) }
+}
 
 export class Routes {
   constructor(readonly ctx: OpsContext) {}
+
+  /**
+   * The routes of one table (default `main`) or all (`table: 'all'`), as `ip route show [table T]`.
+   * Filters run in user space; the kernel is asked only for the family.
+   */
+  async list(filter: RouteFilter = {}): Promise<Route[]> {
+    const f = routeFilter(filter, { operation: 'routes.list', namespace: this.ctx.namespace })
+    const names = await linkNames(this.ctx, filter)
+    const af = f.family === undefined ? AF_UNSPEC : afOf(f.family)
+    const want = f.table
+    // Skip other tables before decoding: the rtmsg byte is exact except for ids above 255.
+    const quick = want !== undefined && want < 256 && want !== RT_TABLE_COMPAT && want !== 0
+    return this.ctx.sock.dump({ type: RTM_GETROUTE, body: rtmsgOnly(af), operation: 'routes.list' }, (m: RawMessage) => {
+      if (m.type !== RTM_NEWROUTE) return undefined
+      if (quick && m.buf[m.start + 4] !== want) return undefined
+      const fam = m.buf[m.start]
+      if (fam !== AF_INET && fam !== AF_INET6) return undefined
+      const r = decodeRoute(m, names)
+      return matchRoute(r, f, names) ? r : undefined
+    }, filter)
+  }
+
+  /** The route the kernel would use for `dst`, as `ip route get ADDRESS [from A] [iif D] [oif D] [mark M]`. */
+  async get(dst: string, opts: RouteGetOptions = {}): Promise<Route> {
+    const operation = 'routes.get'
+    const where = { operation, namespace: this.ctx.namespace, object: `route to ${dst}` }
+    const to = typeof dst === 'string' ? parseIP(dst) : undefined
+    if (!to) throw invalidArgument(`destination ${JSON.stringify(dst)} is not an IPv4 or IPv6 address`, where)
+    const from = opts.from === undefined ? undefined : parseIP(opts.from)
+    if (opts.from !== undefined && (!from || from.family !== to.family)) {
+      throw invalidArgument(`from ${JSON.stringify(opts.from)} is not an IPv${to.family} address`, where)
+    }
+    if (opts.mark !== undefined && !(Number.isInteger(opts.mark) && opts.mark >= 0 && opts.mark <= 0xffffffff)) {
+      throw invalidArgument(`mark must be an integer 0..2^32-1, got ${opts.mark}`, where)
+    }
+    if (opts.tos !== undefined && !(Number.isInteger(opts.tos) && opts.tos >= 0 && opts.tos <= 255)) {
+      throw invalidArgument(`tos must be an integer 0..255, got ${opts.tos}`, where)
+    }
+    const iif = opts.iif === undefined ? undefined : await linkIndex(this.ctx, opts.iif, operation, opts)
+    const oif = opts.oif === undefined ? undefined : await linkIndex(this.ctx, opts.oif, operation, opts)
+    const bits = to.family === 4 ? 32 : 128
+    const replies = await this.ctx.sock.request({
+      type: RTM_GETROUTE, expectsReply: true, operation, object: where.object,
+      body: (w) => {
+        w.u8(afOf(to.family)).u8(bits).u8(from ? bits : 0).u8(opts.tos ?? 0).u8(0).u8(0).u8(0).u8(0)
+        w.u32(RTM_F_LOOKUP_TABLE | (opts.fibmatch ? RTM_F_FIB_MATCH : 0))
+        w.attrBytes(RTA_DST, to.bytes)
+        if (from) w.attrBytes(RTA_SRC, from.bytes)
+        if (iif !== undefined) w.attrU32(RTA_IIF, iif)
+        if (oif !== undefined) w.attrU32(RTA_OIF, oif)
+        if (opts.mark !== undefined) w.attrU32(RTA_MARK, opts.mark)
+      },
+    }, opts)
+    const m = replies.find((r) => r.type === RTM_NEWROUTE)
+    if (!m) throw new NsnetError('kernel sent no route', { code: 'EDECODE', ...where })
+    return decodeRoute(m, await linkNames(this.ctx, opts))
+  }
+
+  /** Adds a route; fails with EEXIST if it exists. `ip route add ...` */
+  async add(route: RouteSpec, opts?: CallOptions): Promise<void> {
+    await this.one('add', route, opts)
+  }
+
+  /** Adds or overwrites the route with the same dst/table/tos/metric. `ip route replace ...` */
+  async replace(route: RouteSpec, opts?: CallOptions): Promise<void> {
+    await this.one('replace', route, opts)
+  }
+
+  /** Adds a route after existing ones with the same key (IPv6: adds a path). `ip route append ...` */
+  async append(route: RouteSpec, opts?: CallOptions): Promise<void> {
+    await this.one('append', route, opts)
+  }
+
+  /**
+   * Deletes a route; accepts any object list() returned. Fields left out match anything,
+   * as with `ip route del ...`.
+   */
+  async delete(route: RouteSpec, opts?: CallOptions): Promise<void> {
+    await this.one('delete', route, opts)
+  }
+
+  /**
+   * Adds many routes in few datagrams without per-route ACKs, as `ip -batch` with `route add` lines
+   * but without waiting for each answer. Every route is checked before anything is sent; kernel
+   * failures come back together as a BatchError whose failures carry their `index`.
+   */
+  addMany(routes: readonly RouteSpec[], opts: RouteBatchOptions & { replace?: boolean } = {}): Promise<RouteBatchResult> {
+    return this.many(opts.replace ? 'replace' : 'add', routes, opts)
+  }
+
+  /** Deletes many routes the way addMany() adds them (`ip -batch` with `route del` lines). */
+  deleteMany(routes: readonly RouteSpec[], opts: RouteBatchOptions = {}): Promise<RouteBatchResult> {
+    return this.many('delete', routes, opts)
+  }
+
+  private async one(mode: Mode, spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    const { type, flags, intent, operation } = MODES[mode]
+    const r = encodeRoute(spec, intent, { operation, namespace: this.ctx.namespace })
+    await resolveDevices(this.ctx, [r], operation, opts)
+    await this.ctx.sock.request({ type, flags, operation, object: r.object, body: (w) => writeRoute(w, r) }, opts)
+  }
+
+  private async many(mode: Mode, specs: readonly RouteSpec[], opts: RouteBatchOptions): Promise<RouteBatchResult> {
+    const { type, flags, intent, operation } = MODES[mode]
+    if (!Array.isArray(specs)) {
+      throw invalidArgument(`expected an array of routes, got ${typeof specs}`, { operation, namespace: this.ctx.namespace })
+    }
+    const where = { operation, namespace: this.ctx.namespace }
+    const encoded: EncodedRoute[] = new Array(specs.length)
+    for (let i = 0; i < specs.length; i++) {
+      try {
+        encoded[i] = encodeRoute(specs[i]!, intent, where)
+      } catch (e) {
+        throw e instanceof NsnetError ? e.withContext({ index: i }) : e
+      }
+    }
+    await resolveDevices(this.ctx, encoded, operation, opts)
+    const requests: Request[] = encoded.map((r) => ({ type, flags, operation, object: r.object, body: (w: Writer) => writeRoute(w, r) }))
+    return this.ctx.sock.batch(requests, opts)
+  }
 }
