@@ -1,0 +1,20 @@
+// Peer driver for the npm `netlink` package's rtnetlink module (see netlink-worker.ts).
+import { OUT, timeProcess, workerResult, type Netns } from '../harness.js'
+import path from 'node:path'
+import type { RouteSet, RouteTool, Sample } from './tool.js'
+
+const worker = () => path.join(OUT, 'workers', 'netlink-worker.mjs')
+
+export const npmNetlink: RouteTool = {
+  id: 'npm-netlink',
+  name: 'npm netlink (rtnetlink)',
+  timing: 'internal (timed inside its process; start-up excluded)',
+  async insert(ns: Netns, set: RouteSet, count: number): Promise<Sample> {
+    const t = await timeProcess(ns.exec([process.execPath, worker(), 'insert', set.file, String(count), set.gateway, set.dev]))
+    return workerResult<Sample>(t, 'npm netlink insert')
+  },
+  async dump(ns: Netns, set: RouteSet): Promise<Sample> {
+    const t = await timeProcess(ns.exec([process.execPath, worker(), 'dump', set.gateway]))
+    return workerResult<Sample>(t, 'npm netlink dump')
+  },
+}

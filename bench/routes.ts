@@ -1,0 +1,227 @@
+// Route benchmarks: insert N IPv4 routes and dump+decode them, nsnet against ip -batch,
+// ip -j, the npm netlink package and pyroute2, each insert in its own fresh namespace.
+import fs from 'node:fs'
+import path from 'node:path'
+import { Netns, OUT, VETH, median, sh, sleep } from './harness.js'
+import { ipBatch, ipEach, ipJson, ipStartupMs } from './peers/iproute2.js'
+import { npmNetlink } from './peers/netlink.js'
+import { nsnet, nsnetEngine } from './peers/nsnet.js'
+import { pyroute2 } from './peers/pyroute2.js'
+import type { RouteSet, RouteTool, Sample } from './peers/tool.js'
+import { compare, type BenchRow } from './report.js'
+
+export interface RoutesBenchOptions {
+  /** Routes per insert / in the dumped table. */
+  readonly n: number
+  /** Repetitions of each measurement; the median is reported. */
+  readonly runs: number
+  /** pyroute2 inserts this many routes (it is slow) and the time is scaled to n; 0 skips it. */
+  readonly pyroute2Insert: number
+  /** How many of the runs pyroute2 dumps (a full dump takes seconds). */
+  readonly pyroute2DumpRuns: number
+  /** Routes inserted with one `ip route add` process each, scaled to n; 0 skips it. */
+  readonly ipEach: number
+  /** Also time the engine's batch() alone (diagnostic row). */
+  readonly diag: boolean
+  readonly only?: 'insert' | 'dump'
+  readonly log: (line: string) => void
+}
+
+/** Pause after deleting a namespace so the kernel's deferred cleanup does not overlap the next run. */
+const SETTLE_MS = 300
+
+/**
+ * n distinct /32 destinations: first 198.18.0.0/15 (RFC 2544 benchmarking range),
+ * then 10.0.0.0/9 if more are asked for. All go via 10.255.0.2 on the benchmark veth.
+ */
+export function routeSet(n: number): RouteSet {
+  const dsts: string[] = new Array(n)
+  const bench = (198 << 24 | 18 << 16) >>> 0
+  const ten = (10 << 24) >>> 0
+  for (let i = 0; i < n; i++) {
+    const a = i < 131072 ? bench + i : ten + (i - 131072)
+    if (i - 131072 >= 1 << 23) throw new Error(`at most ${131072 + (1 << 23)} routes`)
+    dsts[i] = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`
+  }
+  fs.mkdirSync(OUT, { recursive: true })
+  const file = path.join(OUT, `routes-${n}.txt`)
+  fs.writeFileSync(file, dsts.join('\n') + '\n')
+  return { dsts, file, gateway: VETH.gateway, dev: VETH.dev }
+}
+
+interface Collected {
+  values: number[]
+  rssMiB: number[]
+  error?: string
+  count?: number
+}
+
+/** Rotates the order each run so no tool always goes first (or right after a heavy one). */
+function rotate<T>(xs: readonly T[], k: number): T[] {
+  const s = k % xs.length
+  return [...xs.slice(s), ...xs.slice(0, s)]
+}
+
+export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchRow[]; details: object }> {
+  const set = routeSet(o.n)
+  const n = o.n
+  const N = n.toLocaleString('en-US')
+  const rows: BenchRow[] = []
+  const skipped = new Map<string, string>()
+  const usable = (t: RouteTool) => {
+    const why = t.unavailable?.()
+    if (why) skipped.set(t.id, why)
+    return !why
+  }
+
+  // ---------- insert ----------
+  const insertCount = new Map<string, number>([
+    [nsnet.id, n], [ipBatch.id, n], [npmNetlink.id, n],
+    [pyroute2.id, Math.min(n, o.pyroute2Insert)], [ipEach.id, Math.min(n, o.ipEach)], [nsnetEngine.id, n],
+  ])
+  const ins = new Map<string, Collected>()
+  if (o.only !== 'dump') {
+    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, ...(o.diag ? [nsnetEngine] : [])]
+      .filter((t) => insertCount.get(t.id)! > 0 && usable(t))
+    for (const t of tools) ins.set(t.id, { values: [], rssMiB: [] })
+    for (let run = 0; run < o.runs; run++) {
+      for (const t of rotate(tools, run)) {
+        const c = ins.get(t.id)!
+        if (c.error) continue
+        const count = insertCount.get(t.id)!
+        c.count = count
+        const ns = Netns.create('nsb-ins', { veth: true })
+        try {
+          const s = await t.insert!(ns, set, count)
+          const v = ns.verifyRoutes(set.dsts.slice(0, count))
+          if (!v.ok) throw new Error(`VERIFICATION FAILED after insert: ${v.problem}`)
+          const scaled = (s.ms * n) / count
+          c.values.push(scaled)
+          o.log(`  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}`
+            + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + `  (verified ${v.found} routes)`)
+        } catch (e) {
+          c.error = (e as Error).message
+          o.log(`  insert run ${run + 1} ${t.name}: FAILED: ${c.error}`)
+        } finally {
+          ns.delete()
+          await sleep(SETTLE_MS)
+        }
+      }
+    }
+    const mine = ins.get(nsnet.id)
+    const nsnetMs = mine && !mine.error ? median(mine.values) : null
+    const peerRow = (t: RouteTool, target?: number, extra?: string) => {
+      const c = ins.get(t.id)
+      const count = insertCount.get(t.id)!
+      const notes = [
+        count < n ? `${t.name}: ${count.toLocaleString('en-US')} routes measured, time scaled x${(n / count).toFixed(1)} to ${N}` : undefined,
+        extra,
+        mine?.error ? `nsnet failed: ${mine.error}` : undefined,
+        c?.error ? `${t.name} failed: ${c.error}` : undefined,
+        !c ? `skipped: ${skipped.get(t.id) ?? 'disabled by options'}` : undefined,
+      ].filter(Boolean)
+      rows.push(compare({
+        section: 'routes', measurement: `insert ${N} IPv4 routes`, nsnet: 'routes.addMany', nsnetValue: nsnetMs,
+        peer: t.name, peerValue: c && !c.error ? median(c.values) : null, target,
+        note: notes.length ? notes.join('; ') : undefined,
+        status: !c ? 'SKIPPED' : undefined,
+        samples: { nsnet: mine?.values, peer: c?.values },
+      }))
+    }
+    peerRow(ipBatch, 0.35)
+    peerRow(npmNetlink, undefined, 'npm netlink: newRoute() per route, request + ACK each, 64 in flight')
+    peerRow(pyroute2, undefined, "pyroute2: IPRoute().route('add', ...) per route")
+    peerRow(ipEach, undefined, 'one `ip route add` process per route, start-up included')
+    if (o.diag) {
+      const e = ins.get(nsnetEngine.id)
+      rows.push(compare({
+        section: 'routes', measurement: `insert ${N} (diagnostic)`, nsnet: 'engine batch() alone', nsnetValue: e && !e.error ? median(e.values) : null,
+        peer: 'nsnet routes.addMany', peerValue: nsnetMs, status: 'INFO',
+        note: 'diagnostic: the engine sending hand-built RTM_NEWROUTEs; the gap to addMany is route encoding',
+        samples: { nsnet: e?.values, peer: mine?.values },
+      }))
+    }
+  }
+
+  // ---------- dump ----------
+  const dmp = new Map<string, Collected>()
+  if (o.only !== 'insert') {
+    const tools = [nsnet, ipJson, npmNetlink, pyroute2].filter(usable)
+    for (const t of tools) dmp.set(t.id, { values: [], rssMiB: [] })
+    // One namespace holds the table every tool dumps (read-only work); filled by ip -batch and verified.
+    const ns = Netns.create('nsb-dump', { veth: true })
+    try {
+      sh('ip', ['-n', ns.name, '-batch', '-'], { input: set.dsts.map((d) => `route add ${d} via ${set.gateway} dev ${set.dev}\n`).join('') })
+      const v = ns.verifyRoutes(set.dsts)
+      if (!v.ok) throw new Error(`VERIFICATION FAILED filling the dump namespace: ${v.problem}`)
+      for (let run = 0; run < o.runs; run++) {
+        for (const t of rotate(tools, run)) {
+          const c = dmp.get(t.id)!
+          if (c.error) continue
+          if (t === pyroute2 && run >= o.pyroute2DumpRuns) continue
+          try {
+            const s: Sample = await t.dump!(ns, set)
+            if (s.matched !== undefined && s.matched !== n) {
+              throw new Error(`VERIFICATION FAILED: decoded ${s.matched} benchmark routes, expected ${n}`)
+            }
+            c.values.push(s.ms)
+            const rss = s.peakKb !== undefined && s.baseKb !== undefined ? (s.peakKb - s.baseKb) / 1024 : undefined
+            if (rss !== undefined) c.rssMiB.push(rss)
+            o.log(`  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms`
+              + (s.matched !== undefined ? `  (decoded ${s.matched} benchmark routes)` : '')
+              + (rss !== undefined ? `  peak RSS +${rss.toFixed(1)} MiB` : ''))
+          } catch (e) {
+            c.error = (e as Error).message
+            o.log(`  dump run ${run + 1} ${t.name}: FAILED: ${c.error}`)
+          }
+        }
+      }
+    } finally {
+      ns.delete()
+      await sleep(SETTLE_MS)
+    }
+    const mine = dmp.get(nsnet.id)
+    const nsnetMs = mine && !mine.error ? median(mine.values) : null
+    const peerRow = (t: RouteTool, target?: number, extra?: string) => {
+      const c = dmp.get(t.id)
+      const notes = [
+        extra,
+        t === pyroute2 && o.pyroute2DumpRuns < o.runs ? `pyroute2: ${o.pyroute2DumpRuns} run(s) only` : undefined,
+        mine?.error ? `nsnet failed: ${mine.error}` : undefined,
+        c?.error ? `${t.name} failed: ${c.error}` : undefined,
+        !c ? `skipped: ${skipped.get(t.id) ?? 'disabled by options'}` : undefined,
+      ].filter(Boolean)
+      rows.push(compare({
+        section: 'routes', measurement: `dump+decode ${N} routes`, nsnet: "routes.list({table:'main'})", nsnetValue: nsnetMs,
+        peer: t.name, peerValue: c && !c.error ? median(c.values) : null, target,
+        note: notes.length ? notes.join('; ') : undefined,
+        status: !c ? 'SKIPPED' : undefined,
+        samples: { nsnet: mine?.values, peer: c?.values },
+      }))
+    }
+    peerRow(ipJson, 1.0, 'ip -j route show > /dev/null: the time ip takes to dump and print JSON')
+    peerRow(npmNetlink, undefined, 'npm netlink: getRoutes({family: AF_INET}), kept to table main; addresses stay Buffers')
+    peerRow(pyroute2, undefined, 'pyroute2: list(IPRoute().get_routes(family=AF_INET, table=254))')
+    const rssNote = 'peak RSS (maxRSS) of a process doing only the dump, minus its maxRSS just before the dump'
+    for (const t of [npmNetlink, pyroute2]) {
+      const c = dmp.get(t.id)
+      rows.push(compare({
+        section: 'routes', measurement: `dump ${N} routes: peak memory`, nsnet: 'routes.list', unit: 'MiB',
+        nsnetValue: mine?.rssMiB.length ? median(mine.rssMiB) : null,
+        peer: t.name, peerValue: c?.rssMiB.length ? median(c.rssMiB) : null, status: c && !c.error && !mine?.error ? 'INFO' : c ? 'ERROR' : 'SKIPPED',
+        note: rssNote, samples: { nsnet: mine?.rssMiB, peer: c?.rssMiB },
+      }))
+    }
+  }
+
+  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2].map((t) => [t.name, t.timing]))
+  return {
+    rows,
+    details: {
+      n, runs: o.runs, routeSet: `${n} /32 destinations from 198.18.0.0/15 (then 10.0.0.0/9) via ${set.gateway} dev ${set.dev}`,
+      ipStartupMsSubtracted: ipStartupMs(), timing, skipped: Object.fromEntries(skipped),
+      insert: Object.fromEntries([...ins].map(([k, v]) => [k, v])),
+      dump: Object.fromEntries([...dmp].map(([k, v]) => [k, v])),
+    },
+  }
+}

@@ -1,0 +1,125 @@
+// `npm run bench`: nsnet against iproute2, the npm netlink package and pyroute2 on the same
+// work, each insert in its own fresh namespace, medians of 3 runs, one table and
+// .bench-out/results.json. Benchmarks report; they never fail CI for a missed target
+// (exit 0), but a wrong result (routes missing after an insert, a crash) exits 1.
+//
+//   node test/run-hermetic.mjs --bench [--quick] [--n 100000] [--runs 3] [--only insert|dump]
+//        [--pyroute2 10000] [--ip-each 2000] [--diag] [--prof]
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { OUT, ROOT, bundle, requireHermetic, sh } from './harness.js'
+import { nodeFlags } from './peers/nsnet.js'
+import { normaliseRows, renderTable, renderVerdict, writeJson, type BenchRow } from './report.js'
+import { benchRoutes } from './routes.js'
+
+const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
+  --quick            pyroute2 inserts 2,000 routes and dumps once, no per-process ip route add
+  --n N              routes per measurement (default 100000)
+  --runs R           runs per measurement, median reported (default 3)
+  --only insert|dump only one of the route measurements (other modules still run)
+  --pyroute2 K       routes pyroute2 inserts, scaled to N (default 10000; 0 skips)
+  --ip-each K        routes inserted with one ip process each, scaled to N (default 2000; 0 skips)
+  --diag             add a row timing the engine's batch() alone
+  --prof             run the nsnet worker under node --cpu-prof (profiles in .bench-out/prof)
+`
+
+function parseArgs(argv: string[]) {
+  const o = { n: 100_000, runs: 3, quick: false, pyroute2: undefined as number | undefined, ipEach: undefined as number | undefined,
+    diag: false, prof: false, only: undefined as 'insert' | 'dump' | undefined }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const num = () => {
+      const v = Number(argv[++i])
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs a non-negative integer`)
+      return v
+    }
+    if (a === '--quick') o.quick = true
+    else if (a === '--n') o.n = num()
+    else if (a === '--runs') o.runs = Math.max(1, num())
+    else if (a === '--pyroute2') o.pyroute2 = num()
+    else if (a === '--ip-each') o.ipEach = num()
+    else if (a === '--diag') o.diag = true
+    else if (a === '--prof') o.prof = true
+    else if (a === '--only') {
+      const v = argv[++i]
+      if (v !== 'insert' && v !== 'dump') throw new Error('--only takes insert or dump')
+      o.only = v
+    } else if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE)
+      process.exit(0)
+    } else throw new Error(`unknown option ${a}\n${USAGE}`)
+  }
+  if (o.n < 1) throw new Error('--n must be at least 1')
+  return o
+}
+
+/** Other engineers' bench modules: imported only if their file exists. */
+const OPTIONAL_MODULES = [
+  { file: 'netns.ts', fn: 'benchNetns', section: 'netns' },
+  { file: 'topology.ts', fn: 'benchTopology', section: 'topology' },
+]
+
+async function main(): Promise<number> {
+  requireHermetic()
+  const args = parseArgs(process.argv.slice(2))
+  const t0 = performance.now()
+  const log = (s: string) => process.stderr.write(s + '\n')
+  fs.mkdirSync(OUT, { recursive: true })
+
+  log(`nsnet bench: ${args.n.toLocaleString('en-US')} routes, ${args.runs} run(s) each, median reported; kernel ${os.release()}, node ${process.version}, ${os.cpus().length} CPU(s)`)
+  await bundle('bench/workers/routes-nsnet.ts', 'routes-nsnet')
+  await bundle('bench/peers/netlink-worker.ts', 'netlink-worker')
+  if (args.prof) {
+    const dir = path.join(OUT, 'prof')
+    fs.mkdirSync(dir, { recursive: true })
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
+    log(`  nsnet worker profiles go to ${dir}`)
+  }
+
+  const rows: BenchRow[] = []
+  const details: Record<string, unknown> = {}
+  const routes = await benchRoutes({
+    n: args.n, runs: args.runs, diag: args.diag, only: args.only, log,
+    pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
+    pyroute2DumpRuns: args.quick ? 1 : args.runs,
+    ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
+  })
+  rows.push(...routes.rows)
+  details.routes = routes.details
+
+  for (const m of OPTIONAL_MODULES) {
+    const file = path.join(ROOT, 'bench', m.file)
+    if (!fs.existsSync(file)) continue
+    log(`${m.section}: bench/${m.file}`)
+    try {
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+      const fn = mod[m.fn]
+      if (typeof fn !== 'function') throw new Error(`bench/${m.file} does not export ${m.fn}()`)
+      rows.push(...normaliseRows(m.section, await fn({ runs: args.runs, quick: args.quick, log })))
+    } catch (e) {
+      rows.push({ section: m.section, measurement: `${m.section} benchmarks`, nsnet: m.fn, nsnetValue: null, status: 'ERROR', note: (e as Error).message })
+    }
+  }
+
+  const seconds = (performance.now() - t0) / 1000
+  const out = renderTable(rows)
+  process.stdout.write(`\n${out}\n\n`)
+  const timing = (details.routes as { timing: Record<string, string> }).timing
+  process.stdout.write('timing: ' + Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n')
+  process.stdout.write(`${renderVerdict(rows)}\n`)
+  process.stdout.write(`bench took ${seconds.toFixed(0)} s; results in ${path.relative(ROOT, path.join(OUT, 'results.json'))}\n`)
+
+  writeJson(path.join(OUT, 'results.json'), {
+    date: new Date().toISOString(), seconds,
+    env: { kernel: os.release(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, ip: sh('ip', ['-V']).trim() },
+    args, rows, details,
+  })
+  return rows.some((r) => r.status === 'ERROR') ? 1 : 0
+}
+
+main().then((code) => process.exit(code), (e) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`)
+  process.exit(1)
+})
