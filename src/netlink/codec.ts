@@ -63,7 +63,7 @@ export function parseErrorMessage(m: RawMessage): ErrorPayload {
   if (m.end - m.start < 4 + NLMSG_HDRLEN) throw decodeError('truncated NLMSG_ERROR')
   const err = m.buf.readInt32LE(m.start)
   return {
-    errno: -err,
+    errno: err === 0 ? 0 : -err, // not -0: an ACK must compare and serialise as plain 0
     requestType: m.buf.readUInt16LE(m.start + 8),
     requestSeq: m.buf.readUInt32LE(m.start + 12),
   }
@@ -242,19 +242,38 @@ export function formatMac(buf: Uint8Array, o: number, len: number): string {
   return s
 }
 
+/**
+ * Parses dotted-quad IPv4 into a host-order u32 (the first octet in the top byte); undefined
+ * when it is not one (no leading zeros, each part 0..255). A char loop: hot in bulk route adds.
+ */
+export function parseIPv4Number(s: string, start = 0, end = s.length): number | undefined {
+  let value = 0
+  let part = 0
+  let digits = 0
+  let dots = 0
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 46) { // '.'
+      if (digits === 0 || dots === 3) return undefined
+      value = value * 256 + part
+      part = 0; digits = 0; dots++
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined // leading zero
+      part = part * 10 + (c - 48)
+      if (++digits > 3 || part > 255) return undefined
+    } else {
+      return undefined
+    }
+  }
+  if (dots !== 3 || digits === 0) return undefined
+  return value * 256 + part
+}
+
 /** Parses dotted-quad IPv4; undefined when it is not one. */
 export function parseIPv4(s: string): Uint8Array | undefined {
-  const parts = s.split('.')
-  if (parts.length !== 4) return undefined
-  const out = new Uint8Array(4)
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!
-    if (!/^\d{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined
-    const v = Number(p)
-    if (v > 255) return undefined
-    out[i] = v
-  }
-  return out
+  const v = parseIPv4Number(s)
+  if (v === undefined) return undefined
+  return new Uint8Array([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff])
 }
 
 /** Parses IPv6 text (with `::` and an IPv4 tail); undefined when it is not one. Zone ids are refused. */
@@ -320,7 +339,8 @@ export function parseCidr(s: string): Cidr | undefined {
   let prefixLength = max
   if (slash >= 0) {
     const p = s.slice(slash + 1)
-    if (!/^\d{1,3}$/.test(p)) return undefined
+    // No leading zeros: iproute2 reads `/024` as octal (20), so refuse the ambiguity.
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined
     prefixLength = Number(p)
     if (prefixLength > max) return undefined
   }
@@ -411,6 +431,7 @@ export class Writer {
   zeros(n: number): this { this.ensure(n); this.buf.fill(0, this.pos, this.pos + n); this.pos += n; return this }
 
   private attrHeader(type: number, payloadLen: number): void {
+    if (NLA_HDRLEN + payloadLen > 0xffff) throw tooLong(NLA_HDRLEN + payloadLen)
     this.ensure(NLA_HDRLEN + payloadLen + 3)
     this.buf.writeUInt16LE(NLA_HDRLEN + payloadLen, this.pos)
     this.buf.writeUInt16LE(type, this.pos + 2)
@@ -448,7 +469,7 @@ export class Writer {
 
   endNested(start: number): void {
     const len = this.pos - start
-    if (len > 0xffff) throw new NsnetError(`nested attribute of ${len} bytes exceeds 64 KiB`, { code: 'EINVAL_ARGUMENT' })
+    if (len > 0xffff) throw tooLong(len)
     this.buf.writeUInt16LE(len, start)
     this.align()
   }
@@ -460,4 +481,9 @@ export class Writer {
   toBuffer(): Buffer { return Buffer.from(this.buf.subarray(0, this.pos)) }
 
   reset(): void { this.pos = 0 }
+}
+
+/** An attribute's length field is 16 bits: anything longer cannot be encoded. */
+function tooLong(len: number): NsnetError {
+  return new NsnetError(`attribute of ${len} bytes exceeds the 65535-byte netlink attribute limit`, { code: 'EINVAL_ARGUMENT' })
 }
