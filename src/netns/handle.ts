@@ -1,0 +1,175 @@
+// What netns.open(NAME) returns: the Rtnl interface forwarded to a helper living inside
+// NAME, plus exec/spawn, sysctl and file access there. The helper starts on demand and
+// stops when idle, so a handle is cheap to keep.
+import type { ChildProcess } from 'node:child_process'
+import { NsnetError } from '../netlink/errors.js'
+import type { Addresses } from '../ops/addresses.js'
+import type { Links } from '../ops/links.js'
+import type { Neighbors } from '../ops/neighbors.js'
+import type { Routes } from '../ops/routes.js'
+import type { Rules } from '../ops/rules.js'
+import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './client.js'
+import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
+import { checkNetnsName } from './names.js'
+import type { RtnlGroup } from './protocol.js'
+import { register, unregister } from './registry.js'
+import type { SysctlValue } from './sysctl.js'
+
+/** An ops class as seen through the helper: every method, now asynchronous. */
+export type Remote<T> = {
+  readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
+    T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
+}
+
+export interface NetnsSysctl {
+  /** The value as `ip netns exec NAME sysctl -n KEY` prints it. */
+  get(key: string): Promise<string>
+  /** As `ip netns exec NAME sysctl -w KEY=VALUE`. */
+  set(key: string, value: SysctlValue): Promise<void>
+}
+
+export interface NetnsFiles {
+  /** As `ip netns exec NAME cat PATH` (e.g. /proc/net/dev, /sys/class/net/...). */
+  read(path: string): Promise<string>
+  /** As `ip netns exec NAME sh -c 'echo DATA > PATH'` (one write). */
+  write(path: string, data: string): Promise<void>
+  /** As `ip netns exec NAME ls PATH`. */
+  list(path: string): Promise<string[]>
+}
+
+export class NetnsHandle implements AsyncDisposable {
+  readonly links: Remote<Links>
+  readonly addresses: Remote<Addresses>
+  readonly routes: Remote<Routes>
+  readonly neighbors: Remote<Neighbors>
+  readonly rules: Remote<Rules>
+  readonly sysctl: NetnsSysctl
+  readonly files: NetnsFiles
+  private proc: HelperProcess | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  private closed = false
+  private readonly helperPath: string
+  private readonly idleMs: number
+  private readonly startTimeoutMs: number
+
+  /** Use netns.open(). */
+  constructor(readonly name: string, opts: HelperOptions = {}) {
+    this.helperPath = opts.helperPath ?? defaultHelperPath()
+    this.idleMs = opts.idleMs ?? 30_000
+    this.startTimeoutMs = opts.startTimeoutMs ?? 10_000
+    const g = (group: RtnlGroup) => this.group(group)
+    this.links = g('links') as Remote<Links>
+    this.addresses = g('addresses') as Remote<Addresses>
+    this.routes = g('routes') as Remote<Routes>
+    this.neighbors = g('neighbors') as Remote<Neighbors>
+    this.rules = g('rules') as Remote<Rules>
+    this.sysctl = {
+      get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
+      set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,
+    }
+    this.files = {
+      read: (path) => this.call('files.read', [path]) as Promise<string>,
+      write: (path, data) => this.call('files.write', [path, data]) as Promise<void>,
+      list: (path) => this.call('files.list', [path]) as Promise<string[]>,
+    }
+    register(name, this)
+  }
+
+  /** A forwarding object: any method name becomes a request `group.method` to the helper. */
+  private group(group: RtnlGroup): object {
+    const methods = new Map<string, (...a: unknown[]) => Promise<unknown>>()
+    return new Proxy(Object.freeze({}), {
+      get: (_t, key) => {
+        // Not thenable, not iterable: only string method names forward.
+        if (typeof key !== 'string' || key === 'then' || key === 'toJSON') return undefined
+        let fn = methods.get(key)
+        if (!fn) {
+          const op = `${group}.${key}`
+          fn = (...a: unknown[]) => this.call(op, a)
+          methods.set(key, fn)
+        }
+        return fn
+      },
+    })
+  }
+
+  /** The helper's pid while one is running. */
+  get pid(): number | undefined {
+    return this.proc && !this.proc.isDead ? this.proc.pid : undefined
+  }
+
+  /** Starts the helper unless one is running; resolves when it is ready. */
+  async start(): Promise<void> {
+    await this.helper().ready
+  }
+
+  private helper(): HelperProcess {
+    if (this.closed) throw new NsnetError('namespace handle is closed', { code: 'ECLOSED', namespace: this.name, operation: 'netns helper' })
+    if (!this.proc || this.proc.isDead) {
+      requireNetns(this.name, 'netns.open')
+      this.proc = new HelperProcess(this.name, this.helperPath, this.startTimeoutMs, () => this.armIdle())
+    }
+    return this.proc
+  }
+
+  private armIdle(): void {
+    if (this.idleMs <= 0 || this.closed) return
+    clearTimeout(this.idleTimer)
+    const proc = this.proc
+    this.idleTimer = setTimeout(() => {
+      if (proc && this.proc === proc && proc.inFlight === 0) {
+        this.proc = undefined
+        void proc.close()
+      }
+    }, this.idleMs)
+    this.idleTimer.unref()
+  }
+
+  /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
+  async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
+    const { args, signal } = splitSignal(rawArgs)
+    const proc = this.helper()
+    clearTimeout(this.idleTimer)
+    await proc.ready
+    return proc.call(op, args, signal)
+  }
+
+  /** Runs a program inside the namespace, as `ip netns exec NAME argv...`. */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    return execIn(this.name, argv, opts)
+  }
+
+  /** Starts a program inside the namespace with streamed stdio, as `ip netns exec NAME argv...`. */
+  spawn(argv: readonly string[], opts?: SpawnInOptions): ChildProcess {
+    return spawnIn(this.name, argv, opts)
+  }
+
+  /** Ends the helper; pending calls reject with ECLOSED. The handle cannot be used after. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.idleTimer)
+    unregister(this.name, this)
+    const proc = this.proc
+    this.proc = undefined
+    if (proc) await proc.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+/** Opens a handle on NAME and starts its helper, as a long-lived `ip netns exec NAME`. */
+export async function open(name: string, opts: HelperOptions = {}): Promise<NetnsHandle> {
+  checkNetnsName(name, 'netns.open')
+  requireNetns(name, 'netns.open')
+  const h = new NetnsHandle(name, opts)
+  try {
+    await h.start()
+  } catch (e) {
+    await h.close()
+    throw e
+  }
+  return h
+}
