@@ -5,6 +5,8 @@ for (const [name, value] of Object.entries(osConstants.errno)) {
   // Several names can share a number (EAGAIN/EWOULDBLOCK); keep the first, which is the usual one.
   if (!errnoNames.has(value)) errnoNames.set(value, name)
 }
+// Node lists ENOTSUP before EOPNOTSUPP (both 95 on Linux); the kernel, iproute2 and our hints say EOPNOTSUPP.
+if (osConstants.errno.EOPNOTSUPP !== undefined) errnoNames.set(osConstants.errno.EOPNOTSUPP, 'EOPNOTSUPP')
 
 /** The errno's symbolic name (EEXIST, ENODEV ...), or `E<number>` when unknown. */
 export function errnoName(errno: number): string {
@@ -103,10 +105,18 @@ export interface SerializedError {
   namespace?: string
   hint?: string
   index?: number
+  /** Only for a BatchError: every failure, and how many requests were sent. */
+  failures?: SerializedError[]
+  sent?: number
 }
 
-/** Rebuilds an error that crossed a process boundary as JSON. */
+/** Rebuilds an error that crossed a process boundary as JSON (a BatchError stays one). */
 export function errorFromJSON(e: SerializedError): NsnetError {
+  if (e.failures?.length) {
+    return new BatchError(e.failures.map(errorFromJSON), e.sent ?? e.failures.length, {
+      operation: e.operation, object: e.object, namespace: e.namespace,
+    })
+  }
   return new NsnetError(e.summary, {
     code: e.code, errno: e.errno, operation: e.operation, object: e.object,
     namespace: e.namespace, hint: e.hint, index: e.index,
@@ -180,5 +190,18 @@ export class BatchError extends NsnetError {
     this.name = 'BatchError'
     this.failures = failures
     this.sent = sent
+  }
+
+  override toJSON(): SerializedError {
+    return { ...super.toJSON(), failures: this.failures.map((f) => f.toJSON()), sent: this.sent }
+  }
+
+  /** Keeps the failures (a plain NsnetError would drop them). */
+  override withContext(ctx: ErrorContext & { index?: number }): BatchError {
+    return new BatchError(this.failures.map((f) => f.withContext({ namespace: ctx.namespace })), this.sent, {
+      operation: this.operation ?? ctx.operation,
+      object: this.object ?? ctx.object,
+      namespace: this.namespace ?? ctx.namespace,
+    })
   }
 }
