@@ -82,7 +82,7 @@ export function spawnIn(name: string, argv: readonly string[], opts: SpawnInOpti
 }
 
 /** Runs `argv` inside the namespace to completion, as `ip netns exec NAME argv...`. */
-export function execIn(name: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+export async function execIn(name: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const args = prepare(name, argv, 'netns.exec', opts.env)
   return runCommand(['ip', ...args], opts, { namespace: name, operation: 'netns.exec', program: argv[0]! })
 }
