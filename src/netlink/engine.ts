@@ -69,6 +69,11 @@ const DUMP_COST = 96 * 1024
 const GET_REPLY_COST = 16 * 1024
 const RECV_BUFFER = 32 * 1024
 
+/** Set when a dump attempt was abandoned mid-way: the dump lock waits for it. */
+interface DumpLock {
+  drained?: Promise<void>
+}
+
 interface Waiter {
   cost: number
   start: () => void
@@ -82,6 +87,8 @@ interface Pending {
   readonly cost: number
   onMessage(m: RawMessage): void
   fail(e: NsnetError): void
+  /** Called when the caller gave up (timeout, abort, close) after the request was sent. */
+  abandon?(): void
 }
 
 export class NetlinkSocket {
@@ -194,9 +201,10 @@ export class NetlinkSocket {
   async dump<T>(req: Request, decode: (m: RawMessage) => T | undefined, opts: DumpOptions = {}): Promise<T[]> {
     const retries = opts.retries ?? 3
     await this.acquireDump(opts.signal)
+    const lock: DumpLock = {}
     try {
       for (let attempt = 0; ; attempt++) {
-        const { items, interrupted } = await this.dumpOnce(req, decode, opts)
+        const { items, interrupted } = await this.dumpOnce(req, decode, opts, lock)
         if (!interrupted) return items
         if (attempt >= retries) {
           throw new NsnetError(`dump was interrupted by concurrent changes ${retries + 1} times`, {
@@ -206,15 +214,19 @@ export class NetlinkSocket {
         }
       }
     } finally {
-      this.releaseDump()
+      // The kernel runs one dump per socket and refuses another (EBUSY) until it finished
+      // the previous one, even one we gave up on: wait for its DONE before the next dump.
+      if (lock.drained) void lock.drained.then(() => this.releaseDump())
+      else this.releaseDump()
     }
   }
 
-  private dumpOnce<T>(req: Request, decode: (m: RawMessage) => T | undefined, opts: CallOptions) {
+  private dumpOnce<T>(req: Request, decode: (m: RawMessage) => T | undefined, opts: CallOptions, lock: DumpLock) {
     const ctx = this.context(req)
     return this.withSlot(DUMP_COST, ctx, opts, (seq, settle: (e?: NsnetError, v?: { items: T[]; interrupted: boolean }) => void) => {
       const items: T[] = []
       let interrupted = false
+      let finished = false
       let failure: NsnetError | undefined
       const w = new Writer(128)
       encodeInto(w, req, NLM_F_REQUEST | NLM_F_DUMP | (req.flags ?? 0), seq)
@@ -224,6 +236,7 @@ export class NetlinkSocket {
           seq, ctx, cost: DUMP_COST,
           onMessage: (m) => {
             if (m.flags & NLM_F_DUMP_INTR) interrupted = true
+            if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) finished = true
             if (m.type === NLMSG_DONE) {
               // DONE may carry an errno (e.g. a dump that failed half-way).
               if (m.end - m.start >= 4) {
@@ -248,6 +261,9 @@ export class NetlinkSocket {
             }
           },
           fail: (e) => settle(e),
+          abandon: () => {
+            if (!finished && !this.closed) lock.drained = this.drainDump(seq)
+          },
         },
       }
     })
@@ -367,6 +383,7 @@ export class NetlinkSocket {
           this.pending.delete(entry.seq)
           if (range) this.ranges.splice(this.ranges.indexOf(range), 1)
           this.inflight -= cost
+          if (e) entry.abandon?.()
           this.pump()
         } else {
           const i = this.waiting.indexOf(waiter)
@@ -413,7 +430,7 @@ export class NetlinkSocket {
 
   /** Starts waiting requests while the window has room; one oversized request may always start alone. */
   private pump(): void {
-    while (this.waiting.length) {
+    while (this.waiting.length && !this.closed) {
       const w = this.waiting[0]!
       if (this.inflight > 0 && this.inflight + w.cost > this.budget) return
       this.waiting.shift()
@@ -461,6 +478,33 @@ export class NetlinkSocket {
     return this.seq
   }
 
+  /**
+   * Swallows the rest of an abandoned dump until its DONE (or error), keeping its window
+   * share, and resolves then; also on close, or after the default timeout as a last resort.
+   */
+  private drainDump(seq: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        if (this.pending.get(seq) !== drain) return
+        this.pending.delete(seq)
+        clearTimeout(timer)
+        this.inflight -= DUMP_COST
+        this.updateRef()
+        this.pump()
+        resolve()
+      }
+      const drain: Pending = {
+        seq, ctx: { namespace: this.namespace }, cost: DUMP_COST,
+        onMessage: (m) => { if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) end() },
+        fail: end,
+      }
+      const timer = setTimeout(end, this.defaultTimeout)
+      timer.unref?.()
+      this.pending.set(seq, drain)
+      this.inflight += DUMP_COST
+    })
+  }
+
   private acquireDump(signal?: AbortSignal): Promise<void> {
     if (!this.dumpActive) {
       this.dumpActive = true
@@ -503,8 +547,10 @@ export class NetlinkSocket {
   }
 
   private failAll(e: NsnetError): void {
+    // Waiting ones first: failing a pending one frees window room, and pump() would
+    // otherwise start (send!) the waiting ones instead of failing them.
+    for (const w of this.waiting.splice(0)) w.fail(e)
     for (const p of [...this.pending.values()]) p.fail(e.withContext(p.ctx))
-    for (const w of [...this.waiting]) w.fail(e)
   }
 
   private updateRef(): void {
