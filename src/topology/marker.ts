@@ -1,0 +1,141 @@
+// The run marker: /run/nsnet/<runid>.json names the process that owns a topology and
+// everything it made, written BEFORE each thing is made. reap() uses it to remove what
+// dead runs left behind, and only that: an owner is alive when a process with its pid
+// and its start time exists; a namespace or link is ours when its inode or ifindex (or
+// our ifalias) matches what the marker recorded.
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import type { ResolvedTopology } from './spec.js'
+
+export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
+
+export interface MarkedNamespace {
+  readonly name: string
+  /** `dev:ino` of /run/netns/<name> once made; absent while it is being made. */
+  key?: string
+}
+
+export interface MarkedLink {
+  /** A link made in the owner's namespace (namespaces made by the run take their links along). */
+  readonly name: string
+  ifindex?: number
+}
+
+export interface MarkedProcess {
+  readonly host: string
+  readonly name: string
+  readonly pid: number
+  /** Field 22 of /proc/<pid>/stat: tells a reused pid apart. */
+  readonly start: string
+}
+
+export interface MarkedSysctl {
+  readonly key: string
+  readonly previous: string
+}
+
+export interface RunMarker {
+  readonly version: 1
+  readonly runId: string
+  readonly name: string
+  readonly fingerprint: string
+  readonly created: string
+  /** The owner; 0 when the run was kept (`lab.keep()`), which reap leaves alone. */
+  pid: number
+  pidStart: string
+  /** /proc/self/ns/net of the owner: `links` and `sysctls` live in that namespace. */
+  readonly netns: string
+  readonly namespaces: MarkedNamespace[]
+  readonly links: MarkedLink[]
+  readonly sysctls: MarkedSysctl[]
+  readonly processes: MarkedProcess[]
+  /** Directories this run created under /etc/netns. */
+  readonly etcDirs: string[]
+  readonly topology: ResolvedTopology
+}
+
+/** Start time of `pid` (clock ticks after boot), or undefined when there is no such process. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether pid is still the very process recorded (same start time, not a zombie). */
+export function processAlive(pid: number, start: string): boolean {
+  if (!pid) return false
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return f[19] === start && f[0] !== 'Z' && f[0] !== 'X'
+  } catch {
+    return false
+  }
+}
+
+export function currentNetns(): string {
+  try {
+    return readlinkSync('/proc/self/ns/net')
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** `dev:ino` of a path, or undefined when missing. */
+export function fileKey(path: string): string | undefined {
+  try {
+    const st = statSync(path)
+    return `${st.dev}:${st.ino}`
+  } catch {
+    return undefined
+  }
+}
+
+export function markerPath(runId: string): string {
+  return `${RUN_DIR}/${runId}.json`
+}
+
+/** Writes atomically (temp file + rename), so a reader never sees half a marker. */
+export function writeMarker(m: RunMarker): void {
+  mkdirSync(RUN_DIR, { recursive: true, mode: 0o755 })
+  const tmp = `${markerPath(m.runId)}.${process.pid}.tmp`
+  writeFileSync(tmp, JSON.stringify(m, null, 1))
+  renameSync(tmp, markerPath(m.runId))
+}
+
+export function removeMarker(runId: string): void {
+  rmSync(markerPath(runId), { force: true })
+}
+
+export function readMarker(runId: string): RunMarker | undefined {
+  try {
+    const m = JSON.parse(readFileSync(markerPath(runId), 'utf8')) as RunMarker
+    return m.version === 1 ? m : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Every readable marker in RUN_DIR. */
+export function listMarkers(): RunMarker[] {
+  let files: string[]
+  try {
+    files = readdirSync(RUN_DIR)
+  } catch {
+    return []
+  }
+  const out: RunMarker[] = []
+  for (const f of files) {
+    if (!f.endsWith('.json')) continue
+    const m = readMarker(f.slice(0, -5))
+    if (m) out.push(m)
+  }
+  return out
+}
+
+/** A fresh run id: short, sortable by time, unique per process. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36)}`
+}

@@ -1,0 +1,174 @@
+// Turns a resolved topology into ordered phases of independent steps. Steps of one
+// phase touch different objects and may run in parallel; phases run in order (a
+// bridge before its ports, addresses before the routes that use them). Each step
+// renders as the `ip` command that does the same thing, for printing and for the
+// shell-script peer of the benchmark.
+import type { ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
+
+export type Step =
+  | { readonly kind: 'netns'; readonly host: string }
+  | { readonly kind: 'lo'; readonly host: string }
+  | { readonly kind: 'sysctl'; readonly host: string; readonly key: string; readonly value: string }
+  | { readonly kind: 'dns'; readonly host: string; readonly nameservers: readonly string[]; readonly search: readonly string[] }
+  | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number }
+  | { readonly kind: 'veth'; readonly index: number; readonly a: ResolvedEnd; readonly b: ResolvedEnd; readonly mtu?: number }
+  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly mac?: string }
+  | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
+  | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
+  | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
+  | { readonly kind: 'process'; readonly host: string; readonly process: ResolvedProcess }
+
+export interface Phase {
+  readonly name: string
+  readonly steps: readonly Step[]
+}
+
+/** The phases that build `topo`, in order. */
+export function plan(topo: ResolvedTopology): Phase[] {
+  const ns: Step[] = []
+  const setup: Step[] = []
+  const bridges: Step[] = []
+  const veths: Step[] = []
+  const ports: Step[] = []
+  const addresses: Step[] = []
+  const routes: Step[] = []
+  const nat: Step[] = []
+  const procs: Step[] = []
+  for (const h of topo.hosts) {
+    if (h.netns !== null) ns.push({ kind: 'netns', host: h.node })
+    if (h.lo) setup.push({ kind: 'lo', host: h.node })
+    for (const [key, value] of h.sysctls) setup.push({ kind: 'sysctl', host: h.node, key, value })
+    if (h.dns) setup.push({ kind: 'dns', host: h.node, nameservers: h.dns.nameservers, search: h.dns.search })
+    for (const route of h.routes) routes.push({ kind: 'route', host: h.node, route })
+    for (const n of h.nat) nat.push({ kind: 'nat', host: h.node, nat: n })
+    for (const process of h.processes) procs.push({ kind: 'process', host: h.node, process })
+  }
+  for (const b of topo.bridges) {
+    bridges.push({ kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}) })
+    for (const cidr of b.addresses) addresses.push({ kind: 'address', host: b.host, ifname: b.node, cidr })
+  }
+  for (const v of topo.veths) {
+    veths.push({ kind: 'veth', index: v.index, a: v.a, b: v.b, ...(v.mtu ? { mtu: v.mtu } : {}) })
+    for (const e of [v.a, v.b]) {
+      ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.mac ? { mac: e.mac } : {}) })
+      for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
+    }
+  }
+  const phases: Phase[] = [
+    { name: 'namespaces', steps: ns },
+    { name: 'setup', steps: [...setup, ...bridges] },
+    { name: 'veths', steps: veths },
+    { name: 'ports', steps: ports },
+    { name: 'addresses', steps: addresses },
+    { name: 'routes', steps: routes },
+    { name: 'nat', steps: nat },
+    { name: 'processes', steps: procs },
+  ]
+  return phases.filter((p) => p.steps.length > 0)
+}
+
+/** Quotes one shell word when it needs it. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+}
+
+/** `ip netns exec <ns> ` or nothing, for commands run inside a host. */
+function inNs(topo: ResolvedTopology, host: string): string {
+  const ns = netnsOf(topo, host)
+  return ns === null ? '' : `ip netns exec ${ns} `
+}
+
+/** `-n <ns> ` or nothing. */
+function dashN(topo: ResolvedTopology, host: string): string {
+  const ns = netnsOf(topo, host)
+  return ns === null ? '' : `-n ${ns} `
+}
+
+export function netnsOf(topo: ResolvedTopology, host: string): string | null {
+  const h = topo.hosts.find((x) => x.node === host)
+  if (!h) throw new Error(`no host ${host} in topology`)
+  return h.netns
+}
+
+/** The route as `ip route` arguments: `10.0.2.0/24 via 10.0.1.1 dev veth0 scope link`. */
+export function routeArgs(r: ResolvedRoute): string {
+  const parts = [r.dst]
+  if (r.via) parts.push('via', r.via)
+  if (r.dev) parts.push('dev', r.dev)
+  if (r.scope) parts.push('scope', r.scope)
+  if (r.src) parts.push('src', r.src)
+  if (r.metric !== undefined) parts.push('metric', String(r.metric))
+  if (r.table !== undefined) parts.push('table', String(r.table))
+  return parts.join(' ')
+}
+
+/** The nft script that masquerades `nat.masquerade` out of `nat.out`. */
+export function nftScript(nat: ResolvedNat): string {
+  return [
+    'table ip nsnet {',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ip saddr ${nat.masquerade} oifname "${nat.out}" masquerade`,
+    '  }',
+    '}',
+  ].join('\n')
+}
+
+/** The iptables argv for the same rule. */
+export function iptablesArgs(nat: ResolvedNat): string[] {
+  return ['-t', 'nat', '-A', 'POSTROUTING', '-s', nat.masquerade, '-o', nat.out, '-j', 'MASQUERADE']
+}
+
+/** The resolv.conf text for a DNS step. */
+export function resolvConf(nameservers: readonly string[], search: readonly string[]): string {
+  return (search.length ? `search ${search.join(' ')}\n` : '') + nameservers.map((n) => `nameserver ${n}\n`).join('')
+}
+
+/** One step as the shell command(s) that do the same with iproute2 and friends. */
+export function ipCommand(topo: ResolvedTopology, s: Step): string {
+  switch (s.kind) {
+    case 'netns': return `ip netns add ${netnsOf(topo, s.host)}`
+    case 'lo': return `ip ${dashN(topo, s.host)}link set lo up`
+    case 'sysctl': return `${inNs(topo, s.host)}sysctl -qw ${s.key}=${s.value}`
+    case 'dns': {
+      const ns = netnsOf(topo, s.host)
+      return `mkdir -p /etc/netns/${ns} && printf ${shellQuote(resolvConf(s.nameservers, s.search).replace(/\n/g, '\\n'))} > /etc/netns/${ns}/resolv.conf`
+    }
+    case 'bridge': return `ip ${dashN(topo, s.host)}link add ${s.name}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge`
+    case 'veth': {
+      const a = netnsOf(topo, s.a.host)
+      const b = netnsOf(topo, s.b.host)
+      return `ip link add ${s.a.ifname}${a === null ? '' : ` netns ${a}`}${s.mtu ? ` mtu ${s.mtu}` : ''} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}`
+    }
+    case 'port': {
+      const extra = `${s.master ? ` master ${s.master}` : ''}${s.mac ? ` address ${s.mac}` : ''}`
+      return `ip ${dashN(topo, s.host)}link set ${s.ifname}${extra} up`
+    }
+    case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}`
+    case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
+    case 'nat': {
+      if (s.nat.backend === 'iptables') return `${inNs(topo, s.host)}iptables ${iptablesArgs(s.nat).join(' ')}`
+      return `${inNs(topo, s.host)}nft -f - <<'EOF'\n${nftScript(s.nat)}\nEOF`
+    }
+    case 'process': return `${inNs(topo, s.host)}${s.process.command.map(shellQuote).join(' ')} &`
+  }
+}
+
+/** The whole build as a shell script (one command per step, in phase order). */
+export function shellScript(topo: ResolvedTopology): string {
+  return plan(topo).flatMap((p) => [`# ${p.name}`, ...p.steps.map((s) => ipCommand(topo, s))]).join('\n') + '\n'
+}
+
+/** The commands that remove it again (what `down()` does). */
+export function teardownScript(topo: ResolvedTopology): string {
+  const lines: string[] = []
+  for (const b of topo.bridges) if (netnsOf(topo, b.host) === null) lines.push(`ip link del ${b.node}`)
+  for (const v of topo.veths) {
+    for (const e of [v.a, v.b]) {
+      if (netnsOf(topo, e.host) === null) { lines.push(`ip link del ${e.ifname}`); break }
+    }
+  }
+  for (const h of topo.hosts) if (h.netns !== null) lines.push(`ip netns del ${h.netns}`)
+  for (const h of topo.hosts) if (h.dns && h.netns !== null) lines.push(`rm -rf /etc/netns/${h.netns}`)
+  return lines.join('\n') + '\n'
+}
