@@ -1,14 +1,13 @@
 // Route operations: what `ip route` and `ip -batch` do with routes.
 import type { Writer, RawMessage } from '../netlink/codec.js'
 import { parseIP } from '../netlink/codec.js'
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
-import type { CallOptions, Request } from '../netlink/engine.js'
+import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { linkIndex, linkNames, type OpsContext } from './context.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
 import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './route-attrs.js'
 import { decodeRoute } from './route-decode.js'
-import { encodeRoute, resolveDevices, writeRoute, type EncodedRoute, type RouteIntent } from './route-encode.js'
+import { encodeRoute, resolveDevices, ROUTE_MODES, type RouteMessage } from './route-encode.js'
 import { matchRoute, routeFilter } from './route-filter.js'
 import { RT_TABLE_COMPAT } from './route-tables.js'
 import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetOptions, RouteSpec } from './route-types.js'
@@ -16,14 +15,7 @@ import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetO
 export { decodeRoute }
 export type * from './route-types.js'
 
-type Mode = 'add' | 'replace' | 'append' | 'delete'
-
-const MODES: Record<Mode, { type: number; flags: number; intent: RouteIntent; operation: string }> = {
-  add: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_EXCL, intent: 'add', operation: 'routes.add' },
-  replace: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_REPLACE, intent: 'add', operation: 'routes.replace' },
-  append: { type: RTM_NEWROUTE, flags: NLM_F_CREATE | NLM_F_APPEND, intent: 'add', operation: 'routes.append' },
-  delete: { type: RTM_DELROUTE, flags: 0, intent: 'delete', operation: 'routes.delete' },
-}
+type Mode = keyof typeof ROUTE_MODES
 
 function rtmsgOnly(af: number) {
   return (w: Writer) => { w.u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0) }
@@ -127,28 +119,26 @@ export class Routes {
   }
 
   private async one(mode: Mode, spec: RouteSpec, opts?: CallOptions): Promise<void> {
-    const { type, flags, intent, operation } = MODES[mode]
-    const r = encodeRoute(spec, intent, { operation, namespace: this.ctx.namespace })
-    await resolveDevices(this.ctx, [r], operation, opts)
-    await this.ctx.sock.request({ type, flags, operation, object: r.object, body: (w) => writeRoute(w, r) }, opts)
+    const m = encodeRoute(spec, ROUTE_MODES[mode], this.ctx.namespace)
+    await resolveDevices(this.ctx, [m], m.operation, opts)
+    await this.ctx.sock.request(m, opts)
   }
 
   private async many(mode: Mode, specs: readonly RouteSpec[], opts: RouteBatchOptions): Promise<RouteBatchResult> {
-    const { type, flags, intent, operation } = MODES[mode]
+    const m = ROUTE_MODES[mode]
+    const operation = m.operation
     if (!Array.isArray(specs)) {
       throw invalidArgument(`expected an array of routes, got ${typeof specs}`, { operation, namespace: this.ctx.namespace })
     }
-    const where = { operation, namespace: this.ctx.namespace }
-    const encoded: EncodedRoute[] = new Array(specs.length)
+    const requests: RouteMessage[] = new Array(specs.length)
     for (let i = 0; i < specs.length; i++) {
       try {
-        encoded[i] = encodeRoute(specs[i]!, intent, where)
+        requests[i] = encodeRoute(specs[i]!, m, this.ctx.namespace)
       } catch (e) {
         throw e instanceof NsnetError ? e.withContext({ index: i }) : e
       }
     }
-    await resolveDevices(this.ctx, encoded, operation, opts)
-    const requests: Request[] = encoded.map((r) => ({ type, flags, operation, object: r.object, body: (w: Writer) => writeRoute(w, r) }))
+    await resolveDevices(this.ctx, requests, operation, opts)
     return this.ctx.sock.batch(requests, opts)
   }
 }
