@@ -62,7 +62,7 @@ function suggest(name: string, candidates: Iterable<string>): string {
     const d = distance(name, c)
     if (d < bestD) { bestD = d; best = c }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : ''
+  return best !== undefined && bestD < name.length && bestD <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : ''
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
