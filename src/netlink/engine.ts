@@ -6,7 +6,7 @@ import { RawNetlinkSocket } from 'netlink'
 import { Writer, parseMessages, parseErrorMessage, type RawMessage } from './codec.js'
 import {
   NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
-  NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTI, NLM_F_REQUEST,
+  NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST,
 } from './constants.js'
 import { BatchError, NsnetError, kernelError, type ErrorContext } from './errors.js'
 import { messageTypeName, trace, traceEnabled } from './trace.js'
@@ -68,6 +68,18 @@ const REPLY_OVERHEAD = 1024
 const DUMP_COST = 96 * 1024
 const GET_REPLY_COST = 16 * 1024
 const RECV_BUFFER = 32 * 1024
+const MIN_RECV_BUFFER = 32 * 1024
+
+/** One datagram of a batch: its requests, their sequence numbers and the barrier's. */
+interface BatchChunk {
+  readonly payload: Buffer
+  readonly firstSeq: number
+  readonly barrierSeq: number
+  readonly reqs: Request[]
+  /** Index in the whole batch of reqs[0]. */
+  readonly baseIndex: number
+  readonly cost: number
+}
 
 /** Set when a dump attempt was abandoned mid-way: the dump lock waits for it. */
 interface DumpLock {
@@ -119,13 +131,15 @@ export class NetlinkSocket {
       msgBufferSize: RECV_BUFFER,
     } as ConstructorParameters<typeof RawNetlinkSocket>[1])
     try {
-      this.sock.setRecvBufferSize(opts.receiveBufferBytes ?? 1 << 20)
+      // A buffer smaller than one GET reply can only overflow (and an overflow aborts the process).
+      this.sock.setRecvBufferSize(Math.max(opts.receiveBufferBytes ?? 1 << 20, MIN_RECV_BUFFER))
     } catch {
       // Keep the default buffer; the window below adapts to whatever we got.
     }
     const rcvbuf = this.sock.getRecvBufferSize()
-    // Keep a third of the buffer free for dumps and notifications.
-    this.budget = Math.max(16 * 1024, Math.floor(rcvbuf * 0.66) - DUMP_COST)
+    // Keep a third of the buffer free for notifications, and room for a dump's skbs when the
+    // buffer is big enough for that; never more than the buffer itself.
+    this.budget = Math.max(Math.floor(rcvbuf / 3), Math.floor(rcvbuf * 0.66) - DUMP_COST)
     this.seq = (Math.random() * 0x3fffffff) >>> 0
     for (const g of opts.groups ?? []) this.sock.addMembership(g)
     this.sock.on('message', (buf, info) => this.receive(buf, info.groups))
@@ -276,51 +290,11 @@ export class NetlinkSocket {
    * failed the promise rejects with a BatchError listing every failure with its index.
    */
   async batch(items: Iterable<Request>, opts: BatchOptions = {}): Promise<BatchResult> {
-    const maxDatagram = Math.min(opts.datagramBytes ?? 64 * 1024, 200 * 1024)
-    // No single chunk may need more than half the budget, so two can be in flight.
-    const chunkCostLimit = Math.max(REPLY_OVERHEAD * 8, Math.floor(this.budget / 2))
+    this.throwIfUnusable(opts.signal, { namespace: this.namespace, operation: 'batch' })
+    const chunks = this.planBatch(items, opts)
     const failures: NsnetError[] = []
-    let sent = 0
-    const chunks: Promise<void>[] = []
-    const it = items[Symbol.iterator]()
-    let next = it.next()
-    let lastCtx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
-    while (!next.done) {
-      this.throwIfUnusable(opts.signal, lastCtx)
-      const w = new Writer(Math.min(maxDatagram + 4096, 1 << 17))
-      const chunkItems: Request[] = []
-      let cost = REPLY_OVERHEAD
-      const baseIndex = sent
-      const firstSeq = this.nextSeq(1)
-      while (!next.done) {
-        const req = next.value
-        const before = w.pos
-        try {
-          encodeInto(w, req, NLM_F_REQUEST | (req.flags ?? 0), firstSeq + chunkItems.length)
-        } catch (e) {
-          throw asNsnetError(e, { ...this.context(req), index: sent })
-        }
-        const len = w.pos - before
-        const itemCost = REPLY_OVERHEAD + 2 * len
-        if (chunkItems.length > 0 && (w.pos > maxDatagram || cost + itemCost > chunkCostLimit)) {
-          w.pos = before // does not fit; it starts the next chunk
-          break
-        }
-        cost += itemCost
-        chunkItems.push(req)
-        lastCtx = this.context(req)
-        sent++
-        next = it.next()
-      }
-      const barrierSeq = firstSeq + chunkItems.length
-      this.seq = barrierSeq
-      const start = w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq)
-      w.endMessage(start)
-      chunks.push(this.sendChunk(w.toBuffer(), firstSeq, barrierSeq, chunkItems, baseIndex, cost, failures, opts))
-      // Keep memory bounded on huge batches: settle finished chunks as we go.
-      if (chunks.length > 64) await Promise.all(chunks.splice(0, chunks.length))
-    }
-    await Promise.all(chunks)
+    await Promise.all(chunks.map((c) => this.sendChunk(c, failures, opts)))
+    const sent = chunks.reduce((n, c) => n + c.reqs.length, 0)
     if (failures.length) {
       failures.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
       throw new BatchError(failures, sent, { namespace: this.namespace, operation: 'batch' })
@@ -328,10 +302,56 @@ export class NetlinkSocket {
     return { sent }
   }
 
-  private sendChunk(
-    payload: Buffer, firstSeq: number, barrierSeq: number, reqs: Request[], baseIndex: number,
-    cost: number, failures: NsnetError[], opts: CallOptions,
-  ): Promise<void> {
+  /**
+   * Encodes the whole batch into datagrams before anything is sent, so that a request that
+   * cannot be encoded fails the batch with nothing applied.
+   */
+  private planBatch(items: Iterable<Request>, opts: BatchOptions): BatchChunk[] {
+    const maxDatagram = Math.min(opts.datagramBytes ?? 64 * 1024, 200 * 1024)
+    // No single chunk may need more than half the budget, so two can be in flight.
+    const chunkCostLimit = Math.max(REPLY_OVERHEAD * 2, Math.floor(this.budget / 2))
+    const chunks: BatchChunk[] = []
+    let index = 0
+    const it = items[Symbol.iterator]()
+    let next = it.next()
+    while (!next.done) {
+      const w = new Writer(Math.min(maxDatagram + 4096, 1 << 17))
+      const reqs: Request[] = []
+      let cost = REPLY_OVERHEAD
+      const baseIndex = index
+      const firstSeq = this.nextSeq(1)
+      while (!next.done) {
+        const req = next.value
+        const before = w.pos
+        try {
+          encodeInto(w, req, NLM_F_REQUEST | (req.flags ?? 0), firstSeq + reqs.length)
+        } catch (e) {
+          throw asNsnetError(e, { ...this.context(req), index })
+        }
+        const len = w.pos - before
+        // An error reply echoes the request; a GET (or ECHO) is answered with a whole object.
+        const answered = req.expectsReply || ((req.flags ?? 0) & NLM_F_ECHO) !== 0
+        const itemCost = REPLY_OVERHEAD + 2 * len + (answered ? GET_REPLY_COST : 0)
+        if (reqs.length > 0 && (w.pos > maxDatagram || cost + itemCost > chunkCostLimit)) {
+          w.pos = before // does not fit; it starts the next chunk
+          break
+        }
+        cost += itemCost
+        reqs.push(req)
+        index++
+        next = it.next()
+      }
+      const barrierSeq = firstSeq + reqs.length
+      this.seq = barrierSeq
+      const start = w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq)
+      w.endMessage(start)
+      chunks.push({ payload: w.toBuffer(), firstSeq, barrierSeq, reqs, baseIndex, cost })
+    }
+    return chunks
+  }
+
+  private sendChunk(chunk: BatchChunk, failures: NsnetError[], opts: CallOptions): Promise<void> {
+    const { payload, firstSeq, barrierSeq, reqs, baseIndex, cost } = chunk
     const ctx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
     return this.withSlot(cost, ctx, opts, (_seq, settle) => {
       const pending: Pending = {
@@ -416,7 +436,7 @@ export class NetlinkSocket {
             if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
           })
         },
-        fail: (e) => settle(e),
+        fail: (e) => settle(e.withContext(ctx)),
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
