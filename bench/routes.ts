@@ -5,7 +5,7 @@ import path from 'node:path'
 import { Netns, OUT, VETH, median, sh, sleep } from './harness.js'
 import { ipBatch, ipEach, ipJson, ipStartupMs } from './peers/iproute2.js'
 import { npmNetlink } from './peers/netlink.js'
-import { nsnet, nsnetEngine } from './peers/nsnet.js'
+import { decodeOnly, kernelFloor, nsnet, nsnetEngine } from './peers/nsnet.js'
 import { pyroute2 } from './peers/pyroute2.js'
 import type { RouteSet, RouteTool, Sample } from './peers/tool.js'
 import { compare, type BenchRow } from './report.js'
@@ -56,6 +56,29 @@ interface Collected {
   count?: number
 }
 
+/**
+ * Where the time goes: the same work with route encoding/decoding (engine alone), or that and
+ * the engine (kernel floor on a bare socket), taken out; compared with the peer of the target.
+ */
+function diagRows(rows: BenchRow[], got: Map<string, Collected>, peer: RouteTool, measurement: string, labels: Record<string, string>): void {
+  const p = got.get(peer.id)
+  for (const [id, label] of Object.entries(labels)) {
+    const e = got.get(id)
+    rows.push(compare({
+      section: 'routes', measurement, nsnet: label, nsnetValue: e && !e.error ? median(e.values) : null,
+      peer: peer.name, peerValue: p && !p.error ? median(p.values) : null, status: 'INFO',
+      note: "diagnostic, splitting nsnet's time: 'engine alone' leaves out route encoding/decoding; 'kernel floor' is a bare "
+        + "socket with prebuilt bytes or headers only (what any client pays); 'decoding alone' is route decoding of a captured dump, no kernel"
+        + (e?.error ? `; failed: ${e.error}` : ''),
+      samples: { nsnet: e?.values, peer: p?.values },
+    }))
+  }
+}
+
+function cpuText(s: Sample): string {
+  return s.userMs !== undefined ? `  [cpu user ${s.userMs.toFixed(0)} sys ${s.sysMs!.toFixed(0)} ms]` : ''
+}
+
 /** Rotates the order each run so no tool always goes first (or right after a heavy one). */
 function rotate<T>(xs: readonly T[], k: number): T[] {
   const s = k % xs.length
@@ -77,11 +100,11 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
   // ---------- insert ----------
   const insertCount = new Map<string, number>([
     [nsnet.id, n], [ipBatch.id, n], [npmNetlink.id, n],
-    [pyroute2.id, Math.min(n, o.pyroute2Insert)], [ipEach.id, Math.min(n, o.ipEach)], [nsnetEngine.id, n],
+    [pyroute2.id, Math.min(n, o.pyroute2Insert)], [ipEach.id, Math.min(n, o.ipEach)], [nsnetEngine.id, n], [kernelFloor.id, n],
   ])
   const ins = new Map<string, Collected>()
   if (o.only !== 'dump') {
-    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, ...(o.diag ? [nsnetEngine] : [])]
+    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])]
       .filter((t) => insertCount.get(t.id)! > 0 && usable(t))
     for (const t of tools) ins.set(t.id, { values: [], rssMiB: [] })
     for (let run = 0; run < o.runs; run++) {
@@ -98,7 +121,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
           const scaled = (s.ms * n) / count
           c.values.push(scaled)
           o.log(`  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}`
-            + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + `  (verified ${v.found} routes)`)
+            + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + cpuText(s) + `  (verified ${v.found} routes)`)
         } catch (e) {
           c.error = (e as Error).message
           o.log(`  insert run ${run + 1} ${t.name}: FAILED: ${c.error}`)
@@ -132,21 +155,15 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     peerRow(npmNetlink, undefined, 'npm netlink: newRoute() per route, request + ACK each, 64 in flight')
     peerRow(pyroute2, undefined, "pyroute2: IPRoute().route('add', ...) per route")
     peerRow(ipEach, undefined, 'one `ip route add` process per route, start-up included')
-    if (o.diag) {
-      const e = ins.get(nsnetEngine.id)
-      rows.push(compare({
-        section: 'routes', measurement: `insert ${N} (diagnostic)`, nsnet: 'engine batch() alone', nsnetValue: e && !e.error ? median(e.values) : null,
-        peer: 'nsnet routes.addMany', peerValue: nsnetMs, status: 'INFO',
-        note: 'diagnostic: the engine sending hand-built RTM_NEWROUTEs; the gap to addMany is route encoding',
-        samples: { nsnet: e?.values, peer: mine?.values },
-      }))
-    }
+    if (o.diag) diagRows(rows, ins, ipBatch, `insert ${N} (diagnostic)`, {
+      [nsnetEngine.id]: 'engine batch(), prebuilt bytes', [kernelFloor.id]: 'kernel floor: prebuilt datagrams',
+    })
   }
 
   // ---------- dump ----------
   const dmp = new Map<string, Collected>()
   if (o.only !== 'insert') {
-    const tools = [nsnet, ipJson, npmNetlink, pyroute2].filter(usable)
+    const tools = [nsnet, ipJson, npmNetlink, ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []), ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].filter(usable)
     for (const t of tools) dmp.set(t.id, { values: [], rssMiB: [] })
     // One namespace holds the table every tool dumps (read-only work); filled by ip -batch and verified.
     const ns = Netns.create('nsb-dump', { veth: true })
@@ -167,7 +184,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
             c.values.push(s.ms)
             const rss = s.peakKb !== undefined && s.baseKb !== undefined ? (s.peakKb - s.baseKb) / 1024 : undefined
             if (rss !== undefined) c.rssMiB.push(rss)
-            o.log(`  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms`
+            o.log(`  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms` + cpuText(s)
               + (s.matched !== undefined ? `  (decoded ${s.matched} benchmark routes)` : '')
               + (rss !== undefined ? `  peak RSS +${rss.toFixed(1)} MiB` : ''))
           } catch (e) {
@@ -212,9 +229,13 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
         note: rssNote, samples: { nsnet: mine?.rssMiB, peer: c?.rssMiB },
       }))
     }
+    if (o.diag) diagRows(rows, dmp, ipJson, `dump ${N} (diagnostic)`, {
+      [nsnetEngine.id]: 'engine dump(), no route decoding', [kernelFloor.id]: 'kernel floor: headers only',
+      [decodeOnly.id]: 'decoding alone, captured dump',
+    })
   }
 
-  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2].map((t) => [t.name, t.timing]))
+  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].map((t) => [t.name, t.timing]))
   return {
     rows,
     details: {

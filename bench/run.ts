@@ -19,7 +19,7 @@ const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
   --n N              routes per measurement (default 100000)
   --runs R           runs per measurement, median reported (default 3)
   --only insert|dump only one of the route measurements (other modules still run)
-  --pyroute2 K       routes pyroute2 inserts, scaled to N (default 10000; 0 skips)
+  --pyroute2 K       routes pyroute2 inserts, scaled to N (default 10000; 0 skips pyroute2)
   --ip-each K        routes inserted with one ip process each, scaled to N (default 2000; 0 skips)
   --diag             add a row timing the engine's batch() alone
   --prof             run the nsnet worker under node --cpu-prof (profiles in .bench-out/prof)
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const routes = await benchRoutes({
     n: args.n, runs: args.runs, diag: args.diag, only: args.only, log,
     pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
-    pyroute2DumpRuns: args.quick ? 1 : args.runs,
+    pyroute2DumpRuns: args.pyroute2 === 0 ? 0 : args.quick ? 1 : args.runs,
     ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
   })
   rows.push(...routes.rows)

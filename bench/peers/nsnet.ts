@@ -24,11 +24,36 @@ export const nsnet: RouteTool = {
   dump: (ns: Netns, set: RouteSet) => run(ns, ['dump', set.gateway], 'nsnet routes.list'),
 }
 
-/** Diagnostic: the engine's batch() with hand-built messages, to separate engine from route encoding. */
+/**
+ * Diagnostic: the engine alone. Insert: batch() of prebuilt route bytes (no route encoding).
+ * Dump: dump() with a decoder that only checks the table (no route decoding).
+ */
 export const nsnetEngine: RouteTool = {
   id: 'nsnet-engine',
-  name: 'nsnet engine batch() alone (diagnostic)',
-  timing: 'internal',
+  name: 'nsnet engine alone',
+  timing: 'internal, only batch()/dump() timed',
   insert: (ns: Netns, set: RouteSet, count: number) =>
     run(ns, ['insert-engine', set.file, String(count), set.gateway, set.dev], 'nsnet engine batch'),
+  dump: (ns: Netns) => run(ns, ['dump-engine'], 'nsnet engine dump'),
+}
+
+/**
+ * Diagnostic: the kernel's floor on a bare socket of the same binding. Insert: prebuilt 64 KiB
+ * datagrams sent back to back. Dump: headers walked in place, nothing decoded.
+ */
+export const kernelFloor: RouteTool = {
+  id: 'kernel-floor',
+  name: 'kernel floor (bare socket)',
+  timing: 'internal, only the socket work timed',
+  insert: (ns: Netns, set: RouteSet, count: number) =>
+    run(ns, ['insert-raw', set.file, String(count), set.gateway, set.dev], 'kernel floor insert'),
+  dump: (ns: Netns) => run(ns, ['dump-raw'], 'kernel floor dump'),
+}
+
+/** Diagnostic: decoding a captured dump into Route objects, no kernel work in the clock. */
+export const decodeOnly: RouteTool = {
+  id: 'decode-only',
+  name: 'route decoding alone',
+  timing: 'internal, decoding of a captured dump only',
+  dump: (ns: Netns) => run(ns, ['dump-decode'], 'decode only'),
 }

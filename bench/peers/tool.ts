@@ -15,6 +15,9 @@ export interface RouteSet {
 export interface Sample {
   /** Time of the measured work, ms (for a sample, not yet scaled). */
   readonly ms: number
+  /** CPU time of the measuring process during the measurement, ms (internally timed tools). */
+  readonly userMs?: number
+  readonly sysMs?: number
   /** Routes the tool decoded that belong to the benchmark set (dumps). */
   readonly matched?: number
   /** Peak RSS (maxRSS) right before and after the dump, KiB (dumps in a dedicated process). */
