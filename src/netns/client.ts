@@ -145,7 +145,7 @@ export class HelperProcess {
     }
     if (msg.ready) {
       this.markReady()
-      this.setRef(this.pending.size > 0)
+      if (this.pending.size === 0) this.becameIdle()
       return
     }
     const p = this.pending.get(msg.id!)

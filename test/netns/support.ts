@@ -28,9 +28,9 @@ export async function ensureHelperBundle(): Promise<string> {
     const esbuild = await import('esbuild')
     await esbuild.build({
       entryPoints: [`${root}src/netns/helper-main.ts`], outfile: helperBundle, bundle: true,
-      platform: 'node', format: 'esm', target: 'node20', external: ['netlink'],
-      // Only the raw socket binding: the package's index loads every family (~50 ms).
-      alias: { netlink: 'netlink/dist/raw.js' }, logLevel: 'warning',
+      platform: 'node', format: 'esm', target: 'node20',
+      // The raw socket binding only, loaded on first use (see src/netns/netlink-lazy.ts).
+      alias: { netlink: `${root}src/netns/netlink-lazy.ts` }, logLevel: 'warning',
     })
   }
   return helperBundle
