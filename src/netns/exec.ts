@@ -5,7 +5,7 @@ import { accessSync, constants as fsConstants, existsSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
-import { checkNetnsName, netnsPath } from './names.js'
+import { checkNetnsName, netnsPath, noSuchNetns } from './names.js'
 
 export interface ExecOptions {
   /** Kill everything the command started (its process group) after this many ms; rejects with ETIMEDOUT. */
@@ -66,9 +66,7 @@ function prepare(name: string, argv: readonly string[], operation: string, env?:
 /** Throws ENOENT unless /run/netns/NAME exists. */
 export function requireNetns(name: string, operation: string): void {
   if (!existsSync(netnsPath(name))) {
-    throw new NsnetError(`no network namespace named "${name}"`, {
-      code: 'ENOENT', errno: 2, operation, object: `netns ${name}`, hint: 'create it with netns.add()',
-    })
+    throw noSuchNetns(name, operation)
   }
 }
 

@@ -5,7 +5,7 @@ import { Attrs, type RawMessage } from '../netlink/codec.js'
 import type { NetlinkSocket } from '../netlink/engine.js'
 import { NsnetError } from '../netlink/errors.js'
 import { AF_UNSPEC, RTGENMSG_LEN, RTM_GETNSID, RTM_NEWNSID } from '../ops/rtnl.js'
-import { netnsPath } from './names.js'
+import { netnsPath, noSuchNetns } from './names.js'
 
 // linux/net_namespace.h
 const NETNSA_NSID = 1
@@ -25,9 +25,8 @@ export async function withNetnsFd<T>(name: string, operation: string, fn: (fd: n
   } catch (e) {
     const err = e as NodeJS.ErrnoException
     if (err.code === 'EINVAL_ARGUMENT') throw e
-    throw new NsnetError(err.code === 'ENOENT' ? `no network namespace named "${name}"` : `cannot open ${netnsPath(name)}: ${err.message}`, {
-      code: err.code ?? 'EIO', operation, object: `netns ${name}`,
-    })
+    if (err.code === 'ENOENT') throw noSuchNetns(name, operation)
+    throw new NsnetError(`cannot open ${netnsPath(name)}: ${err.message}`, { code: err.code ?? 'EIO', operation, object: `netns ${name}` })
   }
   try {
     return await fn(fd)

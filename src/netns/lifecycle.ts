@@ -9,7 +9,7 @@ import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK } from '../ops/rtnl.js'
 import { runCommand } from './exec.js'
 import { dumpNsids, getNsid, setNsid } from './ids.js'
-import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath } from './names.js'
+import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns } from './names.js'
 import { closeHandlesOf } from './registry.js'
 
 export interface NetnsInfo {
@@ -139,7 +139,7 @@ export async function pids(name: string): Promise<number[]> {
   checkNetnsName(name, 'netns.pids')
   const key = nsKey(netnsPath(name))
   if (!key) {
-    throw new NsnetError(`no network namespace named "${name}"`, { code: 'ENOENT', errno: 2, operation: 'netns.pids', object: `netns ${name}` })
+    throw noSuchNetns(name, 'netns.pids')
   }
   return procPids().filter((pid) => nsKey(`/proc/${pid}/ns/net`) === key)
 }
@@ -179,7 +179,7 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
   checkNetnsName(name, operation)
   const object = `netns ${name}`
   if (!existsSync(netnsPath(name))) {
-    throw new NsnetError(`no network namespace named "${name}"`, { code: 'ENOENT', errno: 2, operation, object })
+    throw noSuchNetns(name, operation)
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
   await closeHandlesOf(name)

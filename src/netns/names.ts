@@ -1,5 +1,5 @@
 // Where iproute2 keeps named namespaces, and which names it accepts.
-import { invalidArgument } from '../netlink/errors.js'
+import { NsnetError, invalidArgument } from '../netlink/errors.js'
 
 /** Bind mounts of named network namespaces (`ip netns add` creates them here). */
 export const NETNS_RUN_DIR = '/run/netns'
@@ -41,4 +41,11 @@ export function netnsPath(name: string): string {
 /** /etc/netns/NAME */
 export function netnsEtcDir(name: string): string {
   return `${NETNS_ETC_DIR}/${name}`
+}
+
+/** The error for a name that is not in /run/netns (ENOTFOUND, as src/ops/netns-ref.ts uses). */
+export function noSuchNetns(name: string, operation: string): NsnetError {
+  return new NsnetError(`no network namespace named "${name}"`, {
+    code: 'ENOTFOUND', errno: 2, operation, object: `netns ${name}`, hint: `create it first (netns.add / ip netns add ${name})`,
+  })
 }

@@ -99,7 +99,7 @@ describe('netns.pids / identify', () => {
     expect(await netns.identify(pid)).toEqual(ip('netns', 'identify', String(pid)).trim().split(/\s+/))
     expect(await netns.identify(pid)).toEqual(['lc-d'])
     expect(await netns.identify()).toEqual([]) // this process is in the runner's unnamed namespace
-    await expect(netns.pids('lc-none')).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(netns.pids('lc-none')).rejects.toMatchObject({ code: 'ENOTFOUND' })
     await expect(netns.identify(0x3fffffff)).rejects.toMatchObject({ code: 'ESRCH' })
   })
 })
@@ -136,7 +136,7 @@ describe('netns.delete', () => {
     made.delete('lc-g')
     expect(ipj<{ name: string }[]>('netns', 'list').map((n) => n.name)).not.toContain('lc-g')
     expect(existsSync('/etc/netns/lc-g')).toBe(false)
-    await expect(netns.delete('lc-g')).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(netns.delete('lc-g')).rejects.toMatchObject({ code: 'ENOTFOUND' })
   })
 
   it('returns only when the veth peers here are gone (the kernel frees namespaces later)', async () => {
@@ -206,7 +206,7 @@ describe('netns.setResolvConf / exec / execAll', () => {
     expect(await netns.exec('lc-m', ['sh', '-c', 'echo out; echo err >&2; exit 3'])).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' })
     await expect(netns.exec('lc-m', ['no-such-program-x'])).rejects.toMatchObject({ code: 'ENOENT', namespace: 'lc-m', object: 'program no-such-program-x' })
     await expect(netns.exec('lc-m', ['/nonexistent/prog'])).rejects.toMatchObject({ code: 'ENOENT' })
-    await expect(netns.exec('lc-none', ['true'])).rejects.toMatchObject({ code: 'ENOENT', object: 'netns lc-none' })
+    await expect(netns.exec('lc-none', ['true'])).rejects.toMatchObject({ code: 'ENOTFOUND', object: 'netns lc-none' })
     await expect(netns.exec('lc-m', [])).rejects.toMatchObject({ code: 'EINVAL_ARGUMENT' })
     // A grandchild in the background must die with the timeout too.
     const t0 = Date.now()
