@@ -51,6 +51,8 @@ export interface RunMarker {
   /** Directories this run created under /etc/netns. */
   readonly etcDirs: string[]
   readonly topology: ResolvedTopology
+  /** Set once every step succeeded; a second up() of the same spec is then a no-op. */
+  complete?: boolean
 }
 
 /** Start time of `pid` (clock ticks after boot), or undefined when there is no such process. */

@@ -12,7 +12,7 @@ export type Step =
   | { readonly kind: 'dns'; readonly host: string; readonly nameservers: readonly string[]; readonly search: readonly string[] }
   | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number }
   | { readonly kind: 'veth'; readonly index: number; readonly a: ResolvedEnd; readonly b: ResolvedEnd; readonly mtu?: number }
-  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly mac?: string }
+  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string }
   | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
@@ -47,10 +47,15 @@ export function plan(topo: ResolvedTopology): Phase[] {
     bridges.push({ kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}) })
     for (const cidr of b.addresses) addresses.push({ kind: 'address', host: b.host, ifname: b.node, cidr })
   }
+  const local = (host: string) => topo.hosts.find((h) => h.node === host)?.netns === null
   for (const v of topo.veths) {
-    veths.push({ kind: 'veth', index: v.index, a: v.a, b: v.b, ...(v.mtu ? { mtu: v.mtu } : {}) })
-    for (const e of [v.a, v.b]) {
-      ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.mac ? { mac: e.mac } : {}) })
+    // An end in the current namespace is created first, enslaved and up in the same message.
+    const [a, b] = local(v.b.host) && !local(v.a.host) ? [v.b, v.a] : [v.a, v.b]
+    veths.push({ kind: 'veth', index: v.index, a, b, ...(v.mtu ? { mtu: v.mtu } : {}) })
+    for (const e of [a, b]) {
+      if (!(e === a && local(a.host))) {
+        ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}) })
+      }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
     }
   }
@@ -138,12 +143,12 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
     case 'veth': {
       const a = netnsOf(topo, s.a.host)
       const b = netnsOf(topo, s.b.host)
-      return `ip link add ${s.a.ifname}${a === null ? '' : ` netns ${a}`}${s.mtu ? ` mtu ${s.mtu}` : ''} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}`
+      const mtu = s.mtu ? ` mtu ${s.mtu}` : ''
+      const mac = (m?: string) => (m ? ` address ${m}` : '')
+      const first = a === null ? `${s.a.ifname}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${s.a.master}` : ''} up` : `${s.a.ifname} netns ${a}${mtu}${mac(s.a.mac)}`
+      return `ip link add ${first} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}${mtu}${mac(s.b.mac)}`
     }
-    case 'port': {
-      const extra = `${s.master ? ` master ${s.master}` : ''}${s.mac ? ` address ${s.mac}` : ''}`
-      return `ip ${dashN(topo, s.host)}link set ${s.ifname}${extra} up`
-    }
+    case 'port': return `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up`
     case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}`
     case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
     case 'nat': {

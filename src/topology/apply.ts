@@ -1,0 +1,366 @@
+// Building a resolved topology (phase by phase, steps of a phase in parallel), and taking
+// it down again from its run marker: the same teardown serves down(), the rollback of a
+// build that failed half-way, and reap() of runs whose owner died.
+import { NsnetError, isNsnetError } from '../netlink/errors.js'
+import { netns } from '../netns/index.js'
+import type { NetnsHandle } from '../netns/handle.js'
+import { readSysctl, writeSysctl } from '../netns/sysctl.js'
+import type { RouteSpec } from '../ops/route-types.js'
+import { Rtnl } from '../rtnl.js'
+import {
+  currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,
+} from './marker.js'
+import { addNat, hasNat } from './nat.js'
+import { ipCommand, plan, resolvConf, type Step } from './plan.js'
+import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
+import type { ResolvedHost, ResolvedTopology } from './spec.js'
+
+/** What the topology needs of a namespace's rtnetlink API (a local Rtnl or a helper handle). */
+export interface NodeApi {
+  readonly links: {
+    add(spec: object): Promise<unknown>
+    set(ref: string, changes: object): Promise<unknown>
+    get(ref: string): Promise<{ readonly ifindex: number }>
+    list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number }>>
+    delete(ref: string): Promise<unknown>
+  }
+  readonly addresses: { add(link: string, cidr: string): Promise<unknown> }
+  readonly routes: { add(route: RouteSpec): Promise<unknown> }
+}
+
+export interface BuildOptions {
+  /**
+   * Called before each step with the `ip` command that does the same. Throwing fails the
+   * build, which is then rolled back (tests use this to inject a failure).
+   */
+  readonly onStep?: (step: Step, command: string) => void
+  /** One step at a time in plan order, for walkthroughs that print each command. */
+  readonly sequential?: boolean
+  /** Create, but tolerate what already exists (used to repair a topology that is up). */
+  readonly ensure?: boolean
+  readonly signal?: AbortSignal
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function limited<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed: unknown
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const item = items[next++]!
+      try {
+        await fn(item)
+      } catch (e) {
+        failed ??= e
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failed !== undefined) throw failed
+}
+
+const tolerate = (code: string) => (e: unknown) => {
+  if (!isNsnetError(e, code)) throw e
+}
+
+/** The state of one topology in this process: handles on its namespaces, its processes. */
+export class Lab {
+  private local: Promise<Rtnl> | undefined
+  private readonly handles = new Map<string, Promise<NetnsHandle>>()
+  readonly services: ServiceHandle[] = []
+
+  constructor(readonly topo: ResolvedTopology, readonly marker: RunMarker) {}
+
+  host(node: string): ResolvedHost {
+    const h = this.topo.hosts.find((x) => x.node === node)
+    if (!h) throw new NsnetError(`no node "${node}" in this topology`, { code: 'ENOTFOUND', operation: 'topology' })
+    return h
+  }
+
+  /** The rtnetlink API inside `node` (the current namespace's own, or a helper's). */
+  async api(node: string): Promise<NodeApi> {
+    const h = this.host(node)
+    if (h.netns === null) return this.localApi()
+    return (await this.handle(h.netns)) as unknown as NodeApi
+  }
+
+  /** The rtnetlink API of the current namespace (veths are created from here). */
+  async localApi(): Promise<NodeApi> {
+    return (await (this.local ??= Rtnl.open())) as unknown as NodeApi
+  }
+
+  handle(name: string): Promise<NetnsHandle> {
+    let p = this.handles.get(name)
+    if (!p) {
+      p = netns.open(name)
+      p.catch(() => this.handles.delete(name))
+      this.handles.set(name, p)
+    }
+    return p
+  }
+
+  async closeHandles(): Promise<void> {
+    const all = [...this.handles.values()]
+    this.handles.clear()
+    await Promise.all(all.map((p) => p.then((h) => h.close(), () => undefined)))
+    const l = this.local
+    this.local = undefined
+    if (l) await l.then((r) => r.close(), () => undefined)
+  }
+
+  /** Builds every phase of the plan. Throws the first failure (nothing is undone here). */
+  async build(opts: BuildOptions = {}): Promise<void> {
+    const phases = plan(this.topo)
+    for (const phase of phases) {
+      opts.signal?.throwIfAborted()
+      const run = (s: Step) => this.step(s, opts)
+      if (opts.sequential) {
+        for (const s of phase.steps) await run(s)
+      } else {
+        // Steps that start processes (ip netns add, helpers, nft) are throttled; netlink ones are not.
+        const heavy = phase.name === 'namespaces' || phase.name === 'nat' || phase.name === 'processes'
+        await limited(phase.steps, heavy ? 8 : 1024, run)
+      }
+      if (phase.name === 'namespaces') {
+        for (const ns of this.marker.namespaces) ns.key ??= fileKey(`/run/netns/${ns.name}`)
+        writeMarker(this.marker)
+      }
+    }
+    if (!opts.ensure) this.marker.complete = true
+    writeMarker(this.marker)
+  }
+
+  private async step(s: Step, opts: BuildOptions): Promise<void> {
+    opts.signal?.throwIfAborted()
+    opts.onStep?.(s, ipCommand(this.topo, s))
+    const ensure = opts.ensure === true
+    const exists = (p: Promise<unknown>) => (ensure ? p.catch(tolerate('EEXIST')) : p)
+    try {
+      switch (s.kind) {
+        case 'netns': {
+          const name = this.host(s.host).netns!
+          await exists(netns.add(name))
+          // Start its helper now: it is the slow part, and the next phases need it.
+          this.handle(name).catch(() => undefined)
+          return
+        }
+        case 'lo': {
+          await (await this.api(s.host)).links.set('lo', { up: true })
+          return
+        }
+        case 'sysctl': {
+          const h = this.host(s.host)
+          if (h.netns === null) {
+            if (!this.marker.sysctls.some((x) => x.key === s.key)) {
+              this.marker.sysctls.push({ key: s.key, previous: await readSysctl(s.key, undefined) })
+              writeMarker(this.marker)
+            }
+            await writeSysctl(s.key, s.value, undefined)
+          } else {
+            await (await this.handle(h.netns)).sysctl.set(s.key, s.value)
+          }
+          return
+        }
+        case 'dns': {
+          const name = this.host(s.host).netns!
+          await netns.setResolvConf(name, resolvConf(s.nameservers, s.search).trimEnd().split('\n'))
+          return
+        }
+        case 'bridge': {
+          const api = await this.api(s.host)
+          const local = this.host(s.host).netns === null
+          await exists(api.links.add({
+            name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
+          }))
+          await this.recordLocalLink(s.host, s.name)
+          return
+        }
+        case 'veth': {
+          // Created from here with each end straight in its namespace: one message, no moves.
+          // An end in the current namespace (plan() puts it first) is enslaved, raised and
+          // marked (ifalias) in the same message.
+          const local = await this.localApi()
+          const { a, b } = s
+          const nsA = this.host(a.host).netns
+          const nsB = this.host(b.host).netns
+          await exists(local.links.add({
+            name: a.ifname, kind: 'veth',
+            ...(nsA !== null ? { namespace: nsA } : { alias: this.alias(), up: true, ...(a.master ? { master: a.master } : {}) }),
+            ...(s.mtu ? { mtu: s.mtu } : {}),
+            ...(a.mac ? { address: a.mac } : {}),
+            peer: {
+              name: b.ifname,
+              ...(nsB !== null ? { namespace: nsB } : {}),
+              ...(s.mtu ? { mtu: s.mtu } : {}),
+              ...(b.mac ? { address: b.mac } : {}),
+            },
+          }))
+          if (nsA === null) await this.recordLocalLink(a.host, a.ifname)
+          if (nsB === null) await this.recordLocalLink(b.host, b.ifname)
+          return
+        }
+        case 'port': {
+          await (await this.api(s.host)).links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
+          return
+        }
+        case 'address': {
+          await exists((await this.api(s.host)).addresses.add(s.ifname, s.cidr))
+          return
+        }
+        case 'route': {
+          const r = s.route
+          await exists((await this.api(s.host)).routes.add({
+            dst: r.dst, family: r.family,
+            ...(r.via ? { gateway: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.scope ? { scope: r.scope } : {}),
+            ...(r.src ? { prefsrc: r.src } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}),
+            ...(r.table !== undefined ? { table: r.table } : {}),
+          }))
+          return
+        }
+        case 'nat': {
+          const name = this.host(s.host).netns!
+          if (ensure && (await hasNat(name, s.nat))) return
+          await addNat(name, s.nat)
+          return
+        }
+        case 'process': {
+          const h = this.host(s.host)
+          const known = this.marker.processes.find((p) => p.host === s.host && p.name === s.process.name)
+          if (known && processAlive(known.pid, known.start)) return
+          const svc = await startProcess(h.netns, s.process.command, {
+            name: s.process.name, ...(s.process.env ? { env: s.process.env } : {}),
+            ...(s.process.readyText !== undefined ? { readyText: s.process.readyText } : {}),
+          })
+          this.services.push(svc)
+          const start = processStart(svc.pid)
+          if (start) {
+            const i = this.marker.processes.findIndex((p) => p.host === s.host && p.name === s.process.name)
+            if (i >= 0) this.marker.processes.splice(i, 1)
+            this.marker.processes.push({ host: s.host, name: s.process.name, pid: svc.pid, start })
+            writeMarker(this.marker)
+          }
+          if (s.process.readyTcpPort !== undefined) await waitTcp(h.netns, s.process.readyTcpPort, s.process.name)
+          return
+        }
+      }
+    } catch (e) {
+      throw stepError(e, this.topo, s)
+    }
+  }
+
+  /** The ifalias that marks links this run made in the current namespace. */
+  alias(): string {
+    return `nsnet:${this.marker.runId}`
+  }
+
+  /** Notes the ifindex of a link made in the current namespace, so reap() recognises it. */
+  private async recordLocalLink(host: string, name: string): Promise<void> {
+    if (this.host(host).netns !== null) return
+    const entry = this.marker.links.find((l) => l.name === name)
+    if (!entry) return
+    entry.ifindex = (await (await this.localApi()).links.get(name)).ifindex
+    writeMarker(this.marker)
+  }
+}
+
+async function waitTcp(where: string | null, port: number, name: string): Promise<void> {
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const r = await execWhere(where, serviceArgv(['reach', '127.0.0.1', '--port', String(port), '--timeout', '500']), { timeoutMs: 10_000 })
+    if (r.stdout.includes('"connected"')) return
+    if (Date.now() > deadline) {
+      throw new NsnetError(`process ${name} does not accept TCP connections on port ${port}`, { code: 'ESERVICE', operation: 'process.start', namespace: where ?? undefined })
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Wraps a failure with the step it came from, as the `ip` command, keeping its code. */
+function stepError(e: unknown, topo: ResolvedTopology, s: Step): NsnetError {
+  const cmd = ipCommand(topo, s).split('\n')[0]
+  if (e instanceof NsnetError) {
+    if (e.code === 'EABORTED' || e.name === 'AbortError') return e
+    return new NsnetError(`${e.message}`, {
+      code: e.code, errno: e.errno, operation: 'topology.up', object: `step \`${cmd}\``, namespace: e.namespace, hint: e.hint, cause: e,
+    })
+  }
+  const err = e as Error
+  if (err?.name === 'AbortError') return new NsnetError('aborted', { code: 'EABORTED', operation: 'topology.up', object: `step \`${cmd}\``, cause: e })
+  return new NsnetError(err?.message ?? String(e), { code: 'EFAILED', operation: 'topology.up', object: `step \`${cmd}\``, cause: e })
+}
+
+/** What teardown removed, and what it could not. */
+export interface TeardownReport {
+  readonly runId: string
+  readonly removed: string[]
+  readonly failed: Array<{ readonly object: string; readonly error: string }>
+}
+
+/**
+ * Removes everything `marker` records, tolerating what is already gone, then the marker.
+ * Objects that are no longer the ones the run made (another inode, another ifindex, a
+ * reused pid) are left alone.
+ */
+export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownReport> {
+  const report: TeardownReport = { runId: marker.runId, removed: [], failed: [] }
+  const fail = (object: string, e: unknown) => report.failed.push({ object, error: (e as Error).message ?? String(e) })
+
+  // 1. Processes first: a namespace with a process inside outlives its name.
+  const procs = marker.processes.filter((p) => processAlive(p.pid, p.start))
+  for (const p of procs) { try { process.kill(p.pid, 'SIGTERM') } catch { /* gone */ } }
+  const deadline = Date.now() + 1000
+  while (procs.some((p) => processAlive(p.pid, p.start)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  for (const p of procs) {
+    if (processAlive(p.pid, p.start)) { try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ } }
+    report.removed.push(`process ${p.name} (pid ${p.pid}) in ${p.host}`)
+  }
+  await Promise.all((lab?.services ?? []).map((s) => s.stop(200)))
+  await lab?.closeHandles()
+
+  // 2. Links made in the owner's namespace (only when we are in that namespace).
+  const here = currentNetns() === marker.netns
+  if (marker.links.length && here) {
+    const rt = await Rtnl.open({ namespace: undefined }) as unknown as NodeApi & { close(): Promise<void> }
+    try {
+      for (const l of [...marker.links].reverse()) {
+        try {
+          const cur = await rt.links.get(l.name)
+          if (l.ifindex !== undefined && cur.ifindex !== l.ifindex) continue // someone else's now
+          await rt.links.delete(l.name)
+          report.removed.push(`link ${l.name}`)
+        } catch (e) {
+          if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'ENOTFOUND')) fail(`link ${l.name}`, e)
+        }
+      }
+    } finally {
+      await rt.close()
+    }
+  } else if (marker.links.length) {
+    fail(`links ${marker.links.map((l) => l.name).join(', ')}`, new Error(`they live in ${marker.netns}, not in this namespace`))
+  }
+
+  // 3. Sysctls of the owner's namespace, back to what they were.
+  if (here) {
+    for (const s of marker.sysctls) {
+      try {
+        await writeSysctl(s.key, s.previous, undefined)
+        report.removed.push(`sysctl ${s.key} (restored to ${s.previous})`)
+      } catch (e) { fail(`sysctl ${s.key}`, e) }
+    }
+  }
+
+  // 4. Namespaces, in parallel; each takes its links, veth peers, addresses, routes, NAT rules along.
+  await limited(marker.namespaces, 16, async (ns) => {
+    const key = fileKey(`/run/netns/${ns.name}`)
+    if (key === undefined) return
+    if (ns.key !== undefined && key !== ns.key) return // same name, another namespace
+    try {
+      await netns.delete(ns.name, { kill: true })
+      report.removed.push(`netns ${ns.name}`)
+    } catch (e) {
+      if (!isNsnetError(e, 'ENOENT')) fail(`netns ${ns.name}`, e)
+    }
+  })
+  if (report.failed.length === 0) removeMarker(marker.runId)
+  return report
+}
