@@ -2,3 +2,7 @@
 export { Rtnl, type RtnlApi, type RtnlOptions } from './rtnl.js'
 export { NsnetError, BatchError, isNsnetError, type NsnetErrorCode, type ErrorContext } from './netlink/errors.js'
 export { NetlinkSocket, type Request, type CallOptions, type DumpOptions, type BatchOptions } from './netlink/engine.js'
+export {
+  netns, NetnsHandle, type NetnsInfo, type NsidInfo, type DeleteOptions, type ExecOptions, type ExecResult,
+  type NamedExecResult, type SpawnInOptions, type HelperOptions, type Remote, type NetnsSysctl, type NetnsFiles, type SysctlValue,
+} from './netns/index.js'
