@@ -1,6 +1,316 @@
-// Placeholder until the links operations land; replaced wholesale by that work.
-import type { OpsContext } from './context.js'
+// Network devices: `ip link show/add/set/delete`, plus waitUp() for harnesses.
+import { Attrs, type RawMessage } from '../netlink/codec.js'
+import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
+import type { CallOptions } from '../netlink/engine.js'
+import { NsnetError, isNsnetError, type ErrorContext } from '../netlink/errors.js'
+import { freeze, linkIndex, type OpsContext, type LinkRef } from './context.js'
+import { kindCodec, type Resolved } from './kinds/index.js'
+import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, writeIfinfomsg } from './link-attrs.js'
+import { decodeLinkObject, markParentDown } from './link-decode.js'
+import { checkTarget, planAdd, planSet, writeAdd, writeSet, writeTarget, type Target } from './link-encode.js'
+import type { Link, LinkChanges, LinkSpec, LinkTarget, WaitUpOptions } from './link-types.js'
+import { openNamespace, type NamespaceRef, type OpenNamespace } from './netns-ref.js'
+import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from './rtnl.js'
+import { SpecCheck } from './spec-check.js'
+
+export { decodeLink, linkFlagNames } from './link-decode.js'
+export type * from './link-types.js'
+
+const IFLA_EXT_MASK = 29
+const IFLA_NUM_TX_QUEUES = 31
+/** Leave statistics out of GET replies: we do not decode them and they are most of the bytes. */
+const RTEXT_FILTER_SKIP_STATS = 1 << 3
+const EOPNOTSUPP = 95
 
 export class Links {
   constructor(readonly ctx: OpsContext) {}
+
+  /** Every link in this namespace (`ip -d link show`). */
+  async list(opts?: CallOptions): Promise<Link[]> {
+    const msgs = await this.ctx.sock.dump({
+      type: RTM_GETLINK,
+      operation: 'links.list',
+      body: (w) => { writeIfinfomsg(w); w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) },
+    }, (m) => (m.type === RTM_NEWLINK ? m : undefined), opts)
+    // Names and admin state of every link first, so master/parent names and M-DOWN resolve.
+    const names = new Map<number, string>()
+    const up = new Map<number, boolean>()
+    for (const m of msgs) {
+      const index = m.buf.readInt32LE(m.start + 4)
+      up.set(index, (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0)
+      const name = ifnameOf(m)
+      if (name !== undefined) names.set(index, name)
+    }
+    return msgs.map((m) => {
+      const o = decodeLinkObject(m, names)
+      if (o.link_index !== undefined && o.link !== undefined) markParentDown(o, up.get(o.link_index as number))
+      return freeze(o) as unknown as Link
+    })
+  }
+
+  /** One link by name, ifindex or Link (`ip -d link show dev NAME`); ENODEV when absent. */
+  async get(target: LinkTarget, opts?: CallOptions): Promise<Link> {
+    const t = checkTarget(target, new SpecCheck({ operation: 'links.get', namespace: this.ctx.namespace }))
+    const m = await this.fetch(t, 'links.get', opts)
+    // Decode once to learn which other links it names, look those up, decode again with names.
+    const asked = new Set<number>()
+    decodeLinkObject(m, recordingNames(asked))
+    const names = new Map<number, string>()
+    const up = new Map<number, boolean>()
+    await Promise.all([...asked].map(async (index) => {
+      try {
+        const p = await this.fetch({ index, object: `link #${index}` }, 'links.get', opts)
+        const name = ifnameOf(p)
+        if (name !== undefined) names.set(index, name)
+        up.set(index, (p.buf.readUInt32LE(p.start + 8) & IFF_UP) !== 0)
+      } catch (e) {
+        if (!isNsnetError(e, 'ENODEV')) throw e // gone meanwhile: keep the if<N> name
+      }
+    }))
+    const o = decodeLinkObject(m, names)
+    if (o.link !== undefined) markParentDown(o, up.get(o.link_index as number))
+    return freeze(o) as unknown as Link
+  }
+
+  /**
+   * Creates a link (`ip link add NAME [options] type KIND [kind options]`). A Link from
+   * list() is accepted too and recreated with its kind, options and parent. Kinds the
+   * kernel lacks fail with EUNSUPPORTED ("kernel does not support link kind X").
+   */
+  async add(spec: LinkSpec | Link, opts?: CallOptions): Promise<void> {
+    const plan = planAdd(spec, this.ctx.namespace)
+    const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
+    await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
+      const r: Resolved = { links, namespaces }
+      try {
+        await this.ctx.sock.request({
+          type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.add', object: plan.ctx.object,
+          body: (w) => writeAdd(w, plan, r),
+        }, opts)
+      } catch (e) {
+        throw await this.explainAddError(e, plan.kind, plan.name, plan.spec, opts)
+      }
+    })
+  }
+
+  /**
+   * Changes a link (`ip link set dev NAME up|down name NEW mtu N address MAC alias TEXT
+   * master M|nomaster txqueuelen N netns NS ...`). `undefined` fields stay as they are.
+   * Moving to a namespace opens /run/netns/NAME and passes its fd (IFLA_NET_NS_FD).
+   */
+  async set(target: LinkTarget, changes: LinkChanges, opts?: CallOptions): Promise<void> {
+    const plan = planSet(target, changes, this.ctx.namespace)
+    if (plan.empty) {
+      await this.fetch(plan.target, 'links.set', opts) // nothing to change, but the link must exist
+      return
+    }
+    const index = plan.target.index ?? (plan.needsIndex ? await linkIndex(this.ctx, plan.target.name!, 'links.set', opts) : undefined)
+    const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
+    await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
+      try {
+        await this.ctx.sock.request({
+          type: RTM_NEWLINK, operation: 'links.set', object: plan.ctx.object,
+          body: (w) => writeSet(w, plan, index, { links, namespaces }),
+        }, opts)
+      } catch (e) {
+        throw this.explainTargetError(e, plan.target, plan.ctx, changes.namespace === undefined
+          ? undefined : `the target namespace may already hold a link named ${changes.name ?? plan.target.name ?? 'like it'}`)
+      }
+    })
+  }
+
+  /** Deletes a link by name, ifindex or Link from list() (`ip link delete dev NAME`). */
+  async delete(target: LinkTarget, opts?: CallOptions): Promise<void> {
+    const ctx: ErrorContext = { operation: 'links.delete', namespace: this.ctx.namespace }
+    const t = checkTarget(target, new SpecCheck(ctx))
+    try {
+      await this.ctx.sock.request({ type: RTM_DELLINK, operation: 'links.delete', object: t.object, body: (w) => writeTarget(w, t) }, opts)
+    } catch (e) {
+      throw this.explainTargetError(e, t, { ...ctx, object: t.object })
+    }
+  }
+
+  /**
+   * Resolves when the link is operationally up: operstate UP, or UNKNOWN with UP and
+   * LOWER_UP (devices without carrier detection, such as lo or dummy). Polls with a backoff
+   * from 1 ms to 50 ms; rejects with ETIMEDOUT naming the link and its last state.
+   * (No `ip` equivalent; what `ip link show` shows as `state UP`.)
+   */
+  async waitUp(target: LinkTarget, opts: WaitUpOptions = {}): Promise<Link> {
+    const ctx: ErrorContext = { operation: 'links.waitUp', namespace: this.ctx.namespace }
+    const t = checkTarget(target, new SpecCheck(ctx))
+    const timeoutMs = opts.timeoutMs ?? 5000
+    const deadline = Date.now() + timeoutMs
+    let delay = 1
+    let last = 'not checked yet'
+    for (;;) {
+      if (opts.signal?.aborted) throw new NsnetError('aborted by the caller', { ...ctx, object: t.object, code: 'EABORTED' })
+      try {
+        const m = await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) })
+        const l = decodeLinkObject(m) as unknown as Link
+        if (isOperUp(l)) return this.get(l.ifindex, { signal: opts.signal })
+        last = `operstate ${l.operstate ?? '?'}, flags ${l.flags.join(',') || 'none'}`
+      } catch (e) {
+        if (isNsnetError(e, 'ENODEV')) last = 'it does not exist'
+        else if (!isNsnetError(e, 'ETIMEDOUT')) throw e
+      }
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new NsnetError(`not up after ${timeoutMs} ms: ${last}`, { ...ctx, object: t.object, code: 'ETIMEDOUT' })
+      }
+      await sleep(Math.min(delay, left), opts.signal)
+      delay = Math.min(delay * 2, 50)
+    }
+  }
+
+  /**
+   * Whether this kernel can create links of `kind` (no `ip` equivalent; `ip link add ...
+   * type KIND` answers "Unknown device type"). Asks with a create request the kernel must
+   * refuse (zero TX queues) after it has looked the kind up: EOPNOTSUPP means the kind is
+   * missing, any other answer means it exists. Nothing is ever created.
+   */
+  async supportsKind(kind: string, opts?: CallOptions): Promise<boolean> {
+    const c = new SpecCheck({ operation: 'links.supportsKind', namespace: this.ctx.namespace, object: `link kind ${kind}` })
+    if (typeof kind !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(kind)) c.fail(`not a link kind name: ${JSON.stringify(kind)}`)
+    try {
+      await this.ctx.sock.request({
+        type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.supportsKind', object: `link kind ${kind}`,
+        body: (w) => {
+          writeIfinfomsg(w)
+          // Two independent reasons to refuse before registering anything: no queues, and a
+          // name with a '/', which dev_valid_name() rejects.
+          w.attrU32(IFLA_NUM_TX_QUEUES, 0)
+          w.attrStr(IFLA_IFNAME, 'nsnet/probe')
+          const li = w.beginNested(IFLA_LINKINFO)
+          w.attrBytes(IFLA_INFO_KIND, Buffer.from(kind))
+          w.endNested(li)
+        },
+      }, opts)
+      // Should not happen; if a kernel ever accepts it, the kind certainly exists.
+      return true
+    } catch (e) {
+      if (isNsnetError(e) && e.errno === EOPNOTSUPP) return false
+      if (isNsnetError(e) && e.errno !== undefined) return true
+      throw e
+    }
+  }
+
+  // ---------- helpers ----------
+
+  /** One RTM_GETLINK (statistics left out); ENODEV names the link and namespace. */
+  private async fetch(t: Target, operation: string, opts?: CallOptions): Promise<RawMessage> {
+    let replies: RawMessage[]
+    try {
+      replies = await this.ctx.sock.request({
+        type: RTM_GETLINK, expectsReply: true, operation, object: t.object,
+        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) },
+      }, opts)
+    } catch (e) {
+      throw this.explainTargetError(e, t, { operation, object: t.object, namespace: this.ctx.namespace })
+    }
+    const m = replies.find((r) => r.type === RTM_NEWLINK)
+    if (!m) throw new NsnetError('kernel sent no link', { code: 'EDECODE', operation, object: t.object, namespace: this.ctx.namespace })
+    return m
+  }
+
+  /** Resolves link names to indexes (one GET each, in parallel); numbers pass through. */
+  private async resolveLinks(refs: Readonly<Record<string, LinkRef>>, ctx: ErrorContext, opts?: CallOptions): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    await Promise.all(Object.entries(refs).map(async ([key, ref]) => {
+      try {
+        out[key] = await linkIndex(this.ctx, ref, ctx.operation!, opts)
+      } catch (e) {
+        if (isNsnetError(e, 'ENODEV')) {
+          throw new NsnetError(`${key} "${ref}" does not exist`, {
+            code: 'ENODEV', errno: 19, operation: ctx.operation, object: ctx.object, namespace: ctx.namespace, hint: e.hint,
+          })
+        }
+        throw e
+      }
+    }))
+    return out
+  }
+
+  /** Opens the namespaces a request names, runs `fn`, and closes them again, also on error. */
+  private async withNamespaces<T>(
+    refs: Readonly<Record<string, NamespaceRef>>, ctx: ErrorContext,
+    fn: (ns: Record<string, OpenNamespace>) => Promise<T>,
+  ): Promise<T> {
+    const opened: Record<string, OpenNamespace> = {}
+    try {
+      for (const [key, ref] of Object.entries(refs)) opened[key] = openNamespace(ref, ctx)
+      return await fn(opened)
+    } finally {
+      for (const ns of Object.values(opened)) ns.close()
+    }
+  }
+
+  /** ENODEV for a named target says which name; other errors pass through with a hint. */
+  private explainTargetError(e: unknown, t: Target, ctx: ErrorContext, existsHint?: string): unknown {
+    if (!isNsnetError(e)) return e
+    if (e.code === 'ENODEV') {
+      return new NsnetError(t.name !== undefined ? `no link named "${t.name}"` : `no link with index ${t.index}`, {
+        code: 'ENODEV', errno: e.errno, operation: ctx.operation, object: ctx.object, namespace: ctx.namespace,
+        hint: ctx.namespace ? `it is not in netns ${ctx.namespace}` : 'it is not in this network namespace',
+      })
+    }
+    if (e.code === 'EEXIST' && existsHint) return withHint(e, existsHint)
+    return e
+  }
+
+  /** EEXIST gets a hint that fits links; EOPNOTSUPP becomes EUNSUPPORTED when the kind is missing. */
+  private async explainAddError(e: unknown, kind: string, name: string, spec: Readonly<Record<string, unknown>>, opts?: CallOptions): Promise<unknown> {
+    if (!isNsnetError(e)) return e
+    if (e.code === 'EEXIST') {
+      const peer = kind === 'veth' ? (spec.peer as { name: string }).name : undefined
+      return withHint(e, peer
+        ? `a link named ${name} or ${peer} already exists (the peer in ${describeNs((spec.peer as { namespace?: unknown }).namespace)})`
+        : `a link named ${name} already exists in ${describeNs(spec.namespace)}`)
+    }
+    if (e.errno === EOPNOTSUPP && kindCodec(kind)) {
+      // The same errno means "no such kind" and "this kind, but not with that option".
+      if (await this.supportsKind(kind, opts).catch(() => true)) {
+        return withHint(e, `the kernel has ${kind} links but refuses one of the options given (a feature compiled out?)`)
+      }
+      return new NsnetError(`kernel does not support link kind ${kind}`, {
+        code: 'EUNSUPPORTED', errno: EOPNOTSUPP, operation: e.operation, object: e.object, namespace: e.namespace,
+        hint: `the ${kind} driver is not built into this kernel and no module was loaded`,
+      })
+    }
+    return e
+  }
+}
+
+function withHint(e: NsnetError, hint: string): NsnetError {
+  return new NsnetError(e.summary, {
+    code: e.code, errno: e.errno, operation: e.operation, object: e.object, namespace: e.namespace, hint, index: e.index, cause: e.cause,
+  })
+}
+
+function describeNs(ns: unknown): string {
+  if (ns === undefined) return 'this namespace'
+  if (typeof ns === 'string') return `netns ${ns}`
+  return `netns ${JSON.stringify(ns)}`
+}
+
+function isOperUp(l: Link): boolean {
+  if (l.operstate === 'UP') return true
+  return l.operstate === 'UNKNOWN' && l.flags.includes('UP') && l.flags.includes('LOWER_UP')
+}
+
+function ifnameOf(m: RawMessage): string | undefined {
+  return new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
+}
+
+/** A names map that answers nothing and remembers what it was asked. */
+function recordingNames(asked: Set<number>): ReadonlyMap<number, string> {
+  return { get: (k: number) => { asked.add(k); return undefined } } as unknown as ReadonlyMap<number, string>
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(t); signal?.removeEventListener('abort', done); resolve() }
+    const t = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

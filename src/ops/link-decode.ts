@@ -1,0 +1,165 @@
+// RTM_NEWLINK / RTM_DELLINK payload → Link, shaped like `ip -d -j link show`.
+import { Attrs, formatIPv4, formatIPv6, formatMac, type RawMessage } from '../netlink/codec.js'
+import { NsnetError } from '../netlink/errors.js'
+import { freeze } from './context.js'
+import { kindCodec, nameOfIndex, portCodec, type Names } from './kinds/index.js'
+import {
+  IFF_RUNNING, IFF_UP, IFLA_ADDRESS, IFLA_ALLMULTI, IFLA_ALT_IFNAME, IFLA_BROADCAST, IFLA_CARRIER,
+  IFLA_CARRIER_CHANGES, IFLA_GROUP, IFLA_GRO_IPV4_MAX_SIZE, IFLA_GRO_MAX_SIZE, IFLA_GSO_IPV4_MAX_SIZE,
+  IFLA_GSO_MAX_SEGS, IFLA_GSO_MAX_SIZE, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_INFO_MAX,
+  IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND, IFLA_KNOWN_MAX, IFLA_LINK, IFLA_LINKINFO, IFLA_LINKMODE,
+  IFLA_LINK_NETNSID, IFLA_MASTER, IFLA_MAX_MTU, IFLA_MIN_MTU, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
+  IFLA_OPERSTATE, IFLA_PARENT_DEV_BUS_NAME, IFLA_PARENT_DEV_NAME, IFLA_PERM_ADDRESS, IFLA_PROMISCUITY,
+  IFLA_PROP_LIST, IFLA_PROTO_DOWN, IFLA_QDISC, IFLA_TSO_MAX_SEGS, IFLA_TSO_MAX_SIZE, IFLA_TXQLEN, LINK_FLAG_NAMES,
+} from './link-attrs.js'
+import { IFINFOMSG_LEN } from './rtnl.js'
+import type { Link } from './link-types.js'
+
+const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP']
+const LINKMODES = ['DEFAULT', 'DORMANT', 'TESTING']
+
+// ARPHRD_* → the names iproute2 prints (lib/ll_types.c).
+const ARPHRD_NAMES = new Map<number, string>([
+  [0, 'netrom'], [1, 'ether'], [2, 'eether'], [3, 'ax25'], [4, 'pronet'], [5, 'chaos'], [6, 'ieee802'],
+  [7, 'arcnet'], [8, 'atalk'], [15, 'dlci'], [19, 'atm'], [23, 'metricom'], [24, 'ieee1394'], [27, 'eui64'],
+  [32, 'infiniband'], [256, 'slip'], [257, 'cslip'], [258, 'slip6'], [259, 'cslip6'], [260, 'rsrvd'],
+  [264, 'adapt'], [270, 'rose'], [271, 'x25'], [272, 'hwx25'], [280, 'can'], [290, 'mctp'], [512, 'ppp'],
+  [513, 'hdlc'], [516, 'lapb'], [517, 'ddcmp'], [518, 'rawhdlc'], [519, 'rawip'], [768, 'ipip'],
+  [769, 'tunnel6'], [770, 'frad'], [771, 'skip'], [772, 'loopback'], [773, 'ltalk'], [774, 'fddi'],
+  [775, 'bif'], [776, 'sit'], [777, 'ip/ddp'], [778, 'gre'], [779, 'pimreg'], [780, 'hippi'], [781, 'ash'],
+  [782, 'econet'], [783, 'irda'], [784, 'fcpp'], [785, 'fcal'], [786, 'fcpl'], [787, 'fcfb0'],
+  [800, 'tr'], [801, 'ieee802.11'], [802, 'ieee802.11/prism'], [803, 'ieee802.11/radiotap'],
+  [804, 'ieee802.15.4'], [805, 'ieee802.15.4/monitor'], [820, 'phonet'], [821, 'phonet_pipe'], [822, 'caif'],
+  [823, 'gre6'], [824, 'netlink'], [825, '6lowpan'], [826, 'vsockmon'], [0xfffe, 'none'], [0xffff, 'void'],
+])
+const ARPHRD_TUNNEL = 768, ARPHRD_SIT = 776, ARPHRD_IPGRE = 778, ARPHRD_TUNNEL6 = 769, ARPHRD_IP6GRE = 823
+
+/** ifi_flags as `ip link` prints them (see Link.flags). */
+export function linkFlagNames(flags: number): string[] {
+  const out: string[] = []
+  if (flags & IFF_UP && !(flags & IFF_RUNNING)) out.push('NO-CARRIER')
+  let rest = flags & ~IFF_RUNNING
+  for (const [bit, name] of LINK_FLAG_NAMES) {
+    if (rest & bit) { out.push(name); rest &= ~bit }
+  }
+  if (rest) out.push((rest >>> 0).toString(16))
+  return out
+}
+
+/** A link-layer address as ip prints it: IPv4/IPv6 text for IP tunnels, else colon hex. */
+function linkAddress(a: Attrs, attr: number, type: number): string | undefined {
+  const len = a.length(attr)
+  if (len < 0) return undefined
+  const o = a.offset(attr)
+  if (len === 4 && (type === ARPHRD_TUNNEL || type === ARPHRD_SIT || type === ARPHRD_IPGRE)) return formatIPv4(a.buf, o)
+  if (len === 16 && (type === ARPHRD_TUNNEL6 || type === ARPHRD_IP6GRE)) return formatIPv6(a.buf, o)
+  return formatMac(a.buf, o, len)
+}
+
+/**
+ * Decodes one link message into a mutable object (frozen by decodeLink). Names of other
+ * devices (master, parent, vxlan dev...) come from `names`; missing ones read `if<N>`, as ip.
+ */
+export function decodeLinkObject(m: RawMessage, names?: Names): Record<string, unknown> {
+  if (m.end - m.start < IFINFOMSG_LEN) {
+    throw new NsnetError(`link message of ${m.end - m.start} bytes is shorter than ifinfomsg`, { code: 'EDECODE' })
+  }
+  const b = m.buf, s = m.start
+  const type = b.readUInt16LE(s + 2)
+  const ifindex = b.readInt32LE(s + 4)
+  const ifiFlags = b.readUInt32LE(s + 8)
+  const a = new Attrs(b, s + IFINFOMSG_LEN, m.end, IFLA_KNOWN_MAX)
+  const o: Record<string, unknown> = { ifindex }
+  const set = (k: string, v: unknown) => { if (v !== undefined) o[k] = v }
+
+  const link = a.u32(IFLA_LINK)
+  const netnsid = a.s32(IFLA_LINK_NETNSID)
+  if (link) {
+    if (netnsid === undefined) o.link = nameOfIndex(names, link)
+    o.link_index = link
+  }
+  o.ifname = a.str(IFLA_IFNAME) ?? `if${ifindex}`
+  o.flags = linkFlagNames(ifiFlags)
+  set('mtu', a.u32(IFLA_MTU))
+  set('qdisc', a.str(IFLA_QDISC))
+  const master = a.u32(IFLA_MASTER)
+  if (master) o.master = nameOfIndex(names, master)
+  const oper = a.u8(IFLA_OPERSTATE)
+  if (oper !== undefined) o.operstate = OPERSTATES[oper] ?? String(oper)
+  const mode = a.u8(IFLA_LINKMODE)
+  if (mode !== undefined) o.linkmode = LINKMODES[mode] ?? String(mode)
+  const group = a.u32(IFLA_GROUP)
+  if (group !== undefined) o.group = group === 0 ? 'default' : String(group)
+  set('txqlen', a.u32(IFLA_TXQLEN))
+  o.link_type = ARPHRD_NAMES.get(type) ?? `[${type}]`
+  set('address', linkAddress(a, IFLA_ADDRESS, type))
+  set('broadcast', linkAddress(a, IFLA_BROADCAST, type))
+  set('permaddr', linkAddress(a, IFLA_PERM_ADDRESS, type))
+  if (netnsid !== undefined && netnsid >= 0) o.link_netnsid = netnsid
+  const alias = a.str(IFLA_IFALIAS)
+  if (alias) o.ifalias = alias
+  const props = a.nested(IFLA_PROP_LIST, IFLA_ALT_IFNAME)
+  if (props) {
+    const alt = props.all(IFLA_ALT_IFNAME).map(([off, len]) => b.toString('utf8', off, off + len).replace(/\0.*$/s, ''))
+    if (alt.length) o.altnames = alt
+  }
+  set('promiscuity', a.u32(IFLA_PROMISCUITY))
+  set('allmulti', a.u32(IFLA_ALLMULTI))
+  set('min_mtu', a.u32(IFLA_MIN_MTU))
+  set('max_mtu', a.u32(IFLA_MAX_MTU))
+
+  const linkinfo = a.nested(IFLA_LINKINFO, IFLA_INFO_MAX)
+  if (linkinfo) {
+    const kind = linkinfo.str(IFLA_INFO_KIND)
+    if (kind) {
+      o.kind = kind
+      const codec = kindCodec(kind)
+      const data = linkinfo.nested(IFLA_INFO_DATA, codec?.decode ? codec.dataMax : 0)
+      if (data) o.info = codec?.decode ? codec.decode(data, names) : rawOnly(data)
+    }
+    const slaveKind = linkinfo.str(IFLA_INFO_SLAVE_KIND)
+    if (slaveKind) {
+      o.slaveKind = slaveKind
+      const port = portCodec(slaveKind)
+      const data = linkinfo.nested(IFLA_INFO_SLAVE_DATA, port ? port.dataMax : 0)
+      if (data) o.slaveInfo = port ? port.decode(data) : rawOnly(data)
+    }
+  }
+
+  set('num_tx_queues', a.u32(IFLA_NUM_TX_QUEUES))
+  set('num_rx_queues', a.u32(IFLA_NUM_RX_QUEUES))
+  set('gso_max_size', a.u32(IFLA_GSO_MAX_SIZE))
+  set('gso_max_segs', a.u32(IFLA_GSO_MAX_SEGS))
+  set('tso_max_size', a.u32(IFLA_TSO_MAX_SIZE))
+  set('tso_max_segs', a.u32(IFLA_TSO_MAX_SEGS))
+  set('gro_max_size', a.u32(IFLA_GRO_MAX_SIZE))
+  set('gso_ipv4_max_size', a.u32(IFLA_GSO_IPV4_MAX_SIZE))
+  set('gro_ipv4_max_size', a.u32(IFLA_GRO_IPV4_MAX_SIZE))
+  const carrier = a.u8(IFLA_CARRIER)
+  if (carrier !== undefined) o.carrier = carrier !== 0
+  set('carrier_changes', a.u32(IFLA_CARRIER_CHANGES))
+  const protoDown = a.u8(IFLA_PROTO_DOWN)
+  if (protoDown) o.proto_down = true
+  set('parentbus', a.str(IFLA_PARENT_DEV_BUS_NAME))
+  set('parentdev', a.str(IFLA_PARENT_DEV_NAME))
+  set('unknown', a.unknown())
+  return o
+}
+
+function rawOnly(a: Attrs): Record<string, unknown> {
+  const u = a.unknown()
+  return u ? { unknown: u } : {}
+}
+
+/**
+ * Decodes an RTM_NEWLINK/RTM_DELLINK message into a frozen Link. `names` (ifindex → name)
+ * turns master/parent indexes into names; without it they read `if<N>`, as `ip` prints them.
+ */
+export function decodeLink(m: RawMessage, names?: ReadonlyMap<number, string>): Link {
+  return freeze(decodeLinkObject(m, names)) as unknown as Link
+}
+
+/** Adds M-DOWN when the parent is down, as `ip link` does; `parentFlags` are its ifi_flags. */
+export function markParentDown(o: Record<string, unknown>, parentUp: boolean | undefined): void {
+  if (parentUp === false && o.link !== undefined) (o.flags as string[]).push('M-DOWN')
+}

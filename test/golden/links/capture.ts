@@ -1,0 +1,97 @@
+// Records what iproute2 sends for each golden case: runs `ip` under strace in a throwaway
+// network namespace and keeps the RTM_NEWLINK/RTM_DELLINK it writes to the netlink socket.
+// Regenerate vectors.json (inside the hermetic runner, never on the host):
+//   node test/run-hermetic.mjs --exec npx tsx test/golden/links/capture.ts
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CASES, NETNS, SETUP, type GoldenCase } from './cases.js'
+
+export interface Vector {
+  /** The command line, for people. */
+  readonly ip: string
+  /** nlmsg_type and nlmsg_flags ip used. */
+  readonly type: number
+  readonly flags: number
+  /** The message after its 16-byte header (ifinfomsg and attributes), hex. */
+  readonly payload: string
+  /** The fd number ip passed in IFLA_NET_NS_FD, when it did. */
+  readonly fd?: number
+}
+
+export const VECTORS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'vectors.json')
+
+export function haveStrace(): boolean {
+  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** Runs one case's ip command in a fresh network namespace and returns what it sent. */
+export function capture(c: GoldenCase): Vector {
+  const dir = mkdtempSync(join(tmpdir(), 'nsnet-golden-'))
+  const out = join(dir, 'strace.txt')
+  try {
+    const script = [
+      'set -e',
+      'ip link set lo up',
+      ...SETUP,
+      `ip netns add ${NETNS} 2>/dev/null || true`,
+      // ip fails for kinds this kernel lacks; the request is what we want.
+      `strace -f -e trace=sendmsg -e write=3 -xx -s 65536 -o ${quote(out)} ip ${c.ip.map(quote).join(' ')} >/dev/null 2>&1 || true`,
+      `ip netns del ${NETNS} 2>/dev/null || true`,
+    ].join('\n')
+    const r = spawnSync('unshare', ['--net', '--', 'bash', '-c', script], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`capture of ${c.name} failed: ${r.stderr}`)
+    return parseStrace(readFileSync(out, 'utf8'), c)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The last RTM_NEWLINK (16) or RTM_DELLINK (17) in strace's hex dumps of fd 3. */
+function parseStrace(text: string, c: GoldenCase): Vector {
+  const messages: Array<{ bytes: Buffer; decoded: string }> = []
+  let current: number[] | undefined
+  let decoded = ''
+  for (const line of text.split('\n')) {
+    const body = line.replace(/^\d+ +/, '') // strace -f prefixes the pid
+    if (body.startsWith('sendmsg(')) {
+      if (current) messages.push({ bytes: Buffer.from(current), decoded })
+      current = []
+      decoded = body
+    } else if (current && body.startsWith(' | ')) {
+      // " | 00000  3c 00 00 00 ...  ...ascii |": hex sits in a fixed column range.
+      for (const tok of body.slice(10, 59).trim().split(/\s+/)) if (/^[0-9a-f]{2}$/.test(tok)) current.push(parseInt(tok, 16))
+    }
+  }
+  if (current) messages.push({ bytes: Buffer.from(current), decoded })
+  const hit = messages.filter((m) => m.bytes.length >= 16 && [16, 17].includes(m.bytes.readUInt16LE(4))).pop()
+  if (!hit) throw new Error(`no RTM_NEWLINK/RTM_DELLINK captured for ${c.name}`)
+  const fd = /IFLA_NET_NS_FD\}, (\d+)/.exec(hit.decoded)?.[1]
+  return {
+    ip: `ip ${c.ip.join(' ')}`,
+    type: hit.bytes.readUInt16LE(4),
+    flags: hit.bytes.readUInt16LE(6),
+    payload: hit.bytes.subarray(16, hit.bytes.readUInt32LE(0)).toString('hex'),
+    ...(fd === undefined ? {} : { fd: Number(fd) }),
+  }
+}
+
+export function loadVectors(): Record<string, Vector> {
+  return JSON.parse(readFileSync(VECTORS_PATH, 'utf8')).cases
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.env.NSNET_HERMETIC !== '1') {
+    console.error('run me inside the hermetic runner: node test/run-hermetic.mjs --exec npx tsx test/golden/links/capture.ts')
+    process.exit(2)
+  }
+  const ipVersion = spawnSync('ip', ['-V'], { encoding: 'utf8' }).stdout.trim()
+  const cases: Record<string, Vector> = {}
+  for (const c of CASES) cases[c.name] = capture(c)
+  writeFileSync(VECTORS_PATH, JSON.stringify({ generatedBy: `${ipVersion}, test/golden/links/capture.ts`, cases }, null, 2) + '\n')
+  console.log(`wrote ${Object.keys(cases).length} vectors to ${VECTORS_PATH}`)
+}
