@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Build: bundle the entry points with esbuild (fast), optionally emit .d.ts with tsc.
+//   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js
+//   node scripts/build.mjs --types   -> also tsc --emitDeclarationOnly
+// An entry whose source does not exist yet is skipped with a notice.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const t0 = performance.now();
+
+const entries = [
+  { src: 'src/netns/helper-main.ts', out: 'dist/helper.js' },
+  { src: 'src/index.ts', out: 'dist/index.js' },
+  { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['netlink'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  absWorkingDir: ROOT,
+};
+
+const built = [];
+const results = await Promise.allSettled(
+  entries.map(async (e) => {
+    if (!existsSync(path.join(ROOT, e.src))) {
+      console.log(`build: skipping ${e.src} (not written yet)`);
+      return;
+    }
+    // esbuild keeps an entry's own hashbang; add ours only when the source has none.
+    const banner = e.banner && !readFileSync(path.join(ROOT, e.src), 'utf8').startsWith('#!') ? e.banner : undefined;
+    await esbuild.build({
+      ...common,
+      entryPoints: [e.src],
+      outfile: e.out,
+      ...(banner ? { banner: { js: banner } } : {}),
+    });
+    built.push(e.out);
+  }),
+);
+
+const failed = results.filter((r) => r.status === 'rejected');
+if (failed.length) {
+  // esbuild has already printed the diagnostics.
+  console.error(`build: ${failed.length} entr${failed.length === 1 ? 'y' : 'ies'} failed`);
+  process.exit(1);
+}
+console.log(`build: ${built.sort().join(', ') || 'nothing'} in ${Math.round(performance.now() - t0)} ms`);
+
+if (process.argv.includes('--types')) {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--emitDeclarationOnly'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  console.log('build: declarations written to dist/');
+}
