@@ -106,6 +106,12 @@ describe('hermetic runner', () => {
   }
 
   it('a named namespace made here stays invisible to the host', () => {
+    // This one changes state: make sure, by itself, that it is not on the host (setup.ts
+    // already refuses, but a test that runs `ip netns add` should not rely on that alone).
+    const host = Number(process.env.NSNET_HERMETIC_HOST_NETNS);
+    if (!(host > 0) || statSync('/proc/self/ns/net').ino === host || topMount('/run/netns')?.fsType !== 'tmpfs') {
+      throw new Error('not inside the hermetic runner: refusing to run `ip netns add`');
+    }
     const name = `nsnet-hermetic-${process.pid}`;
     execFileSync('ip', ['netns', 'add', name]);
     try {
