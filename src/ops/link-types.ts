@@ -160,6 +160,8 @@ export interface BridgeOptions {
   readonly nfCallIptables?: boolean
   readonly nfCallIp6tables?: boolean
   readonly nfCallArptables?: boolean
+  /** Most FDB entries learned (0 = no limit; kernel 6.8+). */
+  readonly fdbMaxLearned?: number
 }
 
 export interface BridgeSpec extends LinkSpecBase, BridgeOptions {
@@ -178,6 +180,7 @@ export interface BridgeInfo extends Omit<BridgeOptions, 'stp'> {
   readonly tcnTimer?: number
   readonly topologyChangeTimer?: number
   readonly gcTimer?: number
+  readonly fdbNLearned?: number
   readonly unknown?: readonly RawAttribute[]
 }
 

@@ -1,7 +1,7 @@
 // Checks on caller input that end in one EINVAL_ARGUMENT carrying operation, object
 // and namespace, so every ops module words bad input the same way.
 import { parseIP, parseMac, type Family } from '../netlink/codec.js'
-import { invalidArgument, type ErrorContext, type NsnetError } from '../netlink/errors.js'
+import { NsnetError, invalidArgument, type ErrorContext } from '../netlink/errors.js'
 import { checkLinkName, type LinkRef, type OpsContext } from './context.js'
 
 export class SpecCheck {
@@ -63,9 +63,15 @@ export class SpecCheck {
 
   /** An interface name the kernel accepts (1..15 bytes, no whitespace, / or :). */
   linkName(v: unknown, what: string): string {
-    // checkLinkName reads only the namespace from its context.
+    // checkLinkName reads only the namespace from its context; its error is re-told
+    // against the object being checked here (a veth's peer name is the veth's problem).
     const ctx = { namespace: this.ctx.namespace } as OpsContext
-    return checkLinkName(v, ctx, this.ctx.operation ?? 'links', what)
+    try {
+      return checkLinkName(v, ctx, this.ctx.operation ?? 'links', what)
+    } catch (e) {
+      if (e instanceof NsnetError) throw invalidArgument(e.summary, { ...this.ctx, hint: e.hint })
+      throw e
+    }
   }
 
   /** A link given by name or ifindex. */

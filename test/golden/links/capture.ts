@@ -53,31 +53,37 @@ export function capture(c: GoldenCase): Vector {
 
 /** The last RTM_NEWLINK (16) or RTM_DELLINK (17) in strace's hex dumps of fd 3. */
 function parseStrace(text: string, c: GoldenCase): Vector {
-  const messages: Array<{ bytes: Buffer; decoded: string }> = []
+  const messages: Buffer[] = []
   let current: number[] | undefined
-  let decoded = ''
   for (const line of text.split('\n')) {
     const body = line.replace(/^\d+ +/, '') // strace -f prefixes the pid
     if (body.startsWith('sendmsg(')) {
-      if (current) messages.push({ bytes: Buffer.from(current), decoded })
+      if (current) messages.push(Buffer.from(current))
       current = []
-      decoded = body
     } else if (current && body.startsWith(' | ')) {
       // " | 00000  3c 00 00 00 ...  ...ascii |": hex sits in a fixed column range.
       for (const tok of body.slice(10, 59).trim().split(/\s+/)) if (/^[0-9a-f]{2}$/.test(tok)) current.push(parseInt(tok, 16))
     }
   }
-  if (current) messages.push({ bytes: Buffer.from(current), decoded })
-  const hit = messages.filter((m) => m.bytes.length >= 16 && [16, 17].includes(m.bytes.readUInt16LE(4))).pop()
+  if (current) messages.push(Buffer.from(current))
+  const hit = messages.filter((m) => m.length >= 16 && [16, 17].includes(m.readUInt16LE(4))).pop()
   if (!hit) throw new Error(`no RTM_NEWLINK/RTM_DELLINK captured for ${c.name}`)
-  const fd = /IFLA_NET_NS_FD\}, (\d+)/.exec(hit.decoded)?.[1]
+  const payload = hit.subarray(16, hit.readUInt32LE(0))
   return {
     ip: `ip ${c.ip.join(' ')}`,
-    type: hit.bytes.readUInt16LE(4),
-    flags: hit.bytes.readUInt16LE(6),
-    payload: hit.bytes.subarray(16, hit.bytes.readUInt32LE(0)).toString('hex'),
-    ...(fd === undefined ? {} : { fd: Number(fd) }),
+    type: hit.readUInt16LE(4),
+    flags: hit.readUInt16LE(6),
+    payload: payload.toString('hex'),
+    ...(c.namespaces?.length ? { fd: netnsFd(payload) } : {}),
   }
+}
+
+/** The value of the first IFLA_NET_NS_FD (u32, type 28) at any nesting depth; attributes are 4-aligned. */
+function netnsFd(payload: Buffer): number {
+  for (let i = 16; i + 8 <= payload.length; i += 4) {
+    if (payload.readUInt16LE(i) === 8 && (payload.readUInt16LE(i + 2) & 0x3fff) === 28) return payload.readUInt32LE(i + 4)
+  }
+  throw new Error('no IFLA_NET_NS_FD in the captured message')
 }
 
 export function loadVectors(): Record<string, Vector> {

@@ -3,7 +3,7 @@
 // encodes the spec and compares. Options are given to ip in the order nsnet writes them.
 //
 // Every case runs in a fresh network namespace prepared by SETUP, so indexes are fixed:
-// lo = 1, br0 = 2, v0 = 3, v1 = 4. The netns `nsnet-golden` is opened by ip as fd 4.
+// lo = 1, br0 = 2, v1 = 3, v0 = 4 (a veth's peer registers first). The netns `nsnet-golden` is opened by ip as fd 4.
 
 export const SETUP = [
   'ip link add br0 type bridge',
@@ -87,21 +87,21 @@ export const CASES: readonly GoldenCase[] = [
 
   // ---- macvlan ----
   { name: 'macvlan', op: 'add', ip: ['link', 'add', 'link', 'v0', 'name', 'mv0', 'type', 'macvlan', 'mode', 'bridge'],
-    spec: { kind: 'macvlan', name: 'mv0', link: 'v0', mode: 'bridge' }, links: { link: 3 } },
+    spec: { kind: 'macvlan', name: 'mv0', link: 'v0', mode: 'bridge' }, links: { link: 4 } },
   { name: 'macvlan-passthru', op: 'add',
     ip: ['link', 'add', 'link', 'v0', 'name', 'mv0', 'type', 'macvlan', 'bcqueuelen', '500', 'mode', 'passthru', 'nopromisc'],
-    spec: { kind: 'macvlan', name: 'mv0', link: 'v0', bcQueueLen: 500, mode: 'passthru', nopromisc: true }, links: { link: 3 } },
+    spec: { kind: 'macvlan', name: 'mv0', link: 'v0', bcQueueLen: 500, mode: 'passthru', nopromisc: true }, links: { link: 4 } },
 
   // ---- kinds this kernel lacks ----
   { name: 'vlan', op: 'add', kernelLacks: true,
     ip: ['link', 'add', 'link', 'v0', 'name', 'vl0', 'type', 'vlan', 'id', '5'],
-    spec: { kind: 'vlan', name: 'vl0', link: 'v0', id: 5 }, links: { link: 3 } },
+    spec: { kind: 'vlan', name: 'vl0', link: 'v0', id: 5 }, links: { link: 4 } },
   { name: 'vlan-options', op: 'add', kernelLacks: true,
     ip: ['link', 'add', 'mtu', '1400', 'link', 'v0', 'name', 'vl0', 'type', 'vlan', 'id', '5', 'protocol', '802.1ad',
       'reorder_hdr', 'on', 'gvrp', 'off', 'loose_binding', 'on'],
     spec: { kind: 'vlan', name: 'vl0', mtu: 1400, link: 'v0', id: 5, protocol: '802.1ad', reorderHdr: true, gvrp: false,
       looseBinding: true },
-    links: { link: 3 } },
+    links: { link: 4 } },
   { name: 'dummy', op: 'add', kernelLacks: true, ip: ['link', 'add', 'd0', 'type', 'dummy'], spec: { kind: 'dummy', name: 'd0' } },
   { name: 'dummy-options', op: 'add', kernelLacks: true,
     ip: ['link', 'add', 'mtu', '9000', 'address', '02:00:00:00:00:03', 'master', 'br0', 'name', 'd0', 'up', 'type', 'dummy'],
@@ -119,25 +119,25 @@ export const CASES: readonly GoldenCase[] = [
   { name: 'vrf', op: 'add', kernelLacks: true, ip: ['link', 'add', 'vr0', 'type', 'vrf', 'table', '10'],
     spec: { kind: 'vrf', name: 'vr0', table: 10 } },
   { name: 'ipvlan', op: 'add', kernelLacks: true, ip: ['link', 'add', 'link', 'v0', 'name', 'ipv0', 'type', 'ipvlan'],
-    spec: { kind: 'ipvlan', name: 'ipv0', link: 'v0' }, links: { link: 3 } },
+    spec: { kind: 'ipvlan', name: 'ipv0', link: 'v0' }, links: { link: 4 } },
   { name: 'ipvlan-options', op: 'add', kernelLacks: true,
     ip: ['link', 'add', 'link', 'v0', 'name', 'ipv0', 'type', 'ipvlan', 'mode', 'l3', 'private'],
-    spec: { kind: 'ipvlan', name: 'ipv0', link: 'v0', mode: 'l3', flags: 'private' }, links: { link: 3 } },
+    spec: { kind: 'ipvlan', name: 'ipv0', link: 'v0', mode: 'l3', flags: 'private' }, links: { link: 4 } },
   { name: 'wireguard', op: 'add', kernelLacks: true, ip: ['link', 'add', 'wg0', 'type', 'wireguard'],
     spec: { kind: 'wireguard', name: 'wg0' } },
 
   // ---- set / delete ----
-  { name: 'set-up', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'up'], spec: { up: true }, index: 3 },
-  { name: 'set-down', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'down'], spec: { up: false }, index: 3 },
+  { name: 'set-up', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'up'], spec: { up: true }, index: 4 },
+  { name: 'set-down', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'down'], spec: { up: false }, index: 4 },
   { name: 'set-options', op: 'set',
     ip: ['link', 'set', 'dev', 'v0', 'mtu', '1400', 'address', '02:00:00:00:00:09', 'txqueuelen', '500', 'master', 'br0', 'name', 'v9'],
-    spec: { mtu: 1400, address: '02:00:00:00:00:09', txqlen: 500, master: 'br0', name: 'v9' }, index: 3, links: { master: 2 } },
-  { name: 'set-alias', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'alias', 'uplink'], spec: { alias: 'uplink' }, index: 3 },
-  { name: 'set-nomaster', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'nomaster'], spec: { master: null }, index: 3 },
-  { name: 'set-netns', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'netns', ns], spec: { namespace: ns }, index: 3, namespaces: ['self'] },
+    spec: { mtu: 1400, address: '02:00:00:00:00:09', txqlen: 500, master: 'br0', name: 'v9' }, index: 4, links: { master: 2 } },
+  { name: 'set-alias', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'alias', 'uplink'], spec: { alias: 'uplink' }, index: 4 },
+  { name: 'set-nomaster', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'nomaster'], spec: { master: null }, index: 4 },
+  { name: 'set-netns', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'netns', ns], spec: { namespace: ns }, index: 4, namespaces: ['self'] },
   { name: 'set-netns-rename', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'netns', ns, 'name', 'eth0'],
-    spec: { namespace: ns, name: 'eth0' }, index: 3, namespaces: ['self'] },
+    spec: { namespace: ns, name: 'eth0' }, index: 4, namespaces: ['self'] },
   { name: 'set-flags', op: 'set', ip: ['link', 'set', 'dev', 'v0', 'promisc', 'on', 'allmulticast', 'on', 'multicast', 'off', 'arp', 'off'],
-    spec: { promisc: true, allmulticast: true, multicast: false, arp: false }, index: 3 },
-  { name: 'delete', op: 'delete', ip: ['link', 'delete', 'dev', 'v0'], index: 3 },
+    spec: { promisc: true, allmulticast: true, multicast: false, arp: false }, index: 4 },
+  { name: 'delete', op: 'delete', ip: ['link', 'delete', 'dev', 'v0'], index: 4 },
 ]
