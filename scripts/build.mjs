@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build: bundle the entry points with esbuild (fast), optionally emit .d.ts with tsc.
-//   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js
+//   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js, dist/sandbox-inner.js, dist/service.js
 //   node scripts/build.mjs --types   -> also tsc --emitDeclarationOnly
 // An entry whose source does not exist yet is skipped with a notice.
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,9 @@ const entries = [
   { src: 'src/netns/helper-main.ts', out: 'dist/helper.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
   { src: 'src/index.ts', out: 'dist/index.js' },
   { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  // Started as their own processes: the sandbox supervisor and the lab services (DNS, echo, probes).
+  { src: 'src/sandbox/inner.ts', out: 'dist/sandbox-inner.js' },
+  { src: 'src/topology/service.ts', out: 'dist/service.js' },
 ];
 
 const common = {
