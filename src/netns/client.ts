@@ -39,18 +39,27 @@ export function defaultHelperPath(): string {
   })
 }
 
-/** Takes the AbortSignal out of a trailing options object; it cannot cross to the helper. */
-export function splitSignal(args: readonly unknown[]): { args: unknown[]; signal?: AbortSignal } {
+/** Grace the client gives the helper beyond a call's own timeoutMs before giving up on it. */
+const TIMEOUT_GRACE_MS = 1000
+
+/**
+ * Takes the AbortSignal out of a trailing options object (it cannot cross to the helper);
+ * `timeoutMs` stays for the helper's kernel calls and is also noted for a client-side guard.
+ */
+export function splitSignal(args: readonly unknown[]): { args: unknown[]; signal?: AbortSignal; timeoutMs?: number } {
   const out = [...args]
   while (out.length && out[out.length - 1] === undefined) out.pop()
   const last = out[out.length - 1]
-  if (last && typeof last === 'object' && !Array.isArray(last) && 'signal' in last) {
+  if (!last || typeof last !== 'object' || Array.isArray(last)) return { args: out }
+  const { timeoutMs } = last as { timeoutMs?: unknown }
+  const timeout = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : undefined
+  if ('signal' in last) {
     const { signal, ...rest } = last as { signal?: AbortSignal }
     if (Object.keys(rest).length) out[out.length - 1] = rest
     else out.pop()
-    return { args: out, signal }
+    return { args: out, signal, timeoutMs: timeout }
   }
-  return { args: out }
+  return { args: out, timeoutMs: timeout }
 }
 
 /** One helper process and the requests in flight to it. */
@@ -173,8 +182,11 @@ export class HelperProcess {
     if (on) { this.child.ref(); for (const s of streams) s.ref?.() } else { this.child.unref(); for (const s of streams) s.unref?.() }
   }
 
-  /** Sends one request; resolves with its (frozen) result. */
-  call(op: string, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+  /**
+   * Sends one request; resolves with its (frozen) result. With `timeoutMs`, a helper that has
+   * not answered a second after the deadline it was given is not waited for (ETIMEDOUT).
+   */
+  call(op: string, args: readonly unknown[], signal?: AbortSignal, timeoutMs?: number): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead)
     if (signal?.aborted) return Promise.reject(new NsnetError('aborted', { code: 'EABORTED', operation: op, namespace: this.namespace }))
     const id = this.nextId++
@@ -186,17 +198,22 @@ export class HelperProcess {
     }
     return new Promise<unknown>((resolve, reject) => {
       const p: Pending = { op, resolve, reject }
-      if (signal) {
-        const onAbort = (): void => {
-          // The helper finishes it anyway; its answer is dropped.
+      if (signal || timeoutMs !== undefined) {
+        // Either gives up on the call here; the helper finishes it anyway and its answer is dropped.
+        const giveUp = (e: NsnetError): void => {
           if (this.pending.delete(id)) {
-            reject(new NsnetError('aborted', { code: 'EABORTED', operation: op, namespace: this.namespace }))
+            p.reject(e)
             if (this.pending.size === 0) this.becameIdle()
           }
         }
-        signal.addEventListener('abort', onAbort, { once: true })
-        p.resolve = (v) => { signal.removeEventListener('abort', onAbort); resolve(v) }
-        p.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e) }
+        const onAbort = (): void => giveUp(new NsnetError('aborted', { code: 'EABORTED', operation: op, namespace: this.namespace }))
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(new NsnetError(
+          `the helper did not answer within ${timeoutMs + TIMEOUT_GRACE_MS} ms`, { code: 'ETIMEDOUT', operation: op, namespace: this.namespace },
+        )), timeoutMs + TIMEOUT_GRACE_MS)
+        signal?.addEventListener('abort', onAbort, { once: true })
+        const done = (): void => { signal?.removeEventListener('abort', onAbort); clearTimeout(timer) }
+        p.resolve = (v) => { done(); resolve(v) }
+        p.reject = (e) => { done(); reject(e) }
       }
       this.pending.set(id, p)
       if (this.pending.size === 1) this.setRef(true)

@@ -127,11 +127,11 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
   async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
-    const { args, signal } = splitSignal(rawArgs)
+    const { args, signal, timeoutMs } = splitSignal(rawArgs)
     const proc = this.helper()
     clearTimeout(this.idleTimer)
     await proc.ready
-    return proc.call(op, args, signal)
+    return proc.call(op, args, signal, timeoutMs)
   }
 
   /** Runs a program inside the namespace, as `ip netns exec NAME argv...`. */

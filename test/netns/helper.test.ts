@@ -86,6 +86,25 @@ describe('forwarding the Rtnl API', () => {
   })
 })
 
+describe('a stuck helper', () => {
+  it('a call with timeoutMs gives up a second after its deadline (ETIMEDOUT); later calls work', async () => {
+    const h = await open()
+    const pid = h.pid!
+    process.kill(pid, 'SIGSTOP')
+    try {
+      const t0 = performance.now()
+      await expect(h.routes.list({}, { timeoutMs: 100 } as never)).rejects.toMatchObject({ code: 'ETIMEDOUT', namespace: NS })
+      const took = performance.now() - t0
+      expect(took).toBeGreaterThanOrEqual(1000)
+      expect(took).toBeLessThan(2000)
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
+    expect(Array.isArray(await h.routes.list())).toBe(true)
+    expect(h.pid).toBe(pid)
+  })
+})
+
 describe('sysctl and files inside the namespace', () => {
   it('sysctl.set/get change only the namespace, as `ip netns exec NAME sysctl` sees', async () => {
     const h = await open()
