@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import { isNsnetError } from './netlink/errors.js'
 import { sandbox } from './sandbox/sandbox.js'
 import { checkSandboxSupport, describeUnsupported } from './sandbox/support.js'
-import { listMarkers, processAlive } from './topology/marker.js'
+import { listMarkers, processAlive, sameWorld } from './topology/marker.js'
 import { reap } from './topology/reap.js'
 import type { TopologySpec } from './topology/spec.js'
 import { Topology } from './topology/topology.js'
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     case 'runs': {
       const runs = listMarkers().map((m) => ({
         runId: m.runId, name: m.name, pid: m.pid,
-        state: m.pid === 0 ? 'kept' : processAlive(m.pid, m.pidStart) ? 'alive' : 'dead (nsnet reap removes it)',
+        state: !sameWorld(m) ? 'foreign (another mount or PID namespace)' : m.pid === 0 ? 'kept' : processAlive(m.pid, m.pidStart) ? 'alive' : 'dead (nsnet reap removes it)',
         created: m.created, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name),
       }))
       if (json) process.stdout.write(JSON.stringify(runs, null, 2) + '\n')

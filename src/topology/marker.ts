@@ -44,6 +44,13 @@ export interface RunMarker {
   pidStart: string
   /** /proc/self/ns/net of the owner: `links` and `sysctls` live in that namespace. */
   readonly netns: string
+  /**
+   * The owner's mount and PID namespaces: its /run/netns names and its pids mean something
+   * only there. A marker from elsewhere (a test worker, a container sharing /run/nsnet) is
+   * left alone.
+   */
+  readonly mntns: string
+  readonly pidns: string
   readonly namespaces: MarkedNamespace[]
   readonly links: MarkedLink[]
   readonly sysctls: MarkedSysctl[]
@@ -77,12 +84,27 @@ export function processAlive(pid: number, start: string): boolean {
   }
 }
 
-export function currentNetns(): string {
+function nsLink(kind: 'net' | 'mnt' | 'pid'): string {
   try {
-    return readlinkSync('/proc/self/ns/net')
+    return readlinkSync(`/proc/self/ns/${kind}`)
   } catch {
     return 'unknown'
   }
+}
+
+export function currentNetns(): string {
+  return nsLink('net')
+}
+
+/** The mount and PID namespaces a new marker records. */
+export function currentWorld(): { mntns: string; pidns: string } {
+  return { mntns: nsLink('mnt'), pidns: nsLink('pid') }
+}
+
+/** Whether a marker was written where its namespace names and pids mean what they mean here. */
+export function sameWorld(m: RunMarker): boolean {
+  const w = currentWorld()
+  return m.mntns === w.mntns && m.pidns === w.pidns
 }
 
 /** `dev:ino` of a path, or undefined when missing. */
@@ -120,7 +142,7 @@ export function readMarker(runId: string): RunMarker | undefined {
   }
 }
 
-/** Every readable marker in RUN_DIR. */
+/** Every readable marker in RUN_DIR (see sameWorld() for which ones concern us). */
 export function listMarkers(): RunMarker[] {
   let files: string[]
   try {

@@ -3,7 +3,7 @@
 // were kept on purpose are left alone, and so is any object that is no longer the one the
 // run made.
 import { teardown, type TeardownReport } from './apply.js'
-import { listMarkers, processAlive, readMarker } from './marker.js'
+import { listMarkers, processAlive, readMarker, sameWorld } from './marker.js'
 
 export interface ReapOptions {
   /** Only report what would be removed. */
@@ -18,8 +18,12 @@ export interface ReapResult {
   readonly runId: string
   readonly name: string
   readonly pid: number
-  /** `removed`, `would remove`, `alive` (owner running: left alone), `kept` (left alone), `partial` (some removals failed). */
-  readonly status: 'removed' | 'would remove' | 'alive' | 'kept' | 'partial'
+  /**
+   * `removed`, `would remove`, `alive` (owner running: left alone), `kept` (left alone),
+   * `foreign` (made in another mount or PID namespace, where its names and pids live: left
+   * alone), `partial` (some removals failed).
+   */
+  readonly status: 'removed' | 'would remove' | 'alive' | 'kept' | 'foreign' | 'partial'
   readonly namespaces: readonly string[]
   readonly links: readonly string[]
   readonly report?: TeardownReport
@@ -31,6 +35,7 @@ export async function reap(opts: ReapOptions = {}): Promise<ReapResult[]> {
   const out: ReapResult[] = []
   for (const m of markers) {
     const base = { runId: m.runId, name: m.name, pid: m.pid, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name) }
+    if (!sameWorld(m)) { out.push({ ...base, status: 'foreign' }); continue }
     if (opts.runId === undefined) {
       if (m.pid === 0 && !opts.kept) { out.push({ ...base, status: 'kept' }); continue }
       if (m.pid !== 0 && processAlive(m.pid, m.pidStart)) { out.push({ ...base, status: 'alive' }); continue }

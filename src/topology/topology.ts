@@ -6,13 +6,14 @@ import { NsnetError } from '../netlink/errors.js'
 import { netns } from '../netns/index.js'
 import type { NetnsHandle } from '../netns/handle.js'
 import type { ExecOptions, ExecResult } from '../netns/exec.js'
+import { readSysctl } from '../netns/sysctl.js'
 import type { Rtnl } from '../rtnl.js'
 import { parseCidr } from '../netlink/codec.js'
 import { contains } from './addressing.js'
 import { Lab, teardown, type BuildOptions, type NodeApi, type TeardownReport } from './apply.js'
 import { drawMermaid, drawText } from './draw.js'
 import {
-  currentNetns, fileKey, listMarkers, newRunId, processAlive, processStart, writeMarker, type RunMarker,
+  currentNetns, currentWorld, fileKey, listMarkers, newRunId, processAlive, processStart, sameWorld, writeMarker, type RunMarker,
 } from './marker.js'
 import { ipCommand, plan, shellScript, teardownScript } from './plan.js'
 import {
@@ -86,7 +87,7 @@ export class Topology implements AsyncDisposable {
     const here = currentNetns()
     const me = { pid: process.pid, start: processStart(process.pid) ?? '' }
     for (const m of listMarkers()) {
-      if (m.fingerprint !== fp || m.netns !== here) continue
+      if (m.fingerprint !== fp || m.netns !== here || !sameWorld(m)) continue
       if ((m.pid === me.pid && m.pidStart === me.start) || m.pid === 0) {
         m.pid = me.pid
         m.pidStart = me.start
@@ -106,7 +107,7 @@ export class Topology implements AsyncDisposable {
 
     const marker: RunMarker = {
       version: 1, runId: newRunId(), name: topo.name, fingerprint: fp, created: new Date().toISOString(),
-      pid: me.pid, pidStart: me.start, netns: here,
+      pid: me.pid, pidStart: me.start, netns: here, ...currentWorld(),
       namespaces: topo.hosts.filter((h) => h.netns !== null).map((h) => ({ name: h.netns! })),
       links: localLinks(topo).map((name) => ({ name })),
       sysctls: [], processes: [], etcDirs: [], topology: topo,
@@ -207,6 +208,13 @@ export class Topology implements AsyncDisposable {
     return resolveName(this.netns(node), name)
   }
 
+  /** A net.* sysctl inside a node, as `ip netns exec NS sysctl -n KEY`. */
+  async sysctl(node: string, key: string): Promise<string> {
+    const ns = this.netns(node)
+    if (ns === null) return readSysctl(key, undefined)
+    return (await this.lab.handle(ns)).sysctl.get(key)
+  }
+
   /** Pids of the processes inside a node's namespace, as `ip netns pids NS`. */
   pids(node: string): Promise<number[]> {
     const ns = this.netns(node)
@@ -257,7 +265,7 @@ export class Topology implements AsyncDisposable {
 /** Refuses, before anything is made, names that exist already (naming the run that owns them). */
 async function checkFree(topo: ResolvedTopology): Promise<void> {
   const owners = new Map<string, string>()
-  for (const m of listMarkers()) {
+  for (const m of listMarkers().filter(sameWorld)) {
     for (const n of m.namespaces) owners.set(`netns ${n.name}`, m.runId)
     if (m.netns === currentNetns()) for (const l of m.links) owners.set(`link ${l.name}`, m.runId)
   }

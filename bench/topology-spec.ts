@@ -1,0 +1,54 @@
+// The benchmark topology, described once for both sides: N hosts h1..hN, each on a veth to
+// bridge br0 in the current namespace (the gateway, 10.0.0.1/16), each with an address from
+// 10.0.0.0/16 and a default route via the gateway.
+import type { TopologySpec } from '../src/topology/spec.js'
+
+export function benchSpec(n: number): TopologySpec {
+  const hosts = Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, gateway: '10.0.0.1' }))
+  return {
+    name: `bench-${n}`,
+    pools: [{ name: 'lan', subnet: '10.0.0.0/16' }],
+    hosts,
+    bridges: [{ name: 'br0', addresses: ['10.0.0.1/16'] }],
+    links: hosts.map((h) => ({
+      a: { node: h.name, ifname: `veth-${h.name}`, addresses: [{ pool: 'lan' }] },
+      b: { node: 'br0', ifname: `veth-${h.name}-br` },
+    })),
+  }
+}
+
+/** The address the pool gives host i (1-based): 10.0.0.2 onwards, as validate() hands them out. */
+export function benchAddress(i: number): string {
+  const v = i + 1
+  return `10.0.${v >> 8}.${v & 255}/16`
+}
+
+/**
+ * The same lab as a shell script of `ip` commands, written the way the walkthroughs do it
+ * (make the pair, move one end, enslave, raise, address, route; one command per step), with
+ * phase marks on stdout.
+ */
+export function benchShell(n: number): string {
+  const L: string[] = ['set -e', 'mark() { echo "$1 $(date +%s%N)"; }', 'mark start',
+    'ip link add br0 type bridge', 'ip addr add 10.0.0.1/16 dev br0', 'ip link set br0 up']
+  for (let i = 1; i <= n; i++) {
+    const h = `h${i}`
+    L.push(
+      `ip netns add ${h}`,
+      `ip link add veth-${h} type veth peer name veth-${h}-br`,
+      `ip link set veth-${h} netns ${h}`,
+      `ip link set veth-${h}-br master br0`,
+      `ip link set veth-${h}-br up`,
+      `ip -n ${h} link set lo up`,
+      `ip -n ${h} addr add ${benchAddress(i)} dev veth-${h}`,
+      `ip -n ${h} link set veth-${h} up`,
+      `ip -n ${h} route add default via 10.0.0.1`,
+    )
+  }
+  L.push('mark up')
+  for (let i = 1; i <= n; i++) L.push(`ip netns exec h${i} ping -c 1 -W 1 10.0.0.1 > /dev/null`)
+  L.push('mark verified')
+  for (let i = 1; i <= n; i++) L.push(`ip netns del h${i}`)
+  L.push('ip link del br0', 'mark down')
+  return L.join('\n') + '\n'
+}

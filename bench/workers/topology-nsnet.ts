@@ -1,0 +1,26 @@
+// Bench worker: builds N hosts on one bridge with Topology.up(), checks every host reaches
+// the gateway (ping), takes it down, and prints one JSON line with the phase times.
+//   node topology-nsnet.mjs N
+import { Topology } from '../../src/topology/topology.js'
+import { benchSpec } from '../topology-spec.js'
+
+const n = Number(process.argv[2] ?? 100)
+const spec = benchSpec(n)
+const t0 = performance.now()
+const lab = await Topology.up(spec)
+const t1 = performance.now()
+let failures = 0
+let next = 1
+// Pings run as processes (ip netns exec hN ping); a few at a time keeps both cores busy.
+await Promise.all(Array.from({ length: 8 }, async () => {
+  while (next <= n) {
+    const i = next++
+    const r = await lab.ping(`h${i}`, '10.0.0.1', { method: 'ping' })
+    if (!r.ok) failures++
+  }
+}))
+const t2 = performance.now()
+await lab.down()
+const t3 = performance.now()
+process.stdout.write(JSON.stringify({ upMs: t1 - t0, verifyMs: t2 - t1, downMs: t3 - t2, totalMs: t3 - t0, failures }) + '\n')
+process.exit(failures ? 1 : 0)
