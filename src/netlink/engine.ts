@@ -416,6 +416,9 @@ export class NetlinkSocket {
       const waiter: Waiter = {
         cost,
         start: () => {
+          // Aborting many requests at once frees room that pump() would otherwise hand
+          // (and send) to waiters whose own abort listener has not run yet.
+          if (opts.signal?.aborted) return onAbort()
           const seq = fixedSeq ?? this.nextSeq(1)
           let built
           try {

@@ -2,6 +2,7 @@
 // registered describers know, to stderr.
 import { parseMessages, forEachAttr, type RawMessage } from './codec.js'
 import { NLMSG_ERROR, NLMSG_DONE, NLMSG_NOOP, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR } from './constants.js'
+import { errnoName } from './errors.js'
 
 export const traceEnabled = /^(1|true|yes|netlink|all)$/i.test(process.env.NSNET_DEBUG ?? '')
 
@@ -39,21 +40,24 @@ export function describeMessage(m: RawMessage): string {
   let line = `${d?.name ?? `type ${m.type}`} len=${m.end - m.start + 16} flags=${flagText(m.flags)} seq=${m.seq} port=${m.port}`
   if (m.type === NLMSG_ERROR && m.end - m.start >= 4) {
     const err = m.buf.readInt32LE(m.start)
-    line += err === 0 ? ' ack' : ` errno=${-err}`
+    line += err === 0 ? ' ack' : ` errno=${-err} ${errnoName(-err)}`
     return line
   }
   const hl = d?.headerLength ?? 0
   if (hl > 0 && m.start + hl <= m.end) {
     line += ` hdr=${m.buf.toString('hex', m.start, m.start + hl)}`
+    // Show the attributes that did decode even when a later one is malformed.
+    const attrs: string[] = []
+    let malformed = ''
     try {
-      const attrs: string[] = []
       forEachAttr(m.buf, m.start + hl, m.end, (t, o, l) => {
         attrs.push(l <= 16 ? `${t}:${m.buf.toString('hex', o, o + l)}` : `${t}:<${l}b>`)
       })
-      if (attrs.length) line += ` attrs=[${attrs.join(' ')}]`
     } catch (e) {
-      line += ` (malformed attributes: ${(e as Error).message})`
+      malformed = ` (malformed attributes: ${(e as Error).message})`
     }
+    if (attrs.length) line += ` attrs=[${attrs.join(' ')}]`
+    line += malformed
   }
   return line
 }
