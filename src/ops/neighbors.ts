@@ -1,6 +1,6 @@
 // Neighbour (ARP / NDP) entries: `ip neigh`. Encodes RTM_NEWNEIGH/DELNEIGH and decodes
 // RTM_NEWNEIGH into objects shaped like `ip -j neigh show`.
-import { Attrs, parseIP, parseMac, type RawMessage, type Writer } from '../netlink/codec.js'
+import { Attrs, decodeError, parseIP, parseMac, type RawMessage, type Writer } from '../netlink/codec.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { invalidArgument } from '../netlink/errors.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
@@ -85,6 +85,7 @@ export interface NeighborFilter {
  */
 export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string>): Neighbor | undefined {
   const b = m.buf
+  if (m.end - m.start < NDMSG_LEN) throw decodeError(`neighbour message of ${m.end - m.start} bytes is shorter than ndmsg`)
   const family = familyOfAf(b[m.start]!)
   if (family === undefined) return undefined
   const ifindex = b.readInt32LE(m.start + 4)

@@ -1,6 +1,6 @@
 // Policy routing rules: `ip rule`. Encodes RTM_NEWRULE/DELRULE and decodes RTM_NEWRULE
 // into objects shaped like `ip -j rule show`.
-import { Attrs, parseCidr, type RawAttribute, type RawMessage, type Writer } from '../netlink/codec.js'
+import { Attrs, decodeError, parseCidr, type RawAttribute, type RawMessage, type Writer } from '../netlink/codec.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { invalidArgument, type NsnetError } from '../netlink/errors.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
@@ -132,6 +132,7 @@ function portRange(a: Attrs, type: number): PortRange | undefined {
 export function decodeRule(m: RawMessage): Rule | undefined {
   const b = m.buf
   const s = m.start
+  if (m.end - s < FIB_RULE_HDR_LEN) throw decodeError(`rule message of ${m.end - s} bytes is shorter than fib_rule_hdr`)
   const family = familyOfAf(b[s]!)
   if (family === undefined) return undefined
   const dstLen = b[s + 1]!, srcLen = b[s + 2]!, tos = b[s + 3]!, hdrTable = b[s + 4]!, action = b[s + 7]!
