@@ -51,7 +51,11 @@ export function planAdd(input: unknown, namespace: string | undefined): AddPlan 
   if (spec.mtu !== undefined) c.int(spec.mtu, 'mtu', 0, 0xffffffff)
   if (spec.address !== undefined) c.mac(spec.address, 'address')
   if (spec.txqlen !== undefined) c.int(spec.txqlen, 'txqlen', 0, 0xffffffff)
-  if (spec.alias !== undefined) c.str(spec.alias, 'alias', IFALIASZ - 1)
+  if (spec.alias !== undefined) {
+    c.str(spec.alias, 'alias', IFALIASZ - 1)
+    // It takes a second request (see Links.add), which can only reach this namespace.
+    if (spec.namespace !== undefined) c.fail('alias cannot be set on a link created in another namespace; set it from a handle there')
+  }
   if (spec.up !== undefined) c.bool(spec.up, 'up')
   const linkRefs: Record<string, LinkRef> = {}
   if (spec.master !== undefined) linkRefs.master = c.linkRef(spec.master, 'master')
@@ -72,14 +76,23 @@ export function planAdd(input: unknown, namespace: string | undefined): AddPlan 
 function specFromLink(link: Link, base: ErrorContext): Record<string, unknown> {
   const c: SpecCheck = new SpecCheck({ ...base, object: `link ${link.ifname}` })
   if (!link.kind) c.fail('this link has no kind (a physical or loopback device); nothing to create')
-  const s: Record<string, unknown> = { ...(link.info as Record<string, unknown> | undefined), kind: link.kind, name: link.ifname }
-  if (link.mtu !== undefined) s.mtu = link.mtu
+  const codec = kindCodec(link.kind)
+  const s: Record<string, unknown> = {}
+  // Options still at the kernel's default are left to the kernel: only real choices are sent
+  // (which also keeps out options this kernel reports but cannot set, such as vlanFiltering 0
+  // without CONFIG_BRIDGE_VLAN_FILTERING).
+  for (const [k, v] of Object.entries((link.info ?? {}) as Record<string, unknown>)) {
+    if (!codec?.defaults || !(k in codec.defaults) || JSON.stringify(codec.defaults[k]) !== JSON.stringify(v)) s[k] = v
+  }
+  s.kind = link.kind
+  s.name = link.ifname
+  // 1500 and 1000 are what the kernel gives an Ethernet-like device unasked.
+  if (link.mtu !== undefined && link.mtu !== 1500) s.mtu = link.mtu
   if (link.address && link.link_type === 'ether' && !/^(00:){5}00$/.test(link.address)) s.address = link.address
-  if (link.txqlen !== undefined) s.txqlen = link.txqlen
+  if (link.txqlen !== undefined && link.txqlen !== 1000) s.txqlen = link.txqlen
   if (link.ifalias !== undefined) s.alias = link.ifalias
   if (link.master !== undefined) s.master = link.master
   if (link.flags.includes('UP')) s.up = true
-  const codec = kindCodec(link.kind)
   if (link.kind === 'veth') {
     if (link.link === undefined) c.fail('the peer is in another namespace; give peer: { name, namespace } yourself')
     s.peer = { name: link.link }

@@ -5,7 +5,7 @@ import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, isNsnetError, type ErrorContext } from '../netlink/errors.js'
 import { freeze, linkIndex, type OpsContext, type LinkRef } from './context.js'
 import { kindCodec, type Resolved } from './kinds/index.js'
-import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, writeIfinfomsg } from './link-attrs.js'
+import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, writeAlias, writeIfinfomsg } from './link-attrs.js'
 import { decodeLinkObject, markParentDown } from './link-decode.js'
 import { checkTarget, planAdd, planSet, writeAdd, writeSet, writeTarget, type Target } from './link-encode.js'
 import type { Link, LinkChanges, LinkSpec, LinkTarget, WaitUpOptions } from './link-types.js'
@@ -91,6 +91,20 @@ export class Links {
         throw await this.explainAddError(e, plan.kind, plan.name, plan.spec, opts)
       }
     })
+    // The kernel applies IFLA_IFALIAS only when changing a link, never on creation (ip's
+    // `link add ... alias X` silently loses it), so set it now; undo the add if that fails.
+    if (plan.spec.alias !== undefined) {
+      const t: Target = { name: plan.name, object: plan.ctx.object! }
+      try {
+        await this.ctx.sock.request({
+          type: RTM_NEWLINK, operation: 'links.add', object: plan.ctx.object,
+          body: (w) => { writeTarget(w, t); writeAlias(w, plan.spec.alias as string) },
+        }, opts)
+      } catch (e) {
+        await this.delete(plan.name).catch(() => {})
+        throw e
+      }
+    }
   }
 
   /**
@@ -113,6 +127,9 @@ export class Links {
           body: (w) => writeSet(w, plan, index, { links, namespaces }),
         }, opts)
       } catch (e) {
+        if (changes.namespace !== undefined && isNsnetError(e, 'EINVAL')) {
+          throw withHint(e, 'this device cannot leave its namespace (bridges, lo, vrf and vxlan devices are bound to theirs)')
+        }
         throw this.explainTargetError(e, plan.target, plan.ctx, changes.namespace === undefined
           ? undefined : `the target namespace may already hold a link named ${changes.name ?? plan.target.name ?? 'like it'}`)
       }

@@ -5,7 +5,7 @@
 // iproute2 passes `ip link add ... type bridge forward_delay N` through unchanged, so N is
 // centiseconds there too, although ip-link(8) calls it seconds.
 import type { Attrs } from '../../netlink/codec.js'
-import { attachUnknown, checkFields, readFields, stateKeys, writableKeys, writeFields, type Field } from './fields.js'
+import { attachUnknown, checkFields, defaultsOf, readFields, stateKeys, writableKeys, writeFields, type Field } from './fields.js'
 import type { KindCodec, PortCodec } from './kind.js'
 
 export const VLAN_PROTOCOLS = { '802.1Q': 0x8100, '802.1ad': 0x88a8 } as const
@@ -15,15 +15,15 @@ const IFLA_BR_ROOT_ID = 10
 const IFLA_BR_BRIDGE_ID = 11
 
 const fields: readonly Field[] = [
-  { key: 'forwardDelay', attr: 1, type: 'u32' },
-  { key: 'helloTime', attr: 2, type: 'u32' },
-  { key: 'maxAge', attr: 3, type: 'u32' },
-  { key: 'ageingTime', attr: 4, type: 'u32' },
-  { key: 'stpState', attr: IFLA_BR_STP_STATE, type: 'u32', max: 2 },
-  { key: 'priority', attr: 6, type: 'u16' },
-  { key: 'vlanFiltering', attr: 7, type: 'bool8' },
-  { key: 'vlanProtocol', attr: 8, type: 'u16be', names: VLAN_PROTOCOLS },
-  { key: 'groupFwdMask', attr: 9, type: 'u16' },
+  { key: 'forwardDelay', attr: 1, type: 'u32', default: 1500 },
+  { key: 'helloTime', attr: 2, type: 'u32', default: 200 },
+  { key: 'maxAge', attr: 3, type: 'u32', default: 2000 },
+  { key: 'ageingTime', attr: 4, type: 'u32', default: 30000 },
+  { key: 'stpState', attr: IFLA_BR_STP_STATE, type: 'u32', max: 2, default: 0 },
+  { key: 'priority', attr: 6, type: 'u16', default: 32768 },
+  { key: 'vlanFiltering', attr: 7, type: 'bool8', default: false },
+  { key: 'vlanProtocol', attr: 8, type: 'u16be', names: VLAN_PROTOCOLS, default: '802.1Q' },
+  { key: 'groupFwdMask', attr: 9, type: 'u16', default: 0 },
   { key: 'rootPort', attr: 12, type: 'u16', state: true },
   { key: 'rootPathCost', attr: 13, type: 'u32', state: true },
   { key: 'topologyChange', attr: 14, type: 'bool8', state: true },
@@ -32,33 +32,33 @@ const fields: readonly Field[] = [
   { key: 'tcnTimer', attr: 17, type: 'u64', state: true },
   { key: 'topologyChangeTimer', attr: 18, type: 'u64', state: true },
   { key: 'gcTimer', attr: 19, type: 'u64', state: true },
-  { key: 'groupAddr', attr: 20, type: 'mac' },
-  { key: 'mcastRouter', attr: 22, type: 'u8', max: 2 },
-  { key: 'mcastSnooping', attr: 23, type: 'bool8' },
-  { key: 'mcastQueryUseIfaddr', attr: 24, type: 'bool8' },
-  { key: 'mcastQuerier', attr: 25, type: 'bool8' },
-  { key: 'mcastHashElasticity', attr: 26, type: 'u32' },
-  { key: 'mcastHashMax', attr: 27, type: 'u32' },
-  { key: 'mcastLastMemberCnt', attr: 28, type: 'u32' },
-  { key: 'mcastStartupQueryCnt', attr: 29, type: 'u32' },
-  { key: 'mcastLastMemberIntvl', attr: 30, type: 'u64' },
-  { key: 'mcastMembershipIntvl', attr: 31, type: 'u64' },
-  { key: 'mcastQuerierIntvl', attr: 32, type: 'u64' },
-  { key: 'mcastQueryIntvl', attr: 33, type: 'u64' },
-  { key: 'mcastQueryResponseIntvl', attr: 34, type: 'u64' },
-  { key: 'mcastStartupQueryIntvl', attr: 35, type: 'u64' },
-  { key: 'nfCallIptables', attr: 36, type: 'bool8' },
-  { key: 'nfCallIp6tables', attr: 37, type: 'bool8' },
-  { key: 'nfCallArptables', attr: 38, type: 'bool8' },
-  { key: 'vlanDefaultPvid', attr: 39, type: 'u16', max: 4094 },
-  { key: 'vlanStatsEnabled', attr: 41, type: 'bool8' },
-  { key: 'mcastStatsEnabled', attr: 42, type: 'bool8' },
-  { key: 'mcastIgmpVersion', attr: 43, type: 'u8', min: 2, max: 3 },
-  { key: 'mcastMldVersion', attr: 44, type: 'u8', min: 1, max: 2 },
-  { key: 'vlanStatsPerPort', attr: 45, type: 'bool8' },
+  { key: 'groupAddr', attr: 20, type: 'mac', default: '01:80:c2:00:00:00' },
+  { key: 'mcastRouter', attr: 22, type: 'u8', max: 2, default: 1 },
+  { key: 'mcastSnooping', attr: 23, type: 'bool8', default: true },
+  { key: 'mcastQueryUseIfaddr', attr: 24, type: 'bool8', default: false },
+  { key: 'mcastQuerier', attr: 25, type: 'bool8', default: false },
+  { key: 'mcastHashElasticity', attr: 26, type: 'u32', default: 16 },
+  { key: 'mcastHashMax', attr: 27, type: 'u32', default: 4096 },
+  { key: 'mcastLastMemberCnt', attr: 28, type: 'u32', default: 2 },
+  { key: 'mcastStartupQueryCnt', attr: 29, type: 'u32', default: 2 },
+  { key: 'mcastLastMemberIntvl', attr: 30, type: 'u64', default: 100 },
+  { key: 'mcastMembershipIntvl', attr: 31, type: 'u64', default: 26000 },
+  { key: 'mcastQuerierIntvl', attr: 32, type: 'u64', default: 25500 },
+  { key: 'mcastQueryIntvl', attr: 33, type: 'u64', default: 12500 },
+  { key: 'mcastQueryResponseIntvl', attr: 34, type: 'u64', default: 1000 },
+  { key: 'mcastStartupQueryIntvl', attr: 35, type: 'u64', default: 3125 },
+  { key: 'nfCallIptables', attr: 36, type: 'bool8', default: false },
+  { key: 'nfCallIp6tables', attr: 37, type: 'bool8', default: false },
+  { key: 'nfCallArptables', attr: 38, type: 'bool8', default: false },
+  { key: 'vlanDefaultPvid', attr: 39, type: 'u16', max: 4094, default: 1 },
+  { key: 'vlanStatsEnabled', attr: 41, type: 'bool8', default: false },
+  { key: 'mcastStatsEnabled', attr: 42, type: 'bool8', default: false },
+  { key: 'mcastIgmpVersion', attr: 43, type: 'u8', min: 2, max: 3, default: 2 },
+  { key: 'mcastMldVersion', attr: 44, type: 'u8', min: 1, max: 2, default: 1 },
+  { key: 'vlanStatsPerPort', attr: 45, type: 'bool8', default: false },
   // Newer than the 6.1 headers (6.8); sent by 6.18.
   { key: 'fdbNLearned', attr: 48, type: 'u32', state: true },
-  { key: 'fdbMaxLearned', attr: 49, type: 'u32' },
+  { key: 'fdbMaxLearned', attr: 49, type: 'u32', default: 0 },
 ]
 
 /** struct ifla_bridge_id (priority, MAC) as sysfs prints it: `8000.0a1b2c3d4e5f`. */
@@ -73,6 +73,7 @@ export const bridge: KindCodec = {
   // `stp` is a boolean shorthand for stpState 0/1.
   keys: ['stp', ...writableKeys(fields)],
   stateKeys: ['rootId', 'bridgeId', ...stateKeys(fields)],
+  defaults: defaultsOf(fields),
   dataMax: 49,
   check(spec, c) {
     if (spec.stp !== undefined) {

@@ -21,6 +21,8 @@ export interface Field {
   /** Bounds tighter than the wire type's. */
   readonly min?: number
   readonly max?: number
+  /** What the kernel uses when the option is not given (see KindCodec.defaults). */
+  readonly default?: number | boolean | string
 }
 
 const typeMax: Record<FieldType, number> = {
@@ -101,6 +103,13 @@ export function nameOf(names: Readonly<Record<string, number>>, value: number): 
 /** Keys of the writable fields, for the "unknown field" check. */
 export function writableKeys(fields: readonly Field[]): string[] {
   return fields.filter((f) => !f.state).map((f) => f.key)
+}
+
+/** key → default for the fields that declare one. */
+export function defaultsOf(fields: readonly Field[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const f of fields) if (f.default !== undefined) out[f.key] = f.default
+  return out
 }
 
 /** Keys of the state fields, which add() accepts back and ignores. */

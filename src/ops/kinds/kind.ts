@@ -26,6 +26,11 @@ export interface KindCodec {
   readonly parent?: 'required' | 'optional'
   /** Set when links of this kind cannot be made over rtnetlink; says why. */
   readonly notCreatable?: string
+  /**
+   * The kernel's values for options not given. When a Link from list() is turned back into
+   * a spec, info fields still at these values are left out, so only real choices are sent.
+   */
+  readonly defaults?: Readonly<Record<string, unknown>>
   /** Highest IFLA_INFO_DATA attribute decode() knows; higher ones are kept raw. */
   readonly dataMax: number
   /** Throws EINVAL_ARGUMENT (via `c`) on a bad kind-specific field. */

@@ -25,6 +25,7 @@ export const macvlan: KindCodec = {
   keys: ['mode', 'nopromisc', 'nodst', 'bcQueueLen'],
   stateKeys: ['macaddrCount', 'usedBcQueueLen'],
   parent: 'required',
+  defaults: { bcQueueLen: 1000, nopromisc: false, nodst: false },
   dataMax: 8,
   check(spec, c) {
     checkFields(spec, fields, c, '')

@@ -24,6 +24,7 @@ export const vlan: KindCodec = {
   keys: ['id', 'protocol', ...FLAG_BITS.map(([k]) => k)],
   stateKeys: ['ingressQos', 'egressQos'],
   parent: 'required',
+  defaults: { protocol: '802.1Q', reorderHdr: true, gvrp: false, looseBinding: false, mvrp: false, bridgeBinding: false },
   dataMax: 5,
   check(spec, c) {
     if (spec.id === undefined) c.fail('a vlan needs an id (0-4094)')

@@ -66,6 +66,7 @@ export const vxlan: KindCodec = {
   kind: 'vxlan',
   keys: ['id', 'group', 'remote', 'local', 'dev', 'port', 'portRange', 'learning', ...early.map((f) => f.key)],
   stateKeys: STATE_KEYS,
+  defaults: { learning: true, ttl: 0, tos: 0, ageing: 300, maxAddress: 0, proxy: false, l2miss: false, l3miss: false, udpCsum: true, port: 8472 },
   dataMax: 33,
   check(spec, c) {
     if (spec.id === undefined) c.fail('a vxlan needs an id (the VNI)')
