@@ -6,3 +6,9 @@ export {
   netns, NetnsHandle, type NetnsInfo, type NsidInfo, type DeleteOptions, type ExecOptions, type ExecResult,
   type NamedExecResult, type SpawnInOptions, type HelperOptions, type Remote, type NetnsSysctl, type NetnsFiles, type SysctlValue,
 } from './netns/index.js'
+export {
+  decodeLink, type Link, type LinkSpec, type LinkChanges, type LinkTarget, type LinkKind, type LinkInfo, type NamespaceRef,
+  type WaitUpOptions, type VethSpec, type BridgeSpec, type VxlanSpec, type MacvlanSpec, type VlanSpec, type DummySpec,
+  type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
+  type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
+} from './ops/links.js'
