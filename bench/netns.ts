@@ -143,6 +143,9 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
     const inParent: number[] = []
     await using h = await netns.open(NS)
     const local = await Rtnl.open()
+    // Both sides warm: the helper loads its rtnetlink code on the first request.
+    await h.routes.list({ table: 100 } as never)
+    await local.routes.list({ table: 100 } as never)
     try {
       for (let r = 0; r < runs; r++) {
         let t0 = performance.now()

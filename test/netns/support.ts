@@ -15,23 +15,10 @@ function newestSource(dir: string): number {
   return newest
 }
 
-/**
- * Makes sure dist/helper.js exists and is newer than src/. Uses scripts/build.mjs when it
- * exists (what `npm test` runs first), else bundles the helper the same way with esbuild.
- */
+/** Makes sure dist/helper.js exists and is newer than src/ (`npm test` builds first; a lone run may not have). */
 export async function ensureHelperBundle(): Promise<string> {
-  if (existsSync(helperBundle) && statSync(helperBundle).mtimeMs >= newestSource(`${root}src`)) return helperBundle
-  if (existsSync(`${root}scripts/build.mjs`)) {
-    execFileSync(process.execPath, [`${root}scripts/build.mjs`], { cwd: root, stdio: 'inherit' })
-  }
   if (!existsSync(helperBundle) || statSync(helperBundle).mtimeMs < newestSource(`${root}src`)) {
-    const esbuild = await import('esbuild')
-    await esbuild.build({
-      entryPoints: [`${root}src/netns/helper-main.ts`], outfile: helperBundle, bundle: true,
-      platform: 'node', format: 'esm', target: 'node20',
-      // The raw socket binding only, loaded on first use (see src/netns/netlink-lazy.ts).
-      alias: { netlink: `${root}src/netns/netlink-lazy.ts` }, logLevel: 'warning',
-    })
+    execFileSync(process.execPath, [`${root}scripts/build.mjs`], { cwd: root, stdio: 'inherit' })
   }
   return helperBundle
 }
