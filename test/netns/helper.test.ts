@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { netns, type NetnsHandle } from '../../src/netns/index.js'
 import { isNsnetError, NsnetError } from '../../src/netlink/errors.js'
+import { Rtnl } from '../../src/rtnl.js'
 import { alive, ensureHelperBundle, ip, ipTry, ipj, waitFor } from './support.js'
 
 const NS = 'hp-a'
@@ -48,6 +49,27 @@ describe('forwarding the Rtnl API', () => {
     // What list() returned is accepted back by delete(), across the process boundary.
     await h.routes.delete(ours[0]!)
     expect(ipj('-n', NS, 'route', 'show', 'type', 'blackhole')).toEqual([])
+  })
+
+  it('links: a veth made from the parent with its peer in NAME; the helper sees and changes the peer', async () => {
+    const rt = await Rtnl.open()
+    try {
+      await rt.links.add({ kind: 'veth', name: 'hpl0', peer: { name: 'hpl1', namespace: NS } })
+      const h = await open()
+      const theirs = ipj<{ ifindex: number; ifname: string; link_netnsid?: number }[]>('-n', NS, 'link')
+      const ours = await h.links.list()
+      expect(ours.map((l) => [l.ifindex, l.ifname, l.link_netnsid])).toEqual(theirs.map((l) => [l.ifindex, l.ifname, l.link_netnsid]))
+      expect(ours.find((l) => l.ifname === 'hpl1')?.link_netnsid).toBeTypeOf('number')
+      await h.links.set('hpl1', { up: true, mtu: 1400 })
+      const peer = ipj<{ flags: string[]; mtu: number }[]>('-n', NS, 'link', 'show', 'hpl1')[0]!
+      expect(peer.flags).toContain('UP')
+      expect(peer.mtu).toBe(1400)
+      // What the helper's get() returns is what `ip -n NS -j link show` reports.
+      expect((await h.links.get('hpl1')).mtu).toBe(1400)
+    } finally {
+      await rt.links.delete('hpl0').catch(() => undefined)
+      await rt.close()
+    }
   })
 
   it('kernel errors come back as the same typed NsnetError, with the namespace set', async () => {
