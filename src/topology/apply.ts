@@ -10,7 +10,8 @@ import { Rtnl } from '../rtnl.js'
 import {
   currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,
 } from './marker.js'
-import { addNat, hasNat } from './nat.js'
+import { addNat } from './nat.js'
+import { addressesLanded, shimAddAddress } from './shim-addresses.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
@@ -36,8 +37,6 @@ export interface BuildOptions {
   readonly onStep?: (step: Step, command: string) => void
   /** One step at a time in plan order, for walkthroughs that print each command. */
   readonly sequential?: boolean
-  /** Create, but tolerate what already exists (used to repair a topology that is up). */
-  readonly ensure?: boolean
   readonly signal?: AbortSignal
 }
 
@@ -57,10 +56,6 @@ async function limited<T>(items: readonly T[], limit: number, fn: (t: T) => Prom
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   if (failed !== undefined) throw failed
-}
-
-const tolerate = (code: string) => (e: unknown) => {
-  if (!isNsnetError(e, code)) throw e
 }
 
 /** The state of one topology in this process: handles on its namespaces, its processes. */
@@ -122,24 +117,22 @@ export class Lab {
         await limited(phase.steps, heavy ? 8 : 1024, run)
       }
       if (phase.name === 'namespaces') {
-        for (const ns of this.marker.namespaces) ns.key ??= fileKey(`/run/netns/${ns.name}`)
+        for (const ns of this.marker.namespaces) ns.key = fileKey(`/run/netns/${ns.name}`)
         writeMarker(this.marker)
       }
     }
-    if (!opts.ensure) this.marker.complete = true
+    this.marker.complete = true
     writeMarker(this.marker)
   }
 
   private async step(s: Step, opts: BuildOptions): Promise<void> {
-    opts.signal?.throwIfAborted()
-    opts.onStep?.(s, ipCommand(this.topo, s))
-    const ensure = opts.ensure === true
-    const exists = (p: Promise<unknown>) => (ensure ? p.catch(tolerate('EEXIST')) : p)
     try {
+      opts.signal?.throwIfAborted()
+      opts.onStep?.(s, ipCommand(this.topo, s))
       switch (s.kind) {
         case 'netns': {
           const name = this.host(s.host).netns!
-          await exists(netns.add(name))
+          await netns.add(name)
           // Start its helper now: it is the slow part, and the next phases need it.
           this.handle(name).catch(() => undefined)
           return
@@ -169,9 +162,9 @@ export class Lab {
         case 'bridge': {
           const api = await this.api(s.host)
           const local = this.host(s.host).netns === null
-          await exists(api.links.add({
+          await api.links.add({
             name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
-          }))
+          })
           await this.recordLocalLink(s.host, s.name)
           return
         }
@@ -183,7 +176,7 @@ export class Lab {
           const { a, b } = s
           const nsA = this.host(a.host).netns
           const nsB = this.host(b.host).netns
-          await exists(local.links.add({
+          await local.links.add({
             name: a.ifname, kind: 'veth',
             ...(nsA !== null ? { namespace: nsA } : { alias: this.alias(), up: true, ...(a.master ? { master: a.master } : {}) }),
             ...(s.mtu ? { mtu: s.mtu } : {}),
@@ -194,7 +187,7 @@ export class Lab {
               ...(s.mtu ? { mtu: s.mtu } : {}),
               ...(b.mac ? { address: b.mac } : {}),
             },
-          }))
+          })
           if (nsA === null) await this.recordLocalLink(a.host, a.ifname)
           if (nsB === null) await this.recordLocalLink(b.host, b.ifname)
           return
@@ -204,29 +197,26 @@ export class Lab {
           return
         }
         case 'address': {
-          await exists((await this.api(s.host)).addresses.add(s.ifname, s.cidr))
+          if (!addressesLanded) { await shimAddAddress(this.host(s.host).netns, s.ifname, s.cidr); return }
+          await (await this.api(s.host)).addresses.add(s.ifname, s.cidr)
           return
         }
         case 'route': {
           const r = s.route
-          await exists((await this.api(s.host)).routes.add({
+          await (await this.api(s.host)).routes.add({
             dst: r.dst, family: r.family,
             ...(r.via ? { gateway: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.scope ? { scope: r.scope } : {}),
             ...(r.src ? { prefsrc: r.src } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}),
             ...(r.table !== undefined ? { table: r.table } : {}),
-          }))
+          })
           return
         }
         case 'nat': {
-          const name = this.host(s.host).netns!
-          if (ensure && (await hasNat(name, s.nat))) return
-          await addNat(name, s.nat)
+          await addNat(this.host(s.host).netns!, s.nat)
           return
         }
         case 'process': {
           const h = this.host(s.host)
-          const known = this.marker.processes.find((p) => p.host === s.host && p.name === s.process.name)
-          if (known && processAlive(known.pid, known.start)) return
           const svc = await startProcess(h.netns, s.process.command, {
             name: s.process.name, ...(s.process.env ? { env: s.process.env } : {}),
             ...(s.process.readyText !== undefined ? { readyText: s.process.readyText } : {}),
@@ -234,8 +224,6 @@ export class Lab {
           this.services.push(svc)
           const start = processStart(svc.pid)
           if (start) {
-            const i = this.marker.processes.findIndex((p) => p.host === s.host && p.name === s.process.name)
-            if (i >= 0) this.marker.processes.splice(i, 1)
             this.marker.processes.push({ host: s.host, name: s.process.name, pid: svc.pid, start })
             writeMarker(this.marker)
           }

@@ -79,7 +79,9 @@ export class Topology implements AsyncDisposable {
    * Builds the topology. The spec is validated completely first; names that already
    * exist are refused before anything is made; a failure half-way removes everything
    * made so far and throws the failing step. Calling it again with the same spec while
-   * the lab is up (from this process, or after keep()) changes nothing and returns it.
+   * the lab is up (from this process, or after keep()) changes nothing and returns it
+   * (`created` false); if part of it was removed meanwhile, the rest is removed and it is
+   * built anew.
    */
   static async up(spec: TopologySpec, opts: UpOptions = {}): Promise<Topology> {
     const topo = validate(spec)
@@ -89,12 +91,16 @@ export class Topology implements AsyncDisposable {
     for (const m of listMarkers()) {
       if (m.fingerprint !== fp || m.netns !== here || !sameWorld(m)) continue
       if ((m.pid === me.pid && m.pidStart === me.start) || m.pid === 0) {
-        m.pid = me.pid
-        m.pidStart = me.start
-        writeMarker(m)
         const lab = new Lab(topo, m)
-        if (!m.complete || !(await intact(m, lab))) await lab.build({ ...opts, ensure: true })
-        return new Topology(lab, false)
+        if (m.complete && (await intact(m, lab))) {
+          m.pid = me.pid
+          m.pidStart = me.start
+          writeMarker(m)
+          return new Topology(lab, false)
+        }
+        // Something was removed behind its back: take the rest down and build it anew.
+        await teardown(m, lab)
+        continue
       }
       if (processAlive(m.pid, m.pidStart)) {
         throw new NsnetError(`this topology is already up, owned by pid ${m.pid} (run ${m.runId})`, {
