@@ -49,6 +49,10 @@ export const ROUTE_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
 
 // RTAX_*: index = attribute number inside RTA_METRICS.
 export const RTAX_LOCK = 1
+// The kernel keeps rtt in 1/8 ms and rttvar in 1/4 ms; `ip` shows and takes milliseconds.
+export const RTAX_RTT = 4
+export const RTAX_RTTVAR = 5
+export const METRIC_SCALE: Readonly<Record<number, number>> = { [RTAX_RTT]: 8, [RTAX_RTTVAR]: 4 }
 export const RTAX_HOPLIMIT = 10
 export const RTAX_CC_ALGO = 16
 export const METRIC_NAMES: readonly (string | undefined)[] = [

@@ -7,7 +7,7 @@ import { AF_INET, AF_INET6, RTMSG_LEN } from './rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS,
   RTA_MULTIPATH, RTA_CACHEINFO, RTA_TABLE, RTA_MARK, RTA_VIA, RTA_PREF, RTA_UID, RTA_NH_ID, RTA_MAX,
-  ROUTE_FLAG_NAMES, METRIC_NAMES, RTAX_LOCK, RTAX_HOPLIMIT, RTAX_CC_ALGO, RTAX_MAX, PREF_NAMES,
+  ROUTE_FLAG_NAMES, METRIC_NAMES, METRIC_SCALE, RTAX_LOCK, RTAX_HOPLIMIT, RTAX_CC_ALGO, RTAX_MAX, PREF_NAMES,
   RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, USER_HZ,
 } from './route-attrs.js'
 import { tables, protocols, scopes, routeTypes, RT_TABLE_COMPAT } from './route-tables.js'
@@ -100,7 +100,8 @@ function decodeMetrics(buf: Buffer, o: number, len: number): RouteMetrics | unde
     if (t === RTAX_CC_ALGO) { m.congctl = a.str(t); continue }
     const v = a.u32(t)!
     if (t === RTAX_HOPLIMIT && v === 0xffffffff) continue // "use the default", ip hides it
-    m[METRIC_NAMES[t]!] = v
+    const scale = METRIC_SCALE[t]
+    m[METRIC_NAMES[t]!] = scale ? Math.floor(v / scale) : v
   }
   const lock = a.u32(RTAX_LOCK)
   if (lock) {

@@ -9,7 +9,7 @@ import { afOf, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS, RTA_MULTIPATH,
   RTA_TABLE, RTA_VIA, RTA_PREF, RTA_EXPIRES, RTNH_F_ONLINK, ROUTE_FLAG_NAMES, METRIC_NAMES,
-  RTAX_LOCK, RTAX_CC_ALGO, PREF_VALUES,
+  RTAX_LOCK, RTAX_CC_ALGO, PREF_VALUES, METRIC_SCALE,
 } from './route-attrs.js'
 import {
   tables, protocols, scopes, routeTypes, RT_TABLE_MAIN, RT_TABLE_UNSPEC, RTPROT_BOOT, RTPROT_UNSPEC,
@@ -219,7 +219,8 @@ function encodeMetrics(v: unknown, where: Where): Array<[number, number | string
       if (typeof val !== 'string' || !val || Buffer.byteLength(val) > 15) return fail(where, `metrics.congctl must be an algorithm name, got ${JSON.stringify(val)}`)
       out.push([t, val])
     } else {
-      out.push([t, uint(val, 0xffffffff, `metrics.${k}`, where)])
+      const scale = METRIC_SCALE[t] ?? 1
+      out.push([t, uint(val, Math.floor(0xffffffff / scale), `metrics.${k}`, where) * scale])
     }
   }
   if (lock) out.unshift([RTAX_LOCK, lock])

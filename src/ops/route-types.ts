@@ -8,7 +8,7 @@ export type RouteTypeName =
   | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole'
   | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve'
 
-/** RTA_METRICS, named as `ip route` names them; values in the kernel's units. */
+/** RTA_METRICS, named and scaled as `ip route` shows them (rtt and rttvar in ms, the rest as the kernel keeps them). */
 export interface RouteMetrics {
   readonly mtu?: number
   readonly window?: number
@@ -120,7 +120,7 @@ export interface RouteSpec {
   readonly flags?: readonly string[]
   readonly onlink?: boolean
   readonly metrics?: RouteMetrics
-  readonly pref?: 'low' | 'medium' | 'high'
+  readonly pref?: 'low' | 'medium' | 'high' | string
   /** IPv6 only: lifetime in seconds. */
   readonly expires?: number
   readonly nexthops?: readonly NexthopSpec[]
