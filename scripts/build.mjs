@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Build: bundle the entry points with esbuild (fast), optionally emit .d.ts with tsc.
-//   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js, dist/sandbox-inner.js, dist/service.js
+//   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js, dist/sandbox-inner.js, dist/service.js,
+//                                      dist/monitor-child.js
 //   node scripts/build.mjs --types   -> also tsc --emitDeclarationOnly
 // An entry whose source does not exist yet is skipped with a notice.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,9 @@ const entries = [
   // Started as their own processes: the sandbox supervisor and the lab services (DNS, echo, probes).
   { src: 'src/sandbox/inner.ts', out: 'dist/sandbox-inner.js' },
   { src: 'src/topology/service.ts', out: 'dist/service.js' },
+  // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process); it too
+  // should subscribe fast, so it gets the same lazy `netlink` shim as the helper.
+  { src: 'src/ops/monitor-child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
 ];
 
 const common = {

@@ -7,7 +7,7 @@ import { Addresses } from './ops/addresses.js'
 import { Routes } from './ops/routes.js'
 import { Neighbors } from './ops/neighbors.js'
 import { Rules } from './ops/rules.js'
-import { monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor.js'
+import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor.js'
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */
@@ -53,8 +53,8 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     return new Rtnl(NetlinkSocket.open(sockOpts), opts.namespace)
   }
 
-  /** Typed change events, as `ip monitor link address route`. Stops when `signal` aborts. */
-  monitor(kinds: readonly MonitorKind[], opts: MonitorOptions = {}): AsyncIterable<MonitorEvent> {
+  /** Typed change events, as `ip monitor link address route`. Stops when `signal` aborts; `await m.ready` before changing things. */
+  monitor(kinds: readonly MonitorKind[], opts: MonitorOptions = {}): Monitor {
     return monitor(this.context, kinds, opts)
   }
 

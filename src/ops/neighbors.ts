@@ -47,7 +47,7 @@ export interface Neighbor {
   readonly state?: readonly string[]
   readonly router?: true
   readonly proxy?: true
-  readonly externLearn?: true
+  readonly extern_learn?: true
   readonly offload?: true
   readonly managed?: true
   /** NDA_PROTOCOL: who installed it, when set. */
@@ -65,7 +65,7 @@ export interface NeighborSpec {
   readonly state?: NeighborState | string | readonly string[]
   readonly router?: boolean
   readonly proxy?: boolean
-  readonly externLearn?: boolean
+  readonly extern_learn?: boolean
   readonly managed?: boolean
   readonly protocol?: number
 }
@@ -100,7 +100,7 @@ export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string
   if (nud) n.state = stateNames(nud)
   if (flags & NTF_ROUTER) n.router = true
   if (flags & NTF_PROXY) n.proxy = true
-  if (flags & NTF_EXT_LEARNED) n.externLearn = true
+  if (flags & NTF_EXT_LEARNED) n.extern_learn = true
   if (flags & NTF_OFFLOADED) n.offload = true
   if (ext & NTF_EXT_MANAGED) n.managed = true
   const protocol = a.u8(NDA_PROTOCOL)
@@ -224,7 +224,7 @@ export class Neighbors {
       }
     }
     const state = entry.state === undefined ? NUD.permanent! : parseState(entry.state, ctx)
-    for (const k of ['router', 'proxy', 'externLearn', 'managed'] as const) {
+    for (const k of ['router', 'proxy', 'extern_learn', 'managed'] as const) {
       if (entry[k] !== undefined && typeof entry[k] !== 'boolean') throw invalidArgument(`${k} must be a boolean`, ctx)
     }
     if (entry.protocol !== undefined && !(Number.isInteger(entry.protocol) && entry.protocol >= 0 && entry.protocol <= 255)) {
@@ -234,7 +234,7 @@ export class Neighbors {
     if (entry.proxy) flags |= NTF_PROXY
     if (!forDelete) {
       if (entry.router) flags |= NTF_ROUTER
-      if (entry.externLearn) flags |= NTF_EXT_LEARNED
+      if (entry.extern_learn) flags |= NTF_EXT_LEARNED
     }
     return {
       family: ip.family, dst: ip.bytes, lladdr, state, flags,

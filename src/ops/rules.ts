@@ -57,19 +57,20 @@ export interface Rule {
   readonly fwmark?: number
   readonly fwmask?: number
   readonly iif?: string
-  readonly iifDetached?: true
+  readonly iif_detached?: true
   readonly oif?: string
-  readonly oifDetached?: true
+  readonly oif_detached?: true
   readonly l3mdev?: true
-  readonly uidRange?: PortRange
+  readonly uidrange?: PortRange
   readonly ipproto?: number
   readonly sport?: PortRange
   readonly dport?: PortRange
   /** Table name or decimal text, as ip prints it ('main', '100'). */
   readonly table?: string
-  readonly suppressPrefixlen?: number
-  readonly suppressIfgroup?: number
-  readonly flow?: number
+  readonly suppress_prefixlen?: number
+  readonly suppress_ifgroup?: number
+  /** FRA_FLOW (`realms`), the realm id pair as the kernel stores it. */
+  readonly realms?: number
   readonly action: RuleAction | string
   /** Target priority of a 'goto' rule. */
   readonly goto?: number
@@ -96,22 +97,23 @@ export interface RuleSpec {
   readonly iif?: string
   readonly oif?: string
   readonly l3mdev?: boolean
-  readonly uidRange?: PortRange
+  readonly uidrange?: PortRange
   readonly ipproto?: number
   readonly sport?: PortRange | number
   readonly dport?: PortRange | number
   /** Name ('main', 'local', 'default') or id; ids above 255 go in FRA_TABLE. add() defaults to main for 'lookup'. */
   readonly table?: string | number
-  readonly suppressPrefixlen?: number
-  readonly suppressIfgroup?: number
-  readonly flow?: number
+  readonly suppress_prefixlen?: number
+  readonly suppress_ifgroup?: number
+  /** FRA_FLOW (`realms`), the realm id pair as the kernel stores it. */
+  readonly realms?: number
   /** Default 'lookup'. */
   readonly action?: RuleAction | string
   readonly goto?: number
   readonly protocol?: string | number
   // Fields list() returns that describe state, not identity; accepted and ignored.
-  readonly iifDetached?: boolean
-  readonly oifDetached?: boolean
+  readonly iif_detached?: boolean
+  readonly oif_detached?: boolean
   readonly unknown?: readonly RawAttribute[]
 }
 
@@ -146,13 +148,13 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   const mark = a.u32(FRA_FWMARK), mask = a.u32(FRA_FWMASK)
   if (mark || mask) { r.fwmark = mark ?? 0; if (mask !== undefined) r.fwmask = mask }
   const iif = a.str(FRA_IIFNAME)
-  if (iif) { r.iif = iif; if (flags & FIB_RULE_IIF_DETACHED) r.iifDetached = true }
+  if (iif) { r.iif = iif; if (flags & FIB_RULE_IIF_DETACHED) r.iif_detached = true }
   const oif = a.str(FRA_OIFNAME)
-  if (oif) { r.oif = oif; if (flags & FIB_RULE_OIF_DETACHED) r.oifDetached = true }
+  if (oif) { r.oif = oif; if (flags & FIB_RULE_OIF_DETACHED) r.oif_detached = true }
   if (a.u8(FRA_L3MDEV)) r.l3mdev = true
   if (a.length(FRA_UID_RANGE) >= 8) {
     const o = a.offset(FRA_UID_RANGE)
-    r.uidRange = { start: b.readUInt32LE(o), end: b.readUInt32LE(o + 4) }
+    r.uidrange = { start: b.readUInt32LE(o), end: b.readUInt32LE(o + 4) }
   }
   const ipproto = a.u8(FRA_IP_PROTO)
   if (ipproto) r.ipproto = ipproto
@@ -162,11 +164,11 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   const table = a.u32(FRA_TABLE) ?? hdrTable
   if (table) r.table = tables.name(table)
   const spl = a.u32(FRA_SUPPRESS_PREFIXLEN)
-  if (spl !== undefined && spl !== 0xffffffff) r.suppressPrefixlen = spl
+  if (spl !== undefined && spl !== 0xffffffff) r.suppress_prefixlen = spl
   const sig = a.u32(FRA_SUPPRESS_IFGROUP)
-  if (sig !== undefined && sig !== 0xffffffff) r.suppressIfgroup = sig
-  const flow = a.u32(FRA_FLOW)
-  if (flow) r.flow = flow
+  if (sig !== undefined && sig !== 0xffffffff) r.suppress_ifgroup = sig
+  const realms = a.u32(FRA_FLOW)
+  if (realms) r.realms = realms
   if (action === ACTION_NUMBER.goto) r.goto = a.u32(FRA_GOTO)
   const proto = a.u8(FRA_PROTOCOL)
   if (proto) r.protocol = protocols.name(proto)
@@ -311,9 +313,9 @@ export class Rules {
       }
     }
     if (spec.l3mdev) e.u8.push([FRA_L3MDEV, 1])
-    if (spec.uidRange !== undefined) {
-      const u = spec.uidRange
-      if (!u || !isU32(u.start) || !isU32(u.end) || u.start > u.end) throw bad(`uidRange must be {start, end} with start <= end, got ${JSON.stringify(u)}`)
+    if (spec.uidrange !== undefined) {
+      const u = spec.uidrange
+      if (!u || !isU32(u.start) || !isU32(u.end) || u.start > u.end) throw bad(`uidrange must be {start, end} with start <= end, got ${JSON.stringify(u)}`)
       const buf = Buffer.alloc(8)
       buf.writeUInt32LE(u.start, 0); buf.writeUInt32LE(u.end, 4)
       e.pairs.push([FRA_UID_RANGE, buf])
@@ -353,7 +355,7 @@ export class Rules {
       if (!isU32(spec.goto)) throw bad(`goto must be the priority of the target rule, got ${JSON.stringify(spec.goto)}`)
       e.u32.push([FRA_GOTO, spec.goto])
     }
-    for (const [name, type] of [['suppressPrefixlen', FRA_SUPPRESS_PREFIXLEN], ['suppressIfgroup', FRA_SUPPRESS_IFGROUP], ['flow', FRA_FLOW]] as const) {
+    for (const [name, type] of [['suppress_prefixlen', FRA_SUPPRESS_PREFIXLEN], ['suppress_ifgroup', FRA_SUPPRESS_IFGROUP], ['realms', FRA_FLOW]] as const) {
       const v = spec[name]
       if (v === undefined) continue
       if (!isU32(v)) throw bad(`${name} must be an integer 0..4294967295, got ${JSON.stringify(v)}`)

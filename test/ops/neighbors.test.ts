@@ -16,7 +16,7 @@ function asIp(n: Neighbor): Record<string, unknown> {
   if (n.router) o.router = null
   if (n.proxy) o.proxy = null
   if (n.managed) o.managed = null
-  if (n.externLearn) o.extern_learn = null
+  if (n.extern_learn) o.extern_learn = null
   if (n.offload) o.offload = null
   if (n.state) o.state = n.state
   return o
@@ -84,7 +84,7 @@ describe('neighbors', () => {
     expect(e).toMatchObject({ family: 4, dev: A, router: true, state: ['STALE'] })
     expect(Object.isFrozen(e)).toBe(true)
     expect(list.find((n) => n.dst === '2001:db8:9::12')!.family).toBe(6)
-    expect(list.find((n) => n.dst === '10.9.0.15')!.externLearn).toBe(true)
+    expect(list.find((n) => n.dst === '10.9.0.15')!.extern_learn).toBe(true)
     // JSON-serialisable, nothing lost
     expect(JSON.parse(JSON.stringify(list))).toEqual(list)
   })

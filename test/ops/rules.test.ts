@@ -23,9 +23,9 @@ function asIp(r: Rule): Record<string, unknown> {
     o.fwmark = hex(r.fwmark)
     if (r.fwmask !== undefined && r.fwmask !== 0xffffffff) o.fwmask = hex(r.fwmask)
   }
-  if (r.iif) { o.iif = r.iif; if (r.iifDetached) o.iif_detached = null }
-  if (r.oif) { o.oif = r.oif; if (r.oifDetached) o.oif_detached = null }
-  if (r.uidRange) { o.uid_start = r.uidRange.start; o.uid_end = r.uidRange.end }
+  if (r.iif) { o.iif = r.iif; if (r.iif_detached) o.iif_detached = null }
+  if (r.oif) { o.oif = r.oif; if (r.oif_detached) o.oif_detached = null }
+  if (r.uidrange) { o.uid_start = r.uidrange.start; o.uid_end = r.uidrange.end }
   if (r.ipproto) o.ipproto = PROTO_NAMES[r.ipproto] ?? String(r.ipproto)
   for (const k of ['sport', 'dport'] as const) {
     const p = r[k]
@@ -34,7 +34,7 @@ function asIp(r: Rule): Record<string, unknown> {
     else { o[`${k}_start`] = p.start; o[`${k}_end`] = p.end }
   }
   if (r.table) o.table = r.table
-  if (r.suppressPrefixlen !== undefined) o.suppress_prefixlen = r.suppressPrefixlen
+  if (r.suppress_prefixlen !== undefined) o.suppress_prefixlen = r.suppress_prefixlen
   if (r.action === 'goto') o.goto = r.goto
   else if (r.action === 'nop') o.nop = null
   else if (r.action !== 'lookup') o.action = r.action
@@ -89,8 +89,8 @@ describe('rules', () => {
       { priority: 106, action: 'prohibit', tos: 0x10 },
       { priority: 107, action: 'goto', goto: 32766 },
       { priority: 108, action: 'nop' },
-      { priority: 109, uidRange: { start: 100, end: 200 }, ipproto: 6, sport: { start: 1000, end: 2000 }, dport: 80, table: 9 },
-      { priority: 110, from: '10.4.0.0/16', table: 7, suppressPrefixlen: 0, protocol: 'static' },
+      { priority: 109, uidrange: { start: 100, end: 200 }, ipproto: 6, sport: { start: 1000, end: 2000 }, dport: 80, table: 9 },
+      { priority: 110, from: '10.4.0.0/16', table: 7, suppress_prefixlen: 0, protocol: 'static' },
       { priority: 111, iif: 'nosuch0', table: 11 },
       { priority: 100, from: '2001:db8::/32', table: 100 },
       { priority: 101, family: 6, to: '2001:db8:1::/48', action: 'blackhole' },
@@ -126,7 +126,7 @@ describe('rules', () => {
     expect(r200).toEqual({ family: 4, priority: 200, action: 'lookup', src: '10.5.0.0', srclen: 16, dst: '10.6.0.0', dstlen: 16, table: '300' })
     expect(list.find((r) => r.priority === 201)).toMatchObject({ fwmark: 7, fwmask: 0xf, table: 'local' })
     expect(list.find((r) => r.priority === 202)).toMatchObject({ not: true, iif: 'ruA0', action: 'prohibit' })
-    expect(list.find((r) => r.priority === 207)).toMatchObject({ suppressPrefixlen: 8, protocol: 'bgp', table: 'main' })
+    expect(list.find((r) => r.priority === 207)).toMatchObject({ suppress_prefixlen: 8, protocol: 'bgp', table: 'main' })
     expect(list.find((r) => r.family === 6 && r.priority === 200)).toMatchObject({ table: '4000', dst: '2001:db8:6::', dstlen: 48 })
     expect(JSON.parse(JSON.stringify(list))).toEqual(list)
   })

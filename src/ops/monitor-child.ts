@@ -1,0 +1,193 @@
+// Entry of the monitor's child process. It joins the rtnetlink multicast groups of the
+// kinds asked for (in the network namespace it was started in) and writes each
+// notification to stdout as one JSON line: a decoded MonitorEvent.
+//
+// Why a separate process: the netlink binding aborts the whole process when the
+// multicast socket overflows (recvmsg → ENOBUFS). Here that costs only this child:
+// it reports `overrun` and exits, and the parent starts a new one that resynchronises.
+//
+// Why decoded JSON and not raw bytes: link names resolve only in the namespace the
+// events come from, which is the child's (the parent may sit elsewhere, with `ip netns
+// exec` as the spawn prefix); the parent then only splits lines and JSON.parse()s.
+//
+// argv[2] is a ChildConfig as JSON. The child exits when its stdin closes (parent gone).
+import { RawNetlinkSocket } from 'netlink'
+import { Attrs, parseMessages, type RawMessage } from '../netlink/codec.js'
+import { NETLINK_ROUTE } from '../netlink/constants.js'
+import { NetlinkSocket, type Request } from '../netlink/engine.js'
+import { linkNames, type OpsContext } from './context.js'
+import {
+  AF_UNSPEC, IFADDRMSG_LEN, IFINFOMSG_LEN, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_DELRULE,
+  RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH,
+  RTM_NEWROUTE, RTM_NEWRULE, familyOfAf,
+} from './rtnl.js'
+import { decodeLink } from './link-decode.js'
+import { IFLA_IFNAME } from './link-attrs.js'
+import { decodeNeighbor } from './neighbors.js'
+import { decodeRule } from './rules.js'
+import { decodeRoute } from './route-decode.js'
+import { EXIT_OVERRUN, KIND_GROUPS, MONITOR_KINDS, type ChildConfig, type MonitorKind } from './monitor-protocol.js'
+
+type Names = Map<number, string>
+
+// Provisional address decoder (family, ifindex, local/peer address, prefix) until the
+// addresses module exports its own.
+const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3
+function decodeAddressBasic(m: RawMessage, names: Names): object | undefined {
+  const b = m.buf
+  const family = familyOfAf(b[m.start]!)
+  if (!family) return undefined
+  const ifindex = b.readUInt32LE(m.start + 4)
+  const a = new Attrs(b, m.start + IFADDRMSG_LEN, m.end, IFA_LABEL)
+  const o: Record<string, unknown> = { family, ifindex, dev: names.get(ifindex), prefixlen: b[m.start + 1] }
+  const local = a.ip(IFA_LOCAL), address = a.ip(IFA_ADDRESS)
+  o.local = local ?? address
+  if (local !== undefined && address !== undefined && address !== local) o.address = address
+  const label = a.str(IFA_LABEL)
+  if (label !== undefined) o.label = label
+  return o
+}
+
+interface Handler {
+  readonly kind: MonitorKind
+  readonly action: 'new' | 'del'
+  readonly decode: (m: RawMessage, names: Names) => object | undefined
+}
+
+const HANDLERS = new Map<number, Handler>()
+function handle(kind: MonitorKind, newType: number, delType: number, decode: Handler['decode']): void {
+  HANDLERS.set(newType, { kind, action: 'new', decode })
+  HANDLERS.set(delType, { kind, action: 'del', decode })
+}
+handle('link', RTM_NEWLINK, RTM_DELLINK, (m, names) => decodeLink(m, names))
+handle('address', RTM_NEWADDR, RTM_DELADDR, decodeAddressBasic)
+// Only IPv4/IPv6 routes: an AF_UNSPEC dump also returns multicast-routing (ipmr) tables.
+handle('route', RTM_NEWROUTE, RTM_DELROUTE, (m, names) => familyOfAf(m.buf[m.start]!) ? decodeRoute(m, names) : undefined)
+handle('neighbor', RTM_NEWNEIGH, RTM_DELNEIGH, (m, names) => decodeNeighbor(m, names))
+handle('rule', RTM_NEWRULE, RTM_DELRULE, (m) => decodeRule(m))
+
+/** The dump that lists the current objects of a kind (AF_UNSPEC: every family). */
+const DUMPS: Readonly<Record<MonitorKind, Request>> = {
+  link: { type: RTM_GETLINK, body: (w) => { w.u8(AF_UNSPEC).zeros(IFINFOMSG_LEN - 1) } },
+  address: { type: RTM_GETADDR, body: (w) => { w.u8(AF_UNSPEC).zeros(IFADDRMSG_LEN - 1) } },
+  route: { type: RTM_GETROUTE, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
+  neighbor: { type: RTM_GETNEIGH, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
+  rule: { type: RTM_GETRULE, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
+}
+
+/** Writes lines synchronously (stdout is a pipe, blocking on Linux): a slow reader stalls us, and then the kernel queue overflows, which is reported. */
+function write(text: string): void {
+  process.stdout.write(text)
+}
+
+function fatal(error: string, code?: string): never {
+  write(JSON.stringify({ kind: 'fatal', error, code }) + '\n')
+  process.exit(1)
+}
+
+async function main(): Promise<void> {
+  let cfg: ChildConfig
+  try {
+    cfg = JSON.parse(process.argv[2] ?? '')
+    if (!Array.isArray(cfg.kinds) || cfg.kinds.some((k) => !MONITOR_KINDS.includes(k))) throw new Error('bad kinds')
+  } catch (e) {
+    fatal(`bad monitor child configuration: ${(e as Error).message}`)
+  }
+  // The parent holds our stdin; when it goes away, so do we.
+  process.stdin.on('end', () => process.exit(0))
+  process.stdin.on('error', () => process.exit(0))
+  process.stdin.resume()
+  process.stdout.on('error', () => process.exit(0))
+
+  const kinds = new Set<MonitorKind>(cfg.kinds)
+  // Other kinds name links, so keep an index → name map fresh from link notifications too.
+  const needNames = kinds.has('address') || kinds.has('route') || kinds.has('neighbor') || kinds.has('link')
+  const groups = new Set<number>()
+  for (const k of kinds) for (const g of KIND_GROUPS[k]) groups.add(g)
+  if (needNames) for (const g of KIND_GROUPS.link) groups.add(g)
+
+  let names: Names = new Map()
+  const encode = (m: RawMessage, resync: boolean): string => {
+    const h = HANDLERS.get(m.type)
+    if (!h) return ''
+    if (h.kind === 'link' && m.end - m.start >= IFINFOMSG_LEN) {
+      const ifindex = m.buf.readInt32LE(m.start + 4)
+      const name = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
+      // Keep names of deleted links: their addresses' and routes' deletions may come after.
+      if (name) names.set(ifindex, name)
+    }
+    if (!kinds.has(h.kind)) return ''
+    let object: object | undefined
+    try {
+      object = h.decode(m, names)
+    } catch (e) {
+      return JSON.stringify({ kind: 'undecodable', type: m.type, error: (e as Error).message }) + '\n'
+    }
+    if (object === undefined) return ''
+    return JSON.stringify(resync ? { kind: h.kind, action: h.action, object, resync: true } : { kind: h.kind, action: h.action, object }) + '\n'
+  }
+
+  // Notifications wait here until the names (and a resync dump) are in.
+  let held: Buffer[] | undefined = []
+  const onDatagram = (buf: Buffer): void => {
+    let text = ''
+    try {
+      for (const m of parseMessages(buf)) text += encode(m, false)
+    } catch (e) {
+      text += JSON.stringify({ kind: 'undecodable', type: 0, error: (e as Error).message }) + '\n'
+    }
+    if (text) write(text)
+  }
+
+  const mc = new RawNetlinkSocket(NETLINK_ROUTE, {
+    messagePeeking: false,
+    msgBufferSize: 64 * 1024,
+  } as ConstructorParameters<typeof RawNetlinkSocket>[1])
+  mc.on('error', (err) => {
+    if (err.code === 'ENOBUFS') {
+      write('{"kind":"overrun"}\n')
+      process.exit(EXIT_OVERRUN)
+    }
+    fatal(`multicast socket error: ${err.code ?? err.message}`, err.code)
+  })
+  mc.on('message', (buf) => {
+    if (held) held.push(Buffer.from(buf))
+    else onDatagram(buf)
+  })
+  try {
+    mc.setRecvBufferSize(cfg.receiveBufferBytes ?? 4 << 20)
+  } catch {
+    // keep the default size
+  }
+  for (const g of groups) mc.addMembership(g)
+
+  const sock = NetlinkSocket.open({ receiveBufferBytes: 4 << 20 })
+  const ctx: OpsContext = { sock, namespace: undefined }
+  try {
+    if (needNames) names = await linkNames(ctx)
+    write(JSON.stringify({ kind: 'ready', receiveBufferBytes: mc.getRecvBufferSize() }) + '\n')
+    if (cfg.resync) {
+      for (const kind of MONITOR_KINDS) {
+        if (!kinds.has(kind)) continue
+        const lines = await sock.dump(DUMPS[kind], (m) => encode(m, true) || undefined)
+        // One write per ~64 KiB keeps a 100k-route resync to a few hundred syscalls.
+        let chunk = ''
+        for (const l of lines) {
+          chunk += l
+          if (chunk.length > 65536) { write(chunk); chunk = '' }
+        }
+        if (chunk) write(chunk)
+      }
+      write('{"kind":"synced"}\n')
+    }
+  } catch (e) {
+    fatal(`monitor setup failed: ${(e as Error).message}`, (e as { code?: string }).code)
+  } finally {
+    sock.close()
+  }
+  const waiting = held
+  held = undefined
+  for (const buf of waiting) onDatagram(buf)
+}
+
+void main()
