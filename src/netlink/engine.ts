@@ -90,6 +90,10 @@ interface Waiter {
   cost: number
   start: () => void
   fail: (e: NsnetError) => void
+  /** Taken off the queue by pump(). */
+  started?: boolean
+  /** Settled while queued; pump() drops it (searching the queue would be O(n) per call). */
+  cancelled?: boolean
 }
 
 /** State of one sent request awaiting its answer. */
@@ -112,7 +116,11 @@ export class NetlinkSocket {
   private readonly pending = new Map<number, Pending>()
   /** Batch chunks, each covering a range of sequence numbers. */
   private readonly ranges: Array<{ first: number; last: number; p: Pending }> = []
+  /** Requests waiting for window room, from index waitHead on (shift() is O(n) on big arrays). */
   private readonly waiting: Waiter[] = []
+  private waitHead = 0
+  /** Waiters queued that are not cancelled. */
+  private liveWaiting = 0
   private readonly dumpQueue: Array<() => void> = []
   private dumpActive = false
   private inflight = 0
@@ -183,7 +191,8 @@ export class NetlinkSocket {
    */
   request(req: Request, opts: CallOptions = {}): Promise<RawMessage[]> {
     const ctx = this.context(req)
-    const estimate = REPLY_OVERHEAD + 256 + (req.expectsReply ? GET_REPLY_COST : 0)
+    const answered = req.expectsReply || ((req.flags ?? 0) & NLM_F_ECHO) !== 0
+    const estimate = REPLY_OVERHEAD + 256 + (answered ? GET_REPLY_COST : 0)
     return this.withSlot(estimate, ctx, opts, (seq, settle) => {
       const replies: RawMessage[] = []
       const w = new Writer(256)
@@ -405,9 +414,9 @@ export class NetlinkSocket {
           this.inflight -= cost
           if (e) entry.abandon?.()
           this.pump()
-        } else {
-          const i = this.waiting.indexOf(waiter)
-          if (i >= 0) this.waiting.splice(i, 1)
+        } else if (!waiter.started) {
+          waiter.cancelled = true
+          if (--this.liveWaiting === 0) { this.waiting.length = 0; this.waitHead = 0 }
         }
         this.updateRef()
         if (e) reject(e)
@@ -447,17 +456,25 @@ export class NetlinkSocket {
         timer.unref?.()
       }
       this.waiting.push(waiter)
+      this.liveWaiting++
       this.pump()
     })
   }
 
   /** Starts waiting requests while the window has room; one oversized request may always start alone. */
   private pump(): void {
-    while (this.waiting.length && !this.closed) {
-      const w = this.waiting[0]!
-      if (this.inflight > 0 && this.inflight + w.cost > this.budget) return
-      this.waiting.shift()
+    while (this.waitHead < this.waiting.length && !this.closed) {
+      const w = this.waiting[this.waitHead]!
+      if (!w.cancelled && this.inflight > 0 && this.inflight + w.cost > this.budget) break
+      this.waiting[this.waitHead++] = undefined as unknown as Waiter // let it be collected
+      if (w.cancelled) continue
+      this.liveWaiting--
+      w.started = true
       w.start()
+    }
+    if (this.waitHead > 1024 && this.waitHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.waitHead)
+      this.waitHead = 0
     }
   }
 
@@ -572,13 +589,16 @@ export class NetlinkSocket {
   private failAll(e: NsnetError): void {
     // Waiting ones first: failing a pending one frees window room, and pump() would
     // otherwise start (send!) the waiting ones instead of failing them.
-    for (const w of this.waiting.splice(0)) w.fail(e)
+    const queued = this.waiting.slice(this.waitHead)
+    this.waiting.length = 0
+    this.waitHead = 0
+    for (const w of queued) w.fail(e)
     for (const p of [...this.pending.values()]) p.fail(e.withContext(p.ctx))
   }
 
   private updateRef(): void {
     // Idle sockets must not keep the process alive; multicast listeners decide for themselves.
-    const busy = this.pending.size > 0 || this.waiting.length > 0
+    const busy = this.pending.size > 0 || this.liveWaiting > 0
     if (busy && !this.referenced) { this.sock.ref(); this.referenced = true }
     else if (!busy && this.referenced && !this.onNotification) { this.sock.unref(); this.referenced = false }
   }
