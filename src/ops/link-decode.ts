@@ -1,5 +1,5 @@
 // RTM_NEWLINK / RTM_DELLINK payload → Link, shaped like `ip -d -j link show`.
-import { Attrs, formatIPv4, formatIPv6, formatMac, type RawMessage } from '../netlink/codec.js'
+import { Attrs, formatIPv4, formatIPv6, formatMac, readCString, type RawMessage } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
 import { freeze } from './context.js'
 import { kindCodec, nameOfIndex, portCodec, type Names } from './kinds/index.js'
@@ -56,94 +56,98 @@ function linkAddress(a: Attrs, attr: number, type: number): string | undefined {
   return formatMac(a.buf, o, len)
 }
 
+/** A Link before freezing: list()/get() still add M-DOWN to its flags. */
+export type MutableLink = { -readonly [K in keyof Link]: Link[K] } & { flags: string[] }
+
 /**
  * Decodes one link message into a mutable object (frozen by decodeLink). Names of other
  * devices (master, parent, vxlan dev...) come from `names`; missing ones read `if<N>`, as ip.
+ * Built as one object literal, so every Link shares a shape; absent fields are undefined
+ * (JSON and deep equality treat them as missing).
  */
-export function decodeLinkObject(m: RawMessage, names?: Names): Record<string, unknown> {
+export function decodeLinkObject(m: RawMessage, names?: Names): MutableLink {
   if (m.end - m.start < IFINFOMSG_LEN) {
     throw new NsnetError(`link message of ${m.end - m.start} bytes is shorter than ifinfomsg`, { code: 'EDECODE' })
   }
   const b = m.buf, s = m.start
   const type = b.readUInt16LE(s + 2)
   const ifindex = b.readInt32LE(s + 4)
-  const ifiFlags = b.readUInt32LE(s + 8)
   const a = new Attrs(b, s + IFINFOMSG_LEN, m.end, IFLA_KNOWN_MAX)
-  const o: Record<string, unknown> = { ifindex }
-  const set = (k: string, v: unknown) => { if (v !== undefined) o[k] = v }
-
-  const link = a.u32(IFLA_LINK)
+  const link = a.u32(IFLA_LINK) || undefined
   const netnsid = a.s32(IFLA_LINK_NETNSID)
-  if (link) {
-    if (netnsid === undefined) o.link = nameOfIndex(names, link)
-    o.link_index = link
-  }
-  o.ifname = a.str(IFLA_IFNAME) ?? `if${ifindex}`
-  o.flags = linkFlagNames(ifiFlags)
-  set('mtu', a.u32(IFLA_MTU))
-  set('qdisc', a.str(IFLA_QDISC))
   const master = a.u32(IFLA_MASTER)
-  if (master) o.master = nameOfIndex(names, master)
   const oper = a.u8(IFLA_OPERSTATE)
-  if (oper !== undefined) o.operstate = OPERSTATES[oper] ?? String(oper)
   const mode = a.u8(IFLA_LINKMODE)
-  if (mode !== undefined) o.linkmode = LINKMODES[mode] ?? String(mode)
   const group = a.u32(IFLA_GROUP)
-  if (group !== undefined) o.group = group === 0 ? 'default' : String(group)
-  set('txqlen', a.u32(IFLA_TXQLEN))
-  o.link_type = ARPHRD_NAMES.get(type) ?? `[${type}]`
-  set('address', linkAddress(a, IFLA_ADDRESS, type))
-  set('broadcast', linkAddress(a, IFLA_BROADCAST, type))
-  set('permaddr', linkAddress(a, IFLA_PERM_ADDRESS, type))
-  if (netnsid !== undefined && netnsid >= 0) o.link_netnsid = netnsid
-  const alias = a.str(IFLA_IFALIAS)
-  if (alias) o.ifalias = alias
-  const props = a.nested(IFLA_PROP_LIST, IFLA_ALT_IFNAME)
-  if (props) {
-    const alt = props.all(IFLA_ALT_IFNAME).map(([off, len]) => b.toString('utf8', off, off + len).replace(/\0.*$/s, ''))
-    if (alt.length) o.altnames = alt
-  }
-  set('promiscuity', a.u32(IFLA_PROMISCUITY))
-  set('allmulti', a.u32(IFLA_ALLMULTI))
-  set('min_mtu', a.u32(IFLA_MIN_MTU))
-  set('max_mtu', a.u32(IFLA_MAX_MTU))
-
-  const linkinfo = a.nested(IFLA_LINKINFO, IFLA_INFO_MAX)
-  if (linkinfo) {
-    const kind = linkinfo.str(IFLA_INFO_KIND)
-    if (kind) {
-      o.kind = kind
-      const codec = kindCodec(kind)
-      const data = linkinfo.nested(IFLA_INFO_DATA, codec?.decode ? codec.dataMax : 0)
-      if (data) o.info = codec?.decode ? codec.decode(data, names) : rawOnly(data)
-    }
-    const slaveKind = linkinfo.str(IFLA_INFO_SLAVE_KIND)
-    if (slaveKind) {
-      o.slaveKind = slaveKind
-      const port = portCodec(slaveKind)
-      const data = linkinfo.nested(IFLA_INFO_SLAVE_DATA, port ? port.dataMax : 0)
-      if (data) o.slaveInfo = port ? port.decode(data) : rawOnly(data)
-    }
-  }
-
-  set('num_tx_queues', a.u32(IFLA_NUM_TX_QUEUES))
-  set('num_rx_queues', a.u32(IFLA_NUM_RX_QUEUES))
-  set('gso_max_size', a.u32(IFLA_GSO_MAX_SIZE))
-  set('gso_max_segs', a.u32(IFLA_GSO_MAX_SEGS))
-  set('tso_max_size', a.u32(IFLA_TSO_MAX_SIZE))
-  set('tso_max_segs', a.u32(IFLA_TSO_MAX_SEGS))
-  set('gro_max_size', a.u32(IFLA_GRO_MAX_SIZE))
-  set('gso_ipv4_max_size', a.u32(IFLA_GSO_IPV4_MAX_SIZE))
-  set('gro_ipv4_max_size', a.u32(IFLA_GRO_IPV4_MAX_SIZE))
   const carrier = a.u8(IFLA_CARRIER)
-  if (carrier !== undefined) o.carrier = carrier !== 0
-  set('carrier_changes', a.u32(IFLA_CARRIER_CHANGES))
-  const protoDown = a.u8(IFLA_PROTO_DOWN)
-  if (protoDown) o.proto_down = true
-  set('parentbus', a.str(IFLA_PARENT_DEV_BUS_NAME))
-  set('parentdev', a.str(IFLA_PARENT_DEV_NAME))
-  set('unknown', a.unknown())
-  return o
+  const linkinfo = a.nested(IFLA_LINKINFO, IFLA_INFO_MAX)
+  const kind = linkinfo?.str(IFLA_INFO_KIND) || undefined
+  const slaveKind = linkinfo?.str(IFLA_INFO_SLAVE_KIND) || undefined
+  return {
+    ifindex,
+    link: link !== undefined && netnsid === undefined ? nameOfIndex(names, link) : undefined,
+    link_index: link,
+    ifname: a.str(IFLA_IFNAME) ?? `if${ifindex}`,
+    flags: linkFlagNames(b.readUInt32LE(s + 8)),
+    mtu: a.u32(IFLA_MTU),
+    qdisc: a.str(IFLA_QDISC),
+    master: master ? nameOfIndex(names, master) : undefined,
+    operstate: oper === undefined ? undefined : OPERSTATES[oper] ?? String(oper),
+    linkmode: mode === undefined ? undefined : LINKMODES[mode] ?? String(mode),
+    group: group === undefined ? undefined : group === 0 ? 'default' : String(group),
+    txqlen: a.u32(IFLA_TXQLEN),
+    link_type: ARPHRD_NAMES.get(type) ?? `[${type}]`,
+    address: linkAddress(a, IFLA_ADDRESS, type),
+    broadcast: linkAddress(a, IFLA_BROADCAST, type),
+    permaddr: linkAddress(a, IFLA_PERM_ADDRESS, type),
+    link_netnsid: netnsid !== undefined && netnsid >= 0 ? netnsid : undefined,
+    ifalias: a.str(IFLA_IFALIAS) || undefined,
+    altnames: altnames(a),
+    promiscuity: a.u32(IFLA_PROMISCUITY),
+    allmulti: a.u32(IFLA_ALLMULTI),
+    min_mtu: a.u32(IFLA_MIN_MTU),
+    max_mtu: a.u32(IFLA_MAX_MTU),
+    kind,
+    info: kind ? kindInfo(kind, linkinfo!, names) : undefined,
+    slaveKind,
+    slaveInfo: slaveKind ? portInfo(slaveKind, linkinfo!) : undefined,
+    num_tx_queues: a.u32(IFLA_NUM_TX_QUEUES),
+    num_rx_queues: a.u32(IFLA_NUM_RX_QUEUES),
+    gso_max_size: a.u32(IFLA_GSO_MAX_SIZE),
+    gso_max_segs: a.u32(IFLA_GSO_MAX_SEGS),
+    tso_max_size: a.u32(IFLA_TSO_MAX_SIZE),
+    tso_max_segs: a.u32(IFLA_TSO_MAX_SEGS),
+    gro_max_size: a.u32(IFLA_GRO_MAX_SIZE),
+    gso_ipv4_max_size: a.u32(IFLA_GSO_IPV4_MAX_SIZE),
+    gro_ipv4_max_size: a.u32(IFLA_GRO_IPV4_MAX_SIZE),
+    carrier: carrier === undefined ? undefined : carrier !== 0,
+    carrier_changes: a.u32(IFLA_CARRIER_CHANGES),
+    proto_down: a.u8(IFLA_PROTO_DOWN) ? true : undefined,
+    parentbus: a.str(IFLA_PARENT_DEV_BUS_NAME),
+    parentdev: a.str(IFLA_PARENT_DEV_NAME),
+    unknown: a.unknown(),
+  }
+}
+
+function altnames(a: Attrs): string[] | undefined {
+  const props = a.nested(IFLA_PROP_LIST, IFLA_ALT_IFNAME)
+  if (!props) return undefined
+  const out = props.all(IFLA_ALT_IFNAME).map(([off, len]) => readCString(a.buf, off, off + len))
+  return out.length ? out : undefined
+}
+
+function kindInfo(kind: string, linkinfo: Attrs, names: Names | undefined): Record<string, unknown> | undefined {
+  const codec = kindCodec(kind)
+  const data = linkinfo.nested(IFLA_INFO_DATA, codec?.decode ? codec.dataMax : 0)
+  if (!data) return undefined
+  return codec?.decode ? codec.decode(data, names) : rawOnly(data)
+}
+
+function portInfo(kind: string, linkinfo: Attrs): Record<string, unknown> | undefined {
+  const port = portCodec(kind)
+  const data = linkinfo.nested(IFLA_INFO_SLAVE_DATA, port ? port.dataMax : 0)
+  if (!data) return undefined
+  return port ? port.decode(data) : rawOnly(data)
 }
 
 function rawOnly(a: Attrs): Record<string, unknown> {
@@ -156,10 +160,20 @@ function rawOnly(a: Attrs): Record<string, unknown> {
  * turns master/parent indexes into names; without it they read `if<N>`, as `ip` prints them.
  */
 export function decodeLink(m: RawMessage, names?: ReadonlyMap<number, string>): Link {
-  return freeze(decodeLinkObject(m, names)) as unknown as Link
+  return freezeLink(decodeLinkObject(m, names))
 }
 
-/** Adds M-DOWN when the parent is down, as `ip link` does; `parentFlags` are its ifi_flags. */
-export function markParentDown(o: Record<string, unknown>, parentUp: boolean | undefined): void {
-  if (parentUp === false && o.link !== undefined) (o.flags as string[]).push('M-DOWN')
+/** Adds M-DOWN when the parent (`link`, same namespace) is administratively down, as `ip link` does. */
+export function markParentDown(o: MutableLink, parentUp: boolean | undefined): void {
+  if (parentUp === false && o.link !== undefined) o.flags.push('M-DOWN')
+}
+
+/** Freezes a decoded link and what it holds; cheaper than a generic deep freeze over ~40 fields. */
+export function freezeLink(o: MutableLink): Link {
+  Object.freeze(o.flags)
+  if (o.altnames) Object.freeze(o.altnames)
+  if (o.info) freeze(o.info)
+  if (o.slaveInfo) freeze(o.slaveInfo)
+  if (o.unknown) freeze(o.unknown)
+  return Object.freeze(o)
 }

@@ -1,12 +1,12 @@
 // Network devices: `ip link show/add/set/delete`, plus waitUp() for harnesses.
-import { Attrs, type RawMessage } from '../netlink/codec.js'
+import { forEachAttr, readCString, type RawMessage } from '../netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, isNsnetError, type ErrorContext } from '../netlink/errors.js'
-import { freeze, linkIndex, type OpsContext, type LinkRef } from './context.js'
+import { linkIndex, type OpsContext, type LinkRef } from './context.js'
 import { kindCodec, type Resolved } from './kinds/index.js'
 import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, writeAlias, writeIfinfomsg } from './link-attrs.js'
-import { decodeLinkObject, markParentDown } from './link-decode.js'
+import { decodeLinkObject, freezeLink, markParentDown } from './link-decode.js'
 import { checkTarget, planAdd, planSet, writeAdd, writeSet, writeTarget, type Target } from './link-encode.js'
 import type { Link, LinkChanges, LinkSpec, LinkTarget, WaitUpOptions } from './link-types.js'
 import { openNamespace, type NamespaceRef, type OpenNamespace } from './netns-ref.js'
@@ -43,8 +43,8 @@ export class Links {
     }
     return msgs.map((m) => {
       const o = decodeLinkObject(m, names)
-      if (o.link_index !== undefined && o.link !== undefined) markParentDown(o, up.get(o.link_index as number))
-      return freeze(o) as unknown as Link
+      if (o.link !== undefined) markParentDown(o, up.get(o.link_index!))
+      return freezeLink(o)
     })
   }
 
@@ -68,8 +68,8 @@ export class Links {
       }
     }))
     const o = decodeLinkObject(m, names)
-    if (o.link !== undefined) markParentDown(o, up.get(o.link_index as number))
-    return freeze(o) as unknown as Link
+    if (o.link !== undefined) markParentDown(o, up.get(o.link_index!))
+    return freezeLink(o)
   }
 
   /**
@@ -128,7 +128,7 @@ export class Links {
         }, opts)
       } catch (e) {
         if (changes.namespace !== undefined && isNsnetError(e, 'EINVAL')) {
-          throw withHint(e, 'this device cannot leave its namespace (bridges, lo, vrf and vxlan devices are bound to theirs)')
+          throw withHint(e, 'some devices cannot leave their namespace (bridges, lo, vrf); create one in the target namespace instead: add({ ..., namespace })')
         }
         throw this.explainTargetError(e, plan.target, plan.ctx, changes.namespace === undefined
           ? undefined : `the target namespace may already hold a link named ${changes.name ?? plan.target.name ?? 'like it'}`)
@@ -155,8 +155,9 @@ export class Links {
    */
   async waitUp(target: LinkTarget, opts: WaitUpOptions = {}): Promise<Link> {
     const ctx: ErrorContext = { operation: 'links.waitUp', namespace: this.ctx.namespace }
-    const t = checkTarget(target, new SpecCheck(ctx))
-    const timeoutMs = opts.timeoutMs ?? 5000
+    const c = new SpecCheck(ctx)
+    const t = checkTarget(target, c)
+    const timeoutMs = opts.timeoutMs === undefined ? 5000 : c.int(opts.timeoutMs, 'timeoutMs', 0, 0x7fffffff)
     const deadline = Date.now() + timeoutMs
     let delay = 1
     let last = 'not checked yet'
@@ -164,7 +165,7 @@ export class Links {
       if (opts.signal?.aborted) throw new NsnetError('aborted by the caller', { ...ctx, object: t.object, code: 'EABORTED' })
       try {
         const m = await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) })
-        const l = decodeLinkObject(m) as unknown as Link
+        const l = decodeLinkObject(m)
         if (isOperUp(l)) return this.get(l.ifindex, { signal: opts.signal })
         last = `operstate ${l.operstate ?? '?'}, flags ${l.flags.join(',') || 'none'}`
       } catch (e) {
@@ -184,7 +185,8 @@ export class Links {
    * Whether this kernel can create links of `kind` (no `ip` equivalent; `ip link add ...
    * type KIND` answers "Unknown device type"). Asks with a create request the kernel must
    * refuse (zero TX queues) after it has looked the kind up: EOPNOTSUPP means the kind is
-   * missing, any other answer means it exists. Nothing is ever created.
+   * missing, any other answer means it exists. Nothing is ever created. Kinds whose driver
+   * refuses rtnetlink creation with EOPNOTSUPP (tun) read as unsupported too.
    */
   async supportsKind(kind: string, opts?: CallOptions): Promise<boolean> {
     const c = new SpecCheck({ operation: 'links.supportsKind', namespace: this.ctx.namespace, object: `link kind ${kind}` })
@@ -315,8 +317,13 @@ function isOperUp(l: Link): boolean {
   return l.operstate === 'UNKNOWN' && l.flags.includes('UP') && l.flags.includes('LOWER_UP')
 }
 
+/** IFLA_IFNAME alone, without indexing every attribute. */
 function ifnameOf(m: RawMessage): string | undefined {
-  return new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
+  let name: string | undefined
+  forEachAttr(m.buf, m.start + IFINFOMSG_LEN, m.end, (type, off, len) => {
+    if (type === IFLA_IFNAME && name === undefined) name = readCString(m.buf, off, off + len)
+  })
+  return name
 }
 
 /** A names map that answers nothing and remembers what it was asked. */

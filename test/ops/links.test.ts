@@ -220,7 +220,7 @@ describe('namespaces', () => {
       await rt.links.add({ kind: 'bridge', name: 'lkpid2' })
       const e = await error(rt.links.set('lkpid2', { namespace: { pid: sleeper.pid! } }))
       expect(e.code).toBe('EINVAL')
-      expect(e.hint).toMatch(/cannot leave its namespace/)
+      expect(e.hint).toMatch(/cannot leave their namespace/)
       expect(ipLink('lkpid2')).toBeDefined()
     } finally {
       sleeper.kill('SIGKILL')
