@@ -4,7 +4,9 @@
 import type { ChildProcess } from 'node:child_process'
 import { NsnetError } from '../netlink/errors.js'
 import type { Addresses } from '../ops/addresses.js'
+import type { OpsContext } from '../ops/context.js'
 import type { Links } from '../ops/links.js'
+import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '../ops/monitor.js'
 import type { Neighbors } from '../ops/neighbors.js'
 import type { Routes } from '../ops/routes.js'
 import type { Rules } from '../ops/rules.js'
@@ -46,6 +48,7 @@ export class NetnsHandle implements AsyncDisposable {
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
+  private readonly monitors = new Set<Monitor>()
   private idleTimer: NodeJS.Timeout | undefined
   private closed = false
   private readonly helperPath: string
@@ -134,6 +137,20 @@ export class NetnsHandle implements AsyncDisposable {
     return proc.call(op, args, signal, timeoutMs)
   }
 
+  /**
+   * Typed change events inside the namespace, as `ip -n NAME monitor link address route...`.
+   * The monitor runs its own child there (not through the helper); close() of the handle ends it too.
+   */
+  monitor(kinds: readonly MonitorKind[], opts: MonitorOptions = {}): Monitor {
+    if (this.closed) throw new NsnetError('namespace handle is closed', { code: 'ECLOSED', namespace: this.name, operation: 'monitor' })
+    requireNetns(this.name, 'monitor')
+    // monitor() uses the context for its namespace label only; the socket lives in its child.
+    const ctx = { namespace: this.name } as OpsContext
+    const m = monitor(ctx, kinds, { ...opts, spawnPrefix: ['ip', 'netns', 'exec', this.name] })
+    this.monitors.add(m) // closing one twice is harmless; the set goes with the handle
+    return m
+  }
+
   /** Runs a program inside the namespace, as `ip netns exec NAME argv...`. */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
     return execIn(this.name, argv, opts)
@@ -152,7 +169,9 @@ export class NetnsHandle implements AsyncDisposable {
     unregister(this.name, this)
     const proc = this.proc
     this.proc = undefined
-    if (proc) await proc.close()
+    const monitors = [...this.monitors]
+    this.monitors.clear()
+    await Promise.all([proc?.close(), ...monitors.map((m) => m.close())])
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -127,6 +127,34 @@ describe('a stuck helper', () => {
   })
 })
 
+describe('monitor', () => {
+  it('reports changes inside the namespace only; closing the handle ends it', async () => {
+    const h = await open()
+    const m = h.monitor(['link'])
+    await m.ready
+    const pid = m.pid!
+    expect(await netns.pids(NS)).toContain(pid)
+    ip('link', 'add', 'hpm9', 'type', 'veth', 'peer', 'name', 'hpm8') // here: not reported
+    ip('-n', NS, 'link', 'add', 'hpm0', 'type', 'veth', 'peer', 'name', 'hpm1')
+    const seen: string[] = []
+    for await (const ev of m) {
+      if (ev.kind === 'link' && ev.action === 'new') seen.push(ev.object.ifname)
+      if (seen.includes('hpm0') && seen.includes('hpm1')) break
+    }
+    expect(seen).not.toContain('hpm9')
+    expect(seen).not.toContain('hpm8')
+    ip('link', 'del', 'hpm9')
+    ip('-n', NS, 'link', 'del', 'hpm0')
+    const m2 = h.monitor(['route'])
+    await m2.ready
+    const pid2 = m2.pid!
+    await h.close()
+    expect(alive(pid2)).toBe(false)
+    expect(alive(pid)).toBe(false)
+    expect(() => h.monitor(['link'])).toThrow(/closed/)
+  })
+})
+
 describe('sysctl and files inside the namespace', () => {
   it('sysctl.set/get change only the namespace, as `ip netns exec NAME sysctl` sees', async () => {
     const h = await open()
