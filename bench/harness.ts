@@ -3,6 +3,7 @@
 // hermetic runner (`node test/run-hermetic.mjs --bench`), never on the host.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -39,20 +40,30 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export interface Timed {
   /** Wall time from spawn to exit, ms. */
   readonly wallMs: number
+  /** CPU time of the process and its children, ms (only with `cpu: true`). */
+  readonly userMs?: number
+  readonly sysMs?: number
   readonly stdout: string
   readonly stderr: string
 }
+
+const TIME = '/usr/bin/time'
+const haveTime = fs.existsSync(TIME)
+let timeFileCounter = 0
 
 /**
  * Spawns `argv`, waits for it to exit and returns its wall time. `discardStdout` sends
  * stdout to /dev/null (so the measured process pays for printing, not we for reading).
  * Throws when the process fails.
  */
-export function timeProcess(argv: readonly string[], opts: { discardStdout?: boolean } = {}): Promise<Timed> {
+export function timeProcess(argv: readonly string[], opts: { discardStdout?: boolean; cpu?: boolean } = {}): Promise<Timed> {
+  // CPU time comes from GNU time(1), written to a file so it never mixes with the output.
+  const cpuFile = opts.cpu && haveTime ? path.join(OUT, `time-${process.pid}-${++timeFileCounter}.txt`) : undefined
+  const full = cpuFile ? [TIME, '-f', '%U %S', '-o', cpuFile, ...argv] : argv
   return new Promise((resolve, reject) => {
     const devnull = opts.discardStdout ? fs.openSync('/dev/null', 'w') : undefined
     const t0 = process.hrtime.bigint()
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', devnull ?? 'pipe', 'pipe'] })
+    const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', devnull ?? 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))
@@ -63,10 +74,16 @@ export function timeProcess(argv: readonly string[], opts: { discardStdout?: boo
       if (devnull !== undefined) fs.closeSync(devnull)
       const stdout = Buffer.concat(out).toString('utf8')
       const stderr = Buffer.concat(err).toString('utf8')
+      let cpu: { userMs?: number; sysMs?: number } = {}
+      if (cpuFile) {
+        const [u, s] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+        fs.rmSync(cpuFile, { force: true })
+        if (Number.isFinite(u) && Number.isFinite(s)) cpu = { userMs: u! * 1000, sysMs: s! * 1000 }
+      }
       if (code !== 0) {
         reject(new Error(`${argv.join(' ')} failed (${code ?? sig}): ${stderr.trim().slice(-2000)}`))
       } else {
-        resolve({ wallMs, stdout, stderr })
+        resolve({ wallMs, ...cpu, stdout, stderr })
       }
     })
   })
@@ -177,8 +194,15 @@ export async function bundle(entry: string, name: string): Promise<string> {
 }
 
 /** Start-up cost of a process that does nothing, median of `n` runs, to subtract from wall times. */
-export async function startupMs(argv: readonly string[], n = 5): Promise<number> {
+export async function startupMs(argv: readonly string[], n = 5, opts: { cpu?: boolean } = {}): Promise<number> {
   const xs: number[] = []
-  for (let i = 0; i < n; i++) xs.push((await timeProcess(argv, { discardStdout: true })).wallMs)
+  for (let i = 0; i < n; i++) xs.push((await timeProcess(argv, { discardStdout: true, cpu: opts.cpu })).wallMs)
   return median(xs)
+}
+
+/** 1-minute load average and a warning when other work competes for the CPUs. */
+export function machineLoad(): { load1: number; cpus: number; busy: boolean } {
+  const load1 = os.loadavg()[0]!
+  const cpus = os.cpus().length
+  return { load1, cpus, busy: load1 > cpus * 0.5 }
 }

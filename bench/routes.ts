@@ -51,6 +51,8 @@ export function routeSet(n: number): RouteSet {
 
 interface Collected {
   values: number[]
+  /** user + sys CPU ms per run (scaled like values). */
+  cpuMs: number[]
   rssMiB: number[]
   error?: string
   count?: number
@@ -73,6 +75,14 @@ function diagRows(rows: BenchRow[], got: Map<string, Collected>, peer: RouteTool
       samples: { nsnet: e?.values, peer: p?.values },
     }))
   }
+}
+
+/** The CPU-time ratio beside a wall-time target: a cross-check that other load on the machine distorts less. */
+function cpuNote(mine: Collected | undefined, peer: Collected | undefined, t: RouteTool): string | undefined {
+  if (!mine?.cpuMs.length || !peer?.cpuMs.length) return undefined
+  const a = median(mine.cpuMs)
+  const b = median(peer.cpuMs)
+  return `CPU time (user+sys) nsnet ${a.toFixed(0)} ms vs ${t.name} ${b.toFixed(0)} ms = ${(a / b).toFixed(2)}x, a cross-check less sensitive to other load`
 }
 
 function cpuText(s: Sample): string {
@@ -106,7 +116,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
   if (o.only !== 'dump') {
     const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])]
       .filter((t) => insertCount.get(t.id)! > 0 && usable(t))
-    for (const t of tools) ins.set(t.id, { values: [], rssMiB: [] })
+    for (const t of tools) ins.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     for (let run = 0; run < o.runs; run++) {
       for (const t of rotate(tools, run)) {
         const c = ins.get(t.id)!
@@ -120,6 +130,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
           if (!v.ok) throw new Error(`VERIFICATION FAILED after insert: ${v.problem}`)
           const scaled = (s.ms * n) / count
           c.values.push(scaled)
+          if (s.userMs !== undefined) c.cpuMs.push(((s.userMs + s.sysMs!) * n) / count)
           o.log(`  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}`
             + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + cpuText(s) + `  (verified ${v.found} routes)`)
         } catch (e) {
@@ -137,6 +148,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
       const c = ins.get(t.id)
       const count = insertCount.get(t.id)!
       const notes = [
+        target !== undefined ? cpuNote(mine, c, t) : undefined,
         count < n ? `${t.name}: ${count.toLocaleString('en-US')} routes measured, time scaled x${(n / count).toFixed(1)} to ${N}` : undefined,
         extra,
         mine?.error ? `nsnet failed: ${mine.error}` : undefined,
@@ -164,7 +176,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
   const dmp = new Map<string, Collected>()
   if (o.only !== 'insert') {
     const tools = [nsnet, ipJson, npmNetlink, ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []), ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].filter(usable)
-    for (const t of tools) dmp.set(t.id, { values: [], rssMiB: [] })
+    for (const t of tools) dmp.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     // One namespace holds the table every tool dumps (read-only work); filled by ip -batch and verified.
     const ns = Netns.create('nsb-dump', { veth: true })
     try {
@@ -182,6 +194,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
               throw new Error(`VERIFICATION FAILED: decoded ${s.matched} benchmark routes, expected ${n}`)
             }
             c.values.push(s.ms)
+            if (s.userMs !== undefined) c.cpuMs.push(s.userMs + s.sysMs!)
             const rss = s.peakKb !== undefined && s.baseKb !== undefined ? (s.peakKb - s.baseKb) / 1024 : undefined
             if (rss !== undefined) c.rssMiB.push(rss)
             o.log(`  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms` + cpuText(s)
@@ -202,6 +215,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     const peerRow = (t: RouteTool, target?: number, extra?: string) => {
       const c = dmp.get(t.id)
       const notes = [
+        target !== undefined ? cpuNote(mine, c, t) : undefined,
         extra,
         t === pyroute2 && o.pyroute2DumpRuns < o.runs ? `pyroute2: ${o.pyroute2DumpRuns} run(s) only` : undefined,
         mine?.error ? `nsnet failed: ${mine.error}` : undefined,

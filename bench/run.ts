@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { OUT, ROOT, bundle, requireHermetic, sh } from './harness.js'
+import { OUT, ROOT, bundle, machineLoad, requireHermetic, sh } from './harness.js'
 import { nodeFlags } from './peers/nsnet.js'
 import { normaliseRows, renderTable, renderVerdict, writeJson, type BenchRow } from './report.js'
 import { benchRoutes } from './routes.js'
@@ -68,7 +68,8 @@ async function main(): Promise<number> {
   const log = (s: string) => process.stderr.write(s + '\n')
   fs.mkdirSync(OUT, { recursive: true })
 
-  log(`nsnet bench: ${args.n.toLocaleString('en-US')} routes, ${args.runs} run(s) each, median reported; kernel ${os.release()}, node ${process.version}, ${os.cpus().length} CPU(s)`)
+  const loadBefore = machineLoad()
+  log(`nsnet bench: ${args.n.toLocaleString('en-US')} routes, ${args.runs} run(s) each, median reported; kernel ${os.release()}, node ${process.version}, ${os.cpus().length} CPU(s), load ${loadBefore.load1.toFixed(2)}`)
   await bundle('bench/workers/routes-nsnet.ts', 'routes-nsnet')
   await bundle('bench/peers/netlink-worker.ts', 'netlink-worker')
   if (args.prof) {
@@ -80,6 +81,8 @@ async function main(): Promise<number> {
 
   const rows: BenchRow[] = []
   const details: Record<string, unknown> = {}
+  const sectionSeconds: Record<string, number> = {}
+  let t = performance.now()
   const routes = await benchRoutes({
     n: args.n, runs: args.runs, diag: args.diag, only: args.only, log,
     pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
@@ -88,11 +91,14 @@ async function main(): Promise<number> {
   })
   rows.push(...routes.rows)
   details.routes = routes.details
+  sectionSeconds.routes = (performance.now() - t) / 1000
+  log(`routes: ${sectionSeconds.routes.toFixed(0)} s`)
 
   for (const m of OPTIONAL_MODULES) {
     const file = path.join(ROOT, 'bench', m.file)
     if (!fs.existsSync(file)) continue
     log(`${m.section}: bench/${m.file}`)
+    t = performance.now()
     try {
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
       const fn = mod[m.fn]
@@ -101,6 +107,8 @@ async function main(): Promise<number> {
     } catch (e) {
       rows.push({ section: m.section, measurement: `${m.section} benchmarks`, nsnet: m.fn, nsnetValue: null, status: 'ERROR', note: (e as Error).message })
     }
+    sectionSeconds[m.section] = (performance.now() - t) / 1000
+    log(`${m.section}: ${sectionSeconds[m.section]!.toFixed(0)} s`)
   }
 
   const seconds = (performance.now() - t0) / 1000
@@ -108,11 +116,18 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${out}\n\n`)
   const timing = (details.routes as { timing: Record<string, string> }).timing
   process.stdout.write('timing: ' + Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n')
+  const loadAfter = machineLoad()
+  if (loadBefore.busy || loadAfter.busy) {
+    process.stdout.write(`WARNING: the machine was busy (1-min load ${loadBefore.load1.toFixed(1)} before, ${loadAfter.load1.toFixed(1)} after, ${loadAfter.cpus} CPUs): `
+      + 'wall times are noisy; see the CPU-time cross-checks in the notes\n')
+  }
   process.stdout.write(`${renderVerdict(rows)}\n`)
-  process.stdout.write(`bench took ${seconds.toFixed(0)} s; results in ${path.relative(ROOT, path.join(OUT, 'results.json'))}\n`)
+  const per = Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')
+  process.stdout.write(`bench took ${seconds.toFixed(0)} s (${per}); results in ${path.relative(ROOT, path.join(OUT, 'results.json'))}\n`)
 
   writeJson(path.join(OUT, 'results.json'), {
-    date: new Date().toISOString(), seconds,
+    date: new Date().toISOString(), seconds, sectionSeconds,
+    load: { before: loadBefore.load1, after: loadAfter.load1 },
     env: { kernel: os.release(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, ip: sh('ip', ['-V']).trim() },
     args, rows, details,
   })

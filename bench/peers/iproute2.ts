@@ -2,6 +2,7 @@
 // `ip -j route show`. ip is timed from outside (wall time of the process); for -batch and
 // -j the start-up of an ip process doing nothing (`ip -n NS -batch /dev/null`, median of 7)
 // is subtracted so start-up is excluded as it is for the tools that time themselves.
+// GNU time(1) wraps each run (also the start-up probe) to record ip's CPU time.
 import fs from 'node:fs'
 import path from 'node:path'
 import { OUT, startupMs, timeProcess, type Netns } from '../harness.js'
@@ -10,7 +11,7 @@ import type { RouteSet, RouteTool, Sample } from './tool.js'
 let startup: number | undefined
 
 async function ipStartup(ns: Netns): Promise<number> {
-  startup ??= await startupMs(['ip', '-n', ns.name, '-batch', '/dev/null'], 7)
+  startup ??= await startupMs(['ip', '-n', ns.name, '-batch', '/dev/null'], 7, { cpu: true })
   return startup
 }
 
@@ -35,14 +36,14 @@ export const ipBatch: RouteTool = {
   async insert(ns: Netns, set: RouteSet, count: number): Promise<Sample> {
     const file = batchFile(set, count)
     const base = await ipStartup(ns)
-    const t = await timeProcess(['ip', '-n', ns.name, '-batch', file])
-    return { ms: Math.max(0, t.wallMs - base) }
+    const t = await timeProcess(['ip', '-n', ns.name, '-batch', file], { cpu: true })
+    return { ms: Math.max(0, t.wallMs - base), userMs: t.userMs, sysMs: t.sysMs }
   },
 }
 
 export const ipEach: RouteTool = {
   id: 'ip-each',
-  name: 'ip route add (one process per route)',
+  name: 'ip route add, a process per route',
   timing: 'external wall time of a shell loop, start-up included (it is the cost being shown)',
   async insert(ns: Netns, set: RouteSet, count: number): Promise<Sample> {
     const file = path.join(OUT, `routes-${set.dsts.length}-${count}.sh`)
@@ -50,8 +51,8 @@ export const ipEach: RouteTool = {
       const lines = set.dsts.slice(0, count).map((d) => `ip -n "$1" route add ${d} via ${set.gateway} dev ${set.dev}\n`)
       fs.writeFileSync(file, 'set -e\n' + lines.join(''))
     }
-    const t = await timeProcess(['sh', file, ns.name])
-    return { ms: t.wallMs }
+    const t = await timeProcess(['sh', file, ns.name], { cpu: true })
+    return { ms: t.wallMs, userMs: t.userMs, sysMs: t.sysMs }
   },
 }
 
@@ -61,7 +62,7 @@ export const ipJson: RouteTool = {
   timing: 'external wall time with stdout to /dev/null, minus ip start-up',
   async dump(ns: Netns): Promise<Sample> {
     const base = await ipStartup(ns)
-    const t = await timeProcess(['ip', '-n', ns.name, '-j', 'route', 'show'], { discardStdout: true })
-    return { ms: Math.max(0, t.wallMs - base) }
+    const t = await timeProcess(['ip', '-n', ns.name, '-j', 'route', 'show'], { discardStdout: true, cpu: true })
+    return { ms: Math.max(0, t.wallMs - base), userMs: t.userMs, sysMs: t.sysMs }
   },
 }

@@ -25,6 +25,7 @@ function v4(text: string): Buffer {
 
 async function insert(file: string, count: number, gateway: string, dev: string): Promise<void> {
   const dsts = fs.readFileSync(file, 'utf8').split('\n', count).filter(Boolean)
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const sock = createRtNetlink()
   const links = await sock.getLinks()
@@ -45,23 +46,26 @@ async function insert(file: string, count: number, gateway: string, dev: string)
   }
   await Promise.all(Array.from({ length: WINDOW }, lane))
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   sock.socket.close()
-  print({ ms, count: dsts.length })
+  print({ ms, userMs: cpu.user / 1000, sysMs: cpu.system / 1000, count: dsts.length })
 }
 
 async function dump(gateway: string): Promise<void> {
   const sock = createRtNetlink()
   const baseKb = process.resourceUsage().maxRSS
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const all = await sock.getRoutes({ family: AF_INET })
   const main = all.filter((m) => (m.attrs.table ?? m.data.table) === TABLE_MAIN)
   const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   const peakKb = process.resourceUsage().maxRSS
   const gw = v4(gateway)
   let matched = 0
   for (const m of main) if (m.attrs.gateway?.equals(gw)) matched++
   sock.socket.close()
-  print({ ms, total: main.length, matched, baseKb, peakKb })
+  print({ ms, userMs: cpu.user / 1000, sysMs: cpu.system / 1000, total: main.length, matched, baseKb, peakKb })
 }
 
 if (mode === 'insert') await insert(args[0]!, Number(args[1]), args[2]!, args[3]!)

@@ -12,27 +12,36 @@ import time
 from pyroute2 import IPRoute
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime * 1000, r.ru_stime * 1000
+
+
 def insert(path, count, gateway, dev):
     with open(path) as f:
         dsts = [line.strip() for _, line in zip(range(count), f)]
+    u0, s0 = cpu()
     t0 = time.perf_counter()
     with IPRoute() as ipr:
         oif = ipr.link_lookup(ifname=dev)[0]
         for d in dsts:
             ipr.route('add', dst=d, gateway=gateway, oif=oif)
     ms = (time.perf_counter() - t0) * 1000
-    print(json.dumps({'ms': ms, 'count': len(dsts)}))
+    u1, s1 = cpu()
+    print(json.dumps({'ms': ms, 'userMs': u1 - u0, 'sysMs': s1 - s0, 'count': len(dsts)}))
 
 
 def dump(gateway):
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    u0, s0 = cpu()
     t0 = time.perf_counter()
     with IPRoute() as ipr:
         routes = list(ipr.get_routes(family=socket.AF_INET, table=254))
     ms = (time.perf_counter() - t0) * 1000
+    u1, s1 = cpu()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     matched = sum(1 for r in routes if r.get_attr('RTA_GATEWAY') == gateway)
-    print(json.dumps({'ms': ms, 'total': len(routes), 'matched': matched, 'baseKb': base, 'peakKb': peak}))
+    print(json.dumps({'ms': ms, 'userMs': u1 - u0, 'sysMs': s1 - s0, 'total': len(routes), 'matched': matched, 'baseKb': base, 'peakKb': peak}))
 
 
 if __name__ == '__main__':
