@@ -5,7 +5,7 @@
 //   node scripts/build.mjs --types   -> also tsc --emitDeclarationOnly
 // An entry whose source does not exist yet is skipped with a notice.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -40,8 +40,13 @@ const common = {
   absWorkingDir: ROOT,
 };
 
-// Chunk names carry a content hash: drop the previous build's.
-rmSync(path.join(ROOT, 'dist/helper-chunks'), { recursive: true, force: true });
+// Chunk names carry a content hash, so a rebuild never changes a file that a running helper
+// may still import lazily; previous builds' chunks are pruned once they are an hour old.
+const CHUNKS = path.join(ROOT, 'dist/helper-chunks');
+for (const f of existsSync(CHUNKS) ? readdirSync(CHUNKS) : []) {
+  const p = path.join(CHUNKS, f);
+  if (Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { force: true });
+}
 
 const built = [];
 const results = await Promise.allSettled(

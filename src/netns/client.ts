@@ -26,6 +26,13 @@ interface Pending {
 
 const STDERR_TAIL = 2000
 
+/** The telling lines of what a dying helper printed: the first error line, else the last lines. */
+function stderrSummary(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  const err = lines.find((l) => /^(\w*Error|error)\b|Error \[|Cannot /.test(l))
+  return err ?? lines.slice(-3).join(' | ')
+}
+
 /** Finds the bundled helper next to this module, wherever the package was built to. */
 export function defaultHelperPath(): string {
   const env = process.env.NSNET_HELPER
@@ -111,7 +118,7 @@ export class HelperProcess {
       const died = (): void => {
         if (this.dead) return
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
-        const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ')
+        const tail = stderrSummary(this.stderrTail)
         this.dead = this.closing
           ? this.error('helper was closed', 'ECLOSED')
           : this.error(`helper (pid ${this.child.pid}) ${how}${tail ? `: ${tail}` : ''}`, 'EHELPER')
