@@ -12,3 +12,10 @@ export {
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links.js'
+export {
+  decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
+} from './ops/neighbors.js'
+export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules.js'
+export {
+  type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
+} from './ops/monitor.js'

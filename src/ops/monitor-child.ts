@@ -21,6 +21,7 @@ import {
   RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH,
   RTM_NEWROUTE, RTM_NEWRULE, familyOfAf,
 } from './rtnl.js'
+import { decodeAddress } from './address-codec.js'
 import { decodeLink } from './link-decode.js'
 import { IFLA_IFNAME } from './link-attrs.js'
 import { decodeNeighbor } from './neighbors.js'
@@ -29,24 +30,6 @@ import { decodeRoute } from './route-decode.js'
 import { EXIT_OVERRUN, KIND_GROUPS, MONITOR_KINDS, type ChildConfig, type MonitorKind } from './monitor-protocol.js'
 
 type Names = Map<number, string>
-
-// Provisional address decoder (family, ifindex, local/peer address, prefix) until the
-// addresses module exports its own.
-const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_LABEL = 3
-function decodeAddressBasic(m: RawMessage, names: Names): object | undefined {
-  const b = m.buf
-  const family = familyOfAf(b[m.start]!)
-  if (!family) return undefined
-  const ifindex = b.readUInt32LE(m.start + 4)
-  const a = new Attrs(b, m.start + IFADDRMSG_LEN, m.end, IFA_LABEL)
-  const o: Record<string, unknown> = { family, ifindex, dev: names.get(ifindex), prefixlen: b[m.start + 1] }
-  const local = a.ip(IFA_LOCAL), address = a.ip(IFA_ADDRESS)
-  o.local = local ?? address
-  if (local !== undefined && address !== undefined && address !== local) o.address = address
-  const label = a.str(IFA_LABEL)
-  if (label !== undefined) o.label = label
-  return o
-}
 
 interface Handler {
   readonly kind: MonitorKind
@@ -60,7 +43,7 @@ function handle(kind: MonitorKind, newType: number, delType: number, decode: Han
   HANDLERS.set(delType, { kind, action: 'del', decode })
 }
 handle('link', RTM_NEWLINK, RTM_DELLINK, (m, names) => decodeLink(m, names))
-handle('address', RTM_NEWADDR, RTM_DELADDR, decodeAddressBasic)
+handle('address', RTM_NEWADDR, RTM_DELADDR, (m, names) => familyOfAf(m.buf[m.start]!) ? decodeAddress(m, names) : undefined)
 // Only IPv4/IPv6 routes: an AF_UNSPEC dump also returns multicast-routing (ipmr) tables.
 handle('route', RTM_NEWROUTE, RTM_DELROUTE, (m, names) => familyOfAf(m.buf[m.start]!) ? decodeRoute(m, names) : undefined)
 handle('neighbor', RTM_NEWNEIGH, RTM_DELNEIGH, (m, names) => decodeNeighbor(m, names))

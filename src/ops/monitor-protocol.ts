@@ -8,12 +8,11 @@ import type { Neighbor } from './neighbors.js'
 import type { Rule } from './rules.js'
 import type { Route } from './route-types.js'
 import type { Link } from './link-types.js'
+import type { Address } from './address-types.js'
 
 export type MonitorKind = 'link' | 'address' | 'route' | 'neighbor' | 'rule'
 export const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'neighbor', 'rule']
 
-/** An address as the monitor decodes it (the addresses module's decoder, once wired in). */
-export type MonitorAddress = { readonly family: 4 | 6; readonly ifindex: number } & Readonly<Record<string, unknown>>
 
 export type MonitorAction = 'new' | 'del'
 
@@ -27,7 +26,7 @@ interface ObjectEvent<K extends MonitorKind, T> {
 
 export type MonitorEvent =
   | ObjectEvent<'link', Link>
-  | ObjectEvent<'address', MonitorAddress>
+  | ObjectEvent<'address', Address>
   | ObjectEvent<'route', Route>
   | ObjectEvent<'neighbor', Neighbor>
   | ObjectEvent<'rule', Rule>

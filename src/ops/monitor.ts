@@ -16,7 +16,7 @@ import {
 } from './monitor-protocol.js'
 
 export type {
-  MonitorAction, MonitorAddress, MonitorEvent, MonitorKind,
+  MonitorAction, MonitorEvent, MonitorKind,
 } from './monitor-protocol.js'
 
 export interface MonitorOptions {

@@ -1,5 +1,10 @@
 // rt.monitor(): decoded events from a child process, clean stops, and survival of an overflow.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Rtnl } from '../../src/rtnl.js'
 import { isNsnetError } from '../../src/netlink/errors.js'
@@ -7,10 +12,11 @@ import { monitor, type Monitor, type MonitorEvent } from '../../src/ops/monitor.
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 
+/** A live process: exists and is not a zombie (an orphan may wait a while to be reaped). */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
@@ -33,6 +39,37 @@ async function collect(m: Monitor, done: (ev: MonitorEvent, all: MonitorEvent[])
     all.push(r.value)
     if (done(r.value, all)) return all
   }
+}
+
+const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) if (cond()) return true
+  return cond()
+}
+
+/** Runs a script that opens a monitor and prints its child's pid; `hold` keeps it running. */
+function startHolder(mode: 'idle' | 'hold') {
+  const dir = mkdtempSync(join(tmpdir(), 'nsnet-mon-'))
+  const script = join(dir, 'holder.mts')
+  const rtnl = pathToFileURL(fileURLToPath(new URL('../../src/rtnl.ts', import.meta.url))).href
+  writeFileSync(script, [
+    `import { Rtnl } from ${JSON.stringify(rtnl)}`,
+    'const rt = await Rtnl.open()',
+    "const m = rt.monitor(['link'])",
+    'await m.ready',
+    "process.stdout.write(`${m.pid}\\n`)",
+    `if (${JSON.stringify(mode)} === 'hold') setInterval(() => {}, 1000)`,
+    'else await rt.close()',
+  ].join('\n'))
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+  const proc = spawn(process.execPath, ['--import', tsx, script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
+  const childPid = new Promise<number>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8')
+    let out = ''
+    proc.stdout.on('data', (t: string) => { out += t; if (out.includes('\n')) resolve(Number(out.trim())) })
+    proc.on('exit', () => reject(new Error(`holder exited before printing a pid: ${out}`)))
+  })
+  return { proc, exited, childPid, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 let rt: Rtnl
@@ -67,7 +104,7 @@ describe('monitor', () => {
     const linkNew = events.find((e) => e.kind === 'link' && e.action === 'new' && e.object.ifname === 'moB0')
     expect(linkNew).toBeDefined()
     const addr = events.find((e) => e.kind === 'address' && e.action === 'new')
-    expect(addr).toMatchObject({ kind: 'address', action: 'new', object: { family: 4, dev: 'moB0', local: '10.31.0.1', prefixlen: 24 } })
+    expect(addr).toMatchObject({ kind: 'address', action: 'new', object: { family: 'inet', ifname: 'moB0', local: '10.31.0.1', prefixlen: 24 } })
     const route = events.find((e) => e.kind === 'route' && e.action === 'new' && e.object.dst === '10.32.0.0/16')
     expect(route).toMatchObject({ object: { family: 'inet', dst: '10.32.0.0/16', dev: 'moB0', table: 'main', type: 'unicast' } })
     // the kernel's own routes for the address come too, decoded with link names
@@ -80,24 +117,36 @@ describe('monitor', () => {
     expect(Object.isFrozen(route)).toBe(true)
   })
 
-  it('neighbour and rule events decode exactly like list()', async () => {
+  it('neighbour, rule, address and route events decode exactly like list()', async () => {
     const ac = new AbortController()
-    const m = rt.monitor(['neighbor', 'rule'], { signal: ac.signal })
+    const m = rt.monitor(['neighbor', 'rule', 'address', 'route'], { signal: ac.signal })
     await m.ready
     await rt.neighbors.add({ dst: '10.33.0.2', lladdr: '02:00:00:00:33:02', dev: 'moA0' })
     await rt.rules.add({ priority: 333, from: '10.33.0.0/16', table: 33 })
+    await rt.addresses.add('moA0', '10.33.1.1/24')
+    await rt.routes.add({ dst: '10.33.64.0/18', gateway: '10.33.1.254', dev: 'moA0', metric: 7 })
     const listedN = (await rt.neighbors.list({ link: 'moA0' })).find((n) => n.dst === '10.33.0.2')
     const listedR = (await rt.rules.list({ priority: 333 }))[0]
+    const listedA = (await rt.addresses.list()).find((a) => a.local === '10.33.1.1')
+    const listedRt = (await rt.routes.list({ dst: '10.33.64.0/18' }))[0]
+    expect([listedN, listedR, listedA, listedRt].every(Boolean)).toBe(true)
+    await rt.routes.delete(listedRt!)
     await rt.neighbors.delete(listedN!)
     await rt.rules.delete(listedR!)
+    await rt.addresses.delete('moA0', '10.33.1.1/24')
+    const got = (all: MonitorEvent[], kind: string, action: string) => all.some((e) => e.kind === kind && e.action === action)
     const events = await collect(m, (_ev, all) =>
-      all.some((e) => e.kind === 'neighbor' && e.action === 'del') && all.some((e) => e.kind === 'rule' && e.action === 'del'))
+      got(all, 'neighbor', 'del') && got(all, 'rule', 'del') && got(all, 'address', 'del') &&
+      all.some((e) => e.kind === 'route' && e.action === 'del' && e.object.dst === '10.33.64.0/18'))
     await m.close()
-    const n = events.find((e) => e.kind === 'neighbor' && e.action === 'new' && e.object.dst === '10.33.0.2')
-    expect(n && n.kind === 'neighbor' && n.object).toEqual(listedN)
-    const r = events.find((e) => e.kind === 'rule' && e.action === 'new')
-    expect(r && r.kind === 'rule' && r.object).toEqual(listedR)
-    expect(events.find((e) => e.kind === 'rule' && e.action === 'del')).toMatchObject({ object: { priority: 333, table: '33' } })
+    const find = (kind: string, action: string, f: (o: Record<string, unknown>) => boolean) =>
+      events.find((e) => e.kind === kind && e.action === action && f((e as { object: Record<string, unknown> }).object)) as { object: unknown } | undefined
+    expect(find('neighbor', 'new', (o) => o.dst === '10.33.0.2')?.object).toEqual(listedN)
+    expect(find('rule', 'new', (o) => o.priority === 333)?.object).toEqual(listedR)
+    expect(find('address', 'new', (o) => o.local === '10.33.1.1')?.object).toEqual(listedA)
+    expect(find('route', 'new', (o) => o.dst === '10.33.64.0/18')?.object).toEqual(listedRt)
+    expect(find('rule', 'del', (o) => o.priority === 333)?.object).toMatchObject({ table: '33' })
+    expect(find('route', 'del', (o) => o.dst === '10.33.64.0/18')?.object).toMatchObject({ gateway: '10.33.1.254', metric: 7 })
   })
 
   it('abort ends the iteration and the child process is gone', async () => {
@@ -217,4 +266,31 @@ describe('monitor', () => {
       ip('netns', 'del', 'nsnet-mon-t')
     }
   })
+
+  it('an idle monitor does not keep the process alive, and the child follows its parent out', async () => {
+    const h = startHolder('idle')
+    try {
+      const pid = await h.childPid
+      expect(pid).toBeGreaterThan(0)
+      expect(await Promise.race([h.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))])).toBe(0)
+      expect(await waitFor(() => !alive(pid), 5_000)).toBe(true)
+    } finally {
+      h.proc.kill('SIGKILL')
+      h.cleanup()
+    }
+  }, 40_000)
+
+  it('the child exits when its parent is killed (its stdin closes)', async () => {
+    const h = startHolder('hold')
+    try {
+      const pid = await h.childPid
+      expect(alive(pid)).toBe(true)
+      h.proc.kill('SIGKILL')
+      await h.exited
+      expect(await waitFor(() => !alive(pid), 5_000)).toBe(true)
+    } finally {
+      h.proc.kill('SIGKILL')
+      h.cleanup()
+    }
+  }, 40_000)
 })
