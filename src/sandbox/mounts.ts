@@ -10,7 +10,7 @@
 // /etc/resolv.conf), so those are bound back on top. The private tmpfs ("stage") sits on
 // /sys/kernel, which always exists and which the fresh sysfs hides again afterwards.
 import { spawnSync } from 'node:child_process'
-import { lstatSync, mkdirSync, readFileSync, realpathSync } from 'node:fs'
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export const SANDBOX_DIRS = ['/run/netns', '/etc/netns', '/run/nsnet'] as const
@@ -33,6 +33,33 @@ function isDir(p: string): boolean {
 function mountPoints(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
     .map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+}
+
+/**
+ * `dir` becomes a fresh tmpfs showing the same top-level entries as before, each bound back
+ * from `orig` (directories recursively with their mounts, files, sockets; symlinks copied).
+ * New top-level entries land in the tmpfs; writes below an entry reach the original, which
+ * is why this is only the fallback for an overlay the kernel refuses.
+ */
+function rebuild(dir: string, orig: string, why: Error): void {
+  try {
+    mount(['-t', 'tmpfs', '-o', 'mode=0755', 'nsnet-sandbox-rebuilt', dir])
+  } catch (e) {
+    throw new Error(`cannot make ${dir} private: ${why.message}; ${(e as Error).message}`)
+  }
+  for (const name of readdirSync(orig)) {
+    const from = `${orig}/${name}`
+    const to = `${dir}/${name}`
+    const st = lstatSync(from)
+    if (st.isSymbolicLink()) { symlinkSync(readlinkSync(from), to); continue }
+    if (st.isDirectory()) mkdirSync(to)
+    else closeSync(openSync(to, 'w'))
+    try {
+      mount(['--rbind', from, to])
+    } catch {
+      // Unreadable or special (another user's): leave the empty placeholder.
+    }
+  }
 }
 
 /** Makes the sandbox's mounts. Must run inside its own mount namespace, as (mapped) root. */
@@ -62,9 +89,22 @@ export function setupSandboxMounts(): void {
     if (/[,:\\]/.test(dir)) throw new Error(`cannot overlay ${dir}: unusual characters in its path`)
     const opts = `lowerdir=${dir},upperdir=${upper},workdir=${work}`
     try {
-      mount(['-t', 'overlay', '-o', `${opts},userxattr`, 'nsnet-sandbox-overlay', dir])
-    } catch {
-      mount(['-t', 'overlay', '-o', opts, 'nsnet-sandbox-overlay', dir])
+      try {
+        mount(['-t', 'overlay', '-o', `${opts},userxattr`, 'nsnet-sandbox-overlay', dir])
+      } catch {
+        mount(['-t', 'overlay', '-o', opts, 'nsnet-sandbox-overlay', dir])
+      }
+    } catch (e) {
+      // A user namespace may not stack an overlay on a mount it does not own (the kernel
+      // cannot clone it: e.g. /run is already an overlay made by an outer sandbox or test
+      // runner). Then rebuild it instead: a tmpfs with every entry bound back on top.
+      if (!orig) {
+        orig = `${stage}/${key}-orig`
+        mkdirSync(orig)
+        mount(['--rbind', dir, orig])
+      }
+      rebuild(dir, orig, e as Error)
+      return
     }
     for (const m of top) mount(['--rbind', orig + m.slice(dir.length), m])
   }

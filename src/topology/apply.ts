@@ -11,7 +11,6 @@ import {
   currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,
 } from './marker.js'
 import { addNat } from './nat.js'
-import { addressesLanded, shimAddAddress } from './shim-addresses.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
@@ -25,7 +24,7 @@ export interface NodeApi {
     list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number }>>
     delete(ref: string): Promise<unknown>
   }
-  readonly addresses: { add(link: string, cidr: string): Promise<unknown> }
+  readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
 }
 
@@ -197,8 +196,9 @@ export class Lab {
           return
         }
         case 'address': {
-          if (!addressesLanded) { await shimAddAddress(this.host(s.host).netns, s.ifname, s.cidr); return }
-          await (await this.api(s.host)).addresses.add(s.ifname, s.cidr)
+          // IPv6: no duplicate address detection, so the address works at once (a lab owns its wires).
+          const v6 = s.cidr.includes(':')
+          await (await this.api(s.host)).addresses.add(s.ifname, s.cidr, ...(v6 ? [{ flags: ['nodad'] }] : []))
           return
         }
         case 'route': {

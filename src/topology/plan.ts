@@ -149,7 +149,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       return `ip link add ${first} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}${mtu}${mac(s.b.mac)}`
     }
     case 'port': return `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up`
-    case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}`
+    case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}${s.cidr.includes(':') ? ' nodad' : ''}`
     case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
     case 'nat': {
       if (s.nat.backend === 'iptables') return `${inNs(topo, s.host)}iptables ${iptablesArgs(s.nat).join(' ')}`

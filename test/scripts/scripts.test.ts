@@ -1,0 +1,69 @@
+// Every walkthrough runs end to end in its own sandbox and passes; a failing check makes
+// it exit non-zero; nothing leaks into the namespace the test runs in.
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, test } from 'vitest'
+import { ipj, runNetnsEntries } from '../netns/support.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d })
+    child.stderr.on('data', (d: Buffer) => { out += d })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, out }))
+  })
+}
+
+const links = () => ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname)
+
+describe('walkthroughs in a sandbox', () => {
+  const scripts: Array<[string, RegExp[]]> = [
+    ['mario-luigi.ts', [/PASS mario reaches luigi/, /PASS ip -all netns exec reached mario and luigi/]],
+    ['blue.ts', [/PASS blue: 10\.1\.1\.0\/24 on veth1 and default via 10\.1\.1\.1/, /PASS nsnet reads the same tables as `ip -j route`/]],
+    ['lan-nat.ts', [/PASS ns2 reaches 203\.0\.113\.80 through the NAT/, /PASS ns1 resolves www\.example\.test to 203\.0\.113\.80/]],
+    ['vnet-routing.ts', [/PASS ping 10\.0\.2\.1 fails before the fix/, /PASS UDP echo from outside vnet/, /PASS ip netns pids vnet lists the echo server/]],
+    ['pyroute2-style.ts', [/PASS namespace1 reaches its gateway 10\.0\.0\.1/]],
+  ]
+  for (const [script, expected] of scripts) {
+    test(script, async () => {
+      const r = await run(script, ['--sandbox', '--quiet'])
+      expect(r.out).not.toMatch(/FAIL/)
+      for (const e of expected) expect(r.out).toMatch(e)
+      expect(r.out).toMatch(/all checks passed/)
+      expect(r.code).toBe(0)
+      // The sandbox kept everything to itself.
+      expect(runNetnsEntries()).toEqual([])
+      expect(links()).toEqual(['lo'])
+    }, 120_000)
+  }
+
+  test('a failing check makes the script exit non-zero (lan-nat without nft or iptables)', async () => {
+    // A PATH with every program except the firewall tools.
+    const dir = mkdtempSync(join(tmpdir(), 'nsnet-path-'))
+    try {
+      const bin = join(dir, 'bin')
+      mkdirSync(bin)
+      for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+        let entries: string[] = []
+        try { entries = readdirSync(d) } catch { continue }
+        for (const e of entries) {
+          if (/^(nft|iptables|ip6tables|xtables|arptables|ebtables)/.test(e)) continue
+          try { symlinkSync(join(d, e), join(bin, e)) } catch { /* first one wins */ }
+        }
+      }
+      const r = await run('lan-nat.ts', ['--sandbox', '--quiet'], { ...process.env, PATH: bin })
+      expect(r.out).toMatch(/FAIL .*NAT needs nft \(nftables\) or iptables, and neither is installed/)
+      expect(r.out).toMatch(/everything it made was removed/)
+      expect(r.code).toBe(1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
