@@ -74,7 +74,10 @@ export interface AddressOptions {
 export interface AddressFilter {
   readonly link?: LinkRef
   readonly family?: AddressFamily | 4 | 6
-  /** Exact label, or a pattern with `*` (`eth0:*`), as `ip addr show label PATTERN`. */
+  /**
+   * Exact label, or a pattern with `*` / `?` (`eth0:*`), as `ip addr show label PATTERN`;
+   * an address without a label (IPv6) matches by its link's name, as in ip.
+   */
   readonly label?: string
   readonly scope?: string | number
   readonly timeoutMs?: number

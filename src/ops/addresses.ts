@@ -119,7 +119,8 @@ export class Addresses {
       if (ifindex !== undefined && m.buf.readUInt32LE(m.start + 4) !== ifindex) return undefined
       const a = decodeAddress(m, names)
       if (scopeName !== undefined && a.scope !== scopeName) return undefined
-      if (label && !label(a.label)) return undefined
+      // As ip: an address without a label (IPv6) goes by its link's name.
+      if (label && !label(a.label ?? a.ifname)) return undefined
       return a
     }, filter)
   }
