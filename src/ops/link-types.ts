@@ -401,6 +401,13 @@ export interface LinkChanges {
   readonly group?: number
 }
 
+/** What list() can narrow to (`ip link show type KIND master DEV`). */
+export interface LinkFilter {
+  readonly kind?: LinkKind | string
+  /** Only the ports of this bridge/bond/vrf. */
+  readonly master?: LinkRef
+}
+
 /** A link as set()/delete()/get()/waitUp() take it: name, ifindex, or a Link from list(). */
 export type LinkTarget = LinkRef | Pick<Link, 'ifindex' | 'ifname'>
 

@@ -4,11 +4,11 @@ import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, isNsnetError, type ErrorContext } from '../netlink/errors.js'
 import { linkIndex, type OpsContext, type LinkRef } from './context.js'
-import { kindCodec, type Resolved } from './kinds/index.js'
-import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, writeAlias, writeIfinfomsg } from './link-attrs.js'
+import { kindCodec, nameOfIndex, type Resolved } from './kinds/index.js'
+import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, writeAlias, writeIfinfomsg } from './link-attrs.js'
 import { decodeLinkObject, freezeLink, markParentDown } from './link-decode.js'
 import { checkTarget, planAdd, planSet, writeAdd, writeSet, writeTarget, type Target } from './link-encode.js'
-import type { Link, LinkChanges, LinkSpec, LinkTarget, WaitUpOptions } from './link-types.js'
+import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions } from './link-types.js'
 import { openNamespace, type NamespaceRef, type OpenNamespace } from './netns-ref.js'
 import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from './rtnl.js'
 import { SpecCheck } from './spec-check.js'
@@ -25,27 +25,51 @@ const EOPNOTSUPP = 95
 export class Links {
   constructor(readonly ctx: OpsContext) {}
 
-  /** Every link in this namespace (`ip -d link show`). */
-  async list(opts?: CallOptions): Promise<Link[]> {
+  /**
+   * Every link in this namespace (`ip -d link show`), or those of one kind and/or enslaved
+   * to one master (`ip -d link show type bridge master br0`). The kernel filters the dump;
+   * the result is checked again here because a kind it does not know filters nothing.
+   */
+  async list(filter: LinkFilter = {}, opts?: CallOptions): Promise<Link[]> {
+    const c = new SpecCheck({ operation: 'links.list', namespace: this.ctx.namespace })
+    c.only(c.object(filter, 'filter'), new Set(['kind', 'master']), 'filter')
+    if (filter.kind !== undefined) c.str(filter.kind, 'filter.kind', 32)
+    const masterIndex = filter.master === undefined ? undefined
+      : (await this.resolveLinks({ master: c.linkRef(filter.master, 'filter.master') }, c.ctx, opts)).master!
     const msgs = await this.ctx.sock.dump({
       type: RTM_GETLINK,
       operation: 'links.list',
-      body: (w) => { writeIfinfomsg(w); w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) },
+      body: (w) => {
+        writeIfinfomsg(w)
+        w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+        if (masterIndex !== undefined) w.attrU32(IFLA_MASTER, masterIndex)
+        if (filter.kind !== undefined) {
+          const li = w.beginNested(IFLA_LINKINFO)
+          w.attrBytes(IFLA_INFO_KIND, Buffer.from(filter.kind))
+          w.endNested(li)
+        }
+      },
     }, (m) => (m.type === RTM_NEWLINK ? m : undefined), opts)
     // Names and admin state of every link first, so master/parent names and M-DOWN resolve.
     const names = new Map<number, string>()
     const up = new Map<number, boolean>()
-    for (const m of msgs) {
-      const index = m.buf.readInt32LE(m.start + 4)
-      up.set(index, (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0)
-      const name = ifnameOf(m)
-      if (name !== undefined) names.set(index, name)
+    for (const m of msgs) noteLink(m, names, up)
+    // A filtered dump leaves out links the others name (the master, a parent): look those up.
+    if (filter.kind !== undefined || masterIndex !== undefined) {
+      const missing = new Set<number>()
+      const lookup = recordingNames(missing, names)
+      for (const m of msgs) decodeLinkObject(m, lookup)
+      if (missing.size) await this.lookUp(missing, names, up, 'links.list', opts)
     }
-    return msgs.map((m) => {
+    const out: Link[] = []
+    for (const m of msgs) {
       const o = decodeLinkObject(m, names)
+      if (filter.kind !== undefined && o.kind !== filter.kind) continue
+      if (masterIndex !== undefined && o.master !== nameOfIndex(names, masterIndex)) continue
       if (o.link !== undefined) markParentDown(o, up.get(o.link_index!))
-      return freezeLink(o)
-    })
+      out.push(freezeLink(o))
+    }
+    return out
   }
 
   /** One link by name, ifindex or Link (`ip -d link show dev NAME`); ENODEV when absent. */
@@ -57,16 +81,7 @@ export class Links {
     decodeLinkObject(m, recordingNames(asked))
     const names = new Map<number, string>()
     const up = new Map<number, boolean>()
-    await Promise.all([...asked].map(async (index) => {
-      try {
-        const p = await this.fetch({ index, object: `link #${index}` }, 'links.get', opts)
-        const name = ifnameOf(p)
-        if (name !== undefined) names.set(index, name)
-        up.set(index, (p.buf.readUInt32LE(p.start + 8) & IFF_UP) !== 0)
-      } catch (e) {
-        if (!isNsnetError(e, 'ENODEV')) throw e // gone meanwhile: keep the if<N> name
-      }
-    }))
+    await this.lookUp(asked, names, up, 'links.get', opts)
     const o = decodeLinkObject(m, names)
     if (o.link !== undefined) markParentDown(o, up.get(o.link_index!))
     return freezeLink(o)
@@ -216,6 +231,17 @@ export class Links {
 
   // ---------- helpers ----------
 
+  /** Name and admin state of each index (one GET each, in parallel); a link gone meanwhile keeps `if<N>`. */
+  private async lookUp(indexes: Iterable<number>, names: Map<number, string>, up: Map<number, boolean>, operation: string, opts?: CallOptions): Promise<void> {
+    await Promise.all([...indexes].map(async (index) => {
+      try {
+        noteLink(await this.fetch({ index, object: `link #${index}` }, operation, opts), names, up)
+      } catch (e) {
+        if (!isNsnetError(e, 'ENODEV')) throw e
+      }
+    }))
+  }
+
   /** One RTM_GETLINK (statistics left out); ENODEV names the link and namespace. */
   private async fetch(t: Target, operation: string, opts?: CallOptions): Promise<RawMessage> {
     let replies: RawMessage[]
@@ -326,9 +352,23 @@ function ifnameOf(m: RawMessage): string | undefined {
   return name
 }
 
-/** A names map that answers nothing and remembers what it was asked. */
-function recordingNames(asked: Set<number>): ReadonlyMap<number, string> {
-  return { get: (k: number) => { asked.add(k); return undefined } } as unknown as ReadonlyMap<number, string>
+/** Records a link message's name and whether it is up. */
+function noteLink(m: RawMessage, names: Map<number, string>, up: Map<number, boolean>): void {
+  const index = m.buf.readInt32LE(m.start + 4)
+  up.set(index, (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0)
+  const name = ifnameOf(m)
+  if (name !== undefined) names.set(index, name)
+}
+
+/** A names map that answers from `known` (if any) and remembers what it could not answer. */
+function recordingNames(missing: Set<number>, known?: ReadonlyMap<number, string>): ReadonlyMap<number, string> {
+  return {
+    get: (k: number) => {
+      const v = known?.get(k)
+      if (v === undefined) missing.add(k)
+      return v
+    },
+  } as unknown as ReadonlyMap<number, string>
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -96,6 +96,25 @@ describe('list() and get() against ip -d -j link show', () => {
     expect(mine.find((l) => l.ifname === 'lkbr0')!.info).toMatchObject({ forwardDelay: 400, stpState: 1, priority: 100 })
   })
 
+  it('list({ kind, master }) is `ip link show type KIND master DEV`', async () => {
+    ip('link', 'add', 'lkbr6', 'type', 'bridge')
+    ip('link', 'add', 'lkf0', 'type', 'veth', 'peer', 'name', 'lkf1')
+    ip('link', 'add', 'lkf2', 'type', 'veth', 'peer', 'name', 'lkf3')
+    ip('link', 'set', 'lkf0', 'master', 'lkbr6')
+    ip('link', 'set', 'lkf2', 'master', 'lkbr6')
+    const ports = (await rt.links.list({ master: 'lkbr6' })).map((l) => l.ifname).sort()
+    expect(ports).toEqual(JSON.parse(ip('-j', 'link', 'show', 'master', 'lkbr6')).map((l: IpLink) => l.ifname).sort())
+    expect(ports).toEqual(['lkf0', 'lkf2'])
+    const bridges = (await rt.links.list({ kind: 'bridge' })).map((l) => l.ifname)
+    expect(bridges.sort()).toEqual(JSON.parse(ip('-j', 'link', 'show', 'type', 'bridge')).map((l: IpLink) => l.ifname).sort())
+    expect(bridges).toContain('lkbr6')
+    expect((await rt.links.list({ kind: 'veth', master: 'lkbr6' })).map((l) => l.ifname).sort()).toEqual(['lkf0', 'lkf2'])
+    // A kind the kernel does not know: the kernel would not filter; we still do.
+    expect(await rt.links.list({ kind: 'nsnetnosuchkind' })).toEqual([])
+    expect((await error(rt.links.list({ master: 'lkgone' }))).code).toBe('ENODEV')
+    expect((await error(rt.links.list({ colour: 'red' } as any))).code).toBe('EINVAL_ARGUMENT')
+  })
+
   it('results are frozen plain JSON', async () => {
     const [lo] = (await rt.links.list()).filter((l) => l.ifname === 'lo')
     expect(Object.isFrozen(lo) && Object.isFrozen(lo!.flags)).toBe(true)
