@@ -29,6 +29,11 @@ export interface DeleteOptions {
   readonly kill?: boolean
   /** How long to wait for the kernel to release the namespace's links; default 10000 ms. */
   readonly timeoutMs?: number
+  /**
+   * false: return once the name is gone, as `ip netns delete` does, and let the kernel free
+   * the namespace in the background (Topology.down() uses it after removing the links itself).
+   */
+  readonly wait?: boolean
 }
 
 async function ip(args: string[], operation: string, name: string): Promise<void> {
@@ -200,6 +205,11 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
       }
       await sleep(5)
     }
+  }
+  if (opts.wait === false) {
+    await ip(['netns', 'delete', name], operation, name)
+    rmSync(netnsEtcDir(name), { recursive: true, force: true })
+    return
   }
   await withSocket(async (sock) => {
     const nsid = await getNsid(sock, name).catch(() => undefined)

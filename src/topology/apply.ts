@@ -343,10 +343,11 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
     if (key === undefined) return
     if (ns.key !== undefined && key !== ns.key) return // same name, another namespace
     try {
-      await netns.delete(ns.name, { kill: true })
+      // The links that point here are gone already (step 2): no need to wait for the kernel.
+      await netns.delete(ns.name, { kill: true, wait: !here })
       report.removed.push(`netns ${ns.name}`)
     } catch (e) {
-      if (!isNsnetError(e, 'ENOENT')) fail(`netns ${ns.name}`, e)
+      if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND')) fail(`netns ${ns.name}`, e)
     }
   })
   if (report.failed.length === 0) removeMarker(marker.runId)
