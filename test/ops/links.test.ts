@@ -380,6 +380,33 @@ describe('errors: typed, named, and nothing half-created', () => {
   })
 })
 
+describe('kinds this kernel may lack: created and checked with ip where present', () => {
+  // Each skips with the kernel's reason when supportsKind() says no (the error path is
+  // checked above, for every one of them).
+  const cases: Array<[string, Record<string, unknown>, (l: IpLink) => void]> = [
+    ['dummy', { kind: 'dummy', name: 'lkdm0', mtu: 9000, up: true }, (l) => expect(l).toMatchObject({ mtu: 9000 })],
+    ['vlan', { kind: 'vlan', name: 'lkvl0', link: 'lkkp0', id: 10, protocol: '802.1ad' },
+      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { protocol: '802.1ad', id: 10 } } })],
+    ['bond', { kind: 'bond', name: 'lkbd0', mode: 'active-backup', miimon: 100 },
+      (l) => expect(l.linkinfo.info_data).toMatchObject({ mode: 'active-backup', miimon: 100 })],
+    ['vrf', { kind: 'vrf', name: 'lkvrf0', table: 1001 }, (l) => expect(l.linkinfo.info_data).toMatchObject({ table: 1001 })],
+    ['ipvlan', { kind: 'ipvlan', name: 'lkipv0', link: 'lkkp0', mode: 'l3' },
+      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { mode: 'l3' } } })],
+    ['wireguard', { kind: 'wireguard', name: 'lkwg0' }, () => {}],
+  ]
+  for (const [kind, spec, check] of cases) {
+    it(kind, async (ctx) => {
+      ctx.skip(!(await rt.links.supportsKind(kind)), `kernel does not support link kind ${kind}`)
+      await rt.links.add({ kind: 'veth', name: 'lkkp0', peer: { name: 'lkkp1' } })
+      await rt.links.add(spec as any)
+      const theirs = ipLink(spec.name as string)!
+      expect(theirs.linkinfo.info_kind).toBe(kind)
+      check(theirs)
+      expectSameAsIp(await rt.links.get(spec.name as string), ipLink(spec.name as string))
+    })
+  }
+})
+
 describe('delete()', () => {
   it('accepts a name, an index and a Link from list()', async () => {
     await rt.links.add({ kind: 'bridge', name: 'lkdel0' })
