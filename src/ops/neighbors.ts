@@ -1,10 +1,10 @@
 // Neighbour (ARP / NDP) entries: `ip neigh`. Encodes RTM_NEWNEIGH/DELNEIGH and decodes
 // RTM_NEWNEIGH into objects shaped like `ip -j neigh show`.
-import { Attrs, decodeError, parseIP, parseMac, type RawMessage, type Writer } from '../netlink/codec.js'
+import { decodeError, formatIP, formatMac, parseIP, parseMac, type RawMessage, type Writer } from '../netlink/codec.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { invalidArgument } from '../netlink/errors.js'
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
-import { freeze, linkIndex, linkNames, type LinkRef, type OpsContext } from './context.js'
+import { NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, align4 } from '../netlink/constants.js'
+import { linkIndex, linkNames, type LinkRef, type OpsContext } from './context.js'
 import {
   AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf,
 } from './rtnl.js'
@@ -15,7 +15,6 @@ const NDA_LLADDR = 2
 const NDA_IFINDEX = 8
 const NDA_PROTOCOL = 12
 const NDA_FLAGS_EXT = 15
-const NDA_MAX = 17
 
 const NTF_PROXY = 0x08
 const NTF_EXT_LEARNED = 0x10
@@ -85,34 +84,56 @@ export interface NeighborFilter {
  */
 export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string>): Neighbor | undefined {
   const b = m.buf
-  if (m.end - m.start < NDMSG_LEN) throw decodeError(`neighbour message of ${m.end - m.start} bytes is shorter than ndmsg`)
-  const family = familyOfAf(b[m.start]!)
+  const s = m.start
+  if (m.end - s < NDMSG_LEN) throw decodeError(`neighbour message of ${m.end - s} bytes is shorter than ndmsg`)
+  const family = familyOfAf(b[s]!)
   if (family === undefined) return undefined
-  const ifindex = b.readInt32LE(m.start + 4)
-  const nud = b.readUInt16LE(m.start + 8)
-  const flags = b[m.start + 10]!
-  const a = new Attrs(b, m.start + NDMSG_LEN, m.end, NDA_MAX)
-  const dst = a.ip(NDA_DST)
-  if (dst === undefined) return undefined
-  const ext = a.u32(NDA_FLAGS_EXT) ?? 0
-  const n: { -readonly [K in keyof Neighbor]: Neighbor[K] } = { family, dst, dev: names?.get(ifindex), ifindex }
-  if (a.has(NDA_LLADDR) && a.length(NDA_LLADDR) > 0) n.lladdr = a.mac(NDA_LLADDR)
-  if (nud) n.state = stateNames(nud)
-  if (flags & NTF_ROUTER) n.router = true
-  if (flags & NTF_PROXY) n.proxy = true
-  if (flags & NTF_EXT_LEARNED) n.extern_learn = true
-  if (flags & NTF_OFFLOADED) n.offload = true
-  if (ext & NTF_EXT_MANAGED) n.managed = true
-  const protocol = a.u8(NDA_PROTOCOL)
-  if (protocol !== undefined) n.protocol = protocol
-  if (n.dev === undefined) delete n.dev
-  return freeze(n as Neighbor)
+  const ifindex = b.readInt32LE(s + 4)
+  const nud = b.readUInt16LE(s + 8)
+  const flags = b[s + 10]!
+  // A hand-rolled scan of the four attributes we read: this runs once per entry of a dump.
+  let dstO = -1, dstL = 0, llO = -1, llL = 0, protocol: number | undefined, ext = 0
+  for (let off = s + NDMSG_LEN; off + NLA_HDRLEN <= m.end;) {
+    const alen = b.readUInt16LE(off)
+    if (alen < NLA_HDRLEN || off + alen > m.end) throw decodeError(`bad neighbour attribute length ${alen} at offset ${off - s}`)
+    const type = b.readUInt16LE(off + 2) & NLA_TYPE_MASK
+    const o = off + NLA_HDRLEN, l = alen - NLA_HDRLEN
+    if (type === NDA_DST) { dstO = o; dstL = l }
+    else if (type === NDA_LLADDR) { llO = o; llL = l }
+    else if (type === NDA_PROTOCOL && l >= 1) protocol = b[o]
+    else if (type === NDA_FLAGS_EXT && l >= 4) ext = b.readUInt32LE(o)
+    off += align4(alen)
+  }
+  if (dstO < 0) return undefined
+  // One object literal with every field (absent ones undefined): one shape for all entries.
+  return Object.freeze({
+    family,
+    dst: formatIP(b, dstO, dstL),
+    dev: names?.get(ifindex),
+    ifindex,
+    lladdr: llL > 0 ? formatMac(b, llO, llL) : undefined,
+    state: nud ? stateNames(nud) : undefined,
+    router: flags & NTF_ROUTER ? true : undefined,
+    proxy: flags & NTF_PROXY ? true : undefined,
+    extern_learn: flags & NTF_EXT_LEARNED ? true : undefined,
+    offload: flags & NTF_OFFLOADED ? true : undefined,
+    managed: ext & NTF_EXT_MANAGED ? true : undefined,
+    protocol,
+  } as const) as Neighbor
 }
 
-function stateNames(nud: number): string[] {
-  const out: string[] = []
-  for (const [bit, name] of NUD_ORDER) if (nud & bit) out.push(name)
-  return out
+const stateCache = new Map<number, readonly string[]>()
+
+/** NUD bits → ['REACHABLE'], shared and frozen per value. */
+function stateNames(nud: number): readonly string[] {
+  let names = stateCache.get(nud)
+  if (!names) {
+    const out: string[] = []
+    for (const [bit, name] of NUD_ORDER) if (nud & bit) out.push(name)
+    names = Object.freeze(out)
+    stateCache.set(nud, names)
+  }
+  return names
 }
 
 type Ctx = { operation: string; object?: string; namespace: string | undefined }
