@@ -159,17 +159,19 @@ export async function identify(pid: number = process.pid): Promise<string[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Links in the caller's namespace whose other end is in the namespace with id `nsid` (veth peers...). */
-async function linksPointingAt(sock: NetlinkSocket, nsid: number): Promise<number[]> {
+/**
+ * Ifindexes of the links in the caller's namespace, with the nsid their other end lives in
+ * (IFLA_LINK_NETNSID: veth peers and the like), -1 when none.
+ */
+function linksHere(sock: NetlinkSocket): Promise<Array<[index: number, linkNsid: number]>> {
   const IFLA_LINK_NETNSID = 37
-  const found = await sock.dump({
+  return sock.dump({
     type: RTM_GETLINK, operation: 'netns.delete',
     body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
   }, (m) => {
     const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_LINK_NETNSID)
-    return a.s32(IFLA_LINK_NETNSID) === nsid ? m.buf.readInt32LE(m.start + 4) : undefined
+    return [m.buf.readInt32LE(m.start + 4), a.s32(IFLA_LINK_NETNSID) ?? -1]
   })
-  return found
 }
 
 /**
@@ -213,15 +215,16 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
   }
   await withSocket(async (sock) => {
     const nsid = await getNsid(sock, name).catch(() => undefined)
-    const peers = nsid === undefined ? [] : await linksPointingAt(sock, nsid)
+    const peers = nsid === undefined ? [] : (await linksHere(sock)).filter(([, n]) => n === nsid).map(([i]) => i)
     await ip(['netns', 'delete', name], operation, name)
     rmSync(netnsEtcDir(name), { recursive: true, force: true })
     if (nsid === undefined) return
     // The kernel frees a namespace in a workqueue: first its nsids go, then its devices,
-    // and a veth's peer here goes with its twin. Wait for both.
+    // and a veth's peer here goes with its twin. Wait for both. The peers are followed by
+    // ifindex: once the nsid is gone, they no longer say where their other end is.
     for (;;) {
       const idGone = !(await dumpNsids(sock)).includes(nsid)
-      const left = idGone && peers.length ? (await linksPointingAt(sock, nsid)).filter((i) => peers.includes(i)) : peers
+      const left = idGone && peers.length ? (await linksHere(sock)).map(([i]) => i).filter((i) => peers.includes(i)) : peers
       if (idGone && left.length === 0) return
       if (Date.now() > deadline) {
         throw new NsnetError(`the kernel has not released it yet (${idGone ? `links ${left.join(', ')} remain` : `nsid ${nsid} remains`})`, {

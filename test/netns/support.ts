@@ -1,6 +1,7 @@
 // Shared by the netns tests: a fresh helper bundle, and `ip` as the independent oracle.
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -15,12 +16,46 @@ function newestSource(dir: string): number {
   return newest
 }
 
-/** Makes sure dist/helper.js exists and is newer than src/ (`npm test` builds first; a lone run may not have). */
+/** Whether the bundle at `path` starts and answers a real rtnetlink request (in this namespace). */
+function bundleWorks(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [path, 'probe'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    let out = ''
+    const timer = setTimeout(() => c.kill('SIGKILL'), 20_000)
+    c.stdout.setEncoding('utf8').on('data', (t: string) => {
+      out += t
+      if (/\n\{"id":1,/.test(out)) c.stdin.end()
+    })
+    c.stdin.write('{"id":1,"op":"links.list","args":[]}\n')
+    c.on('close', () => {
+      clearTimeout(timer)
+      resolve(/^\{"ready":true\}\n\{"id":1,"result":\[/.test(out))
+    })
+  })
+}
+
+/**
+ * A private, verified copy of dist/helper.js and its chunks, which the tests use through
+ * $NSNET_HELPER. Built first when missing or older than src/ (`npm test` builds before the
+ * runner; a lone run may not have). Private, because other work in the same tree rebuilds
+ * dist/ at any time, and a helper starting during a rebuild could read half of one.
+ */
 export async function ensureHelperBundle(): Promise<string> {
-  if (!existsSync(helperBundle) || statSync(helperBundle).mtimeMs < newestSource(`${root}src`)) {
-    execFileSync(process.execPath, [`${root}scripts/build.mjs`], { cwd: root, stdio: 'inherit' })
+  const copy = `${root}dist/.test-helper-${process.pid}-${randomUUID().slice(0, 8)}`
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 0 || !existsSync(helperBundle) || statSync(helperBundle).mtimeMs < newestSource(`${root}src`)) {
+      execFileSync(process.execPath, [`${root}scripts/build.mjs`], { cwd: root, stdio: 'inherit' })
+    }
+    rmSync(copy, { recursive: true, force: true })
+    mkdirSync(copy)
+    cpSync(helperBundle, `${copy}/helper.js`)
+    if (existsSync(`${root}dist/helper-chunks`)) cpSync(`${root}dist/helper-chunks`, `${copy}/helper-chunks`, { recursive: true })
+    if (await bundleWorks(`${copy}/helper.js`)) break
+    if (attempt >= 3) throw new Error(`dist/helper.js does not start or answer (copied to ${copy})`)
   }
-  return helperBundle
+  process.env.NSNET_HELPER = `${copy}/helper.js`
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }))
+  return `${copy}/helper.js`
 }
 
 /** Runs `ip ...` and returns stdout; throws with stderr on failure. */
