@@ -20,9 +20,9 @@ export interface NodeApi {
   readonly links: {
     add(spec: object): Promise<unknown>
     set(ref: string, changes: object): Promise<unknown>
-    get(ref: string): Promise<{ readonly ifindex: number }>
-    list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number }>>
-    delete(ref: string): Promise<unknown>
+    get(ref: string): Promise<{ readonly ifindex: number; readonly ifalias?: string }>
+    list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }>>
+    delete(ref: string | number): Promise<unknown>
   }
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
@@ -118,6 +118,9 @@ export class Lab {
       if (phase.name === 'namespaces') {
         for (const ns of this.marker.namespaces) ns.key = fileKey(`/run/netns/${ns.name}`)
         writeMarker(this.marker)
+      } else if (phase.name === 'setup' || phase.name === 'veths') {
+        await this.recordLocalLinks()
+        writeMarker(this.marker)
       }
     }
     this.marker.complete = true
@@ -164,7 +167,6 @@ export class Lab {
           await api.links.add({
             name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
           })
-          await this.recordLocalLink(s.host, s.name)
           return
         }
         case 'veth': {
@@ -187,8 +189,6 @@ export class Lab {
               ...(b.mac ? { address: b.mac } : {}),
             },
           })
-          if (nsA === null) await this.recordLocalLink(a.host, a.ifname)
-          if (nsB === null) await this.recordLocalLink(b.host, b.ifname)
           return
         }
         case 'port': {
@@ -241,13 +241,15 @@ export class Lab {
     return `nsnet:${this.marker.runId}`
   }
 
-  /** Notes the ifindex of a link made in the current namespace, so reap() recognises it. */
-  private async recordLocalLink(host: string, name: string): Promise<void> {
-    if (this.host(host).netns !== null) return
-    const entry = this.marker.links.find((l) => l.name === name)
-    if (!entry) return
-    entry.ifindex = (await (await this.localApi()).links.get(name)).ifindex
-    writeMarker(this.marker)
+  /**
+   * Notes the ifindex of every link this run made in the current namespace (one dump), so
+   * reap() recognises them even if their names are reused. Until then they carry our ifalias.
+   */
+  private async recordLocalLinks(): Promise<void> {
+    const pending = this.marker.links.filter((l) => l.ifindex === undefined)
+    if (!pending.length) return
+    const byName = new Map((await (await this.localApi()).links.list()).map((l) => [l.ifname, l.ifindex]))
+    for (const l of pending) l.ifindex = byName.get(l.name)
   }
 }
 
@@ -305,29 +307,8 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
   await Promise.all((lab?.services ?? []).map((s) => s.stop(200)))
   await lab?.closeHandles()
 
-  // 2. Links made in the owner's namespace (only when we are in that namespace).
+  // 2. Sysctls of the owner's namespace, back to what they were.
   const here = currentNetns() === marker.netns
-  if (marker.links.length && here) {
-    const rt = await Rtnl.open({ namespace: undefined }) as unknown as NodeApi & { close(): Promise<void> }
-    try {
-      for (const l of [...marker.links].reverse()) {
-        try {
-          const cur = await rt.links.get(l.name)
-          if (l.ifindex !== undefined && cur.ifindex !== l.ifindex) continue // someone else's now
-          await rt.links.delete(l.name)
-          report.removed.push(`link ${l.name}`)
-        } catch (e) {
-          if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'ENOTFOUND')) fail(`link ${l.name}`, e)
-        }
-      }
-    } finally {
-      await rt.close()
-    }
-  } else if (marker.links.length) {
-    fail(`links ${marker.links.map((l) => l.name).join(', ')}`, new Error(`they live in ${marker.netns}, not in this namespace`))
-  }
-
-  // 3. Sysctls of the owner's namespace, back to what they were.
   if (here) {
     for (const s of marker.sysctls) {
       try {
@@ -337,19 +318,55 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
     }
   }
 
-  // 4. Namespaces, in parallel; each takes its links, veth peers, addresses, routes, NAT rules along.
+  // 3. Namespaces, in parallel; each takes its links, addresses, routes and NAT rules along,
+  // and the kernel destroys the veths of all of them in one batch (far cheaper than deleting
+  // veths one by one, each of which waits for an RCU grace period).
   await limited(marker.namespaces, 16, async (ns) => {
     const key = fileKey(`/run/netns/${ns.name}`)
     if (key === undefined) return
     if (ns.key !== undefined && key !== ns.key) return // same name, another namespace
     try {
-      // The links that point here are gone already (step 2): no need to wait for the kernel.
-      await netns.delete(ns.name, { kill: true, wait: !here })
+      await netns.delete(ns.name, { kill: true, wait: false })
       report.removed.push(`netns ${ns.name}`)
     } catch (e) {
       if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND')) fail(`netns ${ns.name}`, e)
     }
   })
+
+  // 4. Links made in the owner's namespace (only when we are in that namespace): veth ends
+  // whose twin was in a deleted namespace go with it shortly; wait for that a little, then
+  // delete what is left (bridges, veths between two links here), if it is still ours.
+  if (marker.links.length && here) {
+    const rt = await Rtnl.open() as unknown as NodeApi & { close(): Promise<void> }
+    try {
+      const bridges = new Set(marker.topology.bridges.map((b) => b.node))
+      const ours = (l: { ifindex: number; ifalias?: string }, m: (typeof marker.links)[number]) =>
+        m.ifindex !== undefined ? l.ifindex === m.ifindex : l.ifalias === undefined || l.ifalias === `nsnet:${marker.runId}`
+      const present = async () => {
+        const byName = new Map((await rt.links.list()).map((l) => [l.ifname, l]))
+        return marker.links.filter((m) => { const l = byName.get(m.name); return l !== undefined && ours(l, m) })
+      }
+      const deadline = Date.now() + 3000
+      let left = await present()
+      while (left.some((m) => !bridges.has(m.name)) && marker.namespaces.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20))
+        left = await present()
+      }
+      for (const m of marker.links) if (!left.includes(m)) report.removed.push(`link ${m.name}`)
+      await Promise.all(left.map(async (m) => {
+        try {
+          await rt.links.delete(m.ifindex ?? m.name)
+          report.removed.push(`link ${m.name}`)
+        } catch (e) {
+          if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'ENOTFOUND')) fail(`link ${m.name}`, e)
+        }
+      }))
+    } finally {
+      await rt.close()
+    }
+  } else if (marker.links.length) {
+    fail(`links ${marker.links.map((l) => l.name).join(', ')}`, new Error(`they live in ${marker.netns}, not in this namespace`))
+  }
   if (report.failed.length === 0) removeMarker(marker.runId)
   return report
 }
