@@ -1,8 +1,8 @@
 // RouteSpec → RTM_NEWROUTE / RTM_DELROUTE. Checking is pure and complete (every bad field is
 // refused before anything is sent); device names are resolved afterwards, in one go per batch.
 import { Writer, parseIPv4Number, parseIPv6, type Family } from '../netlink/codec.js'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
-import { linkIndex, linkNames, checkLinkName, type LinkRef, type OpsContext } from './context.js'
+import { NsnetError, isNsnetError } from '../netlink/errors.js'
+import { linkIndex, linkNames, checkLinkName, type OpsContext } from './context.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
 import type { CallOptions, Request } from '../netlink/engine.js'
 import { afOf, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
@@ -38,43 +38,32 @@ export const ROUTE_MODES = {
 export type WireAddr = number | Uint8Array
 
 interface EncodedNexthop {
-  gateway?: WireAddr
-  via?: Uint8Array
-  dev?: LinkRef
-  ifindex: number
-  hops: number
-  flags: number
+  readonly gateway?: WireAddr
+  readonly via?: Uint8Array
+  readonly ifindex: number
+  readonly hops: number
+  readonly flags: number
 }
 
+/** Link name → ifindex for the names a call uses; a name missing here does not exist. */
+export type DeviceIndex = ReadonlyMap<string, number>
+
+const NO_BYTES = Buffer.alloc(0)
+
 /**
- * A checked route, and the engine Request that sends it once its devices have indexes.
- * A class (one object per route, no closures) because bulk adds make 100k of them.
+ * One checked and encoded route, as the engine Request that sends it. Its body was written
+ * into a buffer shared by the whole call; the request only copies its slice. Kept small
+ * (no per-route closures or field objects) because bulk adds make 100k of them.
  */
 export class RouteMessage implements Request {
-  af = 0
-  dstLen = 0
-  dst: WireAddr | undefined = undefined
-  srcLen = 0
-  src: WireAddr | undefined = undefined
-  tos = 0
-  table = 0
-  protocol = 0
-  scope = 0
-  rtype = 0
-  rtmFlags = 0
-  dev: LinkRef | undefined = undefined
-  ifindex = 0
-  gateway: WireAddr | undefined = undefined
-  via: Uint8Array | undefined = undefined
-  prefsrc: WireAddr | undefined = undefined
-  priority: number | undefined = undefined
-  metrics: ReadonlyArray<readonly [number, number | string]> | undefined = undefined
-  nexthops: EncodedNexthop[] | undefined = undefined
-  pref: number | undefined = undefined
-  expires: number | undefined = undefined
+  /** The shared buffer holding this route's body at [off, off + len); set when encoding ends. */
+  bytes: Buffer = NO_BYTES
   private text: string | undefined = undefined
 
-  constructor(readonly spec: RouteSpec, readonly type: number, readonly flags: number, readonly operation: string) {}
+  constructor(
+    readonly spec: RouteSpec, readonly type: number, readonly flags: number, readonly operation: string,
+    readonly off: number, readonly len: number,
+  ) {}
 
   /** `route 10.0.2.0/24 via 10.0.1.1 dev veth1`, for errors; built only when asked. */
   get object(): string {
@@ -82,7 +71,10 @@ export class RouteMessage implements Request {
   }
 
   body(w: Writer): void {
-    writeRoute(w, this)
+    // A plain loop: Buffer#copy makes a view object per call, which costs more than ~50 bytes.
+    const o = w.reserve(this.len)
+    const to = w.buf, from = this.bytes, off = this.off
+    for (let i = 0; i < this.len; i++) to[o + i] = from[off + i]!
   }
 }
 
@@ -96,16 +88,23 @@ const NEXTHOP_KEYS = new Set(['gateway', 'via', 'dev', 'weight', 'flags', 'onlin
 const FLAG_BITS = new Map(ROUTE_FLAG_NAMES.map(([bit, name]) => [name, bit]))
 const METRIC_NUMBERS = new Map(METRIC_NAMES.flatMap((n, i) => (n ? [[n, i] as const] : [])))
 
+/** What errors name: the operation, the namespace, and the route being checked (one object per call, reused). */
 interface Where {
   readonly operation: string
   readonly namespace: string | undefined
-  /** The route being checked; it names the object in the error. */
-  readonly spec?: RouteSpec
+  spec: RouteSpec | undefined
+  /** Position in a batch; undefined for a single route. */
+  index: number | undefined
+}
+
+function objectOf(where: Where): string | undefined {
+  return where.spec && typeof where.spec === 'object' ? describe(where.spec) : undefined
 }
 
 function fail(where: Where, summary: string, hint?: string): never {
-  const object = where.spec && typeof where.spec === 'object' ? describe(where.spec) : undefined
-  throw invalidArgument(summary, { operation: where.operation, object, namespace: where.namespace, hint })
+  throw new NsnetError(summary, {
+    code: 'EINVAL_ARGUMENT', operation: where.operation, object: objectOf(where), namespace: where.namespace, hint, index: where.index,
+  })
 }
 
 function familyOf(v: unknown, where: Where): Family | undefined {
@@ -227,7 +226,7 @@ function encodeMetrics(v: unknown, where: Where): Array<[number, number | string
   return out.length ? out : undefined
 }
 
-function encodeNexthop(nh: NexthopSpec, family: Family, where: Where, i: number): EncodedNexthop {
+function encodeNexthop(nh: NexthopSpec, family: Family, where: Where, devices: DeviceIndex, i: number): EncodedNexthop {
   if (!nh || typeof nh !== 'object') return fail(where, `nexthops[${i}] must be an object`)
   for (const k of Object.keys(nh)) if (!NEXTHOP_KEYS.has(k)) fail(where, `nexthops[${i}] has unknown field ${JSON.stringify(k)}`)
   const weight = nh.weight === undefined ? 1 : uint(nh.weight, 256, `nexthops[${i}].weight`, where)
@@ -238,19 +237,25 @@ function encodeNexthop(nh: NexthopSpec, family: Family, where: Where, i: number)
   return {
     gateway: nh.gateway === undefined ? undefined : address(nh.gateway, 'gateway', family, where),
     via: nh.via === undefined ? undefined : encodeVia(nh.via, where),
-    dev: nh.dev === undefined ? undefined : checkDev(nh.dev, where),
-    ifindex: 0,
+    ifindex: nh.dev === undefined ? 0 : deviceIndex(nh.dev, where, devices),
     hops: weight - 1,
     flags,
   }
 }
 
-function checkDev(dev: unknown, where: Where): LinkRef {
+/** The ifindex of `dev`: numbers as given (the kernel checks them), names through `devices` (ENODEV when absent). */
+function deviceIndex(dev: unknown, where: Where, devices: DeviceIndex): number {
   if (typeof dev === 'number') {
-    if (!Number.isInteger(dev) || dev <= 0) fail(where, `dev index must be a positive integer, got ${dev}`)
+    if (!Number.isInteger(dev) || dev <= 0 || dev > 0x7fffffff) fail(where, `dev index must be a positive integer, got ${dev}`)
     return dev
   }
-  return checkLinkName(dev, { namespace: where.namespace } as OpsContext, where.operation, 'dev')
+  const n = typeof dev === 'string' ? devices.get(dev) : undefined
+  if (n !== undefined) return n
+  checkLinkName(dev, { namespace: where.namespace } as OpsContext, where.operation, 'dev')
+  throw new NsnetError(`no link named "${dev}"`, {
+    code: 'ENODEV', errno: 19, operation: where.operation, object: objectOf(where), namespace: where.namespace,
+    index: where.index, hint: where.namespace ? `it is not in netns ${where.namespace}` : 'it is not in this network namespace',
+  })
 }
 
 /** Words for errors: `route blackhole 10.0.2.0/24 via 10.0.1.1 dev veth1 table 1000`. */
@@ -265,11 +270,13 @@ function describe(s: RouteSpec): string {
   return t
 }
 
-/** Checks a RouteSpec completely and turns it into numbers; throws EINVAL_ARGUMENT on the first problem. */
-export function encodeRoute(spec: RouteSpec, mode: RouteMode, namespace: string | undefined): RouteMessage {
+/**
+ * Checks one RouteSpec completely, then writes its rtmsg and attributes to `out`.
+ * Throws EINVAL_ARGUMENT (or ENODEV for an unknown dev) before writing anything.
+ */
+function encodeRoute(spec: RouteSpec, mode: RouteMode, w: Where, devices: DeviceIndex, out: Writer): void {
   const intent = mode.intent
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) fail({ operation: mode.operation, namespace }, `a route must be an object with at least dst, got ${JSON.stringify(spec)}`)
-  const w: Where = { operation: mode.operation, namespace, spec }
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) fail(w, `a route must be an object with at least dst, got ${JSON.stringify(spec)}`)
   for (const k in spec) if (!KNOWN_KEYS.has(k)) fail(w, `unknown route field ${JSON.stringify(k)}`)
 
   // Family: stated, or taken from the first address that says it.
@@ -313,14 +320,13 @@ export function encodeRoute(spec: RouteSpec, mode: RouteMode, namespace: string 
   const tos = spec.tos === undefined ? 0 : uint(spec.tos, 255, 'tos', w)
   const flags = flagBits(spec.flags, spec.onlink, w)
   const metrics = encodeMetrics(spec.metrics, w)
-  const dev = spec.dev === undefined ? undefined : checkDev(spec.dev, w)
-  if (flags & RTNH_F_ONLINK && dev === undefined && spec.nexthops === undefined) fail(w, `an onlink route needs a dev`)
+  if (flags & RTNH_F_ONLINK && spec.dev === undefined && spec.nexthops === undefined) fail(w, `an onlink route needs a dev`)
 
   let nexthops: EncodedNexthop[] | undefined
   if (spec.nexthops !== undefined) {
     if (!Array.isArray(spec.nexthops) || spec.nexthops.length === 0) fail(w, `nexthops must be a non-empty array`)
-    if (gateway || via || dev !== undefined) fail(w, `give gateway/dev either at the top or in nexthops, not both`)
-    nexthops = spec.nexthops.map((nh, i) => encodeNexthop(nh, family!, w, i))
+    if (gateway !== undefined || via || spec.dev !== undefined) fail(w, `give gateway/dev either at the top or in nexthops, not both`)
+    nexthops = spec.nexthops.map((nh, i) => encodeNexthop(nh, family!, w, devices, i))
   }
 
   let pref: number | undefined
@@ -344,12 +350,27 @@ export function encodeRoute(spec: RouteSpec, mode: RouteMode, namespace: string 
   else if (type === RTN_UNICAST && gateway === undefined && !via && !nexthops) scope = RT_SCOPE_LINK
   else scope = RT_SCOPE_UNIVERSE
 
-  const m = new RouteMessage(spec, mode.type, mode.flags, mode.operation)
-  m.af = af; m.dstLen = dstLen; m.dst = dst; m.srcLen = srcLen; m.src = src; m.tos = tos
-  m.table = table; m.protocol = protocol; m.scope = scope; m.rtype = type; m.rtmFlags = flags
-  m.dev = dev; m.gateway = gateway; m.via = via; m.prefsrc = prefsrc; m.priority = priority
-  m.metrics = metrics; m.nexthops = nexthops; m.pref = pref; m.expires = expires
-  return m
+  // Last: an unknown device is reported only for a route that is otherwise fine.
+  const ifindex = spec.dev === undefined ? 0 : deviceIndex(spec.dev, w, devices)
+
+  // Everything checked: write. Attributes in the order `ip route` sends them.
+  const o = out.reserve(RTMSG_LEN)
+  const b = out.buf
+  b[o] = af; b[o + 1] = dstLen; b[o + 2] = srcLen; b[o + 3] = tos
+  b[o + 4] = table < 256 ? table : RT_TABLE_UNSPEC; b[o + 5] = protocol; b[o + 6] = scope; b[o + 7] = type
+  b[o + 8] = flags; b[o + 9] = flags >>> 8; b[o + 10] = flags >>> 16; b[o + 11] = flags >>> 24
+  if (table >= 256) putU32(out, RTA_TABLE, table)
+  if (dst !== undefined) putAddr(out, RTA_DST, dst)
+  if (src !== undefined) putAddr(out, RTA_SRC, src)
+  if (ifindex) putU32(out, RTA_OIF, ifindex)
+  if (gateway !== undefined) putAddr(out, RTA_GATEWAY, gateway)
+  if (via) out.attrBytes(RTA_VIA, via)
+  if (prefsrc !== undefined) putAddr(out, RTA_PREFSRC, prefsrc)
+  if (priority !== undefined) putU32(out, RTA_PRIORITY, priority)
+  if (metrics) writeMetrics(out, metrics)
+  if (nexthops) writeMultipath(out, nexthops)
+  if (pref !== undefined) out.attrU8(RTA_PREF, pref)
+  if (expires !== undefined) out.attrU32(RTA_EXPIRES, expires)
 }
 
 function checkHostBits(a: WireAddr, plen: number, where: Where, text: string): void {
@@ -365,57 +386,58 @@ function checkHostBits(a: WireAddr, plen: number, where: Where, text: string): v
   if (!clean) fail(where, `${text} has host bits set beyond /${plen}`, 'give the network address, e.g. 10.0.2.0/24')
 }
 
-/**
- * Fills in the ifindex of every device named in `routes`: one RTM_GETLINK for a single
- * name, one link dump when there are several. Unknown names fail with ENODEV naming the route.
- */
-export async function resolveDevices(ctx: OpsContext, routes: readonly RouteMessage[], operation: string, opts?: CallOptions): Promise<void> {
-  const wanted = new Set<string>()
-  for (const r of routes) {
-    if (typeof r.dev === 'string') wanted.add(r.dev)
-    if (r.nexthops) for (const nh of r.nexthops) if (typeof nh.dev === 'string') wanted.add(nh.dev)
+/** Every link name the routes mention (dev and nexthop devs), without checking anything else. */
+function deviceNames(specs: readonly RouteSpec[]): Set<string> {
+  const names = new Set<string>()
+  for (const r of specs) {
+    if (!r || typeof r !== 'object') continue
+    if (typeof r.dev === 'string') names.add(r.dev)
+    if (Array.isArray(r.nexthops)) for (const nh of r.nexthops) if (nh && typeof nh.dev === 'string') names.add(nh.dev)
   }
+  return names
+}
+
+/**
+ * Looks the names up: one RTM_GETLINK for a single name, one link dump for several.
+ * Names that do not exist are left out (encodeRoute reports them with their route).
+ */
+async function resolveDevices(ctx: OpsContext, names: Set<string>, operation: string, opts?: CallOptions): Promise<DeviceIndex> {
   const index = new Map<string, number>()
-  if (wanted.size === 1) {
-    const name = [...wanted][0]!
-    const first = routes.find((r) => r.dev === name || r.nexthops?.some((n) => n.dev === name))
+  if (names.size === 1) {
+    const name = [...names][0]!
     try {
       index.set(name, await linkIndex(ctx, name, operation, opts))
     } catch (e) {
-      throw first ? renamed(e, first, routes.indexOf(first), routes.length) : e
+      // A bad or missing name is reported with its route; anything else (a timeout...) now.
+      if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'EINVAL_ARGUMENT')) throw e
     }
-  } else if (wanted.size > 1) {
-    for (const [i, n] of await linkNames(ctx, opts)) index.set(n, i)
+  } else if (names.size > 1) {
+    for (const [i, n] of await linkNames(ctx, opts)) if (names.has(n)) index.set(n, i)
   }
-  for (let i = 0; i < routes.length; i++) {
-    const r = routes[i]!
-    const look = (dev: LinkRef): number => {
-      if (typeof dev === 'number') return dev
-      const n = index.get(dev)
-      if (n === undefined) {
-        throw invalidDevice(ctx, operation, r, dev, routes.length > 1 ? i : undefined)
-      }
-      return n
-    }
-    if (r.dev !== undefined) r.ifindex = look(r.dev)
-    if (r.nexthops) for (const nh of r.nexthops) if (nh.dev !== undefined) nh.ifindex = look(nh.dev)
-  }
+  return index
 }
 
-
-function invalidDevice(ctx: OpsContext, operation: string, r: RouteMessage, dev: string, index: number | undefined): NsnetError {
-  return new NsnetError(`no link named "${dev}"`, {
-    code: 'ENODEV', errno: 19, operation, object: r.object, namespace: ctx.namespace, index,
-    hint: ctx.namespace ? `it is not in netns ${ctx.namespace}` : 'it is not in this network namespace',
-  })
-}
-
-function renamed(e: unknown, r: RouteMessage, i: number, count: number): unknown {
-  if (!(e instanceof NsnetError) || e.code !== 'ENODEV') return e
-  return new NsnetError(e.summary, {
-    code: e.code, errno: e.errno, operation: e.operation, object: r.object, namespace: e.namespace,
-    hint: e.hint, index: count > 1 ? i : undefined,
-  })
+/**
+ * Checks and encodes every route before anything is sent: the first bad one throws
+ * (with its `index` when there are several) and nothing is sent at all.
+ */
+export async function encodeRoutes(ctx: OpsContext, specs: readonly RouteSpec[], mode: RouteMode, opts?: CallOptions): Promise<RouteMessage[]> {
+  const devices = await resolveDevices(ctx, deviceNames(specs), mode.operation, opts)
+  const out = new Writer(Math.min(1 << 26, Math.max(256, specs.length * 64)))
+  const where: Where = { operation: mode.operation, namespace: ctx.namespace, spec: undefined, index: undefined }
+  const messages: RouteMessage[] = new Array(specs.length)
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!
+    where.spec = spec
+    where.index = specs.length > 1 ? i : undefined
+    const start = out.pos
+    encodeRoute(spec, mode, where, devices, out)
+    messages[i] = new RouteMessage(spec, mode.type, mode.flags, mode.operation, start, out.pos - start)
+  }
+  // The writer may have grown (moved) while encoding: point every message at the final bytes.
+  const bytes = out.buf
+  for (const m of messages) m.bytes = bytes
+  return messages
 }
 
 // Attributes are stored byte by byte into room reserved once: the Writer's general methods
@@ -439,43 +461,25 @@ function putAddr(w: Writer, type: number, a: WireAddr): void {
   b[o + 4] = a >>> 24; b[o + 5] = a >>> 16; b[o + 6] = a >>> 8; b[o + 7] = a
 }
 
-/** Writes rtmsg and the attributes (the body of the netlink message). */
-export function writeRoute(w: Writer, r: RouteMessage): void {
-  const o = w.reserve(RTMSG_LEN)
-  const b = w.buf
-  b[o] = r.af; b[o + 1] = r.dstLen; b[o + 2] = r.srcLen; b[o + 3] = r.tos
-  b[o + 4] = r.table < 256 ? r.table : RT_TABLE_UNSPEC; b[o + 5] = r.protocol; b[o + 6] = r.scope; b[o + 7] = r.rtype
-  const f = r.rtmFlags
-  b[o + 8] = f; b[o + 9] = f >>> 8; b[o + 10] = f >>> 16; b[o + 11] = f >>> 24
-  if (r.table >= 256) putU32(w, RTA_TABLE, r.table)
-  if (r.dst !== undefined) putAddr(w, RTA_DST, r.dst)
-  if (r.src !== undefined) putAddr(w, RTA_SRC, r.src)
-  if (r.ifindex) putU32(w, RTA_OIF, r.ifindex)
-  if (r.gateway !== undefined) putAddr(w, RTA_GATEWAY, r.gateway)
-  if (r.via) w.attrBytes(RTA_VIA, r.via)
-  if (r.prefsrc !== undefined) putAddr(w, RTA_PREFSRC, r.prefsrc)
-  if (r.priority !== undefined) putU32(w, RTA_PRIORITY, r.priority)
-  if (r.metrics) {
-    const m = w.beginNested(RTA_METRICS)
-    for (const [t, v] of r.metrics) {
-      if (typeof v === 'string') w.attrStr(t, v)
-      else w.attrU32(t, v)
-    }
-    w.endNested(m)
+function writeMetrics(w: Writer, metrics: ReadonlyArray<readonly [number, number | string]>): void {
+  const m = w.beginNested(RTA_METRICS)
+  for (const [t, v] of metrics) {
+    if (typeof v === 'string') w.attrStr(t, v)
+    else w.attrU32(t, v)
   }
-  if (r.nexthops) {
-    // An array of struct rtnexthop, each followed by its own attributes; not an NLA_F_NESTED list.
-    const mp = w.beginNested(RTA_MULTIPATH)
-    w.buf.writeUInt16LE(RTA_MULTIPATH, mp + 2)
-    for (const nh of r.nexthops) {
-      const start = w.pos
-      w.u16(0).u8(nh.flags).u8(nh.hops).s32(nh.ifindex)
-      if (nh.gateway !== undefined) putAddr(w, RTA_GATEWAY, nh.gateway)
-      if (nh.via) w.attrBytes(RTA_VIA, nh.via)
-      w.buf.writeUInt16LE(w.pos - start, start)
-    }
-    w.endNested(mp)
+  w.endNested(m)
+}
+
+/** RTA_MULTIPATH: an array of struct rtnexthop, each followed by its own attributes; not an NLA_F_NESTED list. */
+function writeMultipath(w: Writer, nexthops: readonly EncodedNexthop[]): void {
+  const mp = w.beginNested(RTA_MULTIPATH)
+  w.buf.writeUInt16LE(RTA_MULTIPATH, mp + 2)
+  for (const nh of nexthops) {
+    const start = w.pos
+    w.u16(0).u8(nh.flags).u8(nh.hops).s32(nh.ifindex)
+    if (nh.gateway !== undefined) putAddr(w, RTA_GATEWAY, nh.gateway)
+    if (nh.via) w.attrBytes(RTA_VIA, nh.via)
+    w.buf.writeUInt16LE(w.pos - start, start)
   }
-  if (r.pref !== undefined) w.attrU8(RTA_PREF, r.pref)
-  if (r.expires !== undefined) w.attrU32(RTA_EXPIRES, r.expires)
+  w.endNested(mp)
 }

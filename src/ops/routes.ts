@@ -4,10 +4,10 @@ import { parseIP } from '../netlink/codec.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { linkIndex, linkNames, type OpsContext } from './context.js'
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
+import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
 import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './route-attrs.js'
 import { decodeRoute } from './route-decode.js'
-import { encodeRoute, resolveDevices, ROUTE_MODES, type RouteMessage } from './route-encode.js'
+import { encodeRoutes, ROUTE_MODES } from './route-encode.js'
 import { matchRoute, routeFilter } from './route-filter.js'
 import { RT_TABLE_COMPAT } from './route-tables.js'
 import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetOptions, RouteSpec } from './route-types.js'
@@ -119,9 +119,8 @@ export class Routes {
   }
 
   private async one(mode: Mode, spec: RouteSpec, opts?: CallOptions): Promise<void> {
-    const m = encodeRoute(spec, ROUTE_MODES[mode], this.ctx.namespace)
-    await resolveDevices(this.ctx, [m], m.operation, opts)
-    await this.ctx.sock.request(m, opts)
+    const [m] = await encodeRoutes(this.ctx, [spec], ROUTE_MODES[mode], opts)
+    await this.ctx.sock.request(m!, opts)
   }
 
   private async many(mode: Mode, specs: readonly RouteSpec[], opts: RouteBatchOptions): Promise<RouteBatchResult> {
@@ -130,15 +129,7 @@ export class Routes {
     if (!Array.isArray(specs)) {
       throw invalidArgument(`expected an array of routes, got ${typeof specs}`, { operation, namespace: this.ctx.namespace })
     }
-    const requests: RouteMessage[] = new Array(specs.length)
-    for (let i = 0; i < specs.length; i++) {
-      try {
-        requests[i] = encodeRoute(specs[i]!, m, this.ctx.namespace)
-      } catch (e) {
-        throw e instanceof NsnetError ? e.withContext({ index: i }) : e
-      }
-    }
-    await resolveDevices(this.ctx, requests, operation, opts)
+    const requests = await encodeRoutes(this.ctx, specs, m, opts)
     return this.ctx.sock.batch(requests, opts)
   }
 }
