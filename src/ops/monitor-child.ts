@@ -11,6 +11,7 @@
 // exec` as the spawn prefix); the parent then only splits lines and JSON.parse()s.
 //
 // argv[2] is a ChildConfig as JSON. The child exits when its stdin closes (parent gone).
+import { once } from 'node:events'
 import { RawNetlinkSocket } from 'netlink'
 import { Attrs, parseMessages, type RawMessage } from '../netlink/codec.js'
 import { NETLINK_ROUTE } from '../netlink/constants.js'
@@ -58,14 +59,40 @@ const DUMPS: Readonly<Record<MonitorKind, Request>> = {
   rule: { type: RTM_GETRULE, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
 }
 
-/** Writes lines synchronously (stdout is a pipe, blocking on Linux): a slow reader stalls us, and then the kernel queue overflows, which is reported. */
-function write(text: string): void {
-  process.stdout.write(text)
+// stdout is a socket whose writes queue in memory when the parent reads slowly. Past this
+// backlog we stop and report an overrun: a slow reader costs a resync, not unbounded memory.
+const DEFAULT_BACKLOG_BYTES = 16 << 20
+let backlogLimit = DEFAULT_BACKLOG_BYTES
+let mc: RawNetlinkSocket | undefined
+let exiting = false
+
+/** Writes the last line, then exits (at once if the parent has stopped reading for 2 s). */
+function exitAfter(line: string, code: number): void {
+  if (exiting) return
+  exiting = true
+  try {
+    mc?.close() // no more notifications, and no more ENOBUFS for the binding to choke on
+  } catch {
+    // already closed
+  }
+  process.stdout.write(line, () => process.exit(code))
+  setTimeout(() => process.exit(code), 2000).unref()
 }
 
-function fatal(error: string, code?: string): never {
-  write(JSON.stringify({ kind: 'fatal', error, code }) + '\n')
-  process.exit(1)
+/** Live events: dropped once exiting; too large a backlog is an overrun. */
+function emit(text: string): void {
+  if (exiting) return
+  process.stdout.write(text)
+  if (process.stdout.writableLength > backlogLimit) exitAfter('{"kind":"overrun"}\n', EXIT_OVERRUN)
+}
+
+/** Resync output waits for the parent instead (it is the state the parent asked for). */
+async function emitPaced(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain')
+}
+
+function fatal(error: string, code?: string): void {
+  exitAfter(JSON.stringify({ kind: 'fatal', error, code }) + '\n', 1)
 }
 
 async function main(): Promise<void> {
@@ -75,7 +102,9 @@ async function main(): Promise<void> {
     if (!Array.isArray(cfg.kinds) || cfg.kinds.some((k) => !MONITOR_KINDS.includes(k))) throw new Error('bad kinds')
   } catch (e) {
     fatal(`bad monitor child configuration: ${(e as Error).message}`)
+    return
   }
+  if (cfg.maxBacklogBytes !== undefined) backlogLimit = cfg.maxBacklogBytes
   // The parent holds our stdin; when it goes away, so do we.
   process.stdin.on('end', () => process.exit(0))
   process.stdin.on('error', () => process.exit(0))
@@ -119,36 +148,34 @@ async function main(): Promise<void> {
     } catch (e) {
       text += JSON.stringify({ kind: 'undecodable', type: 0, error: (e as Error).message }) + '\n'
     }
-    if (text) write(text)
+    if (text) emit(text)
   }
 
-  const mc = new RawNetlinkSocket(NETLINK_ROUTE, {
+  const sub = new RawNetlinkSocket(NETLINK_ROUTE, {
     messagePeeking: false,
     msgBufferSize: 64 * 1024,
   } as ConstructorParameters<typeof RawNetlinkSocket>[1])
-  mc.on('error', (err) => {
-    if (err.code === 'ENOBUFS') {
-      write('{"kind":"overrun"}\n')
-      process.exit(EXIT_OVERRUN)
-    }
-    fatal(`multicast socket error: ${err.code ?? err.message}`, err.code)
+  mc = sub
+  sub.on('error', (err) => {
+    if (err.code === 'ENOBUFS') exitAfter('{"kind":"overrun"}\n', EXIT_OVERRUN)
+    else fatal(`multicast socket error: ${err.code ?? err.message}`, err.code)
   })
-  mc.on('message', (buf) => {
+  sub.on('message', (buf) => {
     if (held) held.push(Buffer.from(buf))
     else onDatagram(buf)
   })
   try {
-    mc.setRecvBufferSize(cfg.receiveBufferBytes ?? 4 << 20)
+    sub.setRecvBufferSize(cfg.receiveBufferBytes ?? 4 << 20)
   } catch {
     // keep the default size
   }
-  for (const g of groups) mc.addMembership(g)
+  for (const g of groups) sub.addMembership(g)
 
   const sock = NetlinkSocket.open({ receiveBufferBytes: 4 << 20 })
   const ctx: OpsContext = { sock, namespace: undefined }
   try {
     if (needNames) names = await linkNames(ctx)
-    write(JSON.stringify({ kind: 'ready', receiveBufferBytes: mc.getRecvBufferSize() }) + '\n')
+    await emitPaced(JSON.stringify({ kind: 'ready', receiveBufferBytes: sub.getRecvBufferSize() }) + '\n')
     if (cfg.resync) {
       for (const kind of MONITOR_KINDS) {
         if (!kinds.has(kind)) continue
@@ -157,14 +184,15 @@ async function main(): Promise<void> {
         let chunk = ''
         for (const l of lines) {
           chunk += l
-          if (chunk.length > 65536) { write(chunk); chunk = '' }
+          if (chunk.length > 65536) { await emitPaced(chunk); chunk = '' }
         }
-        if (chunk) write(chunk)
+        if (chunk) await emitPaced(chunk)
       }
-      write('{"kind":"synced"}\n')
+      await emitPaced('{"kind":"synced"}\n')
     }
   } catch (e) {
     fatal(`monitor setup failed: ${(e as Error).message}`, (e as { code?: string }).code)
+    return
   } finally {
     sock.close()
   }

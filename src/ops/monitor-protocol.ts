@@ -48,6 +48,8 @@ export interface ChildConfig {
   readonly receiveBufferBytes?: number
   /** Dump the current state as `resync: true` events, then `synced`. */
   readonly resync: boolean
+  /** Unwritten output (bytes) at which the child gives up and reports an overrun; default 16 MiB. */
+  readonly maxBacklogBytes?: number
 }
 
 /** The child exits with this after it reported an overrun. */

@@ -29,10 +29,14 @@ export interface MonitorOptions {
   readonly receiveBufferBytes?: number
 }
 
-/** For code that runs the monitor for another namespace (the netns layer). */
+/** Internal options: for the netns layer, and for tests of the limits. */
 export interface MonitorSpawnOptions extends MonitorOptions {
   /** Command that enters the namespace, put before the child, e.g. ['ip', 'netns', 'exec', 'blue']. */
   readonly spawnPrefix?: readonly string[]
+  /** Undelivered events at which we stop reading the child (default 50,000). */
+  readonly maxQueuedEvents?: number
+  /** Unsent output at which the child reports an overrun (default 16 MiB). */
+  readonly maxBacklogBytes?: number
 }
 
 /** An event stream; also `ready`, `pid` and `close()`. Iterate it once. */
@@ -45,10 +49,9 @@ export interface Monitor extends AsyncIterableIterator<MonitorEvent>, AsyncDispo
   close(): Promise<void>
 }
 
-// Above this many undelivered events we stop reading the child; it then blocks on its
-// stdout, its kernel queue fills, and the consumer sees an overrun instead of our memory growing.
+// Above this many undelivered events we stop reading the child; its output then backs up
+// until it reports an overrun, so a slow consumer costs a resync, not unbounded memory.
 const HIGH_WATER = 50_000
-const LOW_WATER = 5_000
 const KILL_GRACE_MS = 2_000
 const MAX_BACKOFF_MS = 2_000
 
@@ -67,6 +70,10 @@ export function monitor(ctx: OpsContext, kinds: readonly MonitorKind[], opts: Mo
   const rcv = opts.receiveBufferBytes
   if (rcv !== undefined && !(Number.isInteger(rcv) && rcv > 0)) {
     throw invalidArgument(`receiveBufferBytes must be a positive integer, got ${JSON.stringify(rcv)}`, where)
+  }
+  for (const k of ['maxQueuedEvents', 'maxBacklogBytes'] as const) {
+    const v = opts[k]
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalidArgument(`${k} must be a positive integer, got ${JSON.stringify(v)}`, where)
   }
   if (opts.spawnPrefix !== undefined && (!Array.isArray(opts.spawnPrefix) || opts.spawnPrefix.some((s) => typeof s !== 'string'))) {
     throw invalidArgument('spawnPrefix must be an array of strings', where)
@@ -114,6 +121,7 @@ class MonitorStream implements Monitor {
   private restartTimer: NodeJS.Timeout | undefined
   private backoff = 0
   private paused = false
+  private readonly highWater: number
   private readonly onAbort = () => { void this.close() }
 
   constructor(
@@ -121,6 +129,7 @@ class MonitorStream implements Monitor {
     private readonly kinds: readonly MonitorKind[],
     private readonly opts: MonitorSpawnOptions,
   ) {
+    this.highWater = opts.maxQueuedEvents ?? HIGH_WATER
     this.ready = new Promise<void>((resolve, reject) => { this.resolveReady = resolve; this.rejectReady = reject })
     this.ready.catch(() => {}) // reported through next() too; never an unhandled rejection
     if (opts.signal?.aborted) {
@@ -148,7 +157,7 @@ class MonitorStream implements Monitor {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!
       if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0 }
-      if (this.paused && this.queue.length - this.head < LOW_WATER) { this.paused = false; this.child?.proc.stdout?.resume() }
+      if (this.paused && this.queue.length - this.head <= this.highWater >> 3) { this.paused = false; this.child?.proc.stdout?.resume() }
       return Promise.resolve({ value, done: false })
     }
     if (this.failure) {
@@ -213,7 +222,9 @@ class MonitorStream implements Monitor {
 
   private start(resync: boolean): void {
     const { script, execArgv } = childCommand(this.namespace)
-    const cfg: ChildConfig = { kinds: this.kinds, receiveBufferBytes: this.opts.receiveBufferBytes, resync }
+    const cfg: ChildConfig = {
+      kinds: this.kinds, receiveBufferBytes: this.opts.receiveBufferBytes, resync, maxBacklogBytes: this.opts.maxBacklogBytes,
+    }
     const prefix = this.opts.spawnPrefix ?? []
     const argv = [...prefix, process.execPath, ...execArgv, script, JSON.stringify(cfg)]
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -295,7 +306,7 @@ class MonitorStream implements Monitor {
       return
     }
     this.queue.push(ev)
-    if (!this.paused && this.queue.length - this.head > HIGH_WATER) {
+    if (!this.paused && this.queue.length - this.head >= this.highWater) {
       this.paused = true
       this.child?.proc.stdout?.pause()
     }

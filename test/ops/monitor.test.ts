@@ -217,6 +217,25 @@ describe('monitor', () => {
     await rt.routes.delete({ dst: '10.99.0.0/16', dev: 'moA0' })
   }, 120_000)
 
+  it('a consumer that does not keep up gets an overrun and a resync, not unbounded memory', async () => {
+    // Tiny limits: the parent stops reading after 100 queued events, the child gives up at 64 KiB of backlog.
+    const m = monitor(rt.context, ['route'], { maxQueuedEvents: 100, maxBacklogBytes: 64 * 1024 })
+    await m.ready
+    const first = m.pid!
+    const routes = Array.from({ length: 20_000 }, (_, i) => ({ dst: `10.${160 + (i >> 8)}.${i & 255}.0/24`, dev: 'moA0' }))
+    await rt.routes.addMany(routes) // nobody reads meanwhile
+    const events = await collect(m, (ev) => ev.kind === 'synced', 60_000)
+    const overrun = events.findIndex((e) => e.kind === 'overrun')
+    expect(overrun).toBeGreaterThan(0)
+    const live = events.slice(0, overrun).filter((e) => e.kind === 'route')
+    expect(live.length).toBeLessThan(routes.length) // some were dropped: that is what the overrun says
+    const resynced = new Set(events.slice(overrun).flatMap((e) => (e.kind === 'route' && e.resync ? [e.object.dst] : [])))
+    for (const r of routes) expect(resynced.has(r.dst)).toBe(true)
+    expect(alive(first)).toBe(false)
+    await m.close()
+    await rt.routes.deleteMany(routes)
+  }, 120_000)
+
   it('a child that aborts (SIGABRT, as the binding does on ENOBUFS) counts as an overrun', async () => {
     const m = rt.monitor(['rule'])
     await m.ready
