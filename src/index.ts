@@ -19,3 +19,18 @@ export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction,
 export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor.js'
+export { Topology, type UpOptions } from './topology/topology.js'
+export { SpecError, type SpecProblem } from './topology/validate.js'
+export { reap, type ReapOptions, type ReapResult } from './topology/reap.js'
+export type { TeardownReport } from './topology/apply.js'
+export type { Step as TopologyStep } from './topology/plan.js'
+export type {
+  TopologySpec, ResolvedTopology, HostSpec as TopologyHostSpec, BridgeSpec as TopologyBridgeSpec, LinkSpec as TopologyLinkSpec,
+  EndSpec as TopologyEndSpec, AddressSpec as TopologyAddressSpec, PoolSpec as TopologyPoolSpec, RouteSpec as TopologyRouteSpec,
+  NatSpec as TopologyNatSpec, DnsSpec as TopologyDnsSpec, ProcessSpec as TopologyProcessSpec,
+} from './topology/spec.js'
+export type { PingResult, PingOptions, ServiceHandle, ResolveResult } from './topology/probes.js'
+export type { EchoResult } from './topology/sockets.js'
+export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions } from './topology/dns.js'
+export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
+export type { SandboxSupport } from './sandbox/support.js'
