@@ -1,6 +1,7 @@
 // Addresses against `ip -j addr show` as the oracle, both directions, plus delete round trips,
 // flush, waiting for IPv6 DAD, and the error paths.
 import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Rtnl } from '../../src/rtnl.js'
 import { isNsnetError, type NsnetError } from '../../src/netlink/errors.js'
@@ -30,6 +31,8 @@ const key = (o: Json) => `${o.family} ${o.local} ${o.prefixlen} ${o.address ?? '
 const sorted = (a: Json[]) => [...a].map(settle).sort((x, y) => key(x).localeCompare(key(y)))
 const same = (ours: Address[], theirs: Json[]) => expect(sorted(ours.map(asIp))).toEqual(sorted(theirs))
 
+const dad = (link: string, on: boolean) => writeFileSync(`/proc/sys/net/ipv6/conf/${link}/accept_dad`, on ? '1' : '0')
+
 let rt: Rtnl
 const A = 'adA0', A1 = 'adA1', B = 'adB0', B1 = 'adB1'
 
@@ -37,6 +40,9 @@ beforeAll(async () => {
   rt = await Rtnl.open()
   for (const [x, y] of [[A, A1], [B, B1]] as const) {
     ip('link', 'add', x, 'type', 'veth', 'peer', 'name', y)
+    // No DAD unless a test asks for it: a tentative flag that clears between two reads
+    // would make the comparisons below flaky.
+    for (const l of [x, y]) dad(l, false)
     ip('link', 'set', x, 'up')
     ip('link', 'set', y, 'up')
   }
@@ -187,6 +193,9 @@ describe('addresses: delete and flush', () => {
 })
 
 describe('addresses.waitReady', () => {
+  beforeAll(() => dad(A, true))
+  afterAll(() => dad(A, false))
+
   it('resolves once IPv6 DAD is over (ip saw it tentative, then not)', async () => {
     await rt.addresses.add(A, '2001:db8:30::1/64')
     expect(ipAddrs('addr', 'show', 'dev', A).find((x) => x.local === '2001:db8:30::1')?.tentative).toBe(true)
