@@ -10,9 +10,10 @@ import { ipj, runNetnsEntries } from '../netns/support.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; out: string }> {
+function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    if (input !== undefined) child.stdin!.end(input)
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
     child.stderr.on('data', (d: Buffer) => { out += d })
@@ -43,6 +44,16 @@ describe('walkthroughs in a sandbox', () => {
       expect(links()).toEqual(['lo'])
     }, 120_000)
   }
+
+  test('lan-nat --shell ns1 opens a shell inside ns1, prompt naming it', async () => {
+    const r = await run('lan-nat.ts', ['--sandbox', '--quiet', '--shell', 'ns1'], process.env, 'ip -br -4 addr show dev eth0\ngetent hosts www\nexit\n')
+    expect(r.out).toMatch(/A shell inside ns1/)
+    expect(r.out).toMatch(/\(ns1\) [^\n]*[#$] /)
+    expect(r.out).toMatch(/eth0@\S+\s+UP\s+192\.168\.0\.2\/24/)
+    expect(r.out).toMatch(/203\.0\.113\.80\s+www\.example\.test/)
+    expect(r.out).toMatch(/all checks passed/)
+    expect(r.code).toBe(0)
+  }, 120_000)
 
   test('a failing check makes the script exit non-zero (lan-nat without nft or iptables)', async () => {
     // A PATH with every program except the firewall tools.
