@@ -30,8 +30,8 @@ await walkthrough('the host and namespace blue', async (w) => {
   w.section('routing tables side by side')
   const host = await lab.rtnl('host')
   const blue = await lab.rtnl('blue')
-  const hostRoutes = (await host.routes.list()) as Route[]
-  const blueRoutes = (await blue.routes.list()) as Route[]
+  const hostRoutes = (await host.routes.list({ family: 4 })) as Route[]
+  const blueRoutes = (await blue.routes.list({ family: 4 })) as Route[]
   w.print('$ ip route            $ ip -n blue route')
   w.print(sideBySide({ title: 'host', lines: hostRoutes.map(routeLine) }, { title: 'blue', lines: blueRoutes.map(routeLine) }))
 

@@ -49,7 +49,7 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
 
   w.section('what the router holds')
   const router = await lab.rtnl('router')
-  await w.show('ip -n router route', async () => ((await router.routes.list()) as Route[]).map(routeLine))
+  await w.show('ip -n router route', async () => ((await router.routes.list({ family: 4 })) as Route[]).map(routeLine))
   const fwd = await lab.sysctl('router', 'net.ipv4.ip_forward')
   w.print(`$ ip netns exec router sysctl net.ipv4.ip_forward\n  net.ipv4.ip_forward = ${fwd}`)
   await w.check('the router forwards', async () => fwd === '1')
@@ -73,7 +73,7 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   }
   const upstream = await lab.rtnl('upstream')
   await w.check('upstream has no route to 192.168.0.0/24 (so the replies above were NATed)', async () =>
-    !((await upstream.routes.list()) as Route[]).some((r) => r.dst === 'default' || r.dst.startsWith('192.168.')))
+    !((await upstream.routes.list({ family: 4 })) as Route[]).some((r) => r.dst === 'default' || r.dst.startsWith('192.168.')))
 
   w.section('names resolve through the DNS server in upstream')
   w.print('$ cat /etc/netns/ns1/resolv.conf')

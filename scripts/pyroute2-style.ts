@@ -16,7 +16,7 @@ interface LinkView { ifname: string; flags: readonly string[]; master?: string }
 await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w) => {
   const say = (py: string) => w.print(`# pyroute2: ${py}`)
   const ipr = await Rtnl.open()
-  w.onCleanup('ip link del br0 (if it is still there)', async () => {
+  w.onCleanup('ip link del br0', async () => {
     await ipr.links.delete('br0').catch((e: unknown) => { if (!isNsnetError(e, 'ENODEV')) throw e })
     await ipr.close()
   })
@@ -35,7 +35,6 @@ await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w)
   w.section('inside the namespace: address, up, default route')
   say("ns = NetNS('namespace1')")
   const ns = await netns.open('namespace1')
-  w.onCleanup('(close the namespace handle)', () => ns.close())
   say("ns.addr('add', index=idx, address='10.0.0.2', prefixlen=24)")
   await w.ip('ip -n namespace1 addr add 10.0.0.2/24 dev vp01', () => ns.addresses.add('vp01', '10.0.0.2/24'))
   say("ns.link('set', index=idx, state='up')")
@@ -57,7 +56,7 @@ await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w)
   w.section('what it looks like')
   const nsLinks = (await ns.links.list()) as unknown as LinkView[]
   await w.show('ip -n namespace1 -br link', async () => nsLinks.map((l) => `${l.ifname.padEnd(16)} <${l.flags.join(',')}>`))
-  const nsRoutes = (await ns.routes.list()) as Route[]
+  const nsRoutes = (await ns.routes.list({ family: 4 })) as Route[]
   await w.show('ip -n namespace1 route', async () => nsRoutes.map(routeLine))
   const hostLinks = (await ipr.links.list()) as unknown as LinkView[]
   await w.show('ip -br link show master br0', async () => hostLinks.filter((l) => l.master === 'br0').map((l) => l.ifname))

@@ -10,7 +10,7 @@ export function routeLine(r: Route): string {
   if (r.gateway) parts.push('via', r.gateway)
   if (r.dev) parts.push('dev', r.dev)
   if (r.table && r.table !== 'main') parts.push('table', r.table)
-  if (r.protocol && r.protocol !== 'boot') parts.push('proto', r.protocol)
+  if (r.protocol && r.protocol !== 'boot' && r.protocol !== 'unspec') parts.push('proto', r.protocol)
   if (r.scope && r.scope !== 'global') parts.push('scope', r.scope)
   if (r.prefsrc) parts.push('src', r.prefsrc)
   if (r.metric !== undefined) parts.push('metric', String(r.metric))
