@@ -27,6 +27,8 @@ const entries = [
   // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process); it too
   // should subscribe fast, so it gets the same lazy `netlink` shim as the helper.
   { src: 'src/ops/monitor-child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
+  // The vitest fixture (nsnet/testing/vitest): vitest and the package index stay imports.
+  { src: 'src/testing/vitest.ts', out: 'dist/testing/vitest.js', external: ['vitest', '../index.js'] },
 ];
 
 const common = {
@@ -62,6 +64,7 @@ const results = await Promise.allSettled(
       entryPoints: [e.src],
       ...(e.split ? { splitting: true, ...e.split } : { outfile: e.out }),
       ...(e.alias ? { alias: e.alias, external: [] } : {}),
+      ...(e.external ? { external: [...common.external, ...e.external] } : {}),
       ...(banner ? { banner: { js: banner } } : {}),
     });
     built.push(e.out);
