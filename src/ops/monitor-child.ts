@@ -3,8 +3,9 @@
 // notification to stdout as one JSON line: a decoded MonitorEvent.
 //
 // Why a separate process: the netlink binding aborts the whole process when the
-// multicast socket overflows (recvmsg → ENOBUFS). Here that costs only this child:
-// it reports `overrun` and exits, and the parent starts a new one that resynchronises.
+// multicast socket overflows (recvmsg → ENOBUFS). Here that costs only this child: it
+// dies (SIGABRT, or exit code EXIT_OVERRUN when our listener gets to run first), and the
+// parent yields `overrun` and starts a new child that resynchronises.
 //
 // Why decoded JSON and not raw bytes: link names resolve only in the namespace the
 // events come from, which is the child's (the parent may sit elsewhere, with `ip netns
@@ -157,7 +158,9 @@ async function main(): Promise<void> {
   } as ConstructorParameters<typeof RawNetlinkSocket>[1])
   mc = sub
   sub.on('error', (err) => {
-    if (err.code === 'ENOBUFS') exitAfter('{"kind":"overrun"}\n', EXIT_OVERRUN)
+    // Usually the binding aborts (SIGABRT) before this listener runs; when it does run, exit at
+    // once with the overrun code rather than risk the abort half-way. Either tells the parent.
+    if (err.code === 'ENOBUFS') process.exit(EXIT_OVERRUN)
     else fatal(`multicast socket error: ${err.code ?? err.message}`, err.code)
   })
   sub.on('message', (buf) => {
