@@ -1,11 +1,10 @@
 // Route operations: what `ip route` and `ip -batch` do with routes.
 import type { Writer, RawMessage } from '../netlink/codec.js'
-import { parseIP } from '../netlink/codec.js'
 import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { linkIndex, linkNames, type OpsContext } from './context.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
-import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './route-attrs.js'
+import { checkRouteQuery, writeRouteQuery } from './route-get.js'
 import { decodeRoute } from './route-decode.js'
 import { encodeRoutes, ROUTE_MODES } from './route-encode.js'
 import { matchRoute, routeFilter } from './route-filter.js'
@@ -49,32 +48,12 @@ export class Routes {
   async get(dst: string, opts: RouteGetOptions = {}): Promise<Route> {
     const operation = 'routes.get'
     const where = { operation, namespace: this.ctx.namespace, object: `route to ${dst}` }
-    const to = typeof dst === 'string' ? parseIP(dst) : undefined
-    if (!to) throw invalidArgument(`destination ${JSON.stringify(dst)} is not an IPv4 or IPv6 address`, where)
-    const from = opts.from === undefined ? undefined : parseIP(opts.from)
-    if (opts.from !== undefined && (!from || from.family !== to.family)) {
-      throw invalidArgument(`from ${JSON.stringify(opts.from)} is not an IPv${to.family} address`, where)
-    }
-    if (opts.mark !== undefined && !(Number.isInteger(opts.mark) && opts.mark >= 0 && opts.mark <= 0xffffffff)) {
-      throw invalidArgument(`mark must be an integer 0..2^32-1, got ${opts.mark}`, where)
-    }
-    if (opts.tos !== undefined && !(Number.isInteger(opts.tos) && opts.tos >= 0 && opts.tos <= 255)) {
-      throw invalidArgument(`tos must be an integer 0..255, got ${opts.tos}`, where)
-    }
+    const q = checkRouteQuery(dst, opts, where)
     const iif = opts.iif === undefined ? undefined : await linkIndex(this.ctx, opts.iif, operation, opts)
     const oif = opts.oif === undefined ? undefined : await linkIndex(this.ctx, opts.oif, operation, opts)
-    const bits = to.family === 4 ? 32 : 128
     const replies = await this.ctx.sock.request({
       type: RTM_GETROUTE, expectsReply: true, operation, object: where.object,
-      body: (w) => {
-        w.u8(afOf(to.family)).u8(bits).u8(from ? bits : 0).u8(opts.tos ?? 0).u8(0).u8(0).u8(0).u8(0)
-        w.u32(RTM_F_LOOKUP_TABLE | (opts.fibmatch ? RTM_F_FIB_MATCH : 0))
-        w.attrBytes(RTA_DST, to.bytes)
-        if (from) w.attrBytes(RTA_SRC, from.bytes)
-        if (iif !== undefined) w.attrU32(RTA_IIF, iif)
-        if (oif !== undefined) w.attrU32(RTA_OIF, oif)
-        if (opts.mark !== undefined) w.attrU32(RTA_MARK, opts.mark)
-      },
+      body: (w) => writeRouteQuery(w, q, iif, oif),
     }, opts)
     const m = replies.find((r) => r.type === RTM_NEWROUTE)
     if (!m) throw new NsnetError('kernel sent no route', { code: 'EDECODE', ...where })
