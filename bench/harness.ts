@@ -145,6 +145,7 @@ export class Netns {
    * benchmark gateway, and each destination once); returns how many it found.
    */
   verifyRoutes(expected: readonly string[]): { found: number; ok: boolean; problem?: string } {
+    if (!this.exists()) return { found: 0, ok: false, problem: `namespace ${this.name} vanished during the measurement` }
     const out = this.ip('-4', 'route', 'show', 'table', 'main')
     const want = new Set(expected.map((d) => (d.endsWith('/32') ? d.slice(0, -3) : d)))
     const seen = new Set<string>()
@@ -163,10 +164,18 @@ export class Netns {
     return { found, ok: true }
   }
 
-  delete(): void {
-    if (this.deleted) return
+  /** True while /run/netns/NAME exists (something else may have removed it). */
+  exists(): boolean {
+    return fs.existsSync(path.join('/run/netns', this.name))
+  }
+
+  /** Deletes the namespace; one that is already gone is not an error (returns false). */
+  delete(): boolean {
+    if (this.deleted) return false
     this.deleted = true
+    if (!this.exists()) return false
     sh('ip', ['netns', 'del', this.name])
+    return true
   }
 }
 

@@ -89,6 +89,15 @@ function cpuText(s: Sample): string {
   return s.userMs !== undefined ? `  [cpu user ${s.userMs.toFixed(0)} sys ${s.sysMs!.toFixed(0)} ms]` : ''
 }
 
+/** Deletes a measurement's namespace; a failure to do so is logged, never hides the measurement's result. */
+function dispose(ns: Netns, log: (s: string) => void): void {
+  try {
+    if (!ns.delete()) log(`  note: namespace ${ns.name} was already gone`)
+  } catch (e) {
+    log(`  note: could not delete namespace ${ns.name}: ${(e as Error).message}`)
+  }
+}
+
 /** Rotates the order each run so no tool always goes first (or right after a heavy one). */
 function rotate<T>(xs: readonly T[], k: number): T[] {
   const s = k % xs.length
@@ -137,7 +146,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
           c.error = (e as Error).message
           o.log(`  insert run ${run + 1} ${t.name}: FAILED: ${c.error}`)
         } finally {
-          ns.delete()
+          dispose(ns, o.log)
           await sleep(SETTLE_MS)
         }
       }
@@ -149,7 +158,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
       const count = insertCount.get(t.id)!
       const notes = [
         target !== undefined ? cpuNote(mine, c, t) : undefined,
-        count < n ? `${t.name}: ${count.toLocaleString('en-US')} routes measured, time scaled x${(n / count).toFixed(1)} to ${N}` : undefined,
+        c && count > 0 && count < n ? `${t.name}: ${count.toLocaleString('en-US')} routes measured, time scaled x${(n / count).toFixed(1)} to ${N}` : undefined,
         extra,
         mine?.error ? `nsnet failed: ${mine.error}` : undefined,
         c?.error ? `${t.name} failed: ${c.error}` : undefined,
@@ -207,7 +216,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
         }
       }
     } finally {
-      ns.delete()
+      dispose(ns, o.log)
       await sleep(SETTLE_MS)
     }
     const mine = dmp.get(nsnet.id)
