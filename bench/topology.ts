@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { timeProcess, type Timed } from './harness.js'
 import { benchShell } from './topology-spec.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -55,10 +56,12 @@ async function bundleWorker(): Promise<string> {
   return outfile
 }
 
-function timed(argv: string[], input?: string): { wallMs: number; stdout: string; stderr: string; code: number } {
-  const t0 = performance.now()
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input, maxBuffer: 64 << 20 })
-  return { wallMs: performance.now() - t0, stdout: r.stdout ?? '', stderr: r.stderr ?? '', code: r.status ?? 1 }
+async function timed(argv: string[]): Promise<Timed & { code: number }> {
+  try {
+    return { ...(await timeProcess(argv, { cpu: true })), code: 0 }
+  } catch (e) {
+    return { wallMs: NaN, stdout: '', stderr: (e as Error).message, code: 1 }
+  }
 }
 
 /** Removes what a failed run may have left (only our names, only inside the hermetic runner). */
@@ -75,7 +78,11 @@ export async function benchTopology(opts: TopologyBenchOptions = {}): Promise<To
   const worker = await bundleWorker()
   const shell = benchShell(n)
   fs.mkdirSync(OUT, { recursive: true })
-  fs.writeFileSync(path.join(OUT, `topology-${n}.sh`), shell)
+  const shellFile = path.join(OUT, `topology-${n}.sh`)
+  fs.writeFileSync(shellFile, shell)
+  const cpu = (t: Timed) => (t.userMs ?? NaN) + (t.sysMs ?? NaN)
+  const nsCpu: number[] = []
+  const peerCpu: number[] = []
 
   const ns: number[] = []
   const peer: number[] = []
@@ -85,20 +92,22 @@ export async function benchTopology(opts: TopologyBenchOptions = {}): Promise<To
     // Alternate the order so neither side always runs on a warmer system.
     for (const side of run % 2 ? ['peer', 'nsnet'] : ['nsnet', 'peer']) {
       if (side === 'nsnet') {
-        const r = timed([process.execPath, worker, String(n)])
+        const r = await timed([process.execPath, worker, String(n)])
         if (r.code !== 0) { scrub(n); throw new Error(`nsnet worker failed: ${r.stderr.trim().slice(-1500)}`) }
         const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { upMs: number; verifyMs: number; downMs: number }
         ns.push(r.wallMs)
+        nsCpu.push(cpu(r))
         phases.push(res)
-        log(`  topology nsnet run ${run + 1}: ${r.wallMs.toFixed(0)} ms (up ${res.upMs.toFixed(0)}, verify ${res.verifyMs.toFixed(0)}, down ${res.downMs.toFixed(0)})`)
+        log(`  topology nsnet run ${run + 1}: ${r.wallMs.toFixed(0)} ms, cpu ${cpu(r).toFixed(0)} ms (up ${res.upMs.toFixed(0)}, verify ${res.verifyMs.toFixed(0)}, down ${res.downMs.toFixed(0)})`)
       } else {
-        const r = timed(['bash', '-s'], shell)
+        const r = await timed(['bash', shellFile])
         if (r.code !== 0) { scrub(n); throw new Error(`shell peer failed: ${r.stderr.trim().slice(-1500)}`) }
         const marks = new Map(r.stdout.trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k!, Number(v) / 1e6]))
         const p = { upMs: marks.get('up')! - marks.get('start')!, verifyMs: marks.get('verified')! - marks.get('up')!, downMs: marks.get('down')! - marks.get('verified')! }
         peer.push(r.wallMs)
+        peerCpu.push(cpu(r))
         peerPhases.push(p)
-        log(`  topology ip script run ${run + 1}: ${r.wallMs.toFixed(0)} ms (up ${p.upMs.toFixed(0)}, verify ${p.verifyMs.toFixed(0)}, down ${p.downMs.toFixed(0)})`)
+        log(`  topology ip script run ${run + 1}: ${r.wallMs.toFixed(0)} ms, cpu ${cpu(r).toFixed(0)} ms (up ${p.upMs.toFixed(0)}, verify ${p.verifyMs.toFixed(0)}, down ${p.downMs.toFixed(0)})`)
       }
     }
   }
@@ -112,6 +121,14 @@ export async function benchTopology(opts: TopologyBenchOptions = {}): Promise<To
     ratio: nsnetMs / peerMs, target: 1.0, unit: 'ms',
     note: `whole process wall time, median of ${runs}; ${n} namespaces each need a helper process (node) for addresses and routes`,
     samples: { nsnet: ns, peer },
+  })
+  const a = median(nsCpu)
+  const b = median(peerCpu)
+  rows.push({
+    name: `topology: CPU time (user+sys, all processes)`, measurement: `topology: CPU time of the same work (${n} hosts)`,
+    nsnet: 'worker + helpers + ip/ping children', nsnetValue: a, peer: 'bash + every ip and ping', peerValue: b, ratio: a / b, unit: 'ms', status: 'INFO',
+    note: 'load-robust cross-check: what each side costs the machine, whatever else runs',
+    samples: { nsnet: nsCpu, peer: peerCpu },
   })
   for (const k of ['upMs', 'verifyMs', 'downMs'] as const) {
     const a = med(phases, k)
