@@ -223,8 +223,15 @@ export function formatIPv4(buf: Uint8Array, o: number, prefixLength?: number): s
   ipText[p++] = 46
   p = putDecimal(buf[o + 3]!, p)
   if (prefixLength !== undefined) { ipText[p++] = 47; p = putDecimal(prefixLength, p) }
-  return ipText.toString('latin1', 0, p)
+  return latin1(ipText, p)
 }
+
+// Buffer#latin1Slice is what toString('latin1') calls after checking its arguments; calling it
+// directly halves the cost of a short string. Fall back to toString where it is missing.
+type Latin1 = Buffer & { latin1Slice(start: number, end: number): string }
+const latin1 = typeof (ipText as Partial<Latin1>).latin1Slice === 'function'
+  ? (b: Buffer, end: number): string => (b as Latin1).latin1Slice(0, end)
+  : (b: Buffer, end: number): string => b.toString('latin1', 0, end)
 
 /** RFC 5952 text: lowercase, longest run of zero groups (two or more) as `::`, IPv4-mapped tail. */
 export function formatIPv6(buf: Uint8Array, o: number): string {
