@@ -4,7 +4,7 @@
 //   nsnet sandbox [--] COMMAND [ARGS...]   run COMMAND in a throwaway user+network+mount namespace
 //   nsnet reap [--dry-run] [--kept] [--json] remove what dead nsnet runs left behind
 //   nsnet down RUNID                        remove one run (also a kept one)
-//   nsnet runs [--json]                     the runs recorded in /run/nsnet
+//   nsnet runs [--all] [--json]             the runs recorded in /run/nsnet
 //   nsnet up SPEC.json [--keep]             build a topology (kept: it stays up after nsnet exits)
 //   nsnet check SPEC.json                   validate a topology spec, touching nothing
 //   nsnet draw SPEC.json [--mermaid]        draw it
@@ -25,7 +25,8 @@ const USAGE = `usage:
   nsnet reap [--dry-run] [--kept] [--json]
                                           remove what nsnet runs whose process died left behind
   nsnet down RUNID                        remove one run, also a kept one
-  nsnet runs [--json]                     list the runs recorded in /run/nsnet
+  nsnet runs [--all] [--json]             list the runs recorded in /run/nsnet (--all: also those of
+                                          other mount/PID namespaces, which reap leaves alone)
   nsnet up SPEC.json                      build a topology and keep it up (remove it with nsnet down)
   nsnet check SPEC.json                   validate a spec without touching anything
   nsnet draw SPEC.json [--mermaid]        draw a spec as text or as a Mermaid flowchart
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       const results = await reap({ dryRun: rest.includes('--dry-run'), kept: rest.includes('--kept') })
       if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n')
       else if (!results.length) process.stdout.write('no nsnet runs recorded\n')
-      else for (const r of results) {
+      else for (const r of results.filter((x) => x.status !== 'foreign')) {
         process.stdout.write(`${r.runId} (${r.name}, pid ${r.pid || 'kept'}): ${r.status}` +
           `${r.namespaces.length ? `; netns ${r.namespaces.join(' ')}` : ''}${r.links.length ? `; links ${r.links.join(' ')}` : ''}\n`)
         for (const f of r.report?.failed ?? []) process.stdout.write(`  could not remove ${f.object}: ${f.error}\n`)
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       return r.status === 'removed' ? 0 : 1
     }
     case 'runs': {
-      const runs = listMarkers().map((m) => ({
+      const runs = listMarkers().filter((m) => rest.includes('--all') || sameWorld(m)).map((m) => ({
         runId: m.runId, name: m.name, pid: m.pid,
         state: !sameWorld(m) ? 'foreign (another mount or PID namespace)' : m.pid === 0 ? 'kept' : processAlive(m.pid, m.pidStart) ? 'alive' : 'dead (nsnet reap removes it)',
         created: m.created, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name),
