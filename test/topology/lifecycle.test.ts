@@ -3,10 +3,10 @@
 // anything is made, that a failure half-way leaves nothing, that down() tolerates what is
 // gone, and that reap() removes exactly what a SIGKILLed run left behind.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, test } from 'vitest'
 import { isNsnetError } from '../../src/netlink/errors.js'
-import { RUN_DIR } from '../../src/topology/marker.js'
+import { listMarkers, sameWorld } from '../../src/topology/marker.js'
 import { reap } from '../../src/topology/reap.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
@@ -20,7 +20,8 @@ afterEach(async () => {
   expect(runNetnsEntries()).toEqual([])
 })
 
-const markers = () => (existsSync(RUN_DIR) ? readdirSync(RUN_DIR).filter((f) => f.endsWith('.json')).sort() : [])
+// Other test files run at the same time and share /run/nsnet: count only this file's runs.
+const markers = () => listMarkers().filter(sameWorld).map((m) => `${m.runId}.json`).sort()
 const localLinks = () => ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname).sort()
 const forwarding = () => readFileSync('/proc/sys/net/ipv4/conf/all/forwarding', 'utf8').trim()
 
