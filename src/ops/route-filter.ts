@@ -18,6 +18,8 @@ export interface CheckedRouteFilter {
   readonly type: string | undefined
   readonly scope: string | undefined
   readonly gateway: string | undefined
+  /** Nothing to check but the table. */
+  readonly onlyTable: boolean
 }
 
 const KEYS = new Set(['table', 'family', 'dev', 'dst', 'root', 'match', 'protocol', 'type', 'scope', 'gateway', 'timeoutMs', 'signal'])
@@ -66,12 +68,11 @@ export function routeFilter(f: RouteFilter, where: { operation: string; namespac
   } else if (f.dev !== undefined) {
     dev = checkLinkName(f.dev, { namespace: where.namespace } as never, where.operation, 'dev')
   }
-  return {
-    table, family, dev, exact, root, match, gateway,
-    protocol: name(protocols, f.protocol, 'protocol'),
-    type: name(routeTypes, f.type, 'route type'),
-    scope: name(scopes, f.scope, 'scope'),
-  }
+  const protocol = name(protocols, f.protocol, 'protocol')
+  const type = name(routeTypes, f.type, 'route type')
+  const scope = name(scopes, f.scope, 'scope')
+  const onlyTable = [family, dev, exact, root, match, gateway, protocol, type, scope].every((x) => x === undefined)
+  return { table, family, dev, exact, root, match, gateway, protocol, type, scope, onlyTable }
 }
 
 /** Network bytes and length of a decoded route's dst. */

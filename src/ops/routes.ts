@@ -40,7 +40,7 @@ export class Routes {
       const fam = m.buf[m.start]
       if (fam !== AF_INET && fam !== AF_INET6) return undefined
       const r = decodeRoute(m, names)
-      return matchRoute(r, f, names) ? r : undefined
+      return (quick && f.onlyTable) || matchRoute(r, f, names) ? r : undefined
     }, filter)
   }
 
