@@ -8,7 +8,7 @@ import type { CallOptions, Request } from '../netlink/engine.js'
 import { afOf, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS, RTA_MULTIPATH,
-  RTA_TABLE, RTA_VIA, RTA_PREF, RTA_EXPIRES, RTNH_F_ONLINK, ROUTE_FLAG_NAMES, METRIC_NAMES,
+  RTA_TABLE, RTA_VIA, RTA_PREF, RTA_EXPIRES, RTA_NH_ID, RTNH_F_ONLINK, ROUTE_FLAG_NAMES, METRIC_NAMES,
   RTAX_LOCK, RTAX_CC_ALGO, PREF_VALUES, METRIC_SCALE,
 } from './route-attrs.js'
 import {
@@ -79,10 +79,10 @@ export class RouteMessage implements Request {
 }
 
 // Fields of a decoded Route that carry kernel state, not identity: accepted and not sent.
-const IGNORED_KEYS = new Set(['nhid', 'iif', 'uid', 'mark'])
+const IGNORED_KEYS = new Set(['iif', 'uid', 'mark'])
 const KNOWN_KEYS = new Set([
   'dst', 'family', 'type', 'from', 'gateway', 'via', 'dev', 'table', 'protocol', 'scope', 'prefsrc',
-  'metric', 'tos', 'flags', 'onlink', 'metrics', 'pref', 'expires', 'nexthops', ...IGNORED_KEYS,
+  'metric', 'tos', 'flags', 'onlink', 'metrics', 'pref', 'expires', 'nexthops', 'nhid', ...IGNORED_KEYS,
 ])
 const NEXTHOP_KEYS = new Set(['gateway', 'via', 'dev', 'weight', 'flags', 'onlink'])
 const FLAG_BITS = new Map(ROUTE_FLAG_NAMES.map(([bit, name]) => [name, bit]))
@@ -341,34 +341,42 @@ function encodeRoute(spec: RouteSpec, mode: RouteMode, w: Where, devices: Device
     if (family !== 6) fail(w, `expires applies to IPv6 routes only`)
   }
 
+  // A route using a nexthop object (`ip route ... nhid N`): the kernel also reports that object's
+  // gateway and dev on the route, and refuses them next to RTA_NH_ID, so they are not sent.
+  const nhid = spec.nhid === undefined ? undefined : uint(spec.nhid, 0xffffffff, 'nhid', w)
+  if (nhid === 0) fail(w, `nhid must be 1..2^32-1`)
+  const viaObject = nhid !== undefined
+
   // Scope: what `ip route` picks when none is given.
   let scope: number
   if (spec.scope !== undefined) scope = named(scopes, spec.scope, 'scope', w)
   else if (intent === 'delete') scope = RT_SCOPE_NOWHERE
   else if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST
   else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) scope = RT_SCOPE_LINK
-  else if (type === RTN_UNICAST && gateway === undefined && !via && !nexthops) scope = RT_SCOPE_LINK
+  else if (type === RTN_UNICAST && gateway === undefined && !via && !nexthops && !viaObject) scope = RT_SCOPE_LINK
   else scope = RT_SCOPE_UNIVERSE
 
   // Last: an unknown device is reported only for a route that is otherwise fine.
-  const ifindex = spec.dev === undefined ? 0 : deviceIndex(spec.dev, w, devices)
+  const ifindex = spec.dev === undefined || viaObject ? 0 : deviceIndex(spec.dev, w, devices)
 
   // Everything checked: write. Attributes in the order `ip route` sends them.
   const o = out.reserve(RTMSG_LEN)
   const b = out.buf
   b[o] = af; b[o + 1] = dstLen; b[o + 2] = srcLen; b[o + 3] = tos
   b[o + 4] = table < 256 ? table : RT_TABLE_UNSPEC; b[o + 5] = protocol; b[o + 6] = scope; b[o + 7] = type
-  b[o + 8] = flags; b[o + 9] = flags >>> 8; b[o + 10] = flags >>> 16; b[o + 11] = flags >>> 24
+  const rtmFlags = viaObject ? 0 : flags
+  b[o + 8] = rtmFlags; b[o + 9] = rtmFlags >>> 8; b[o + 10] = rtmFlags >>> 16; b[o + 11] = rtmFlags >>> 24
   if (table >= 256) putU32(out, RTA_TABLE, table)
   if (dst !== undefined) putAddr(out, RTA_DST, dst)
   if (src !== undefined) putAddr(out, RTA_SRC, src)
   if (ifindex) putU32(out, RTA_OIF, ifindex)
-  if (gateway !== undefined) putAddr(out, RTA_GATEWAY, gateway)
-  if (via) out.attrBytes(RTA_VIA, via)
+  if (gateway !== undefined && !viaObject) putAddr(out, RTA_GATEWAY, gateway)
+  if (via && !viaObject) out.attrBytes(RTA_VIA, via)
   if (prefsrc !== undefined) putAddr(out, RTA_PREFSRC, prefsrc)
   if (priority !== undefined) putU32(out, RTA_PRIORITY, priority)
   if (metrics) writeMetrics(out, metrics)
-  if (nexthops) writeMultipath(out, nexthops)
+  if (nexthops && !viaObject) writeMultipath(out, nexthops)
+  if (nhid !== undefined) putU32(out, RTA_NH_ID, nhid)
   if (pref !== undefined) out.attrU8(RTA_PREF, pref)
   if (expires !== undefined) out.attrU32(RTA_EXPIRES, expires)
 }

@@ -124,8 +124,9 @@ export interface RouteSpec {
   /** IPv6 only: lifetime in seconds. */
   readonly expires?: number
   readonly nexthops?: readonly NexthopSpec[]
-  // Decoded-only fields, accepted (and ignored) so that get() answers can be passed back.
+  /** Use nexthop object N (`ip route ... nhid N`); gateway, dev and nexthops are then the object's and not sent. */
   readonly nhid?: number
+  // Decoded-only fields, accepted (and ignored) so that get() answers can be passed back.
   readonly iif?: string
   readonly uid?: number
   readonly mark?: number

@@ -256,6 +256,29 @@ describe('routes: delete, replace, append', () => {
     }
   })
 
+  it('routes through nexthop objects (nhid): add, and list() objects replace and delete themselves', async () => {
+    ip('nexthop', 'add', 'id', '10', 'via', '10.1.0.2', 'dev', A)
+    ip('nexthop', 'add', 'id', '11', 'blackhole')
+    try {
+      await rt.routes.add({ dst: '198.18.30.0/24', nhid: 10 })
+      ip('route', 'add', '198.18.31.0/24', 'nhid', '11')
+      const theirs = ipRoutes('table', 'all').filter((r) => r.nhid !== undefined)
+      const ours = (await rt.routes.list({ table: 'all' })).filter((r) => r.nhid !== undefined)
+      // ip -d adds nh_info, which it reads with a separate nexthop request.
+      same(ours, theirs.map(({ nh_info: _n, ...r }) => r))
+      expect(ours.find((r) => r.dst === '198.18.30.0/24')).toMatchObject({ nhid: 10, gateway: '10.1.0.2', dev: A })
+      const before = snapshot()
+      for (const r of ours) await rt.routes.replace(r)
+      expect(snapshot()).toEqual(before)
+      for (const r of ours) {
+        await rt.routes.delete(r)
+        expect(ipRoutes('exact', r.dst)).toEqual([])
+      }
+    } finally {
+      ip('nexthop', 'flush')
+    }
+  })
+
   it('delete with only dst removes the route like ip route del does; a missing route is ESRCH', async () => {
     await rt.routes.add({ dst: '198.18.8.0/24', gateway: '10.1.0.2' })
     await rt.routes.delete({ dst: '198.18.8.0/24' })
