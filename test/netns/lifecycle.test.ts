@@ -153,6 +153,15 @@ describe('netns.delete', () => {
     }
   })
 
+  it('{ wait: false } returns once the name is gone, as `ip netns delete` does', async () => {
+    await add('lc-w')
+    await netns.setResolvConf('lc-w', ['nameserver 203.0.113.53'])
+    await netns.delete('lc-w', { wait: false })
+    made.delete('lc-w')
+    expect(ipj<{ name: string }[]>('netns', 'list').map((n) => n.name)).not.toContain('lc-w')
+    expect(existsSync('/etc/netns/lc-w')).toBe(false)
+  })
+
   it('refuses with EBUSY naming the processes inside, and changes nothing', async () => {
     await add('lc-i')
     const pid = await sleeper('lc-i')
