@@ -21,8 +21,7 @@ await walkthrough('the host and namespace blue', async (w) => {
   w.print(Topology.draw(spec).trimEnd())
 
   w.section('build it')
-  const lab = await Topology.up(spec, { sequential: true, onStep: (_s, cmd) => w.print(`$ ${cmd}`) })
-  w.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+  const lab = await w.up(spec)
 
   await w.show('ip netns list', async () => (await netns.list()).map((n) => `${n.name}${n.id !== undefined ? ` (id: ${n.id})` : ''}`))
   await w.check('blue is listed by ip netns list', async () => (await netns.list()).some((n) => n.name === 'blue'))

@@ -44,8 +44,7 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   w.print(Topology.draw(spec).trimEnd())
 
   w.section('build it')
-  const lab = await Topology.up(spec, { sequential: true, onStep: (_s, cmd) => w.print(`$ ${cmd}`) })
-  w.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+  const lab = await w.up(spec)
 
   w.section('what the router holds')
   const router = await lab.rtnl('router')

@@ -23,8 +23,7 @@ await walkthrough('mario and luigi on my_switch', async (w) => {
   w.print(Topology.draw(spec).trimEnd())
 
   w.section('build it')
-  const lab = await Topology.up(spec, { sequential: true, onStep: (_s, cmd) => w.print(`$ ${cmd}`) })
-  w.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+  const lab = await w.up(spec)
 
   w.section('mario pings luigi')
   w.print('$ ip netns exec mario ping -c 1 10.0.0.2')

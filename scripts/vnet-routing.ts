@@ -35,8 +35,7 @@ await walkthrough('two subnets on one veth, and the routes that fix it', async (
   w.print(Topology.draw(spec).trimEnd())
 
   w.section('build it')
-  const lab = await Topology.up(spec, { sequential: true, onStep: (_s, cmd) => w.print(`$ ${cmd}`) })
-  w.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+  const lab = await w.up(spec)
   const host = (await lab.rtnl('host')) as unknown as RoutesApi
   const vnet = (await lab.rtnl('vnet')) as unknown as RoutesApi
 

@@ -2,9 +2,12 @@
 // --quiet), re-running itself inside a throwaway sandbox, printing each step as the `ip`
 // command it stands for, recording checks, cleaning up, and the exit code (1 when any
 // check failed).
-import { spawn } from 'node:child_process'
 import { isNsnetError } from '../../src/netlink/errors.js'
+import { spawnIn } from '../../src/netns/exec.js'
 import { sandbox } from '../../src/sandbox/sandbox.js'
+import type { TopologySpec } from '../../src/topology/spec.js'
+import { Topology } from '../../src/topology/topology.js'
+import { spawn } from 'node:child_process'
 import { ensureBundles } from './bundle.js'
 
 export interface WalkthroughOptions {
@@ -25,8 +28,27 @@ const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s)
 export class Steps {
   readonly failures: string[] = []
   private readonly cleanups: Array<{ what: string; fn: () => Promise<void> }> = []
+  private readonly labs: Topology[] = []
+  private readonly abort = new AbortController()
+  /** Aborted by Ctrl-C: a build in progress rolls back, the cleanups still run. */
+  readonly signal = this.abort.signal
 
   constructor(readonly opts: WalkthroughOptions) {}
+
+  interrupt(): void {
+    this.abort.abort()
+  }
+
+  /**
+   * Builds a topology one step at a time, printing each step as its `ip` command; it is
+   * taken down at the end, or kept (and left to `nsnet down`) with --keep.
+   */
+  async up(spec: TopologySpec): Promise<Topology> {
+    const lab = await Topology.up(spec, { sequential: true, signal: this.signal, onStep: (_s, cmd) => this.print(`$ ${cmd}`) })
+    this.labs.push(lab)
+    this.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+    return lab
+  }
 
   print(text = ''): void {
     if (!this.opts.quiet) process.stdout.write(`${text}\n`)
@@ -54,6 +76,7 @@ export class Steps {
 
   /** Records a check; `fn` returns whether it held and what to print. */
   async check(name: string, fn: () => Promise<boolean | { ok: boolean; detail?: string }>): Promise<boolean> {
+    if (this.signal.aborted) throw new Error('interrupted')
     let ok: boolean
     let detail: string | undefined
     try {
@@ -76,10 +99,12 @@ export class Steps {
   }
 
   async cleanup(): Promise<void> {
-    if (this.opts.keep) {
+    if (this.opts.keep && !this.signal.aborted) {
+      for (const lab of this.labs) await lab.keep()
       this.print()
       this.print(bold('== --keep: left everything up'))
-      for (const c of this.cleanups) this.print(dim(`  (not run: ${c.what})`))
+      for (const lab of this.labs) this.print(dim(`  remove it with: nsnet down ${lab.runId}   (or by hand:)`))
+      for (const c of this.cleanups) this.print(dim(c.what.split('\n').map((l) => `  $ ${l}`).join('\n')))
       return
     }
     this.section('clean up')
@@ -124,7 +149,7 @@ export function interactiveShell(ns: string | null, label: string): Promise<numb
   const env = { ...process.env, PS1: `(${label}) \\u@\\h:\\w\\$ `, NSNET_NETNS: label }
   process.stdout.write(`\nA shell inside ${label}; \`exit\` ends it${process.env.NSNET_SANDBOX === '1' ? ' (and the sandbox)' : ''}.\n`)
   return new Promise((resolve) => {
-    const child = spawn(ns === null ? argv[0]! : 'ip', ns === null ? argv.slice(1) : ['netns', 'exec', ns, ...argv], { stdio: 'inherit', env })
+    const child = ns === null ? spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env }) : spawnIn(ns, argv, { stdio: 'inherit', env })
     child.on('exit', (code) => resolve(code ?? 1))
     child.on('error', () => resolve(127))
   })
@@ -148,6 +173,13 @@ export async function walkthrough(title: string, body: (w: Steps) => Promise<voi
     await sandbox.reexec()
   }
   const w = new Steps(opts)
+  // Ctrl-C: stop, roll back or clean up, then exit 130 (a second one exits at once).
+  process.once('SIGINT', () => {
+    w.interrupt()
+    // The same Ctrl-C may arrive twice (from the terminal and passed on by a sandbox).
+    const first = Date.now()
+    process.on('SIGINT', () => { if (Date.now() - first > 500) process.exit(130) })
+  })
   w.print(bold(`# ${title}`))
   w.print(dim(sandbox.inside() ? '# running in a throwaway sandbox (user+net+mount namespace)' : '# running in the current network namespace'))
   let crashed: unknown
@@ -157,12 +189,16 @@ export async function walkthrough(title: string, body: (w: Steps) => Promise<voi
     crashed = e
     process.stdout.write(`${red('FAIL')} ${isNsnetError(e) ? e.message : (e as Error)?.stack ?? e}\n`)
   }
-  if (opts.shell && crashed === undefined) await interactiveShell(opts.shell, opts.shell)
-  else if (opts.keep && sandbox.inside() && process.stdin.isTTY) {
+  if (opts.shell && crashed === undefined && !w.signal.aborted) await interactiveShell(opts.shell, opts.shell)
+  else if (opts.keep && sandbox.inside() && process.stdin.isTTY && !w.signal.aborted) {
     w.print(dim('# --keep inside a sandbox: it lasts as long as this shell'))
     await interactiveShell(null, 'sandbox')
   }
   await w.cleanup()
+  if (w.signal.aborted) {
+    process.stdout.write(red(`${title}: interrupted\n`))
+    process.exit(130)
+  }
   const failed = crashed !== undefined || w.failures.length > 0
   w.print()
   process.stdout.write(failed ? red(`${title}: ${w.failures.length || 1} check(s) failed\n`) : green(`${title}: all checks passed\n`))

@@ -55,6 +55,31 @@ describe('walkthroughs in a sandbox', () => {
     expect(r.code).toBe(0)
   }, 120_000)
 
+  test('in place (--no-sandbox, this test file\'s own namespace): blue passes and leaves nothing', async () => {
+    const r = await run('blue.ts', ['--no-sandbox', '--quiet'])
+    expect(r.out).toMatch(/all checks passed/)
+    expect(r.code).toBe(0)
+    expect(runNetnsEntries()).toEqual([])
+    expect(links()).toEqual(['lo'])
+  }, 120_000)
+
+  test('Ctrl-C half-way through the build rolls it back and exits 130', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/lan-nat.ts', '--no-sandbox'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d
+        if (out.includes('$ ip link add eth0 netns ns2')) child.kill('SIGINT')
+      })
+      child.stderr.on('data', (d: Buffer) => { out += d })
+      child.on('close', (c) => resolve(c))
+    })
+    expect(out).toMatch(/interrupted/)
+    expect(code).toBe(130)
+    expect(runNetnsEntries()).toEqual([])
+    expect(links()).toEqual(['lo'])
+  }, 120_000)
+
   test('a failing check makes the script exit non-zero (lan-nat without nft or iptables)', async () => {
     // A PATH with every program except the firewall tools.
     const dir = mkdtempSync(join(tmpdir(), 'nsnet-path-'))
