@@ -15,11 +15,15 @@ import type { Nexthop, Route, RouteFamily, RouteMetrics, RouteVia } from './rout
 
 const offs = new Int32Array(RTA_MAX + 1)
 const lens = new Int32Array(RTA_MAX + 1)
+/** Attribute types that only some routes carry; indexAttrs notes whether any was seen. */
+const RARE = (1 << RTA_VIA) | (1 << RTA_IIF) | (1 << RTA_CACHEINFO) | (1 << RTA_NH_ID) | (1 << RTA_UID) | (1 << RTA_MARK) | (1 << RTA_MULTIPATH)
+let seen = 0
 const NO_FLAGS: readonly string[] = Object.freeze([])
 
 /** Fills offs/lens for the attributes in [start, end); repeated types keep the last. */
 function indexAttrs(buf: Buffer, start: number, end: number): void {
   offs.fill(-1)
+  seen = 0
   let off = start
   while (off + NLA_HDRLEN <= end) {
     const alen = buf[off]! | (buf[off + 1]! << 8)
@@ -28,6 +32,7 @@ function indexAttrs(buf: Buffer, start: number, end: number): void {
     if (type <= RTA_MAX) {
       offs[type] = off + NLA_HDRLEN
       lens[type] = alen - NLA_HDRLEN
+      seen |= 1 << type
     }
     off += align4(alen)
   }
@@ -146,6 +151,28 @@ export function routeTableOf(m: RawMessage): number {
   return offs[RTA_TABLE]! >= 0 ? u32(b, RTA_TABLE) : t
 }
 
+/** The attributes few routes have, added as keys only when present (kept out of decodeRoute's hot path). */
+function addRareFields(r: Record<string, unknown>, b: Buffer, af: number, names: Map<number, string> | undefined): void {
+  // Read every offset first: the nested decoders below may index other attributes.
+  const vo = offs[RTA_VIA]!, vl = lens[RTA_VIA]!
+  const io = offs[RTA_IIF]!
+  const co = offs[RTA_CACHEINFO]!, cl = lens[RTA_CACHEINFO]!
+  const nho = offs[RTA_NH_ID]!
+  const uo = offs[RTA_UID]!
+  const mko = offs[RTA_MARK]!
+  const mpo = offs[RTA_MULTIPATH]!, mpl = lens[RTA_MULTIPATH]!
+  if (vo >= 0) r.via = decodeVia(b, vo, vl)
+  if (io >= 0) r.iif = linkName(b.readUInt32LE(io), names)
+  if (co >= 0 && cl >= CACHEINFO_EXPIRES_OFFSET + 4) {
+    const ticks = b.readInt32LE(co + CACHEINFO_EXPIRES_OFFSET)
+    if (ticks !== 0) r.expires = Math.trunc(ticks / USER_HZ)
+  }
+  if (nho >= 0) r.nhid = b.readUInt32LE(nho)
+  if (uo >= 0) r.uid = b.readUInt32LE(uo)
+  if (mko >= 0) r.mark = b.readUInt32LE(mko)
+  if (mpo >= 0) r.nexthops = Object.freeze(decodeMultipath(b, mpo, mpl, af, names))
+}
+
 /**
  * Decodes one RTM_NEWROUTE (or RTM_DELROUTE) message. `names` maps ifindex → link name;
  * without it devices show as `if<N>`. The result is frozen.
@@ -185,26 +212,8 @@ export function decodeRoute(m: RawMessage, names?: Map<number, string>): Route {
     metrics: mo >= 0 && ml > 0 ? decodeMetrics(b, mo, ml) : undefined,
     pref: pr >= 0 ? PREF_NAMES[b[pr]!] ?? String(b[pr]) : undefined,
   }
-  // Rare fields, added only when present. Read every offset first: the nested decoders below
-  // reuse the shared index arrays.
-  const vo = offs[RTA_VIA]!, vl = lens[RTA_VIA]!
-  const io = offs[RTA_IIF]!
-  const co = offs[RTA_CACHEINFO]!, cl = lens[RTA_CACHEINFO]!
-  const nho = offs[RTA_NH_ID]!
-  const uo = offs[RTA_UID]!
-  const mko = offs[RTA_MARK]!
-  const mpo = offs[RTA_MULTIPATH]!, mpl = lens[RTA_MULTIPATH]!
-  if (vo >= 0) r.via = decodeVia(b, vo, vl)
-  if (io >= 0) r.iif = linkName(b.readUInt32LE(io), names)
   if (tos) r.tos = tos
-  if (co >= 0 && cl >= CACHEINFO_EXPIRES_OFFSET + 4) {
-    const ticks = b.readInt32LE(co + CACHEINFO_EXPIRES_OFFSET)
-    if (ticks !== 0) r.expires = Math.trunc(ticks / USER_HZ)
-  }
-  if (nho >= 0) r.nhid = b.readUInt32LE(nho)
-  if (uo >= 0) r.uid = b.readUInt32LE(uo)
-  if (mko >= 0) r.mark = b.readUInt32LE(mko)
-  if (mpo >= 0) r.nexthops = Object.freeze(decodeMultipath(b, mpo, mpl, af, names))
+  if (seen & RARE) addRareFields(r, b, af, names)
   return Object.freeze(r) as unknown as Route
 }
 
