@@ -332,6 +332,10 @@ describe('routes.get', () => {
     sameAsGet(await rt.routes.get('198.18.20.5', { from: '10.1.0.1' }), ipJson('-d', 'route', 'get', '198.18.20.5', 'from', '10.1.0.1')[0]!)
     sameAsGet(await rt.routes.get('10.2.0.9', { oif: B }), ipJson('-d', 'route', 'get', '10.2.0.9', 'oif', B)[0]!)
     sameAsGet(await rt.routes.get('198.18.20.5', { mark: 7 }), ipJson('-d', 'route', 'get', '198.18.20.5', 'mark', '7')[0]!)
+    // As if a packet from 10.1.0.2 came in on A: delivered locally.
+    const input = await rt.routes.get('10.1.0.1', { from: '10.1.0.2', iif: A })
+    expect(input).toMatchObject({ type: 'local', iif: A, from: '10.1.0.2' })
+    sameAsGet(input, ipJson('-d', 'route', 'get', '10.1.0.1', 'from', '10.1.0.2', 'iif', A)[0]!)
     sameAsGet(await rt.routes.get('2001:db8:40::1'), ipJson('-d', '-6', 'route', 'get', '2001:db8:40::1')[0]!)
     sameAsGet(await rt.routes.get('198.18.20.5', { fibmatch: true }), ipJson('-d', 'route', 'get', '198.18.20.5', 'fibmatch')[0]!)
     const r = await rt.routes.get('198.18.20.5')
