@@ -26,7 +26,10 @@ export interface Request {
 }
 
 export interface CallOptions {
-  /** Milliseconds before the call rejects with ETIMEDOUT; default the socket's. */
+  /**
+   * Milliseconds to wait for the kernel's answer once the request is sent, then ETIMEDOUT;
+   * default the socket's. For an overall deadline (queueing included) pass a `signal`.
+   */
   readonly timeoutMs?: number
   readonly signal?: AbortSignal
 }
@@ -103,8 +106,12 @@ interface Pending {
   readonly cost: number
   onMessage(m: RawMessage): void
   fail(e: NsnetError): void
-  /** Called when the caller gave up (timeout, abort, close) after the request was sent. */
-  abandon?(): void
+  /** The kernel's last message for this exchange (its ACK or error, a dump's DONE, a batch's barrier). */
+  isFinal(m: RawMessage): boolean
+  /** Set by receive() once the final message arrived. */
+  finished?: boolean
+  /** Told when the caller gave up before the final message: `drained` settles once it came. */
+  abandon?(drained: Promise<void>): void
 }
 
 export class NetlinkSocket {
@@ -121,6 +128,8 @@ export class NetlinkSocket {
   private waitHead = 0
   /** Waiters queued that are not cancelled. */
   private liveWaiting = 0
+  /** Entries of `pending` that stand in for abandoned exchanges (see drain()). */
+  private standIns = 0
   private readonly dumpQueue: Array<() => void> = []
   private dumpActive = false
   private inflight = 0
@@ -138,6 +147,7 @@ export class NetlinkSocket {
       messagePeeking: false,
       msgBufferSize: RECV_BUFFER,
     } as ConstructorParameters<typeof RawNetlinkSocket>[1])
+    closeAtExit(this.sock)
     try {
       // A buffer smaller than one GET reply can only overflow (and an overflow aborts the process).
       this.sock.setRecvBufferSize(Math.max(opts.receiveBufferBytes ?? 1 << 20, MIN_RECV_BUFFER))
@@ -149,7 +159,13 @@ export class NetlinkSocket {
     // buffer is big enough for that; never more than the buffer itself.
     this.budget = Math.max(Math.floor(rcvbuf / 3), Math.floor(rcvbuf * 0.66) - DUMP_COST)
     this.seq = (Math.random() * 0x3fffffff) >>> 0
-    for (const g of opts.groups ?? []) this.sock.addMembership(g)
+    try {
+      for (const g of opts.groups ?? []) this.sock.addMembership(g)
+    } catch (e) {
+      openSockets.delete(this.sock)
+      this.sock.close()
+      throw e
+    }
     this.sock.on('message', (buf, info) => this.receive(buf, info.groups))
     this.sock.on('truncatedMessage', (_buf, info) => {
       this.failAll(new NsnetError(`a reply of ${info.truncated} bytes did not fit the ${RECV_BUFFER}-byte receive buffer`, {
@@ -211,6 +227,7 @@ export class NetlinkSocket {
             }
           },
           fail: (e) => settle(e),
+          isFinal: (m) => m.type === NLMSG_ERROR,
         },
       }
     })
@@ -249,7 +266,6 @@ export class NetlinkSocket {
     return this.withSlot(DUMP_COST, ctx, opts, (seq, settle: (e?: NsnetError, v?: { items: T[]; interrupted: boolean }) => void) => {
       const items: T[] = []
       let interrupted = false
-      let finished = false
       let failure: NsnetError | undefined
       const w = new Writer(128)
       encodeInto(w, req, NLM_F_REQUEST | NLM_F_DUMP | (req.flags ?? 0), seq)
@@ -259,7 +275,6 @@ export class NetlinkSocket {
           seq, ctx, cost: DUMP_COST,
           onMessage: (m) => {
             if (m.flags & NLM_F_DUMP_INTR) interrupted = true
-            if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) finished = true
             if (m.type === NLMSG_DONE) {
               // DONE may carry an errno (e.g. a dump that failed half-way).
               if (m.end - m.start >= 4) {
@@ -284,9 +299,8 @@ export class NetlinkSocket {
             }
           },
           fail: (e) => settle(e),
-          abandon: () => {
-            if (!finished && !this.closed) lock.drained = this.drainDump(seq)
-          },
+          isFinal: (m) => m.type === NLMSG_DONE || m.type === NLMSG_ERROR,
+          abandon: (drained) => { lock.drained = drained },
         },
       }
     })
@@ -378,6 +392,7 @@ export class NetlinkSocket {
           }
         },
         fail: (e) => settle(e),
+        isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
       }
       return { payload, pending, range: { first: firstSeq, last: barrierSeq } }
     }, barrierSeq)
@@ -411,8 +426,14 @@ export class NetlinkSocket {
         if (entry) {
           this.pending.delete(entry.seq)
           if (range) this.ranges.splice(this.ranges.indexOf(range), 1)
-          this.inflight -= cost
-          if (e) entry.abandon?.()
+          if (e && !entry.finished && !this.closed) {
+            // The kernel still owes answers that will land in the receive buffer: keep the
+            // window share until they came, or the buffer could overflow (and abort us).
+            const drained = this.drain(entry, cost, range) // not inside ?.(): it must always run
+            entry.abandon?.(drained)
+          } else {
+            this.inflight -= cost
+          }
           this.pump()
         } else if (!waiter.started) {
           waiter.cancelled = true
@@ -443,18 +464,25 @@ export class NetlinkSocket {
           }
           this.inflight += cost
           this.updateRef()
+          // The deadline is for the kernel's answer: time spent waiting for window room
+          // does not count (a large batch would otherwise time out before its last chunk left).
+          if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+            timer = setTimeout(() => settle(new NsnetError(`no answer within ${timeoutMs} ms`, { ...ctx, code: 'ETIMEDOUT' })), timeoutMs)
+            timer.unref?.()
+          }
           if (traceEnabled) trace('send', built.payload, this.label)
-          this.sock.send(built.payload, {}, (err) => {
-            if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
-          })
+          try {
+            this.sock.send(built.payload, {}, (err) => {
+              if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
+            })
+          } catch (err) {
+            // The binding closes its socket by itself after a poll error, then throws on send.
+            settle(new NsnetError(`send failed: ${(err as Error).message}`, { ...ctx, code: 'EIO', cause: err }))
+          }
         },
         fail: (e) => settle(e.withContext(ctx)),
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true })
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => settle(new NsnetError(`no answer within ${timeoutMs} ms`, { ...ctx, code: 'ETIMEDOUT' })), timeoutMs)
-        timer.unref?.()
-      }
       this.waiting.push(waiter)
       this.liveWaiting++
       this.pump()
@@ -497,7 +525,8 @@ export class NetlinkSocket {
         return
       }
       const p = this.pending.get(m.seq) ?? this.rangeFor(m.seq)
-      if (!p) continue // answer to a request that timed out or was aborted
+      if (!p) continue // answer to a request that already ended
+      if (p.isFinal(m)) p.finished = true
       try {
         p.onMessage(m)
       } catch (e) {
@@ -519,29 +548,37 @@ export class NetlinkSocket {
   }
 
   /**
-   * Swallows the rest of an abandoned dump until its DONE (or error), keeping its window
-   * share, and resolves then; also on close, or after the default timeout as a last resort.
+   * Stands in for an exchange the caller gave up on after it was sent: swallows its remaining
+   * messages and keeps its window share until the final one, then resolves. Also ends on
+   * close, or after the default timeout for a protocol that never answers.
    */
-  private drainDump(seq: number): Promise<void> {
+  private drain(gone: Pending, cost: number, range: { first: number; last: number } | undefined): Promise<void> {
     return new Promise((resolve) => {
+      let over = false
       const end = () => {
-        if (this.pending.get(seq) !== drain) return
-        this.pending.delete(seq)
+        if (over) return
+        over = true
         clearTimeout(timer)
-        this.inflight -= DUMP_COST
+        this.standIns--
+        if (this.pending.get(gone.seq) === stand) this.pending.delete(gone.seq)
+        if (standRange) this.ranges.splice(this.ranges.indexOf(standRange), 1)
+        this.inflight -= cost
         this.updateRef()
         this.pump()
         resolve()
       }
-      const drain: Pending = {
-        seq, ctx: { namespace: this.namespace }, cost: DUMP_COST,
-        onMessage: (m) => { if (m.type === NLMSG_DONE || m.type === NLMSG_ERROR) end() },
+      const stand: Pending = {
+        seq: gone.seq, ctx: gone.ctx, cost,
+        onMessage: (m) => { if (gone.isFinal(m)) end() },
         fail: end,
+        isFinal: gone.isFinal,
       }
+      const standRange = range && { ...range, p: stand }
       const timer = setTimeout(end, this.defaultTimeout)
       timer.unref?.()
-      this.pending.set(seq, drain)
-      this.inflight += DUMP_COST
+      this.pending.set(gone.seq, stand)
+      this.standIns++
+      if (standRange) this.ranges.push(standRange)
     })
   }
 
@@ -598,9 +635,14 @@ export class NetlinkSocket {
 
   private updateRef(): void {
     // Idle sockets must not keep the process alive; multicast listeners decide for themselves.
-    const busy = this.pending.size > 0 || this.liveWaiting > 0
-    if (busy && !this.referenced) { this.sock.ref(); this.referenced = true }
-    else if (!busy && this.referenced && !this.onNotification) { this.sock.unref(); this.referenced = false }
+    // Stand-ins for abandoned exchanges do not count, unless a dump waits for one to drain.
+    const busy = this.pending.size > this.standIns || this.liveWaiting > 0 || this.dumpQueue.length > 0
+    try {
+      if (busy && !this.referenced) { this.sock.ref(); this.referenced = true }
+      else if (!busy && this.referenced && !this.onNotification) { this.sock.unref(); this.referenced = false }
+    } catch {
+      // The native socket is gone (closed by the binding after a poll error): nothing to hold.
+    }
   }
 
   /** Keeps the process alive while a listener wants notifications (or not). */
@@ -614,10 +656,28 @@ export class NetlinkSocket {
     this.closed = new NsnetError('socket closed', { code: 'ECLOSED', namespace: this.namespace })
     this.failAll(this.closed)
     for (const go of this.dumpQueue.splice(0)) go()
+    openSockets.delete(this.sock)
     this.sock.close()
   }
 
   [Symbol.dispose](): void { this.close() }
+}
+
+// A native socket still open when the process exits can get a poll or send callback while
+// Node tears the environment down; the binding cannot call into JS then and aborts the
+// process. Closing every open socket on 'exit' (before the teardown) prevents that.
+const openSockets = new Set<RawNetlinkSocket>()
+let exitHookInstalled = false
+function closeAtExit(sock: RawNetlinkSocket): void {
+  openSockets.add(sock)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const s of openSockets) {
+      try { s.close() } catch { /* already closed by the binding */ }
+    }
+    openSockets.clear()
+  })
 }
 
 function encodeInto(w: Writer, req: Request, flags: number, seq: number): void {

@@ -134,6 +134,16 @@ describe('request', () => {
     expect(ipv4On(DEV)).toEqual(expected.sort())
   })
 
+  it('a send on a socket the binding closed by itself rejects with an NsnetError, not a raw throw', async () => {
+    const s = NetlinkSocket.open()
+    // The binding closes its native socket on a poll error without telling us; simulate that.
+    ;(s as unknown as { sock: { close(): void } }).sock.close()
+    const e = await rejection(s.request(getLinkByIndex(1)))
+    expect(e.code).toBe('EIO')
+    expect(e.summary).toMatch(/closed/)
+    s.close()
+  })
+
   it('a failed send (no kernel socket for NETLINK_USERSOCK) rejects with the send errno', async () => {
     const s = NetlinkSocket.open({ protocol: NETLINK_USERSOCK })
     try {
@@ -415,6 +425,19 @@ describe('batch', () => {
     await expect(sock.batch([])).resolves.toEqual({ sent: 0 })
   })
 
+  it('the timeout is per datagram from its send, so a batch may take longer than timeoutMs', async () => {
+    const reqs = Array.from({ length: 30000 }, (_, i): Request => ({
+      type: RTM_DELLINK, object: `link #${i}`, body: (w) => { w.zeros(4).s32(0x7ffffff0).zeros(8) },
+    }))
+    const t0 = Date.now()
+    const e = await rejection(sock.batch(reqs, { timeoutMs: 150, datagramBytes: 8192 }))
+    expect(e).toBeInstanceOf(BatchError)
+    expect((e as BatchError).failures).toHaveLength(30000)
+    expect((e as BatchError).failures[29999]!.object).toBe('link #29999')
+    // Meaningful only if the whole batch outlasted one timeout; log it when it did not.
+    if (Date.now() - t0 <= 150) console.log(`batch took only ${Date.now() - t0} ms`)
+  })
+
   it('a request whose body throws fails the batch before anything is sent', async () => {
     const reqs: Request[] = Array.from({ length: 3000 }, (_, i) => addrRequest(RTM_NEWADDR, dev, `10.32.${i >> 8}.${i & 255}/32`))
     reqs[2500] = { type: RTM_NEWADDR, object: 'bad one', body: (w) => { w.attrBytes(1, Buffer.alloc(70_000)) } }
@@ -486,6 +509,32 @@ describe('the receive window (child processes)', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: 20000, bad: 0 })
+  }, 130_000)
+
+  it('requests that time out keep their window share until the kernel answered them', async () => {
+    // Stalled loop turns let the timers expire before the socket is read: without the stand-ins,
+    // each timeout would free room for more sends while the answers still fill the buffer.
+    const r = await runChild(`
+      import { NetlinkSocket } from '${engine}'
+      const s = NetlinkSocket.open()
+      let stalls = 0
+      const stall = setInterval(() => { if (stalls++ < 10) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20) }, 1)
+      const ps = []
+      for (let i = 0; i < 20000; i++) {
+        ps.push(s.request({ type: ${RTM_DELLINK}, body: (w) => { w.zeros(4).s32(0x7ffffff0).zeros(8) } }, { timeoutMs: 1 }))
+      }
+      const rs = await Promise.allSettled(ps)
+      clearInterval(stall)
+      const codes = {}
+      for (const r of rs) codes[r.reason.code] = (codes[r.reason.code] ?? 0) + 1
+      console.log(JSON.stringify(codes))
+    `, { timeoutMs: 120_000 })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const codes = JSON.parse(r.stdout) as Record<string, number>
+    expect(Object.keys(codes).every((c) => c === 'ETIMEDOUT' || c === 'ENODEV')).toBe(true)
+    expect((codes.ETIMEDOUT ?? 0) + (codes.ENODEV ?? 0)).toBe(20000)
+    expect(codes.ETIMEDOUT).toBeGreaterThan(0)
   }, 130_000)
 
   it('the same with a tiny receive buffer asked for (raised to a safe minimum; the window fits it)', async () => {
