@@ -305,7 +305,6 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
     report.removed.push(`process ${p.name} (pid ${p.pid}) in ${p.host}`)
   }
   await Promise.all((lab?.services ?? []).map((s) => s.stop(200)))
-  await lab?.closeHandles()
 
   // 2. Sysctls of the owner's namespace, back to what they were.
   const here = currentNetns() === marker.netns
@@ -321,7 +320,8 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
   // 3. Namespaces, in parallel; each takes its links, addresses, routes and NAT rules along,
   // and the kernel destroys the veths of all of them in one batch (far cheaper than deleting
   // veths one by one, each of which waits for an RCU grace period).
-  await limited(marker.namespaces, 16, async (ns) => {
+  // (netns.delete closes this process's helper in each namespace first.)
+  await limited(marker.namespaces, 32, async (ns) => {
     const key = fileKey(`/run/netns/${ns.name}`)
     if (key === undefined) return
     if (ns.key !== undefined && key !== ns.key) return // same name, another namespace
@@ -332,6 +332,8 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
       if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND')) fail(`netns ${ns.name}`, e)
     }
   })
+
+  await lab?.closeHandles()
 
   // 4. Links made in the owner's namespace (only when we are in that namespace): veth ends
   // whose twin was in a deleted namespace go with it shortly; wait for that a little, then
