@@ -4,6 +4,7 @@
 // and its start time exists; a namespace or link is ours when its inode or ifindex (or
 // our ifalias) matches what the marker recorded.
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { NsnetError } from '../netlink/errors.js'
 import type { ResolvedTopology } from './spec.js'
 
 export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
@@ -123,10 +124,18 @@ export function markerPath(runId: string): string {
 
 /** Writes atomically (temp file + rename), so a reader never sees half a marker. */
 export function writeMarker(m: RunMarker): void {
-  mkdirSync(RUN_DIR, { recursive: true, mode: 0o755 })
-  const tmp = `${markerPath(m.runId)}.${process.pid}.tmp`
-  writeFileSync(tmp, JSON.stringify(m, null, 1))
-  renameSync(tmp, markerPath(m.runId))
+  try {
+    mkdirSync(RUN_DIR, { recursive: true, mode: 0o755 })
+    const tmp = `${markerPath(m.runId)}.${process.pid}.tmp`
+    writeFileSync(tmp, JSON.stringify(m, null, 1))
+    renameSync(tmp, markerPath(m.runId))
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    throw new NsnetError(`cannot write the run marker in ${RUN_DIR}: ${err.code ?? err.message}`, {
+      code: err.code ?? 'EIO', operation: 'topology.up', object: `run ${m.runId}`,
+      hint: 'labs need root, or a sandbox (`nsnet sandbox -- ...`); NSNET_RUN_DIR moves the markers',
+    })
+  }
 }
 
 export function removeMarker(runId: string): void {
