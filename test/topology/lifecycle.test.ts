@@ -252,6 +252,26 @@ describe('reap', () => {
     ip('link', 'del', 'v-dc')
   }, 60_000)
 
+  test('removes what a run SIGKILLed in the middle of its build had made so far', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
+      await Topology.up({
+        name: 'halfway',
+        hosts: [{ name: 'ha' }, { name: 'hb' }],
+        bridges: [{ name: 'br-h', addresses: ['10.7.1.1/24'] }],
+        links: [{ a: { node: 'ha', addresses: ['10.7.1.2/24'] }, b: 'br-h' }, { a: { node: 'hb', addresses: ['10.7.1.3/24'] }, b: 'br-h' }],
+      }, { sequential: true, onStep: (s) => { if (s.kind === 'address') process.kill(process.pid, 'SIGKILL') } })
+    `], { cwd: new URL('../../', import.meta.url).pathname, stdio: 'inherit' })
+    await new Promise((r) => child.once('exit', r))
+    expect(runNetnsEntries()).toEqual(['ha', 'hb'])
+    expect(localLinks()).toEqual(expect.arrayContaining(['br-h', 'v-ha', 'v-hb']))
+    const results = await reap()
+    expect(results.filter((r) => r.name === 'halfway').map((r) => r.status)).toEqual(['removed'])
+    expect(runNetnsEntries()).toEqual([])
+    expect(localLinks()).toEqual(['lo'])
+    expect(markers()).toEqual([])
+  }, 60_000)
+
   test('keep() leaves a lab to reap() and to a later up(), which adopts it', async () => {
     const lab = await Topology.up(spec())
     await lab.keep()
