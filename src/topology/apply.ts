@@ -118,7 +118,7 @@ export class Lab {
       if (phase.name === 'namespaces') {
         for (const ns of this.marker.namespaces) ns.key = fileKey(`/run/netns/${ns.name}`)
         writeMarker(this.marker)
-      } else if (phase.name === 'setup' || phase.name === 'veths') {
+      } else if (phase.name === 'bridges' || phase.name === 'veths') {
         await this.recordLocalLinks()
         writeMarker(this.marker)
       }

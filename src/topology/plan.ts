@@ -59,10 +59,13 @@ export function plan(topo: ResolvedTopology): Phase[] {
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
     }
   }
+  // Bridges and veths need only the namespaces to exist, not their helpers: they go first,
+  // while the helpers (the slow part) start; lo and sysctls wait for the helpers.
   const phases: Phase[] = [
     { name: 'namespaces', steps: ns },
-    { name: 'setup', steps: [...setup, ...bridges] },
+    { name: 'bridges', steps: bridges },
     { name: 'veths', steps: veths },
+    { name: 'setup', steps: setup },
     { name: 'ports', steps: ports },
     { name: 'addresses', steps: addresses },
     { name: 'routes', steps: routes },

@@ -136,11 +136,12 @@ describe('validate', () => {
 
   test('plan, shell rendering and drawings', () => {
     const t = validate(marioLuigi)
-    expect(plan(t).map((p) => p.name)).toEqual(['namespaces', 'setup', 'veths', 'ports', 'addresses'])
+    expect(plan(t).map((p) => p.name)).toEqual(['namespaces', 'bridges', 'veths', 'setup', 'ports', 'addresses'])
     expect(shellScript(t)).toBe([
       '# namespaces', 'ip netns add mario', 'ip netns add luigi',
-      '# setup', 'ip -n mario link set lo up', 'ip -n luigi link set lo up', 'ip link add my_switch up type bridge',
+      '# bridges', 'ip link add my_switch up type bridge',
       '# veths', 'ip link add veth-mario-br master my_switch up type veth peer name veth-mario netns mario', 'ip link add veth-luigi-br master my_switch up type veth peer name veth-luigi netns luigi',
+      '# setup', 'ip -n mario link set lo up', 'ip -n luigi link set lo up',
       '# ports', 'ip -n mario link set veth-mario up', 'ip -n luigi link set veth-luigi up',
       '# addresses', 'ip -n mario addr add 10.0.0.1/24 dev veth-mario', 'ip -n luigi addr add 10.0.0.2/24 dev veth-luigi', '',
     ].join('\n'))
