@@ -1,5 +1,6 @@
-// RouteSpec → RTM_NEWROUTE / RTM_DELROUTE. Checking is pure and complete (every bad field is
-// refused before anything is sent); device names are resolved afterwards, in one go per batch.
+// RouteSpec → RTM_NEWROUTE / RTM_DELROUTE. Device names are looked up first (one request, or one
+// link dump for several); then every route is checked completely and encoded into one buffer, so a
+// bad route is refused (with its index) before anything is sent.
 import { Writer, parseIPv4Number, parseIPv6, type Family } from '../netlink/codec.js'
 import { NsnetError, isNsnetError } from '../netlink/errors.js'
 import { linkIndex, linkNames, checkLinkName, type OpsContext } from './context.js'
