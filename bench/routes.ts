@@ -21,7 +21,7 @@ export interface RoutesBenchOptions {
   readonly pyroute2DumpRuns: number
   /** Routes inserted with one `ip route add` process each, scaled to n; 0 skips it. */
   readonly ipEach: number
-  /** Also time the engine's batch() alone (diagnostic row). */
+  /** Add diagnostic rows: kernel floor, engine alone, route decoding alone. */
   readonly diag: boolean
   readonly only?: 'insert' | 'dump'
   readonly log: (line: string) => void
