@@ -15,8 +15,8 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.en
     const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     if (input !== undefined) child.stdin!.end(input)
     let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.stderr.on('data', (d: Buffer) => { out += d })
+    child.stdout!.on('data', (d: Buffer) => { out += d })
+    child.stderr!.on('data', (d: Buffer) => { out += d })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, out }))
   })
