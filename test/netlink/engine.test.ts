@@ -211,9 +211,10 @@ describe('dump', () => {
   })
 
   it('an aborted or timed-out dump does not make the next dump fail with EBUSY', async () => {
-    ipBatch(Array.from({ length: 20000 }, (_, i) => `route add 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo table 100`))
+    // Big enough to need far more than the 32 datagrams the binding reads per loop turn.
+    ipBatch(Array.from({ length: 60000 }, (_, i) => `route add 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo table 100`))
     const full = (await sock.dump(routeDump, () => 1)).length
-    expect(full).toBeGreaterThan(20000)
+    expect(full).toBeGreaterThan(60000)
     const ac = new AbortController()
     let n = 0
     const aborted = sock.dump(routeDump, () => { if (++n === 10) ac.abort(); return 1 }, { signal: ac.signal })
@@ -264,8 +265,10 @@ describe('DUMP_INTR', () => {
       }
     }
     expect(interrupted).toBe(1)
+    // Under churn, some dumps get interrupted and restart: a decoder called more often than
+    // the result is long shows such a restart. Check results until one was seen.
     let retried = 0
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 300 && (retried === 0 || i < 10); i++) {
       let decoded = 0
       const got = await sock.dump(addrDump, (m) => { decoded++; return addrText(m) }, { retries: 50 })
       if (decoded > got.length) retried++
@@ -291,6 +294,24 @@ describe('timeouts and aborts', () => {
       expect((await rejection(s2.request({ type: 0x10 }))).code).toBe('ETIMEDOUT')
       expect(Date.now() - t1).toBeLessThan(2000)
       s2.close()
+    } finally {
+      s.close()
+    }
+  })
+
+  it('the timeout counts from the send: time spent waiting for window room does not count', async () => {
+    const s = NetlinkSocket.open({ protocol: NETLINK_FIB_LOOKUP, timeoutMs: 10_000 })
+    try {
+      // Fill the window with requests nobody answers, then queue one with a short timeout.
+      const fill = Array.from({ length: 5000 }, () => s.request({ type: 0x10 }).catch((e: NsnetError) => e.code))
+      let outcome = 'pending'
+      const queued = s.request({ type: 0x10 }, { timeoutMs: 100 }).catch((e: NsnetError) => { outcome = e.code })
+      await sleep(400)
+      expect(outcome).toBe('pending') // still queued, never sent: no deadline yet
+      s.close()
+      await queued
+      expect(outcome).toBe('ECLOSED')
+      expect(new Set(await Promise.all(fill))).toEqual(new Set(['ECLOSED']))
     } finally {
       s.close()
     }
@@ -326,7 +347,7 @@ describe('timeouts and aborts', () => {
       setTimeout(() => ac.abort(), 30)
       const t0 = Date.now()
       expect((await rejection(p)).code).toBe('EABORTED')
-      expect(Date.now() - t0).toBeLessThan(1000)
+      expect(Date.now() - t0).toBeLessThan(3000) // at once, not after the 10 s timeout
     } finally {
       s.close()
     }
@@ -423,19 +444,6 @@ describe('batch', () => {
     await expect(sock.batch(reqs)).resolves.toEqual({ sent: 1000 })
     expect(ipv4On(DEV)).toHaveLength(1000)
     await expect(sock.batch([])).resolves.toEqual({ sent: 0 })
-  })
-
-  it('the timeout is per datagram from its send, so a batch may take longer than timeoutMs', async () => {
-    const reqs = Array.from({ length: 30000 }, (_, i): Request => ({
-      type: RTM_DELLINK, object: `link #${i}`, body: (w) => { w.zeros(4).s32(0x7ffffff0).zeros(8) },
-    }))
-    const t0 = Date.now()
-    const e = await rejection(sock.batch(reqs, { timeoutMs: 150, datagramBytes: 8192 }))
-    expect(e).toBeInstanceOf(BatchError)
-    expect((e as BatchError).failures).toHaveLength(30000)
-    expect((e as BatchError).failures[29999]!.object).toBe('link #29999')
-    // Meaningful only if the whole batch outlasted one timeout; log it when it did not.
-    if (Date.now() - t0 <= 150) console.log(`batch took only ${Date.now() - t0} ms`)
   })
 
   it('a request whose body throws fails the batch before anything is sent', async () => {

@@ -174,8 +174,13 @@ function fuzz(r: Rng, corpus: readonly Buffer[], n: number, decoders: readonly D
     const b = wrap ? wrap(input) : input
     const t0 = performance.now()
     exerciseDatagram(b, decoders)
-    const ms = performance.now() - t0
-    if (ms > 500 && failures.length < 20) failures.push(`round ${i} took ${ms.toFixed(0)} ms (input ${b.toString('hex').slice(0, 400)})`)
+    if (performance.now() - t0 > 500) {
+      // A GC pause or a busy machine, or an input that makes a decoder crawl? Time it again.
+      const t1 = performance.now()
+      exerciseDatagram(b, decoders)
+      const ms = performance.now() - t1
+      if (ms > 500 && failures.length < 20) failures.push(`round ${i} took ${ms.toFixed(0)} ms (input ${b.toString('hex').slice(0, 400)})`)
+    }
   }
 }
 
