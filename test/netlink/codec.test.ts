@@ -535,6 +535,17 @@ describe('Writer', () => {
     expect(w.pos).toBe(0)
   })
 
+  it('reserve() hands out room at the current offset and keeps it across growth', () => {
+    const w = new Writer(4)
+    w.u16(0xabcd)
+    const at = w.reserve(6)
+    expect(at).toBe(2)
+    w.buf.writeUInt32LE(0x11223344, at)
+    w.u32(0x55667788) // grows the buffer
+    expect(w.pos).toBe(12)
+    expect(hex(w.toBuffer())).toBe('cdab' + '44332211' + hex(w.buf.subarray(6, 8)) + '88776655')
+  })
+
   it('view() shares memory, toBuffer() copies', () => {
     const w = new Writer()
     w.u32(1)
@@ -580,6 +591,19 @@ describe('IPv4', () => {
       expect(formatIPv4(b, 0)).toBe(s)
     }
     expect(Array.from(parseIPv4('198.51.100.7')!)).toEqual([198, 51, 100, 7])
+  })
+
+  it('formats every byte value, with an optional prefix length, as the plain template would', () => {
+    let seed = 99
+    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 16) & 0xff }
+    const b = new Uint8Array(6)
+    for (let n = 0; n < 5000; n++) {
+      for (let i = 0; i < 6; i++) b[i] = n < 256 ? (n + i * 37) & 0xff : rnd()
+      expect(formatIPv4(b, 1)).toBe(`${b[1]}.${b[2]}.${b[3]}.${b[4]}`)
+      const plen = n % 33
+      expect(formatIPv4(b, 2, plen)).toBe(`${b[2]}.${b[3]}.${b[4]}.${b[5]}/${plen}`)
+    }
+    expect(formatIPv4(Uint8Array.from([255, 255, 255, 255]), 0, 128)).toBe('255.255.255.255/128')
   })
 
   it('refuses everything else', () => {
