@@ -3,7 +3,7 @@
 // Inside the fresh namespaces it makes the private mounts, brings lo up, runs the command
 // (argv in $NSNET_SANDBOX_CMD) and, when that ends, SIGKILLs every process still living
 // in the sandbox's user namespace, so nothing outlives it. Exits with the command's code.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { constants } from 'node:os'
 import { setupSandboxMounts } from './mounts.js'
@@ -41,12 +41,18 @@ function killSandboxProcesses(): number {
   return killed
 }
 
-function bringLoopbackUp(): void {
-  // TEMPORARY shim until the links API (rt.links.set) is available here: iproute2 does it.
-  spawnSync('ip', ['link', 'set', 'lo', 'up'], { stdio: 'ignore' })
+/** `ip link set lo up` in the sandbox's fresh network namespace. */
+async function bringLoopbackUp(): Promise<void> {
+  const { Rtnl } = await import('../rtnl.js')
+  const rt = await Rtnl.open({ namespace: 'sandbox' })
+  try {
+    await rt.links.set('lo', { up: true })
+  } finally {
+    await rt.close()
+  }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = JSON.parse(process.env.NSNET_SANDBOX_CMD ?? '[]') as string[]
   if (!argv.length) {
     process.stderr.write(`${PREFIX}: no command\n`)
@@ -58,7 +64,12 @@ function main(): void {
     process.stderr.write(`${PREFIX}: setting up the sandbox's mounts failed: ${(e as Error).message}\n`)
     process.exit(1)
   }
-  bringLoopbackUp()
+  try {
+    await bringLoopbackUp()
+  } catch (e) {
+    process.stderr.write(`${PREFIX}: cannot bring lo up: ${(e as Error).message}\n`)
+    process.exit(1)
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, NSNET_SANDBOX: '1' }
   delete env.NSNET_SANDBOX_CMD
   const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env })
@@ -82,4 +93,4 @@ function main(): void {
   process.on('SIGHUP', () => finish(129))
 }
 
-main()
+void main()
