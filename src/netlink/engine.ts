@@ -207,14 +207,23 @@ export class NetlinkSocket {
    */
   request(req: Request, opts: CallOptions = {}): Promise<RawMessage[]> {
     const ctx = this.context(req)
+    // Encoded now (the seq is patched in at send time): its size sets the window share,
+    // since an error reply echoes the whole request.
+    let payload: Buffer
+    try {
+      const w = new Writer(256)
+      encodeInto(w, req, NLM_F_REQUEST | NLM_F_ACK | (req.flags ?? 0), 0)
+      payload = w.toBuffer()
+    } catch (e) {
+      return Promise.reject(asNsnetError(e, ctx))
+    }
     const answered = req.expectsReply || ((req.flags ?? 0) & NLM_F_ECHO) !== 0
-    const estimate = REPLY_OVERHEAD + 256 + (answered ? GET_REPLY_COST : 0)
+    const estimate = REPLY_OVERHEAD + 2 * payload.length + (answered ? GET_REPLY_COST : 0)
     return this.withSlot(estimate, ctx, opts, (seq, settle) => {
       const replies: RawMessage[] = []
-      const w = new Writer(256)
-      encodeInto(w, req, NLM_F_REQUEST | NLM_F_ACK | (req.flags ?? 0), seq)
+      payload.writeUInt32LE(seq >>> 0, 8)
       return {
-        payload: w.toBuffer(),
+        payload,
         pending: {
           seq, ctx, cost: estimate,
           onMessage: (m) => {

@@ -519,6 +519,23 @@ describe('the receive window (child processes)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: 20000, bad: 0 })
   }, 130_000)
 
+  it('a failing request\'s window share grows with its size (its error reply echoes it)', async () => {
+    const r = await runChild(`
+      import { NetlinkSocket } from '${engine}'
+      const s = NetlinkSocket.open()
+      const pad = Buffer.alloc(4000)
+      const ps = []
+      for (let i = 0; i < 5000; i++) {
+        ps.push(s.request({ type: ${RTM_DELLINK}, body: (w) => { w.zeros(4).s32(0x7ffffff0).zeros(8).attrBytes(0x3ff0, pad) } }))
+      }
+      const rs = await Promise.allSettled(ps)
+      console.log(rs.filter((r) => r.status === 'rejected' && r.reason.code === 'ENODEV').length)
+    `, { timeoutMs: 120_000 })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe('5000')
+  }, 130_000)
+
   it('requests that time out keep their window share until the kernel answered them', async () => {
     // Stalled loop turns let the timers expire before the socket is read: without the stand-ins,
     // each timeout would free room for more sends while the answers still fill the buffer.
