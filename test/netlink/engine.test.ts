@@ -195,6 +195,15 @@ describe('dump', () => {
     expect(sequential[2]!.length).toBeGreaterThan(3000)
   })
 
+  it('requests run while a dump is in progress, and both complete', async () => {
+    ipBatch(Array.from({ length: 20000 }, (_, i) => `route add 10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32 dev lo table 100`))
+    const dump = sock.dump(routeDump, () => 1)
+    const adds = Array.from({ length: 500 }, (_, i) => sock.request(addrRequest(RTM_NEWADDR, dev, `10.40.${i >> 8}.${i & 255}/32`)))
+    expect(await Promise.all(adds)).toEqual(Array.from({ length: 500 }, () => []))
+    expect((await dump).length).toBeGreaterThan(20000)
+    expect(ipv4On(DEV)).toHaveLength(500)
+  })
+
   it('a kernel error ends the dump, and the next dump works', async () => {
     const e = await rejection(sock.dump({ type: 0x7c, operation: 'bogus' }, (m) => m))
     expect([e.code, e.operation]).toEqual(['EOPNOTSUPP', 'bogus'])
