@@ -6,7 +6,7 @@ import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { NsnetError, errorFromJSON, invalidArgument, type SerializedError } from '../netlink/errors.js'
 import { freeze } from '../ops/context.js'
-import { LineSplitter, LineWriter } from './protocol.js'
+import { LineSplitter, LineWriter } from '../util/lines.js'
 
 export interface HelperOptions {
   /** Stop the helper after this many ms without requests; it restarts on the next call. Default 30000; 0 = never. */

@@ -3,7 +3,8 @@
 import { NsnetError, invalidArgument, type SerializedError } from '../netlink/errors.js'
 import type { RtnlApi } from '../rtnl.js'
 import { listDir, readText, writeText } from './files.js'
-import { CHUNK_ITEMS, LineSplitter, LineWriter, RTNL_GROUPS, type HelperRequest } from './protocol.js'
+import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
+import { LineSplitter, LineWriter } from '../util/lines.js'
 import { readSysctl, writeSysctl, type SysctlValue } from './sysctl.js'
 
 export interface ServeOptions {

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
-import { LineSplitter } from '../netns/protocol.js'
+import { LineSplitter } from '../util/lines.js'
 import { freeze, type OpsContext } from './context.js'
 import {
   EXIT_OVERRUN, MONITOR_KINDS, type ChildConfig, type ChildControl, type MonitorEvent, type MonitorKind,

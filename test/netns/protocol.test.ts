@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { splitSignal } from '../../src/netns/client.js'
 import { HelperServer } from '../../src/netns/helper-server.js'
-import { CHUNK_ITEMS, LineSplitter, LineWriter } from '../../src/netns/protocol.js'
+import { CHUNK_ITEMS } from '../../src/netns/protocol.js'
+import { LineSplitter, LineWriter } from '../../src/util/lines.js'
 import { NsnetError, errorFromJSON } from '../../src/netlink/errors.js'
 import type { RtnlApi } from '../../src/rtnl.js'
 
