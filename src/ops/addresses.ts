@@ -9,6 +9,7 @@ import {
   FOREVER, SETTABLE_FLAGS, decodeAddress, writeAddress, type EncodedAddress,
 } from './address-codec.js'
 import { scopes, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE } from './route-tables.js'
+import { pollWithBackoff } from '../util/poll.js'
 import type { Address, AddressFilter, AddressOptions, FlushSelector, WaitReadyOptions } from './address-types.js'
 
 export { decodeAddress }
@@ -22,6 +23,12 @@ const FILTER_KEYS = new Set(['link', 'family', 'label', 'scope', 'timeoutMs', 's
 const IFNAMSIZ = 16
 
 interface Where { readonly operation: string; readonly namespace: string | undefined; readonly object?: string }
+
+/** A link as the address methods take it: a valid name or an ifindex. */
+function checkLink(link: unknown, ctx: OpsContext, where: Where): void {
+  if (typeof link === 'string') checkLinkName(link, ctx, where.operation)
+  else if (typeof link !== 'number') bad(where, `link must be a name or an ifindex, got ${JSON.stringify(link)}`)
+}
 
 function bad(where: Where, summary: string, hint?: string): never {
   throw invalidArgument(summary, { ...where, hint })
@@ -200,26 +207,22 @@ export class Addresses {
   async waitReady(link: LinkRef, address: string, opts: WaitReadyOptions = {}): Promise<Address> {
     const operation = 'addresses.waitReady'
     const where: Where = { operation, namespace: this.ctx.namespace, object: `address ${address} dev ${link}` }
+    checkLink(link, this.ctx, where)
     const c = parseAddressText(address, where)
     const timeoutMs = opts.timeoutMs ?? 5000
     if (!(timeoutMs > 0)) bad(where, `timeoutMs must be positive, got ${timeoutMs}`)
-    const deadline = Date.now() + timeoutMs
-    let delay = 5
     let last: Address | undefined
-    for (;;) {
-      const left = deadline - Date.now()
-      const all = await this.list({ link, family: c.family, timeoutMs: Math.max(left, 1), signal: opts.signal })
+    const ready = await pollWithBackoff(async (msLeft) => {
+      const all = await this.list({ link, family: c.family, timeoutMs: msLeft, signal: opts.signal })
       last = all.find((a) => a.local === c.address && (!address.includes('/') || a.prefixlen === c.prefixLength))
       if (last?.dadfailed) {
         throw new NsnetError('duplicate address detection failed: another host uses this address', {
           code: 'EDADFAILED', ...where, hint: 'pick another address, or add it with flags: [\'nodad\']',
         })
       }
-      if (last && !last.tentative) return last
-      if (Date.now() + delay > deadline) break
-      await sleep(delay, opts.signal, where)
-      delay = Math.min(delay * 2, 100)
-    }
+      return last && !last.tentative ? last : undefined
+    }, { timeoutMs, firstMs: 5, maxMs: 100, signal: opts.signal, where })
+    if (ready) return ready
     throw new NsnetError(last ? `still tentative after ${timeoutMs} ms` : `not on the link after ${timeoutMs} ms`, {
       code: 'ETIMEDOUT', ...where,
       hint: last ? 'DAD takes about a second per probe; is the link up with carrier?' : 'was it added to this link?',
@@ -235,8 +238,7 @@ export class Addresses {
 
   /** Checks everything `ip addr add` would, and more, before anything is sent. */
   private encode(where: Where, link: LinkRef, address: string, o: AddressOptions): EncodedAddress {
-    if (typeof link === 'string') checkLinkName(link, this.ctx, where.operation)
-    else if (typeof link !== 'number') bad(where, `link must be a name or an ifindex, got ${JSON.stringify(link)}`)
+    checkLink(link, this.ctx, where)
     if (!o || typeof o !== 'object') bad(where, `options must be an object`)
     for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) bad(where, `unknown address option ${JSON.stringify(k)}`)
     const c = parseAddressText(address, where)
@@ -304,13 +306,4 @@ export class Addresses {
       broadcast, anycast, label: o.label, lifetimes, metric,
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, where: Where): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new NsnetError('aborted by the caller', { code: 'EABORTED', ...where }))
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = () => { clearTimeout(t); reject(new NsnetError('aborted by the caller', { code: 'EABORTED', ...where })) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -12,6 +12,7 @@ import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions
 import { openNamespace, type NamespaceRef, type OpenNamespace } from './netns-ref.js'
 import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from './rtnl.js'
 import { SpecCheck } from './spec-check.js'
+import { pollWithBackoff } from '../util/poll.js'
 
 export { decodeLink, linkFlagNames } from './link-decode.js'
 export type * from './link-types.js'
@@ -173,27 +174,20 @@ export class Links {
     const c = new SpecCheck(ctx)
     const t = checkTarget(target, c)
     const timeoutMs = opts.timeoutMs === undefined ? 5000 : c.int(opts.timeoutMs, 'timeoutMs', 0, 0x7fffffff)
-    const deadline = Date.now() + timeoutMs
-    let delay = 1
     let last = 'not checked yet'
-    for (;;) {
-      if (opts.signal?.aborted) throw new NsnetError('aborted by the caller', { ...ctx, object: t.object, code: 'EABORTED' })
+    const up = await pollWithBackoff(async (msLeft) => {
       try {
-        const m = await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) })
-        const l = decodeLinkObject(m)
-        if (isOperUp(l)) return this.get(l.ifindex, { signal: opts.signal })
+        const l = decodeLinkObject(await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: msLeft }))
+        if (isOperUp(l)) return l
         last = `operstate ${l.operstate ?? '?'}, flags ${l.flags.join(',') || 'none'}`
       } catch (e) {
         if (isNsnetError(e, 'ENODEV')) last = 'it does not exist'
         else if (!isNsnetError(e, 'ETIMEDOUT')) throw e
       }
-      const left = deadline - Date.now()
-      if (left <= 0) {
-        throw new NsnetError(`not up after ${timeoutMs} ms: ${last}`, { ...ctx, object: t.object, code: 'ETIMEDOUT' })
-      }
-      await sleep(Math.min(delay, left), opts.signal)
-      delay = Math.min(delay * 2, 50)
-    }
+      return undefined
+    }, { timeoutMs, firstMs: 1, maxMs: 50, signal: opts.signal, where: { ...ctx, object: t.object } })
+    if (up) return this.get(up.ifindex, { signal: opts.signal })
+    throw new NsnetError(`not up after ${timeoutMs} ms: ${last}`, { ...ctx, object: t.object, code: 'ETIMEDOUT' })
   }
 
   /**
@@ -369,12 +363,4 @@ function recordingNames(missing: Set<number>, known?: ReadonlyMap<number, string
       return v
     },
   } as unknown as ReadonlyMap<number, string>
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => { clearTimeout(t); signal?.removeEventListener('abort', done); resolve() }
-    const t = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
 }
