@@ -19,7 +19,7 @@ const IFLA_ALT_IFNAME = 53
 const IFNAMSIZ = 16
 
 /** Throws unless `name` is a valid interface name (1..15 bytes, no `/`, `:` or whitespace). */
-export function checkLinkName(name: unknown, ctx: OpsContext, operation: string, what = 'link name'): string {
+export function checkLinkName(name: unknown, ctx: { readonly namespace?: string }, operation: string, what = 'link name'): string {
   if (typeof name !== 'string' || name.length === 0) {
     throw invalidArgument(`${what} must be a non-empty string, got ${JSON.stringify(name)}`, { operation, namespace: ctx.namespace })
   }

@@ -248,7 +248,7 @@ function deviceIndex(dev: unknown, where: Where, devices: DeviceIndex): number {
   }
   const n = typeof dev === 'string' ? devices.get(dev) : undefined
   if (n !== undefined) return n
-  checkLinkName(dev, { namespace: where.namespace } as OpsContext, where.operation, 'dev')
+  checkLinkName(dev, where, where.operation, 'dev')
   throw new NsnetError(`no link named "${dev}"`, {
     code: 'ENODEV', errno: 19, operation: where.operation, object: objectOf(where), namespace: where.namespace,
     index: where.index, hint: where.namespace ? `it is not in netns ${where.namespace}` : 'it is not in this network namespace',

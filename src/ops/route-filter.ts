@@ -66,7 +66,7 @@ export function routeFilter(f: RouteFilter, where: { operation: string; namespac
     if (!Number.isInteger(f.dev) || f.dev <= 0) bad(`dev index must be a positive integer, got ${f.dev}`)
     dev = f.dev
   } else if (f.dev !== undefined) {
-    dev = checkLinkName(f.dev, { namespace: where.namespace } as never, where.operation, 'dev')
+    dev = checkLinkName(f.dev, where, where.operation, 'dev')
   }
   const protocol = name(protocols, f.protocol, 'protocol')
   const type = name(routeTypes, f.type, 'route type')

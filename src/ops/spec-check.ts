@@ -2,7 +2,7 @@
 // and namespace, so every ops module words bad input the same way.
 import { parseIP, parseMac, type Family } from '../netlink/codec.js'
 import { NsnetError, invalidArgument, type ErrorContext } from '../netlink/errors.js'
-import { checkLinkName, type LinkRef, type OpsContext } from './context.js'
+import { checkLinkName, type LinkRef } from './context.js'
 
 export class SpecCheck {
   constructor(readonly ctx: ErrorContext) {}
@@ -63,11 +63,10 @@ export class SpecCheck {
 
   /** An interface name the kernel accepts (1..15 bytes, no whitespace, / or :). */
   linkName(v: unknown, what: string): string {
-    // checkLinkName reads only the namespace from its context; its error is re-told
-    // against the object being checked here (a veth's peer name is the veth's problem).
-    const ctx = { namespace: this.ctx.namespace } as OpsContext
+    // checkLinkName's error is re-told against the object being checked here (a veth's
+    // peer name is the veth's problem).
     try {
-      return checkLinkName(v, ctx, this.ctx.operation ?? 'links', what)
+      return checkLinkName(v, this.ctx, this.ctx.operation ?? 'links', what)
     } catch (e) {
       if (e instanceof NsnetError) throw invalidArgument(e.summary, { ...this.ctx, hint: e.hint })
       throw e

@@ -3,7 +3,7 @@
 // Every problem is reported with the path of the offending entry (`links[2].a`).
 import { parseCidr, parseIP, parseMac, type Cidr } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
-import { checkLinkName, type OpsContext } from '../ops/context.js'
+import { checkLinkName } from '../ops/context.js'
 import { Pool, contains, networkText } from './addressing.js'
 import {
   CURRENT_NODE,
@@ -38,7 +38,7 @@ export class SpecError extends NsnetError {
 
 const NETNS_NAME = /^[A-Za-z0-9_.+-]+$/
 const SYSCTL_KEY = /^net(\.[A-Za-z0-9_@:+-]+)+$/
-const ifnameCtx = { sock: undefined, namespace: undefined } as unknown as OpsContext
+const ifnameCtx = { namespace: undefined }
 
 /** Edit distance, for "did you mean" hints. */
 function distance(a: string, b: string): number {
