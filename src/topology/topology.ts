@@ -53,7 +53,7 @@ export class Topology implements AsyncDisposable {
   /** The resolved spec (defaults filled in, pool addresses assigned). */
   get spec(): ResolvedTopology { return this.lab.topo }
 
-  /** Checks a spec completely without touching anything; returns its resolved form. */
+  /** Checks a spec completely without touching anything; returns its resolved form. (No `ip` equivalent.) */
   static validate(spec: TopologySpec): ResolvedTopology {
     return validate(spec)
   }
@@ -69,7 +69,7 @@ export class Topology implements AsyncDisposable {
     return plan(t).flatMap((p) => p.steps.map((s) => ({ phase: p.name, command: ipCommand(t, s) })))
   }
 
-  /** Text outline or Mermaid flowchart of a spec. */
+  /** Text outline or Mermaid flowchart of a spec. (No `ip` equivalent; `nsnet draw`.) */
   static draw(spec: TopologySpec, format: 'text' | 'mermaid' = 'text'): string {
     const t = validate(spec)
     return format === 'mermaid' ? drawMermaid(t) : drawText(t)
@@ -81,7 +81,8 @@ export class Topology implements AsyncDisposable {
    * made so far and throws the failing step. Calling it again with the same spec while
    * the lab is up (from this process, or after keep()) changes nothing and returns it
    * (`created` false); if part of it was removed meanwhile, the rest is removed and it is
-   * built anew.
+   * built anew. Does what the `ip netns add` / `ip link add` / `ip addr add` / `ip route add`
+   * commands of script() do.
    */
   static async up(spec: TopologySpec, opts: UpOptions = {}): Promise<Topology> {
     const topo = validate(spec)
@@ -136,17 +137,17 @@ export class Topology implements AsyncDisposable {
     return new Topology(lab, true)
   }
 
-  /** The namespace name of a node (null: the current namespace). */
+  /** The namespace name of a node (null: the current namespace), as `ip netns list` shows it. */
   netns(node: string): string | null {
     return this.lab.host(node).netns
   }
 
-  /** The rtnetlink API inside a node: `(await lab.rtnl('mario')).routes.list()`. */
+  /** The rtnetlink API inside a node, as `ip -n NS ...`: `(await lab.rtnl('mario')).routes.list()`. */
   async rtnl(node: string): Promise<Rtnl | NetnsHandle> {
     return (await this.lab.api(node)) as unknown as Rtnl | NetnsHandle
   }
 
-  /** Addresses (CIDR) of a node: its interfaces' and its bridges'. */
+  /** Addresses (CIDR) of a node: its interfaces' and its bridges', as the spec gives them (not `ip addr`). */
   addresses(node: string): string[] {
     const t = this.lab.topo
     const bridge = t.bridges.find((b) => b.node === node)
@@ -179,7 +180,7 @@ export class Topology implements AsyncDisposable {
     return execWhere(this.netns(node), argv, opts)
   }
 
-  /** Starts a long-running program inside a node; it is stopped by down() (and reap()). */
+  /** Starts a long-running program inside a node (`ip netns exec NS argv... &`); it is stopped by down() (and reap()). */
   async spawn(node: string, argv: readonly string[], opts: StartOptions = {}): Promise<ServiceHandle> {
     return this.track(node, await startProcess(this.netns(node), argv, opts))
   }
@@ -199,17 +200,17 @@ export class Topology implements AsyncDisposable {
     return ping(this.netns(from), this.address(to, from), opts)
   }
 
-  /** TCP and/or UDP echo servers inside a node. */
+  /** TCP and/or UDP echo servers inside a node (no `ip` equivalent; like `ip netns exec NS socat ...`). */
   async echoServer(node: string, opts: { tcp?: number; udp?: number; address?: string }): Promise<ServiceHandle> {
     return this.track(node, await startEchoServer(this.netns(node), opts))
   }
 
-  /** Sends a message from `from` to an echo server at `to` (node or IP) and checks the reply. */
+  /** Sends a message from `from` to an echo server at `to` (node or IP) and checks the reply (like `ip netns exec FROM nc`). */
   echo(from: string, proto: 'tcp' | 'udp', to: string, port: number, message?: string): Promise<EchoResult> {
     return echo(this.netns(from), proto, this.address(to, from), port, message)
   }
 
-  /** Resolves a name inside a node as its programs would (`getent hosts NAME`). */
+  /** Resolves a name inside a node as its programs would (`ip netns exec NS getent hosts NAME`). */
   resolve(node: string, name: string): Promise<ResolveResult> {
     return resolveName(this.netns(node), name)
   }
@@ -224,15 +225,16 @@ export class Topology implements AsyncDisposable {
   /** Pids of the processes inside a node's namespace, as `ip netns pids NS`. */
   pids(node: string): Promise<number[]> {
     const ns = this.netns(node)
-    if (ns === null) throw new NsnetError('the current namespace has no name to list pids of', { code: 'EINVAL_ARGUMENT', operation: 'topology.pids' })
+    if (ns === null) throw new NsnetError('the current namespace has no name to list pids of', { code: 'EINVAL_ARGUMENT', operation: 'topology.pids', object: `node ${node}` })
     return netns.pids(ns)
   }
 
+  /** Text outline or Mermaid flowchart of this lab. (No `ip` equivalent; `nsnet draw`.) */
   draw(format: 'text' | 'mermaid' = 'text'): string {
     return format === 'mermaid' ? drawMermaid(this.lab.topo) : drawText(this.lab.topo)
   }
 
-  /** The commands that would remove it by hand. */
+  /** The `ip netns del` / `ip link del` commands that would remove it by hand. */
   teardownScript(): string {
     return teardownScript(this.lab.topo)
   }
@@ -251,7 +253,7 @@ export class Topology implements AsyncDisposable {
     for (const s of this.lab.services) s.child.unref()
   }
 
-  /** Removes everything this lab made; what is already gone is fine. Throws if something remains. */
+  /** Removes everything this lab made, as teardownScript()'s `ip` commands; what is already gone is fine. Throws if something remains. */
   async down(): Promise<TeardownReport> {
     this.downed ??= teardown(this.lab.marker, this.lab)
     const report = await this.downed
