@@ -10,7 +10,7 @@ import {
   ROUTE_FLAG_NAMES, METRIC_NAMES, METRIC_SCALE, RTAX_LOCK, RTAX_HOPLIMIT, RTAX_CC_ALGO, RTAX_MAX, PREF_NAMES,
   RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, USER_HZ,
 } from './route-attrs.js'
-import { tables, protocols, scopes, routeTypes, RT_TABLE_COMPAT } from './route-tables.js'
+import { tables, protocols, scopes, routeTypes } from './route-tables.js'
 import type { Nexthop, Route, RouteFamily, RouteMetrics, RouteVia } from './route-types.js'
 
 const offs = new Int32Array(RTA_MAX + 1)
@@ -140,15 +140,6 @@ function decodeMultipath(buf: Buffer, o: number, len: number, family: number, na
     off += align4(nlen)
   }
   return out
-}
-
-/** The table id of a route message (RTA_TABLE, else the rtmsg byte), without decoding the rest. */
-export function routeTableOf(m: RawMessage): number {
-  const b = m.buf
-  const t = b[m.start + 4]!
-  if (t !== RT_TABLE_COMPAT && t !== 0) return t
-  indexAttrs(b, m.start + RTMSG_LEN, m.end)
-  return offs[RTA_TABLE]! >= 0 ? u32(b, RTA_TABLE) : t
 }
 
 /** The attributes few routes have, added as keys only when present (kept out of decodeRoute's hot path). */

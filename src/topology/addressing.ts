@@ -1,6 +1,6 @@
 // Subnet arithmetic the topology needs: containment, and handing out host addresses
 // from a pool. Addresses are compared as bigints built from the codec's parsed bytes.
-import { formatIPv4, formatIPv6, networkOf, parseCidr, parseIP, type Cidr, type Family } from '../netlink/codec.js'
+import { formatIPv4, formatIPv6, networkOf, parseIP, type Cidr, type Family } from '../netlink/codec.js'
 
 export function toBig(bytes: Uint8Array): bigint {
   let v = 0n
@@ -28,12 +28,6 @@ export function contains(net: Cidr, ip: string): boolean {
 export function networkText(c: Cidr): string {
   const n = networkOf(c)
   return `${n.address}/${n.prefixLength}`
-}
-
-/** Canonical text of a CIDR (`10.0.0.1/24`), or undefined when it is not one. */
-export function canonicalCidr(s: string): string | undefined {
-  const c = parseCidr(s)
-  return c ? `${c.address}/${c.prefixLength}` : undefined
 }
 
 /**

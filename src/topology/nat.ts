@@ -42,19 +42,6 @@ async function run(ns: string, argv: string[], input?: string): Promise<string> 
   return r.stdout
 }
 
-/** Whether the masquerade rule is already there. */
-export async function hasNat(ns: string, nat: ResolvedNat): Promise<boolean> {
-  const backend = natBackend(nat.backend, ns)
-  if (backend === 'nft') {
-    const r = await netns.exec(ns, ['nft', 'list', 'chain', 'ip', 'nsnet', 'postrouting'], { timeoutMs: 15_000 })
-    return r.code === 0 && r.stdout.includes(`ip saddr ${nat.masquerade} oifname "${nat.out}" masquerade`)
-  }
-  const args = iptablesArgs(nat)
-  args[args.indexOf('-A')] = '-C'
-  const r = await netns.exec(ns, ['iptables', ...args], { timeoutMs: 15_000 })
-  return r.code === 0
-}
-
 /**
  * Masquerades `nat.masquerade` out of `nat.out` inside namespace `ns`, as
  * `ip netns exec NS nft -f -` (table ip nsnet) or `ip netns exec NS iptables -t nat -A POSTROUTING ...`.
