@@ -4,7 +4,7 @@ import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js
 import type { CallOptions, Request } from '../netlink/engine.js'
 import { BatchError, NsnetError, invalidArgument } from '../netlink/errors.js'
 import { checkLinkName, linkIndex, linkNames, type LinkRef, type OpsContext } from './context.js'
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, afOf } from './rtnl.js'
+import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, afOf, familyNumber } from './rtnl.js'
 import {
   FOREVER, SETTABLE_FLAGS, decodeAddress, writeAddress, type EncodedAddress,
 } from './address-codec.js'
@@ -34,12 +34,6 @@ function bad(where: Where, summary: string, hint?: string): never {
   throw invalidArgument(summary, { ...where, hint })
 }
 
-function familyNumber(v: unknown, where: Where): 4 | 6 | undefined {
-  if (v === undefined) return undefined
-  if (v === 4 || v === 'inet') return 4
-  if (v === 6 || v === 'inet6') return 6
-  return bad(where, `family must be 'inet' or 'inet6' (or 4 / 6), got ${JSON.stringify(v)}`)
-}
 
 function scopeNumber(v: unknown, where: Where): number | undefined {
   if (v === undefined) return undefined
@@ -109,7 +103,7 @@ export class Addresses {
     const where = { operation: 'addresses.list', namespace: this.ctx.namespace }
     if (!filter || typeof filter !== 'object') bad(where, `filter must be an object`)
     for (const k of Object.keys(filter)) if (!FILTER_KEYS.has(k)) bad(where, `unknown address filter ${JSON.stringify(k)}`)
-    const family = familyNumber(filter.family, where)
+    const family = familyNumber(filter.family, (m) => bad(where, m))
     const scope = scopeNumber(filter.scope, where)
     if (filter.label !== undefined && typeof filter.label !== 'string') bad(where, `label must be a string`)
     const label = filter.label === undefined ? undefined : labelMatcher(filter.label)

@@ -6,7 +6,7 @@ import { invalidArgument } from '../netlink/errors.js'
 import { NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, align4 } from '../netlink/constants.js'
 import { linkIndex, linkNames, type LinkRef, type OpsContext } from './context.js'
 import {
-  AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf,
+  AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf, familyNumber, type FamilyName,
 } from './rtnl.js'
 
 // <linux/neighbour.h>
@@ -71,7 +71,7 @@ export interface NeighborSpec {
 
 export interface NeighborFilter {
   readonly link?: LinkRef
-  readonly family?: 4 | 6
+  readonly family?: FamilyName
   /** Keep only entries in one of these states ('none' matches entries without a state). */
   readonly state?: NeighborState | string | readonly string[]
   /** List proxy entries instead (`ip neigh show proxy`). */
@@ -173,9 +173,7 @@ export class Neighbors {
     const operation = 'neighbors.list'
     const ctx: Ctx = { operation, namespace: this.ctx.namespace }
     if (filter === null || typeof filter !== 'object') throw invalidArgument('filter must be an object', ctx)
-    if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) {
-      throw invalidArgument(`family must be 4 or 6, got ${JSON.stringify(filter.family)}`, ctx)
-    }
+    const family = familyNumber(filter.family, (m) => { throw invalidArgument(m, ctx) })
     const wanted = filter.state === undefined ? undefined : parseState(filter.state, ctx)
     const wantNone = filter.state !== undefined && [filter.state].flat().some((s) => String(s).toLowerCase() === 'none')
     const ifindex = filter.link === undefined ? 0 : await linkIndex(this.ctx, filter.link, operation, opts)
@@ -187,7 +185,7 @@ export class Neighbors {
       operation,
       object: 'neighbours',
       body: (w) => {
-        w.u8(filter.family ? afOf(filter.family) : AF_UNSPEC).u8(0).u16(0).s32(0)
+        w.u8(family ? afOf(family) : AF_UNSPEC).u8(0).u16(0).s32(0)
         w.u16(0).u8(proxy ? NTF_PROXY : 0).u8(0)
         if (ifindex) w.attrU32(NDA_IFINDEX, ifindex)
       },

@@ -6,7 +6,7 @@ import { NsnetError, isNsnetError } from '../netlink/errors.js'
 import { linkIndex, linkNames, checkLinkName, type OpsContext } from './context.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
 import type { CallOptions, Request } from '../netlink/engine.js'
-import { afOf, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
+import { afOf, familyNumber, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS, RTA_MULTIPATH,
   RTA_TABLE, RTA_VIA, RTA_PREF, RTA_EXPIRES, RTA_NH_ID, RTNH_F_ONLINK, ROUTE_FLAG_NAMES, METRIC_NAMES,
@@ -105,10 +105,9 @@ function fail(where: Where, summary: string, hint?: string): never {
 }
 
 function familyOf(v: unknown, where: Where): Family | undefined {
-  if (v === undefined) return undefined
-  if (v === 4 || v === 'inet' || v === 'ipv4') return 4
-  if (v === 6 || v === 'inet6' || v === 'ipv6') return 6
-  return fail(where, `family must be 'inet' or 'inet6' (or 4 / 6), got ${JSON.stringify(v)}`)
+  if (v === 'ipv4') return 4
+  if (v === 'ipv6') return 6
+  return familyNumber(v, (m) => fail(where, m))
 }
 
 function uint(v: unknown, max: number, what: string, where: Where): number {

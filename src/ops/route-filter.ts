@@ -3,6 +3,7 @@
 import { parseCidr, parseIP, type Cidr, type Family } from '../netlink/codec.js'
 import { invalidArgument } from '../netlink/errors.js'
 import { checkLinkName } from './context.js'
+import { familyNumber } from './rtnl.js'
 import { tables, protocols, scopes, routeTypes, RT_TABLE_MAIN } from './route-tables.js'
 import type { Route, RouteFilter } from './route-types.js'
 
@@ -34,10 +35,7 @@ export function routeFilter(f: RouteFilter, where: { operation: string; namespac
     table = tables.number(f.table as string | number)
     if (table === undefined) bad(`unknown table ${JSON.stringify(f.table)} (use 'all', 'main', 'local', 'default' or a number)`)
   }
-  let family: Family | undefined
-  if (f.family === 4 || f.family === 'inet') family = 4
-  else if (f.family === 6 || f.family === 'inet6') family = 6
-  else if (f.family !== undefined) bad(`family must be 'inet' or 'inet6' (or 4 / 6), got ${JSON.stringify(f.family)}`)
+  let family: Family | undefined = familyNumber(f.family, bad)
   const prefix = (v: unknown, what: string): Cidr | undefined => {
     if (v === undefined) return undefined
     if (v === 'default') return parseCidr(family === 6 ? '::/0' : '0.0.0.0/0')

@@ -72,3 +72,14 @@ export function afOf(family: 4 | 6): number {
 export function familyOfAf(af: number): 4 | 6 | undefined {
   return af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined
 }
+
+/** A family as callers may name it in filters and specs: 4 / 6, or ip's 'inet' / 'inet6'. */
+export type FamilyName = 4 | 6 | 'inet' | 'inet6'
+
+/** 4 or 6 for a FamilyName, undefined for undefined; anything else goes to `fail` with the message. */
+export function familyNumber(v: unknown, fail: (summary: string) => never): 4 | 6 | undefined {
+  if (v === undefined) return undefined
+  if (v === 4 || v === 'inet') return 4
+  if (v === 6 || v === 'inet6') return 6
+  return fail(`family must be 'inet' or 'inet6' (or 4 / 6), got ${JSON.stringify(v)}`)
+}

@@ -5,7 +5,7 @@ import type { CallOptions } from '../netlink/engine.js'
 import { invalidArgument, type NsnetError } from '../netlink/errors.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
 import { checkLinkName, freeze, type OpsContext } from './context.js'
-import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyOfAf } from './rtnl.js'
+import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyNumber, familyOfAf, type FamilyName } from './rtnl.js'
 import { RT_TABLE_MAIN, protocols, tables } from './route-tables.js'
 
 // <linux/fib_rules.h>
@@ -82,7 +82,7 @@ export interface Rule {
 
 /** What add/delete take. `from`/`to` are prefixes ('10.0.0.0/24' or 'all'); a Rule from list() is accepted as is. */
 export interface RuleSpec {
-  readonly family?: 4 | 6
+  readonly family?: FamilyName
   readonly priority?: number
   readonly from?: string
   readonly to?: string
@@ -118,7 +118,7 @@ export interface RuleSpec {
 }
 
 export interface RuleFilter {
-  readonly family?: 4 | 6
+  readonly family?: FamilyName
   /** Only rules that look up this table. */
   readonly table?: string | number
   readonly priority?: number
@@ -220,9 +220,7 @@ export class Rules {
   async list(filter: RuleFilter = {}, opts?: CallOptions): Promise<Rule[]> {
     const ctx: Ctx = { operation: 'rules.list', namespace: this.ctx.namespace }
     if (filter === null || typeof filter !== 'object') throw invalidArgument('filter must be an object', ctx)
-    if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) {
-      throw invalidArgument(`family must be 4 or 6, got ${JSON.stringify(filter.family)}`, ctx)
-    }
+    const family = familyNumber(filter.family, (m) => { throw invalidArgument(m, ctx) })
     let table: string | undefined
     if (filter.table !== undefined) {
       const t = tables.number(filter.table)
@@ -233,7 +231,7 @@ export class Rules {
       type: RTM_GETRULE,
       operation: ctx.operation,
       object: 'rules',
-      body: (w) => { w.u8(filter.family ? afOf(filter.family) : AF_UNSPEC).zeros(11) },
+      body: (w) => { w.u8(family ? afOf(family) : AF_UNSPEC).zeros(11) },
     }, (m) => m.type === RTM_NEWRULE ? decodeRule(m) : undefined, opts)
     return rules.filter((r) =>
       (table === undefined || r.table === table) && (filter.priority === undefined || r.priority === filter.priority))
@@ -268,8 +266,7 @@ export class Rules {
     const bad = (msg: string, hint?: string) => invalidArgument(msg, { ...ctx, hint })
     const e: Encoded = { af: 0, tos: 0, table: 0, action: 0, flags: 0, u32: [], u8: [], str: [], pairs: [] }
 
-    let family = spec.family
-    if (family !== undefined && family !== 4 && family !== 6) throw bad(`family must be 4 or 6, got ${JSON.stringify(family)}`)
+    let family = familyNumber(spec.family, (m) => { throw bad(m) })
     const prefix = (what: 'from' | 'to', text: string | undefined, addr: string | undefined, len: number | undefined) => {
       let t = text
       if (t === undefined && addr !== undefined) t = len === undefined ? addr : `${addr}/${len}`
