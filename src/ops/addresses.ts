@@ -30,6 +30,13 @@ function checkLink(link: unknown, ctx: OpsContext, where: Where): void {
   else if (typeof link !== 'number') bad(where, `link must be a name or an ifindex, got ${JSON.stringify(link)}`)
 }
 
+/** The error's `object` for an address argument, whatever the caller passed. */
+function objectOf(address: unknown, link: unknown): string {
+  const a = typeof address === 'string' ? address
+    : typeof (address as Address | null)?.local === 'string' ? (address as Address).local : JSON.stringify(address)
+  return `address ${a} dev ${typeof link === 'string' || typeof link === 'number' ? link : JSON.stringify(link)}`
+}
+
 function bad(where: Where, summary: string, hint?: string): never {
   throw invalidArgument(summary, { ...where, hint })
 }
@@ -142,7 +149,7 @@ export class Addresses {
    */
   async delete(link: LinkRef, address: string | Address, opts: CallOptions = {}): Promise<void> {
     const operation = 'addresses.delete'
-    const where: Where = { operation, namespace: this.ctx.namespace, object: `address ${typeof address === 'string' ? address : address?.local} dev ${link}` }
+    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
     let a: EncodedAddress
     let object: string
     if (typeof address === 'string') {
@@ -200,7 +207,7 @@ export class Addresses {
    */
   async waitReady(link: LinkRef, address: string, opts: WaitReadyOptions = {}): Promise<Address> {
     const operation = 'addresses.waitReady'
-    const where: Where = { operation, namespace: this.ctx.namespace, object: `address ${address} dev ${link}` }
+    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
     checkLink(link, this.ctx, where)
     const c = parseAddressText(address, where)
     const timeoutMs = opts.timeoutMs ?? 5000
@@ -224,7 +231,7 @@ export class Addresses {
   }
 
   private async modify(operation: string, flags: number, link: LinkRef, address: string, options: AddressOptions): Promise<void> {
-    const where: Where = { operation, namespace: this.ctx.namespace, object: `address ${address} dev ${link}` }
+    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
     const a = this.encode(where, link, address, options)
     const ifindex = await linkIndex(this.ctx, link, operation, options)
     await this.ctx.sock.request({ type: RTM_NEWADDR, flags, operation, object: where.object, body: (w) => writeAddress(w, a, ifindex) }, options)
