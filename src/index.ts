@@ -13,6 +13,14 @@ export {
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links.js'
 export {
+  decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
+  type AddressFilter, type FlushSelector, type WaitReadyOptions,
+} from './ops/addresses.js'
+export {
+  decodeRoute, type Route, type RouteFamily, type RouteTypeName, type RouteMetrics, type RouteVia, type Nexthop,
+  type NexthopSpec, type RouteSpec, type RouteFilter, type RouteGetOptions, type RouteBatchOptions, type RouteBatchResult,
+} from './ops/routes.js'
+export {
   decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
 } from './ops/neighbors.js'
 export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules.js'
