@@ -48,13 +48,7 @@ await walkthrough('the host and namespace blue', async (w) => {
 
   w.section('ping both ways')
   w.print('$ ping -c 1 10.1.1.2')
-  await w.check('the host reaches blue (10.1.1.2)', async () => {
-    const r = await lab.ping('host', 'blue')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('the host reaches blue (10.1.1.2)', () => lab.ping('host', 'blue'))
   w.print('$ ip netns exec blue ping -c 1 10.1.1.1')
-  await w.check('blue reaches the host (10.1.1.1)', async () => {
-    const r = await lab.ping('blue', 'host')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('blue reaches the host (10.1.1.1)', () => lab.ping('blue', 'host'))
 })

@@ -60,15 +60,9 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   for (const ns of ['ns1', 'ns2']) {
     const mine = lab.addresses(ns)[0]
     w.print(`$ ip netns exec ${ns} ping -c 1 192.168.0.1          # ${ns} is ${mine}`)
-    await w.check(`${ns} reaches its gateway 192.168.0.1`, async () => {
-      const r = await lab.ping(ns, '192.168.0.1')
-      return { ok: r.ok, detail: r.detail }
-    })
+    await w.checkPing(`${ns} reaches its gateway 192.168.0.1`, () => lab.ping(ns, '192.168.0.1'))
     w.print(`$ ip netns exec ${ns} ping -c 1 203.0.113.80`)
-    await w.check(`${ns} reaches 203.0.113.80 through the NAT`, async () => {
-      const r = await lab.ping(ns, '203.0.113.80')
-      return { ok: r.ok, detail: r.detail }
-    })
+    await w.checkPing(`${ns} reaches 203.0.113.80 through the NAT`, () => lab.ping(ns, '203.0.113.80'))
   }
   const upstream = await lab.rtnl('upstream')
   await w.check('upstream has no route to 192.168.0.0/24 (so the replies above were NATed)', async () =>

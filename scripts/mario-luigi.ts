@@ -27,15 +27,9 @@ await walkthrough('mario and luigi on my_switch', async (w) => {
 
   w.section('mario pings luigi')
   w.print('$ ip netns exec mario ping -c 1 10.0.0.2')
-  await w.check('mario reaches luigi (10.0.0.2)', async () => {
-    const r = await lab.ping('mario', 'luigi')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('mario reaches luigi (10.0.0.2)', () => lab.ping('mario', 'luigi'))
   w.print('$ ip netns exec luigi ping -c 1 10.0.0.1')
-  await w.check('luigi reaches mario (10.0.0.1)', async () => {
-    const r = await lab.ping('luigi', 'mario')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('luigi reaches mario (10.0.0.1)', () => lab.ping('luigi', 'mario'))
 
   w.section('one command in every namespace')
   const all = await netns.execAll(['ip', '-br', 'addr', 'show', 'scope', 'global'])

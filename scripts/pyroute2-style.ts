@@ -65,13 +65,7 @@ await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w)
   await w.check('v01 stayed on the host as a port of br0', async () => hostLinks.some((l) => l.ifname === 'v01' && l.master === 'br0'))
   await w.check('namespace1 routes default via 10.0.0.1 dev vp01', async () => nsRoutes.some((r) => r.dst === 'default' && r.gateway === '10.0.0.1' && r.dev === 'vp01'))
   w.print('$ ip netns exec namespace1 ping -c 1 10.0.0.1')
-  await w.check('namespace1 reaches its gateway 10.0.0.1', async () => {
-    const r = await ping('namespace1', '10.0.0.1')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('namespace1 reaches its gateway 10.0.0.1', () => ping('namespace1', '10.0.0.1'))
   w.print('$ ping -c 1 10.0.0.2')
-  await w.check('the host reaches namespace1 (10.0.0.2)', async () => {
-    const r = await ping(null, '10.0.0.2')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('the host reaches namespace1 (10.0.0.2)', () => ping(null, '10.0.0.2'))
 })

@@ -62,10 +62,7 @@ await walkthrough('two subnets on one veth, and the routes that fix it', async (
   await w.check('ip route get 10.0.2.1 now goes out of veth0 from 10.0.1.1', async () => after1.ok && /dev veth0/.test(after1.text) && /src 10\.0\.1\.1/.test(after1.text))
   await w.check('and vnet answers through veth1', async () => after2.ok && /dev veth1/.test(after2.text))
   w.print('$ ping -c 1 10.0.2.1')
-  await w.check('ping 10.0.2.1 works after the fix', async () => {
-    const r = await lab.ping('host', '10.0.2.1')
-    return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
-  })
+  await w.checkPing('ping 10.0.2.1 works after the fix', () => lab.ping('host', '10.0.2.1'))
 
   w.section('echo servers inside vnet, a client outside')
   const server = await lab.echoServer('vnet', { tcp: 7007, udp: 7007 })

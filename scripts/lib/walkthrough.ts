@@ -5,6 +5,7 @@
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { spawnIn } from '../../src/netns/exec.js'
 import { sandbox } from '../../src/sandbox/sandbox.js'
+import type { PingResult } from '../../src/topology/probes.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
 import { spawn } from 'node:child_process'
@@ -72,6 +73,14 @@ export class Steps {
     const text = Array.isArray(out) ? out.join('\n') : out
     if (text.trim()) this.print(text.replace(/\n$/, '').split('\n').map((l) => `  ${l}`).join('\n'))
     return text
+  }
+
+  /** Records a ping check: whether it got through, and how (ping, or a TCP probe where ping is missing). */
+  checkPing(name: string, ping: () => Promise<PingResult>): Promise<boolean> {
+    return this.check(name, async () => {
+      const r = await ping()
+      return { ok: r.ok, detail: `${r.method}: ${r.detail}` }
+    })
   }
 
   /** Records a check; `fn` returns whether it held and what to print. */
