@@ -4,6 +4,7 @@
 // resolv.conf points here. Run it inside a namespace with `service.js dns` (see service.ts).
 import { createSocket, type Socket } from 'node:dgram'
 import { parseIP } from '../netlink/codec.js'
+import { invalidArgument } from '../netlink/errors.js'
 
 /** name → address(es). Names are matched case-insensitively, without the trailing dot. */
 export type DnsRecords = Readonly<Record<string, string | readonly string[]>>
@@ -99,11 +100,15 @@ export function answer(query: Buffer, records: ReadonlyMap<string, readonly stri
 
 /** Checks and normalises a record table (lower-case names, arrays of valid addresses). */
 export function normaliseRecords(records: DnsRecords): Map<string, readonly string[]> {
+  const where = { operation: 'startDnsServer' }
+  if (!records || typeof records !== 'object') throw invalidArgument(`records must be an object of name → address(es), got ${JSON.stringify(records)}`, where)
   const out = new Map<string, readonly string[]>()
   for (const [name, v] of Object.entries(records)) {
-    const list = typeof v === 'string' ? [v] : [...v]
-    for (const ip of list) if (!parseIP(ip)) throw new Error(`record ${name}: "${ip}" is not an IP address`)
-    out.set(name.toLowerCase().replace(/\.$/, ''), list)
+    const list: unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [v]
+    for (const ip of list) {
+      if (typeof ip !== 'string' || !parseIP(ip)) throw invalidArgument(`${JSON.stringify(ip)} is not an IP address`, { ...where, object: `record ${name}` })
+    }
+    out.set(name.toLowerCase().replace(/\.$/, ''), list as string[])
   }
   return out
 }
