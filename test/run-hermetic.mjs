@@ -22,23 +22,22 @@
 //   meaning the same thing for the library's netns code, and /proc/1 stays the
 //   host's init (test/hermetic.test.ts uses that).
 //
-// /run/netns and /etc/netns -- the choice
+// /run/netns, /run/nsnet and /etc/netns -- the choice
 //   Each gets a fresh tmpfs, mounted only inside our private mount namespace.
-//   The mount point must exist, and creating it with mkdir -- even from inside
-//   the namespace -- would create it on the host's filesystem. So:
-//   * If the directory already exists on the host, the tmpfs goes straight on top
-//     of it (zero host change).
-//   * If it does not (the usual case: iproute2 creates /run/netns lazily), we put an
-//     overlayfs over the parent (/run or /etc) whose lower layer is the parent itself
-//     and whose upper layer lives on a private tmpfs. The parent then looks exactly
-//     the same inside the namespace, but the mkdir lands in the tmpfs, and so does
-//     any other write a test or tool makes under /run or /etc (e.g. /run/xtables.lock,
-//     util-linux's /run/mount/utab). Mounts that existed below the parent
-//     (/run/user/N, /run/lock, a bind-mounted /etc/resolv.conf, ...) are hidden by
-//     the overlay, so they are recursively bound back on top of it.
-//     The private tmpfs (the "stage") is mounted over /sys/kernel, a directory that
-//     always exists and that the fresh sysfs mounted over /sys afterwards hides, so
-//     not even a temporary directory is created on the host.
+//   A mount point must exist, and creating it with mkdir -- even from inside the
+//   namespace -- would create it on the host's filesystem. So the parents (/run and
+//   /etc) always get an overlayfs whose lower layer is the parent itself and whose
+//   upper layer lives on a private tmpfs. The parent then looks exactly the same
+//   inside the namespace, but the mkdir lands in the tmpfs, and so does any other
+//   write a test or tool makes under /run or /etc (e.g. /run/xtables.lock, util-linux's
+//   /run/mount/utab, topology markers). This holds whether or not /run/netns exists
+//   on the host (an earlier version overlaid only when it was missing, and then let
+//   /run/nsnet through). Mounts that existed below the parent (/run/user/N, /run/lock,
+//   /run/netns itself, a bind-mounted /etc/resolv.conf, ...) are hidden by the overlay,
+//   so they are recursively bound back on top of it before our tmpfs mounts.
+//   The private tmpfs (the "stage") is mounted over /sys/kernel, a directory that
+//   always exists and that the fresh sysfs mounted over /sys afterwards hides, so
+//   not even a temporary directory is created on the host.
 //   Every mount(8) call uses -n: without it, libmount creates /run/mount/ on the host
 //   for its utab before our overlay is in place.
 //
@@ -288,6 +287,9 @@ function setupMounts(userns) {
     for (const m of uniqSubs) mount('--rbind', orig + m.slice(dir.length), m);
   };
 
+  // /run and /etc are always overlaid, even where /run/netns already exists on the host:
+  // then every write a test or tool makes below them (/run/nsnet markers, /run/xtables.lock,
+  // a netns file made after someone removed the host's /run/netns) stays in our tmpfs.
   const done = new Set();
   for (const parent of ['/run', '/var/run', '/etc']) {
     let real;
@@ -299,15 +301,15 @@ function setupMounts(userns) {
     // /var/run is normally a symlink to /run: already handled.
     if (done.has(real)) continue;
     done.add(real);
-    const target = `${real}/netns`;
-    // An existing directory -- even one that is a mount point on the host, as iproute2
-    // makes /run/netns -- just gets our tmpfs on top.
-    if (!isRealDir(target)) {
-      overlay(real);
-      if (lexists(target)) fs.rmSync(target, { force: true }); // a stray file/symlink: whiteout in the upper layer only
-      fs.mkdirSync(target, { mode: 0o755 });
+    overlay(real);
+    for (const name of real === '/etc' ? ['netns'] : ['netns', 'nsnet']) {
+      const target = `${real}/${name}`;
+      if (!isRealDir(target)) {
+        if (lexists(target)) fs.rmSync(target, { force: true }); // a stray file/symlink: whiteout in the upper layer only
+        fs.mkdirSync(target, { mode: 0o755 });
+      }
+      mount('-t', 'tmpfs', '-o', 'mode=0755', `nsnet-${path.basename(real)}-${name}`, target);
     }
-    mount('-t', 'tmpfs', '-o', 'mode=0755', `nsnet-${path.basename(real)}-netns`, target);
   }
 
   mount('-t', 'sysfs', 'nsnet-sysfs', '/sys');

@@ -9,6 +9,7 @@ NSNET_RUNNER_NETNS=$(stat -L -c %i /proc/self/ns/net) && export NSNET_RUNNER_NET
 exec unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private -- /bin/sh -c '
   mount -n -t tmpfs -o mode=0755 nsnet-worker-netns /run/netns &&
   mount -n -t tmpfs -o mode=0755 nsnet-worker-etc-netns /etc/netns &&
+  mount -n -t tmpfs -o mode=0755 nsnet-worker-run-nsnet /run/nsnet &&
   mount -n -t sysfs nsnet-sysfs /sys &&
   ip link set lo up &&
   exec "$0" "$@"' "$NSNET_REAL_NODE" "$@"
