@@ -5,7 +5,7 @@
 //   nsnet reap [--dry-run] [--kept] [--json] remove what dead nsnet runs left behind
 //   nsnet down RUNID                        remove one run (also a kept one)
 //   nsnet runs [--all] [--json]             the runs recorded in /run/nsnet
-//   nsnet up SPEC.json [--keep]             build a topology (kept: it stays up after nsnet exits)
+//   nsnet up SPEC.json                      build a topology and keep it up after nsnet exits
 //   nsnet check SPEC.json                   validate a topology spec, touching nothing
 //   nsnet draw SPEC.json [--mermaid]        draw it
 //   nsnet script SPEC.json                  print it as ip commands
