@@ -236,6 +236,61 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
   })
 }
 
+/**
+ * Deletes several named namespaces at once, as `ip -force -batch -` of `netns delete NAME`
+ * lines (+ rm -r /etc/netns/NAME): this process's helpers in them closed together, one /proc
+ * scan for the processes still inside (SIGKILLed with `kill`, else that name is refused with
+ * EBUSY), one `ip` process. Like `wait: false`, it returns once the names are gone.
+ * Resolves with the failure of each name that could not be deleted.
+ */
+export async function removeMany(names: readonly string[], opts: { kill?: boolean; timeoutMs?: number } = {}): Promise<Map<string, NsnetError>> {
+  const operation = 'netns.delete'
+  const failed = new Map<string, NsnetError>()
+  const todo = names.filter((name) => {
+    checkNetnsName(name, operation)
+    if (existsSync(netnsPath(name))) return true
+    failed.set(name, noSuchNetns(name, operation))
+    return false
+  })
+  if (todo.length === 0) return failed
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
+  await Promise.all(todo.map((name) => closeHandlesOf(name)))
+  const byKey = new Map<string, string>()
+  for (const name of todo) { const k = nsKey(netnsPath(name)); if (k) byKey.set(k, name) }
+  let inside = procPids().filter((pid) => { const k = nsKey(`/proc/${pid}/ns/net`); return k !== undefined && byKey.has(k) })
+  if (inside.length && !opts.kill) {
+    const busy = new Set(inside.map((pid) => byKey.get(nsKey(`/proc/${pid}/ns/net`) ?? '')).filter((n) => n !== undefined))
+    for (const name of busy) {
+      failed.set(name, new NsnetError('processes still inside', {
+        code: 'EBUSY', errno: 16, operation, object: `netns ${name}`, hint: 'end them first, or pass { kill: true } to SIGKILL exactly these pids',
+      }))
+    }
+    inside = []
+  }
+  for (const pid of inside) {
+    try { process.kill(pid, 'SIGKILL') } catch { /* gone already */ }
+  }
+  // A killed process leaves its namespace when it exits, before it is reaped.
+  while ((inside = inside.filter((pid) => { const k = nsKey(`/proc/${pid}/ns/net`); return k !== undefined && byKey.has(k) })).length) {
+    if (Date.now() > deadline) {
+      throw new NsnetError(`processes ${inside.join(', ')} did not exit after SIGKILL`, { code: 'ETIMEDOUT', operation, object: `netns ${todo.join(', ')}` })
+    }
+    await sleep(5)
+  }
+  const go = todo.filter((name) => !failed.has(name))
+  if (go.length === 0) return failed
+  const r = await runCommand(['ip', '-force', '-batch', '-'], { timeoutMs: 30_000, input: go.map((n) => `netns delete ${n}\n`).join('') }, { operation })
+  for (const name of go) {
+    if (existsSync(netnsPath(name))) {
+      const msg = r.stderr.trim() || `ip netns delete ${name} exited with ${r.code}`
+      failed.set(name, new NsnetError(msg, { code: /busy/i.test(msg) ? 'EBUSY' : 'EIO', operation, object: `netns ${name}` }))
+    } else {
+      rmSync(netnsEtcDir(name), { recursive: true, force: true })
+    }
+  }
+  return failed
+}
+
 /** Writes /etc/netns/NAME/resolv.conf, which `ip netns exec` (and exec/spawn) put in place of /etc/resolv.conf. */
 export async function setResolvConf(name: string, lines: readonly string[]): Promise<void> {
   const operation = 'netns.setResolvConf'
