@@ -352,21 +352,26 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
         const byName = new Map((await rt.links.list()).map((l) => [l.ifname, l]))
         return marker.links.filter((m) => { const l = byName.get(m.name); return l !== undefined && ours(l, m) })
       }
-      const deadline = Date.now() + 3000
-      let left = await present()
-      while (left.some((m) => !bridges.has(m.name)) && marker.namespaces.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20))
-        left = await present()
-      }
-      for (const m of marker.links) if (!left.includes(m)) report.removed.push(`link ${m.name}`)
-      await Promise.all(left.map(async (m) => {
+      const del = async (m: (typeof marker.links)[number]) => {
         try {
           await rt.links.delete(m.ifindex ?? m.name)
           report.removed.push(`link ${m.name}`)
         } catch (e) {
           if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'ENOTFOUND')) fail(`link ${m.name}`, e)
         }
-      }))
+      }
+      const deadline = Date.now() + 3000
+      let left = await present()
+      // Bridges never go by themselves: delete them while the kernel frees the namespaces.
+      const early = left.filter((m) => bridges.has(m.name))
+      const bridgesDeleted = Promise.all(early.map(del))
+      while (left.some((m) => !bridges.has(m.name)) && marker.namespaces.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20))
+        left = await present()
+      }
+      left = left.filter((m) => !early.includes(m))
+      for (const m of marker.links) if (!left.includes(m) && !early.includes(m)) report.removed.push(`link ${m.name}`)
+      await Promise.all([bridgesDeleted, ...left.map(del)])
     } finally {
       await rt.close()
     }
