@@ -5,7 +5,7 @@
 import { RawNetlinkSocket } from 'netlink'
 import { Writer, parseMessages, parseErrorMessage, type RawMessage } from './codec.js'
 import {
-  NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+  NETLINK_ROUTE, NLMSG_HDRLEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST,
 } from './constants.js'
 import { BatchError, NsnetError, kernelError, type ErrorContext } from './errors.js'
@@ -81,10 +81,26 @@ interface BatchChunk {
   readonly payload: Buffer
   readonly firstSeq: number
   readonly barrierSeq: number
-  readonly reqs: Request[]
-  /** Index in the whole batch of reqs[0]. */
+  /** How many requests precede the barrier. */
+  readonly count: number
+  /** Index in the whole batch of the chunk's first request. */
   readonly baseIndex: number
   readonly cost: number
+  /** Error context of the chunk's i-th request. */
+  contextOf(i: number): ErrorContext
+}
+
+/**
+ * Requests already encoded back to back as whole netlink messages (NLM_F_REQUEST set, seq
+ * left for the engine): message i is buf[starts[i], starts[i + 1]). For bulk work, where
+ * one Request object per item would cost more than the item.
+ */
+export interface EncodedRequests {
+  readonly buf: Buffer
+  readonly starts: Int32Array
+  readonly count: number
+  /** What item i is about, for errors; asked only for failures. */
+  describe(i: number): { operation: string; object?: string }
 }
 
 /** Set when a dump attempt was abandoned mid-way: the dump lock waits for it. */
@@ -346,10 +362,19 @@ export class NetlinkSocket {
    */
   async batch(items: Iterable<Request>, opts: BatchOptions = {}): Promise<BatchResult> {
     this.throwIfUnusable(opts.signal, { namespace: this.namespace, operation: 'batch' })
-    const chunks = this.planBatch(items, opts)
+    return this.sendChunks(this.planBatch(items, opts), opts)
+  }
+
+  /** batch() for requests encoded by the caller (see EncodedRequests); same guarantees. */
+  async batchEncoded(reqs: EncodedRequests, opts: BatchOptions = {}): Promise<BatchResult> {
+    this.throwIfUnusable(opts.signal, { namespace: this.namespace, operation: 'batch' })
+    return this.sendChunks(this.planEncoded(reqs, opts), opts)
+  }
+
+  private async sendChunks(chunks: BatchChunk[], opts: BatchOptions): Promise<BatchResult> {
     const failures: NsnetError[] = []
     await Promise.all(chunks.map((c) => this.sendChunk(c, failures, opts)))
-    const sent = chunks.reduce((n, c) => n + c.reqs.length, 0)
+    const sent = chunks.reduce((n, c) => n + c.count, 0)
     if (failures.length) {
       failures.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
       throw new BatchError(failures, sent, { namespace: this.namespace, operation: 'batch' })
@@ -362,9 +387,7 @@ export class NetlinkSocket {
    * cannot be encoded fails the batch with nothing applied.
    */
   private planBatch(items: Iterable<Request>, opts: BatchOptions): BatchChunk[] {
-    const maxDatagram = Math.min(opts.datagramBytes ?? 64 * 1024, 200 * 1024)
-    // No single chunk may need more than half the budget, so two can be in flight.
-    const chunkCostLimit = Math.max(REPLY_OVERHEAD * 2, Math.floor(this.budget / 2))
+    const { maxDatagram, chunkCostLimit } = this.chunkLimits(opts)
     const chunks: BatchChunk[] = []
     let index = 0
     const it = items[Symbol.iterator]()
@@ -400,13 +423,51 @@ export class NetlinkSocket {
       this.seq = barrierSeq
       const start = w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq)
       w.endMessage(start)
-      chunks.push({ payload: w.toBuffer(), firstSeq, barrierSeq, reqs, baseIndex, cost })
+      chunks.push({ payload: w.toBuffer(), firstSeq, barrierSeq, count: reqs.length, baseIndex, cost, contextOf: (i) => this.context(reqs[i]!) })
+    }
+    return chunks
+  }
+
+  private chunkLimits(opts: BatchOptions): { maxDatagram: number; chunkCostLimit: number } {
+    return {
+      maxDatagram: Math.min(opts.datagramBytes ?? 64 * 1024, 200 * 1024),
+      // No single chunk may need more than half the budget, so two can be in flight.
+      chunkCostLimit: Math.max(REPLY_OVERHEAD * 2, Math.floor(this.budget / 2)),
+    }
+  }
+
+  /** Cuts pre-encoded messages into chunks by the same limits as planBatch(), one copy per chunk. */
+  private planEncoded(reqs: EncodedRequests, opts: BatchOptions): BatchChunk[] {
+    const { maxDatagram, chunkCostLimit } = this.chunkLimits(opts)
+    const { buf, starts, count } = reqs
+    const contextOf = (i: number): ErrorContext => ({ ...reqs.describe(i), namespace: this.namespace })
+    const chunks: BatchChunk[] = []
+    let i = 0
+    while (i < count) {
+      const first = i
+      const from = starts[first]!
+      let cost = REPLY_OVERHEAD
+      while (i < count) {
+        const itemCost = REPLY_OVERHEAD + 2 * (starts[i + 1]! - starts[i]!)
+        if (i > first && (starts[i + 1]! - from > maxDatagram || cost + itemCost > chunkCostLimit)) break
+        cost += itemCost
+        i++
+      }
+      const firstSeq = this.nextSeq(1)
+      const barrierSeq = firstSeq + (i - first)
+      this.seq = barrierSeq
+      const w = new Writer(starts[i]! - from + NLMSG_HDRLEN)
+      w.bytes(buf.subarray(from, starts[i]!))
+      for (let k = first; k < i; k++) w.buf.writeUInt32LE(firstSeq + k - first, starts[k]! - from + 8)
+      w.endMessage(w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq))
+      const base = first
+      chunks.push({ payload: w.toBuffer(), firstSeq, barrierSeq, count: i - first, baseIndex: first, cost, contextOf: (k) => contextOf(base + k) })
     }
     return chunks
   }
 
   private sendChunk(chunk: BatchChunk, failures: NsnetError[], opts: CallOptions): Promise<void> {
-    const { payload, firstSeq, barrierSeq, reqs, baseIndex, cost } = chunk
+    const { payload, firstSeq, barrierSeq, count, baseIndex, cost } = chunk
     const ctx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
     return this.withSlot(cost, ctx, opts, (_seq, settle) => {
       const pending: Pending = {
@@ -419,8 +480,8 @@ export class NetlinkSocket {
             return
           }
           const i = m.seq - firstSeq
-          if (errno !== 0 && i >= 0 && i < reqs.length) {
-            failures.push(kernelError(errno, { ...this.context(reqs[i]!), index: baseIndex + i }))
+          if (errno !== 0 && i >= 0 && i < count) {
+            failures.push(kernelError(errno, { ...chunk.contextOf(i), index: baseIndex + i }))
           }
         },
         fail: (e) => settle(e),

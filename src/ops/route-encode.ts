@@ -4,8 +4,8 @@
 import { Writer, parseIPv4Number, parseIPv6, type Family } from '../netlink/codec.js'
 import { NsnetError, isNsnetError } from '../netlink/errors.js'
 import { linkIndex, linkNames, checkLinkName, type OpsContext } from './context.js'
-import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js'
-import type { CallOptions, Request } from '../netlink/engine.js'
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../netlink/constants.js'
+import type { CallOptions, EncodedRequests, Request } from '../netlink/engine.js'
 import { afOf, familyNumber, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from './rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS, RTA_MULTIPATH,
@@ -476,6 +476,32 @@ export async function encodeRoutes(ctx: OpsContext, specs: readonly RouteSpec[],
   const bytes = out.buf
   for (const m of messages) m.bytes = bytes
   return messages
+}
+
+/**
+ * encodeRoutes() for a batch: every route is checked and written as a whole netlink message
+ * into one buffer, with no object per route; the error text of a route is built from its
+ * spec only if the kernel refuses it.
+ */
+export async function encodeRouteBatch(ctx: OpsContext, specs: readonly RouteSpec[], mode: RouteMode, opts?: CallOptions): Promise<EncodedRequests> {
+  const devices = await resolveDevices(ctx, deviceNames(specs), mode.operation, opts)
+  const out = new Writer(Math.min(1 << 26, Math.max(256, specs.length * 64)))
+  const where: Where = { operation: mode.operation, namespace: ctx.namespace, spec: undefined, index: undefined }
+  const starts = new Int32Array(specs.length + 1)
+  const flags = NLM_F_REQUEST | mode.flags
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!
+    where.spec = spec
+    where.index = specs.length > 1 ? i : undefined
+    const start = out.pos
+    starts[i] = start
+    out.beginMessage(mode.type, flags, 0)
+    encodeRoute(spec, mode, where, devices, out)
+    out.endMessage(start)
+  }
+  starts[specs.length] = out.pos
+  const operation = mode.operation
+  return { buf: out.buf, starts, count: specs.length, describe: (i) => ({ operation, object: describe(specs[i]!) }) }
 }
 
 // Attributes are stored byte by byte into room reserved once: the Writer's general methods

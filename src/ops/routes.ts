@@ -6,7 +6,7 @@ import { linkIndex, linkNames, type OpsContext } from './context.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_NEWROUTE, afOf } from './rtnl.js'
 import { checkRouteQuery, writeRouteQuery } from './route-get.js'
 import { decodeRoute } from './route-decode.js'
-import { encodeRoutes, ROUTE_MODES } from './route-encode.js'
+import { encodeRouteBatch, encodeRoutes, ROUTE_MODES } from './route-encode.js'
 import { matchRoute, routeFilter } from './route-filter.js'
 import { RT_TABLE_COMPAT } from './route-tables.js'
 import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetOptions, RouteSpec } from './route-types.js'
@@ -108,7 +108,6 @@ export class Routes {
     if (!Array.isArray(specs)) {
       throw invalidArgument(`expected an array of routes, got ${typeof specs}`, { operation, namespace: this.ctx.namespace })
     }
-    const requests = await encodeRoutes(this.ctx, specs, m, opts)
-    return this.ctx.sock.batch(requests, opts)
+    return this.ctx.sock.batchEncoded(await encodeRouteBatch(this.ctx, specs, m, opts), opts)
   }
 }
