@@ -10,7 +10,7 @@ import {
 } from './address-codec.js'
 import { scopes, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE } from './route-tables.js'
 import { pollWithBackoff } from '../util/poll.js'
-import type { Address, AddressFilter, AddressOptions, FlushSelector, WaitReadyOptions } from './address-types.js'
+import type { Address, AddressFilter, AddressOptions, FlushSelector, SettableAddressFlag, WaitReadyOptions } from './address-types.js'
 
 export { decodeAddress }
 export type * from './address-types.js'
@@ -99,6 +99,23 @@ function identify(a: Address): EncodedAddress {
   }
 }
 
+/** What add()/replace() need to recreate an address list() returned. */
+function listedAddress(a: Address, where: Where): [string, AddressOptions] {
+  if (!a || typeof a !== 'object' || typeof a.local !== 'string' || typeof a.prefixlen !== 'number') {
+    bad(where, `address must be text like '10.0.0.1/24' or an object from list(), got ${JSON.stringify(a)}`)
+  }
+  const life = (s: number | undefined) => (s === undefined || s === FOREVER ? undefined : s)
+  const flags = [...SETTABLE_FLAGS.keys()].filter((f) => (a as unknown as Record<string, unknown>)[f] === true) as SettableAddressFlag[]
+  const options: AddressOptions = {
+    peer: a.address, broadcast: a.broadcast, anycast: a.anycast, label: a.label, scope: a.scope,
+    metric: a.metric, validLifetime: life(a.valid_life_time), preferredLifetime: life(a.preferred_life_time),
+    flags: flags.length ? flags : undefined,
+  }
+  // undefined keys would still count as given; keep only what the object holds.
+  const kept = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as AddressOptions
+  return [`${a.local}/${a.prefixlen}`, kept]
+}
+
 const describe = (a: { local: string; prefixlen: number; address?: string }, dev: string | number) =>
   `address ${a.local}${a.address ? ` peer ${a.address}` : ''}/${a.prefixlen} dev ${dev}`
 
@@ -134,12 +151,12 @@ export class Addresses {
   }
 
   /** Adds an address; EEXIST if the link has it. `ip addr add 10.0.0.1/24 dev LINK [peer P] [brd +] [label L] [scope S] [nodad ...] [valid_lft N] [preferred_lft N] [metric N]` */
-  async add(link: LinkRef, address: string, options: AddressOptions = {}): Promise<void> {
+  async add(link: LinkRef, address: string | Address, options: AddressOptions = {}): Promise<void> {
     await this.modify('addresses.add', NLM_F_CREATE | NLM_F_EXCL, link, address, options)
   }
 
   /** Adds or updates (lifetimes, flags...) an address. `ip addr replace ...` */
-  async replace(link: LinkRef, address: string, options: AddressOptions = {}): Promise<void> {
+  async replace(link: LinkRef, address: string | Address, options: AddressOptions = {}): Promise<void> {
     await this.modify('addresses.replace', NLM_F_CREATE | NLM_F_REPLACE, link, address, options)
   }
 
@@ -230,9 +247,11 @@ export class Addresses {
     })
   }
 
-  private async modify(operation: string, flags: number, link: LinkRef, address: string, options: AddressOptions): Promise<void> {
-    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
-    const a = this.encode(where, link, address, options)
+  private async modify(operation: string, flags: number, link: LinkRef, given: string | Address, options: AddressOptions): Promise<void> {
+    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(given, link) }
+    // An object from list() stands for its text and its options; options given too win.
+    const [address, listed] = typeof given === 'string' ? [given, {}] : listedAddress(given, where)
+    const a = this.encode(where, link, address, { ...listed, ...options })
     const ifindex = await linkIndex(this.ctx, link, operation, options)
     await this.ctx.sock.request({ type: RTM_NEWADDR, flags, operation, object: where.object, body: (w) => writeAddress(w, a, ifindex) }, options)
   }

@@ -134,6 +134,19 @@ describe('addresses: ip as the oracle', () => {
     expect((await rt.addresses.list({ label: `${A}:*` })).map((a) => a.local).sort()).toEqual(['10.20.0.1', '10.20.0.2'])
   })
 
+  it('what list() returns, add() and replace() take back: flushed and re-added, the kernel holds the same', async () => {
+    for (const args of varietyByIp) ip('addr', 'add', ...args)
+    const before = snapshot()
+    const listed = [...await rt.addresses.list({ link: A }), ...await rt.addresses.list({ link: B })]
+      .filter((a) => a.scope !== 'link') // the kernel's own link-local addresses come back by themselves
+    for (const a of listed) await rt.addresses.replace(a.ifname, a)
+    expect(snapshot()).toEqual(before)
+    for (const l of [A, B]) ip('addr', 'flush', 'dev', l, 'scope', 'global')
+    // Primaries before secondaries, as they were made.
+    for (const a of [...listed].sort((x, y) => Number(!!x.secondary) - Number(!!y.secondary))) await rt.addresses.add(a.ifname, a)
+    expect(snapshot()).toEqual(before)
+  })
+
   it('replace() changes lifetimes of an existing address as ip addr replace does', async () => {
     await rt.addresses.add(A, '10.20.5.1/24')
     await rt.addresses.replace(A, '10.20.5.1/24', { validLifetime: 900, preferredLifetime: 800 })
