@@ -6,7 +6,7 @@ import { invalidArgument } from '../netlink/errors.js'
 import { NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, align4 } from '../netlink/constants.js'
 import { linkIndex, linkNames, type LinkRef, type OpsContext } from './context.js'
 import {
-  AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf, familyNumber, type FamilyName,
+  AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf, familyNumber, inetFamily, type FamilyName, type InetFamily,
 } from './rtnl.js'
 
 // <linux/neighbour.h>
@@ -36,7 +36,7 @@ export type NeighborState =
 
 /** One neighbour entry, as `ip -j neigh show` prints it (flags are `true` instead of ip's `null`). */
 export interface Neighbor {
-  readonly family: 4 | 6
+  readonly family: InetFamily
   readonly dst: string
   /** Link name; undefined only when the index could not be resolved. */
   readonly dev?: string
@@ -107,7 +107,7 @@ export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string
   if (dstO < 0) return undefined
   // One object literal with every field (absent ones undefined): one shape for all entries.
   return Object.freeze({
-    family,
+    family: inetFamily(family),
     dst: formatIP(b, dstO, dstL),
     dev: names?.get(ifindex),
     ifindex,

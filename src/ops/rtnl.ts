@@ -76,6 +76,10 @@ export function familyOfAf(af: number): 4 | 6 | undefined {
 /** A family as callers may name it in filters and specs: 4 / 6, or ip's 'inet' / 'inet6'. */
 export type FamilyName = 4 | 6 | 'inet' | 'inet6'
 
+/** How decoded objects name their family, as `ip -j` does. */
+export type InetFamily = 'inet' | 'inet6'
+export const inetFamily = (f: 4 | 6): InetFamily => (f === 4 ? 'inet' : 'inet6')
+
 /** 4 or 6 for a FamilyName, undefined for undefined; anything else goes to `fail` with the message. */
 export function familyNumber(v: unknown, fail: (summary: string) => never): 4 | 6 | undefined {
   if (v === undefined) return undefined

@@ -5,7 +5,7 @@ import type { CallOptions } from '../netlink/engine.js'
 import { invalidArgument, type NsnetError } from '../netlink/errors.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js'
 import { checkLinkName, freeze, type OpsContext } from './context.js'
-import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyNumber, familyOfAf, type FamilyName } from './rtnl.js'
+import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyNumber, familyOfAf, inetFamily, type FamilyName, type InetFamily } from './rtnl.js'
 import { RT_TABLE_MAIN, protocols, tables } from './route-tables.js'
 
 // <linux/fib_rules.h>
@@ -46,7 +46,7 @@ export interface PortRange { readonly start: number; readonly end: number }
  * `action` is always present (ip omits 'lookup').
  */
 export interface Rule {
-  readonly family: 4 | 6
+  readonly family: InetFamily
   readonly priority: number
   readonly not?: true
   readonly src?: string
@@ -140,7 +140,7 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   const dstLen = b[s + 1]!, srcLen = b[s + 2]!, tos = b[s + 3]!, hdrTable = b[s + 4]!, action = b[s + 7]!
   const flags = b.readUInt32LE(s + 8)
   const a = new Attrs(b, s + FIB_RULE_HDR_LEN, m.end, FRA_MAX)
-  const r: { -readonly [K in keyof Rule]: Rule[K] } = { family, priority: a.u32(FRA_PRIORITY) ?? 0, action: ACTIONS[action] ?? String(action) }
+  const r: { -readonly [K in keyof Rule]: Rule[K] } = { family: inetFamily(family), priority: a.u32(FRA_PRIORITY) ?? 0, action: ACTIONS[action] ?? String(action) }
   if (flags & FIB_RULE_INVERT) r.not = true
   if (a.has(FRA_SRC)) { r.src = a.ip(FRA_SRC); r.srclen = srcLen }
   if (a.has(FRA_DST)) { r.dst = a.ip(FRA_DST); r.dstlen = dstLen }

@@ -81,9 +81,9 @@ describe('neighbors', () => {
     const list = await rt.neighbors.list({ link: A })
     expect(list.map(asIp).sort((x, y) => sortKey(x).localeCompare(sortKey(y)))).toEqual(theirs())
     const e = list.find((n) => n.dst === '10.9.0.13')!
-    expect(e).toMatchObject({ family: 4, dev: A, router: true, state: ['STALE'] })
+    expect(e).toMatchObject({ family: 'inet', dev: A, router: true, state: ['STALE'] })
     expect(Object.isFrozen(e)).toBe(true)
-    expect(list.find((n) => n.dst === '2001:db8:9::12')!.family).toBe(6)
+    expect(list.find((n) => n.dst === '2001:db8:9::12')!.family).toBe('inet6')
     expect(list.find((n) => n.dst === '10.9.0.15')!.extern_learn).toBe(true)
     // JSON-serialisable, nothing lost
     expect(JSON.parse(JSON.stringify(list))).toEqual(list)
@@ -160,6 +160,6 @@ describe('neighbors', () => {
     b.writeUInt16LE(8, 28); b.writeUInt16LE(1, 30); Buffer.from([10, 9, 0, 61]).copy(b, 32)
     b.writeUInt16LE(10, 36); b.writeUInt16LE(2, 38); Buffer.from('020000000961', 'hex').copy(b, 40)
     const [m] = parseMessages(b)
-    expect(decodeNeighbor(m!)).toEqual({ family: 4, dst: '10.9.0.61', ifindex: n!.ifindex, lladdr: '02:00:00:00:09:61', state: ['REACHABLE'], router: true })
+    expect(decodeNeighbor(m!)).toEqual({ family: 'inet', dst: '10.9.0.61', ifindex: n!.ifindex, lladdr: '02:00:00:00:09:61', state: ['REACHABLE'], router: true })
   })
 })

@@ -72,7 +72,7 @@ describe('rules', () => {
   it('a fresh namespace has the default rules, decoded like ip -j', async () => {
     const list = await rt.rules.list()
     expect(list.map(asIp)).toEqual(initial)
-    expect(list.filter((r) => r.family === 4).map((r) => [r.priority, r.table, r.protocol])).toEqual([
+    expect(list.filter((r) => r.family === 'inet').map((r) => [r.priority, r.table, r.protocol])).toEqual([
       [0, 'local', 'kernel'], [32766, 'main', 'kernel'], [32767, 'default', 'kernel'],
     ])
     expect(Object.isFrozen(list[0])).toBe(true)
@@ -122,12 +122,12 @@ describe('rules', () => {
     ip('-6', 'rule', 'add', 'from', '2001:db8:5::/48', 'to', '2001:db8:6::/48', 'lookup', '4000', 'pref', '200')
     const list = await rt.rules.list()
     expect(list.map(asIp)).toEqual(oracle())
-    const r200 = list.find((r) => r.family === 4 && r.priority === 200)!
-    expect(r200).toEqual({ family: 4, priority: 200, action: 'lookup', src: '10.5.0.0', srclen: 16, dst: '10.6.0.0', dstlen: 16, table: '300' })
+    const r200 = list.find((r) => r.family === 'inet' && r.priority === 200)!
+    expect(r200).toEqual({ family: 'inet', priority: 200, action: 'lookup', src: '10.5.0.0', srclen: 16, dst: '10.6.0.0', dstlen: 16, table: '300' })
     expect(list.find((r) => r.priority === 201)).toMatchObject({ fwmark: 7, fwmask: 0xf, table: 'local' })
     expect(list.find((r) => r.priority === 202)).toMatchObject({ not: true, iif: 'ruA0', action: 'prohibit' })
     expect(list.find((r) => r.priority === 207)).toMatchObject({ suppress_prefixlen: 8, protocol: 'bgp', table: 'main' })
-    expect(list.find((r) => r.family === 6 && r.priority === 200)).toMatchObject({ table: '4000', dst: '2001:db8:6::', dstlen: 48 })
+    expect(list.find((r) => r.family === 'inet6' && r.priority === 200)).toMatchObject({ table: '4000', dst: '2001:db8:6::', dstlen: 48 })
     expect(JSON.parse(JSON.stringify(list))).toEqual(list)
   })
 
@@ -153,10 +153,10 @@ describe('rules', () => {
     await rt.rules.add({ priority: 400, from: '2001:db8:9::/48', table: 40 })
     const all = await rt.rules.list()
     const pick = (f: (r: Rule) => boolean) => all.find(f)!
-    await rt.rules.delete(pick((r) => r.family === 4 && r.priority === 401))
+    await rt.rules.delete(pick((r) => r.family === 'inet' && r.priority === 401))
     await rt.rules.delete(pick((r) => r.priority === 402 && r.fwmark === 2))
     const left = oracle()
-    const want = all.filter((r) => !(r.family === 4 && r.priority === 401) && !(r.priority === 402 && r.fwmark === 2))
+    const want = all.filter((r) => !(r.family === 'inet' && r.priority === 401) && !(r.priority === 402 && r.fwmark === 2))
     expect(left).toEqual(want.map(asIp))
     expect(left.some((r) => r.priority === 400 && r.src === '10.9.0.0')).toBe(true)
     expect(left.some((r) => r.priority === 400 && r.src === '2001:db8:9::')).toBe(true)
@@ -202,7 +202,7 @@ describe('rules', () => {
     w.endMessage(s)
     const [m] = parseMessages(w.toBuffer())
     expect(decodeRule(m!)).toEqual({
-      family: 4, priority: 42, action: 'lookup', src: '192.0.2.0', srclen: 24, table: '70000',
+      family: 'inet', priority: 42, action: 'lookup', src: '192.0.2.0', srclen: 24, table: '70000',
       unknown: [{ type: 99, hex: 'cdab' }],
     })
   })
