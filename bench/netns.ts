@@ -188,7 +188,7 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
     }
     rows.push(row({
       name: `RSS of a helper after ${N.toLocaleString('en-US')} pipelined adds`, nsnet: 'nsnet helper', nsnetValue: busyRss, unit: 'MiB', status: 'INFO',
-      note: 'the netlink binding allocates a 32 KiB buffer per received datagram (engine msgBufferSize), freed only by a GC',
+      note: 'requests read each datagram at its exact size (dumps use their own 32 KiB-buffer socket); the rest is V8 heap not yet collected',
     }))
 
     // 4. pyroute2 NetNS as a peer: start, adds (sequential: its API is synchronous), child RSS.
