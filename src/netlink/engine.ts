@@ -101,6 +101,8 @@ export interface EncodedRequests {
   readonly count: number
   /** What item i is about, for errors; asked only for failures. */
   describe(i: number): { operation: string; object?: string }
+  /** Whether the kernel answers item i with an object (a GET or ECHO), which needs more room. */
+  answered?(i: number): boolean
 }
 
 /** Set when a dump attempt was abandoned mid-way: the dump lock waits for it. */
@@ -362,7 +364,7 @@ export class NetlinkSocket {
    */
   async batch(items: Iterable<Request>, opts: BatchOptions = {}): Promise<BatchResult> {
     this.throwIfUnusable(opts.signal, { namespace: this.namespace, operation: 'batch' })
-    return this.sendChunks(this.planBatch(items, opts), opts)
+    return this.sendChunks(this.planEncoded(this.encodeAll(items), opts), opts)
   }
 
   /** batch() for requests encoded by the caller (see EncodedRequests); same guarantees. */
@@ -383,49 +385,28 @@ export class NetlinkSocket {
   }
 
   /**
-   * Encodes the whole batch into datagrams before anything is sent, so that a request that
-   * cannot be encoded fails the batch with nothing applied.
+   * Encodes the whole batch before anything is sent, so that a request that cannot be
+   * encoded fails the batch with nothing applied.
    */
-  private planBatch(items: Iterable<Request>, opts: BatchOptions): BatchChunk[] {
-    const { maxDatagram, chunkCostLimit } = this.chunkLimits(opts)
-    const chunks: BatchChunk[] = []
-    let index = 0
-    const it = items[Symbol.iterator]()
-    let next = it.next()
-    while (!next.done) {
-      const w = new Writer(Math.min(maxDatagram + 4096, 1 << 17))
-      const reqs: Request[] = []
-      let cost = REPLY_OVERHEAD
-      const baseIndex = index
-      const firstSeq = this.nextSeq(1)
-      while (!next.done) {
-        const req = next.value
-        const before = w.pos
-        try {
-          encodeInto(w, req, NLM_F_REQUEST | (req.flags ?? 0), firstSeq + reqs.length)
-        } catch (e) {
-          throw asNsnetError(e, { ...this.context(req), index })
-        }
-        const len = w.pos - before
-        // An error reply echoes the request; a GET (or ECHO) is answered with a whole object.
-        const answered = req.expectsReply || ((req.flags ?? 0) & NLM_F_ECHO) !== 0
-        const itemCost = REPLY_OVERHEAD + 2 * len + (answered ? GET_REPLY_COST : 0)
-        if (reqs.length > 0 && (w.pos > maxDatagram || cost + itemCost > chunkCostLimit)) {
-          w.pos = before // does not fit; it starts the next chunk
-          break
-        }
-        cost += itemCost
-        reqs.push(req)
-        index++
-        next = it.next()
+  private encodeAll(items: Iterable<Request>): EncodedRequests {
+    const w = new Writer(64 * 1024)
+    const reqs: Request[] = []
+    const starts: number[] = [0]
+    for (const req of items) {
+      try {
+        encodeInto(w, req, NLM_F_REQUEST | (req.flags ?? 0), 0)
+      } catch (e) {
+        throw asNsnetError(e, { ...this.context(req), index: reqs.length })
       }
-      const barrierSeq = firstSeq + reqs.length
-      this.seq = barrierSeq
-      const start = w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq)
-      w.endMessage(start)
-      chunks.push({ payload: w.toBuffer(), firstSeq, barrierSeq, count: reqs.length, baseIndex, cost, contextOf: (i) => this.context(reqs[i]!) })
+      reqs.push(req)
+      starts.push(w.pos)
     }
-    return chunks
+    return {
+      buf: w.view(), starts: Int32Array.from(starts), count: reqs.length,
+      describe: (i) => this.context(reqs[i]!) as { operation: string; object?: string },
+      // A GET (or ECHO) is answered with a whole object, not just an error.
+      answered: (i) => reqs[i]!.expectsReply === true || ((reqs[i]!.flags ?? 0) & NLM_F_ECHO) !== 0,
+    }
   }
 
   private chunkLimits(opts: BatchOptions): { maxDatagram: number; chunkCostLimit: number } {
@@ -436,7 +417,7 @@ export class NetlinkSocket {
     }
   }
 
-  /** Cuts pre-encoded messages into chunks by the same limits as planBatch(), one copy per chunk. */
+  /** Cuts encoded messages into datagrams within the window's limits, one copy per datagram. */
   private planEncoded(reqs: EncodedRequests, opts: BatchOptions): BatchChunk[] {
     const { maxDatagram, chunkCostLimit } = this.chunkLimits(opts)
     const { buf, starts, count } = reqs
@@ -448,7 +429,8 @@ export class NetlinkSocket {
       const from = starts[first]!
       let cost = REPLY_OVERHEAD
       while (i < count) {
-        const itemCost = REPLY_OVERHEAD + 2 * (starts[i + 1]! - starts[i]!)
+        // An error reply echoes the request.
+        const itemCost = REPLY_OVERHEAD + 2 * (starts[i + 1]! - starts[i]!) + (reqs.answered?.(i) ? GET_REPLY_COST : 0)
         if (i > first && (starts[i + 1]! - from > maxDatagram || cost + itemCost > chunkCostLimit)) break
         cost += itemCost
         i++
