@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Rtnl } from '../src/rtnl.js'
 import { netns } from '../src/netns/index.js'
+import { median } from './harness.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
@@ -34,12 +35,6 @@ export interface NetnsBenchOptions {
   readonly runs?: number
   readonly quick?: boolean
   readonly log?: (s: string) => void
-}
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 function row(r: Omit<NetnsBenchRow, 'ratio' | 'measurement'> & { ratio?: number | null }): NetnsBenchRow {

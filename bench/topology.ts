@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { timeProcess, type Timed } from './harness.js'
+import { median, timeProcess, type Timed } from './harness.js'
 import { benchShell } from './topology-spec.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -35,12 +35,6 @@ export interface TopologyBenchOptions {
   readonly quick?: boolean
   readonly n?: number
   readonly log?: (s: string) => void
-}
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 async function bundleWorker(): Promise<string> {
