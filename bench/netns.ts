@@ -11,25 +11,13 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Rtnl } from '../src/rtnl.js'
 import { netns } from '../src/netns/index.js'
+import type { ModuleRow } from './report.js'
 import { median } from './harness.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 
-export interface NetnsBenchRow {
-  readonly name: string
-  readonly measurement: string
-  readonly nsnet: string
-  readonly nsnetValue: number | null
-  readonly peer?: string
-  readonly peerValue?: number | null
-  readonly ratio?: number | null
-  readonly target?: number
-  readonly unit?: 'ms' | 'MiB'
-  readonly status?: 'INFO' | 'SKIPPED' | 'ERROR'
-  readonly note?: string
-  readonly samples?: { nsnet?: number[]; peer?: number[] }
-}
+export type NetnsBenchRow = ModuleRow
 
 export interface NetnsBenchOptions {
   readonly runs?: number

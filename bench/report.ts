@@ -31,6 +31,13 @@ export interface BenchRow {
   readonly samples?: { readonly nsnet?: readonly number[]; readonly peer?: readonly number[] }
 }
 
+/** What a bench module (netns.ts, topology.ts) returns; run.ts adds the section and the verdict. */
+export interface ModuleRow extends Omit<BenchRow, 'section' | 'status'> {
+  /** Short label of the row inside its module. */
+  readonly name: string
+  readonly status?: 'INFO' | 'SKIPPED' | 'ERROR'
+}
+
 /** Builds a row from medians, computing ratio and PASS/MISSED. */
 export function compare(r: Omit<BenchRow, 'ratio' | 'status'> & { status?: Status }): BenchRow {
   const ok = r.nsnetValue != null && r.peerValue != null && r.peerValue > 0

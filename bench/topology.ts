@@ -9,26 +9,14 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { ModuleRow } from './report.js'
 import { median, timeProcess, type Timed } from './harness.js'
 import { benchShell } from './topology-spec.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = path.join(ROOT, '.bench-out')
 
-export interface TopologyBenchRow {
-  readonly name: string
-  readonly measurement: string
-  readonly nsnet: string
-  readonly nsnetValue: number | null
-  readonly peer?: string
-  readonly peerValue?: number | null
-  readonly ratio?: number | null
-  readonly target?: number
-  readonly unit?: 'ms'
-  readonly status?: 'INFO' | 'ERROR'
-  readonly note?: string
-  readonly samples?: { nsnet?: number[]; peer?: number[] }
-}
+export type TopologyBenchRow = ModuleRow
 
 export interface TopologyBenchOptions {
   readonly runs?: number
