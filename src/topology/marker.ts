@@ -1,8 +1,8 @@
-// The run marker: /run/nsnet/<runid>.json names the process that owns a topology and
-// everything it made, written BEFORE each thing is made. reap() uses it to remove what
-// dead runs left behind, and only that: an owner is alive when a process with its pid
-// and its start time exists; a namespace or link is ours when its inode or ifindex (or
-// our ifalias) matches what the marker recorded.
+// The run marker: /run/nsnet/<runid>.json names the process that owns a topology, what it
+// plans to make (written before anything is made) and the identity of each thing it made
+// (written as each is made; see ownership.ts). reap() uses it to remove what dead runs
+// left behind, and only that: an owner is alive when a process with its pid and its start
+// time exists; a namespace, link or process is ours only when its identity matches.
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import type { ResolvedTopology } from './spec.js'
@@ -11,19 +11,21 @@ export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
 
 export interface MarkedNamespace {
   readonly name: string
-  /** `dev:ino` of /run/netns/<name> once made; absent while it is being made. */
+  /** `dev:ino` of /run/netns/<name>, recorded once this run made it; absent: only planned. */
   key?: string
 }
 
 export interface MarkedLink {
   /** A link made in the owner's namespace (namespaces made by the run take their links along). */
   readonly name: string
+  /** Recorded once made (it also carries the ifalias `nsnet:<runId>`); absent: planned or being made. */
   ifindex?: number
 }
 
 export interface MarkedProcess {
   readonly host: string
   readonly name: string
+  /** 0 while only planned. */
   readonly pid: number
   /** Field 22 of /proc/<pid>/stat: tells a reused pid apart. */
   readonly start: string
