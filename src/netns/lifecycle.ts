@@ -2,14 +2,14 @@
 // Creation and deletion go through `ip netns` itself: it is the reference recipe (shared
 // /run/netns, bind-mounted nsfs file) and measured as fast as doing it natively, which would
 // need an `unshare` process anyway (bench/netns.ts compares both).
-import { existsSync, readdirSync, statSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { Attrs } from '../netlink/codec.js'
 import { NetlinkSocket } from '../netlink/engine.js'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK } from '../ops/rtnl.js'
 import { runCommand } from './exec.js'
 import { dumpNsids, getNsid, setNsid } from './ids.js'
-import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns } from './names.js'
+import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns, nsKey } from './names.js'
 import { closeHandlesOf } from './registry.js'
 
 export interface NetnsInfo {
@@ -120,15 +120,6 @@ export async function id(name: string): Promise<number | undefined> {
   return withSocket((sock) => getNsid(sock, name))
 }
 
-/** The (dev, inode) that identifies a network namespace. */
-function nsKey(path: string): string | undefined {
-  try {
-    const st = statSync(path)
-    return `${st.dev}:${st.ino}`
-  } catch {
-    return undefined
-  }
-}
 
 function procPids(): number[] {
   const out: number[] = []

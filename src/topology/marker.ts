@@ -3,8 +3,9 @@
 // (written as each is made; see ownership.ts). reap() uses it to remove what dead runs
 // left behind, and only that: an owner is alive when a process with its pid and its start
 // time exists; a namespace, link or process is ours only when its identity matches.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { nsKey } from '../netns/names.js'
 import type { ResolvedTopology } from './spec.js'
 
 export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
@@ -111,14 +112,7 @@ export function sameWorld(m: RunMarker): boolean {
 }
 
 /** `dev:ino` of a path, or undefined when missing. */
-export function fileKey(path: string): string | undefined {
-  try {
-    const st = statSync(path)
-    return `${st.dev}:${st.ino}`
-  } catch {
-    return undefined
-  }
-}
+export const fileKey = nsKey
 
 /** What newRunId() makes: three base-36 fields. Anything else (a path, `../x`) is not a run id. */
 const RUN_ID = /^[0-9a-z]{1,16}-[0-9a-z]{1,16}-[0-9a-z]{1,16}$/
