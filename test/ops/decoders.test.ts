@@ -28,7 +28,7 @@ const rows: readonly Row[] = [
   {
     decoder: 'decodeRoute', fn: (m) => decodeRoute(m), header: 12, family: AF_INET, nlType: 24,
     attrs: [[3, 4, 'RTA_IIF'], [4, 4, 'RTA_OIF'], [6, 4, 'RTA_PRIORITY'], [15, 4, 'RTA_TABLE'], [16, 4, 'RTA_MARK'],
-      [25, 4, 'RTA_UID'], [30, 4, 'RTA_NH_ID'], [20, 1, 'RTA_PREF'], [12, 12, 'RTA_CACHEINFO'], [18, 2, 'RTA_VIA']],
+      [25, 4, 'RTA_UID'], [30, 4, 'RTA_NH_ID'], [20, 1, 'RTA_PREF'], [12, 32, 'RTA_CACHEINFO'], [18, 2, 'RTA_VIA']],
   },
   {
     decoder: 'decodeAddress', fn: (m) => decodeAddress(m), header: 8, family: AF_INET, nlType: 20,
@@ -94,7 +94,8 @@ describe('fixed-size attributes are length-checked', () => {
   for (const row of rows) {
     describe(row.decoder, () => {
       it('decodes a message with every attribute at its full size', () => {
-        const full = row.attrs.map(([t, size]) => [t, Buffer.alloc(size, t === 16 && row.decoder === 'decodeRoute' ? 0 : 1)] as const)
+        // RTA_VIA is a family (AF_INET) and an address; the rest are filled with 1s.
+        const full = row.attrs.map(([t, size, name]) => [t, name === 'RTA_VIA' ? Buffer.from([2, 0, 1, 1, 1, 1]) : Buffer.alloc(size, 1)] as const)
         expect(outcome(() => row.fn(message(row, full)))).toBe('decoded')
       })
       for (const [type, size, name] of row.attrs) {
