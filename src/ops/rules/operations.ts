@@ -124,10 +124,10 @@ export interface RuleFilter {
   readonly priority?: number
 }
 
-function portRange(a: Attrs, type: number): PortRange | undefined {
-  if (a.length(type) < 4) return undefined
-  const o = a.offset(type)
-  return { start: a.buf.readUInt16LE(o), end: a.buf.readUInt16LE(o + 2) }
+/** struct fib_rule_port_range { u16 start, end }; EDECODE when shorter. */
+function portRange(a: Attrs, type: number, what: string): PortRange | undefined {
+  const o = a.fixed(type, 4, what)
+  return o < 0 ? undefined : { start: a.buf.readUInt16LE(o), end: a.buf.readUInt16LE(o + 2) }
 }
 
 /** Decodes one RTM_NEWRULE/DELRULE message; undefined for families other than IPv4/IPv6 (ipmr rules). */
@@ -152,13 +152,14 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   const oif = a.str(FRA_OIFNAME)
   if (oif) { r.oif = oif; if (flags & FIB_RULE_OIF_DETACHED) r.oif_detached = true }
   if (a.u8(FRA_L3MDEV)) r.l3mdev = true
-  if (a.length(FRA_UID_RANGE) >= 8) {
-    const o = a.offset(FRA_UID_RANGE)
+  const uo = a.fixed(FRA_UID_RANGE, 8, 'FRA_UID_RANGE')
+  if (uo >= 0) {
+    const o = uo
     r.uidrange = { start: b.readUInt32LE(o), end: b.readUInt32LE(o + 4) }
   }
   const ipproto = a.u8(FRA_IP_PROTO)
   if (ipproto) r.ipproto = ipproto
-  const sport = portRange(a, FRA_SPORT_RANGE), dport = portRange(a, FRA_DPORT_RANGE)
+  const sport = portRange(a, FRA_SPORT_RANGE, 'FRA_SPORT_RANGE'), dport = portRange(a, FRA_DPORT_RANGE, 'FRA_DPORT_RANGE')
   if (sport) r.sport = sport
   if (dport) r.dport = dport
   const table = a.u32(FRA_TABLE) ?? hdrTable
