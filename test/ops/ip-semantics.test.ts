@@ -9,22 +9,29 @@ const TWIN = 'ips-twin'
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 const ipIn = (ns: string | undefined, ...args: string[]) => spawnSync('ip', [...(ns ? ['-n', ns] : []), ...args], { encoding: 'utf8' })
 
+const canonical = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort()
+
 /** State as ip shows it; kernel-made neighbour entries and link counters left out. */
 function state(ns?: string): unknown {
   const j = (...a: string[]) => JSON.parse(ipIn(ns, '-j', '-d', ...a).stdout || '[]') as Array<Record<string, unknown>>
   return {
     addr: j('addr', 'show').map((l) => [l.ifname, l.addr_info]),
-    routes: j('route', 'show', 'table', 'all'),
-    routes6: j('-6', 'route', 'show', 'table', 'all'),
+    // The kernel lists routes of equal key (ff00::/8 on each link) in an order of its own.
+    routes: canonical(j('route', 'show', 'table', 'all')),
+    routes6: canonical(j('-6', 'route', 'show', 'table', 'all')),
     rules: [j('-4', 'rule', 'show'), j('-6', 'rule', 'show')],
   }
 }
 
 function setup(ns?: string): void {
   const run = (...a: string[]) => { const r = ipIn(ns, ...a); if (r.status) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`) }
-  run('link', 'add', 'sm0', 'type', 'veth', 'peer', 'name', 'sm1')
-  run('link', 'set', 'sm0', 'up')
-  run('link', 'set', 'sm1', 'up')
+  // The same MACs and no kernel-made link-local addresses, so both namespaces look alike.
+  run('link', 'set', 'lo', 'up')
+  run('link', 'add', 'sm0', 'address', '02:00:00:00:70:00', 'type', 'veth', 'peer', 'name', 'sm1', 'address', '02:00:00:00:70:01')
+  for (const l of ['sm0', 'sm1']) {
+    run('link', 'set', l, 'addrgenmode', 'none')
+    run('link', 'set', l, 'up')
+  }
   run('addr', 'add', '10.70.0.1/24', 'dev', 'sm0')
   run('-6', 'addr', 'add', '2001:db8:70::1/64', 'dev', 'sm0', 'nodad')
 }
