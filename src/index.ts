@@ -43,3 +43,4 @@ export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions 
 export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
 export type { SandboxSupport } from './sandbox/support.js'
 export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } from './testing/lab.js'
+export * from './ovs/index.js'
