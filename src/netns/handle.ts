@@ -157,7 +157,7 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
   async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
-    const { args, signal, timeoutMs } = splitSignal(rawArgs)
+    const { args, signal, timeoutMs } = splitSignal(rawArgs, op, this.name)
     const proc = await this.readyHelper(op)
     try {
       return await proc.call(op, args, signal, timeoutMs)
