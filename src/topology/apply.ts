@@ -320,13 +320,15 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
   // each takes its links, addresses, routes and NAT rules along, and the kernel destroys the
   // veths of all of them in one batch (far cheaper than deleting veths one by one, each of
   // which waits for an RCU grace period). Only the namespaces this run made, by inode.
-  const mine = marker.namespaces.filter(ownsNamespace).map((ns) => ns.name)
+  const owned = marker.namespaces.filter(ownsNamespace)
+  const mine = owned.map((ns) => ns.name)
   try {
-    const failed = await removeNamespaces(mine, { kill: true })
+    // Their inodes go along: a name swapped meanwhile is left alone (and its processes live).
+    const failed = await removeNamespaces(mine, { kill: true, keys: new Map(owned.map((ns) => [ns.name, ns.key!])) })
     for (const name of mine) {
       const e = failed.get(name)
       if (!e) report.removed.push(`netns ${name}`)
-      else if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND')) fail(`netns ${name}`, e)
+      else if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND') && !isNsnetError(e, 'ESTALE')) fail(`netns ${name}`, e)
     }
   } catch (e) {
     fail(`netns ${mine.join(', ')}`, e)

@@ -46,9 +46,12 @@ async function dieDuringUp(spec: unknown, killAt: number): Promise<string> {
   return out.trim()
 }
 
-function foreignSleeper(ns: string): ChildProcess {
+/** A process somebody else started inside `ns`; resolves once it is in there. */
+async function foreignSleeper(ns: string): Promise<ChildProcess> {
   const c = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore', detached: true })
   cleanups.push(() => { try { process.kill(c.pid!, 'SIGKILL') } catch { /* gone */ } })
+  const inside = () => { try { return statSync(`/proc/${c.pid}/ns/net`).ino === inode(ns) } catch { return false } }
+  expect(await waitFor(inside, 10_000)).toBe(true)
   return c
 }
 
@@ -78,7 +81,7 @@ test('reap after an owner died early in up(): what it made goes, foreign objects
   // veth made by someone else, and a live nsnet lab owning fc and v-fc.
   ip('netns', 'add', 'fb')
   cleanups.push(() => ip('netns', 'del', 'fb'))
-  const sleeper = foreignSleeper('fb')
+  const sleeper = await foreignSleeper('fb')
   ip('link', 'add', 'br-f', 'type', 'bridge')
   cleanups.push(() => ip('link', 'del', 'br-f'))
   ip('link', 'add', 'v-fb', 'type', 'veth', 'peer', 'name', 'v-fb-peer')
@@ -108,7 +111,7 @@ test('reap after an owner died before making anything removes nothing but its ma
   expect(readMarker(runId)!.namespaces.every((n) => n.key === undefined)).toBe(true)
   ip('netns', 'add', 'fa')
   cleanups.push(() => ip('netns', 'del', 'fa'))
-  const sleeper = foreignSleeper('fa')
+  const sleeper = await foreignSleeper('fa')
   ip('link', 'add', 'br-f', 'type', 'bridge')
   cleanups.push(() => ip('link', 'del', 'br-f'))
   expect(await waitFor(() => alive(sleeper.pid!), 5000)).toBe(true)
@@ -150,3 +153,18 @@ test('a complete run records every identity before up() returns; down() leaves w
   expect(inode('eb')).toBe(ino)
   expect(linkNames()).toContain('br-e')
 }, 90_000)
+
+test('netns removeMany with keys leaves a name that now refers to another namespace (and the processes inside)', async () => {
+  const { removeMany } = await import('../../src/netns/lifecycle.js')
+  ip('netns', 'add', 'ka')
+  const key = `${statSync('/run/netns/ka').dev}:${inode('ka')}`
+  ip('netns', 'del', 'ka')
+  ip('netns', 'add', 'ka')
+  cleanups.push(() => ip('netns', 'del', 'ka'))
+  const sleeper = await foreignSleeper('ka')
+  expect(await waitFor(() => alive(sleeper.pid!), 5000)).toBe(true)
+  const failed = await removeMany(['ka'], { kill: true, keys: new Map([['ka', key]]) })
+  expect(failed.get('ka')?.code).toBe('ESTALE')
+  expect(runNetnsEntries()).toEqual(['ka'])
+  expect(alive(sleeper.pid!)).toBe(true)
+})
