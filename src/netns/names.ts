@@ -51,11 +51,15 @@ export function noSuchNetns(name: string, operation: string): NsnetError {
   })
 }
 
-/** The `dev:ino` that identifies a namespace file (/run/netns/NAME, /proc/PID/ns/net), or undefined when missing. */
+/**
+ * `dev:ino:ctime` of a namespace file (/run/netns/NAME, /proc/PID/ns/net), or undefined when
+ * missing. The kernel reuses a freed namespace's inode number for the next one; the nsfs
+ * inode's ctime (when it was made, stable while /run/netns/NAME holds it) tells them apart.
+ */
 export function nsKey(path: string): string | undefined {
   try {
-    const st = statSync(path)
-    return `${st.dev}:${st.ino}`
+    const st = statSync(path, { bigint: true })
+    return `${st.dev}:${st.ino}:${st.ctimeNs}`
   } catch {
     return undefined
   }

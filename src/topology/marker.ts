@@ -12,7 +12,7 @@ export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
 
 export interface MarkedNamespace {
   readonly name: string
-  /** `dev:ino` of /run/netns/<name>, recorded once this run made it; absent: only planned. */
+  /** nsKey() of /run/netns/<name> (`dev:ino:ctime`), recorded once this run made it; absent: only planned. */
   key?: string
 }
 
@@ -111,7 +111,7 @@ export function sameWorld(m: RunMarker): boolean {
   return m.mntns === w.mntns && m.pidns === w.pidns
 }
 
-/** `dev:ino` of a path, or undefined when missing. */
+/** The identity of a namespace file (see nsKey), or undefined when missing. */
 export const fileKey = nsKey
 
 /** What newRunId() makes: three base-36 fields. Anything else (a path, `../x`) is not a run id. */

@@ -91,3 +91,17 @@ test('setResolvConf on a namespace that does not exist is ENOTFOUND and creates 
   expect(err.message).toMatch(/no-such-ns/)
   expect(existsSync('/etc/netns/no-such-ns')).toBe(false)
 })
+
+test('methods the ops classes keep private are not callable through a handle', async () => {
+  const h = await netns.open(NS)
+  try {
+    for (const op of ['links.explainAddError', 'links.resolveLinks', 'links.fetch', 'routes.constructor']) {
+      const err = await refusal(() => h.call(op, []))
+      expect(err.code).toBe('EINVAL_ARGUMENT')
+      expect(err.message).toMatch(/has no public method/)
+    }
+    expect(Array.isArray(await h.links.list())).toBe(true)
+  } finally {
+    await h.close()
+  }
+})

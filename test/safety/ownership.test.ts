@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { afterEach, expect, test } from 'vitest'
-import { readMarker } from '../../src/topology/marker.js'
+import { fileKey, readMarker } from '../../src/topology/marker.js'
 import { reap } from '../../src/topology/reap.js'
 import { Topology } from '../../src/topology/topology.js'
 import { alive, ensureHelperBundle, ip, ipj, runNetnsEntries, waitFor } from '../netns/support.js'
@@ -134,7 +134,8 @@ test('a complete run records every identity before up() returns; down() leaves w
   })
   cleanups.push(() => lab.down())
   const m = readMarker(lab.runId)!
-  expect(m.namespaces.map((n) => n.key)).toEqual([`${statSync('/run/netns/ea').dev}:${inode('ea')}`, `${statSync('/run/netns/eb').dev}:${inode('eb')}`])
+  expect(m.namespaces.map((n) => n.key)).toEqual([fileKey('/run/netns/ea'), fileKey('/run/netns/eb')])
+  expect(m.namespaces.every((n) => n.key?.startsWith(`${statSync(`/run/netns/${n.name}`).dev}:${inode(n.name)}:`))).toBe(true)
   const byName = new Map(links().map((l) => [l.ifname, l.ifindex]))
   for (const l of m.links) expect(l.ifindex).toBe(byName.get(l.name))
   expect(m.processes).toHaveLength(1)
@@ -157,7 +158,7 @@ test('a complete run records every identity before up() returns; down() leaves w
 test('netns removeMany with keys leaves a name that now refers to another namespace (and the processes inside)', async () => {
   const { removeMany } = await import('../../src/netns/lifecycle.js')
   ip('netns', 'add', 'ka')
-  const key = `${statSync('/run/netns/ka').dev}:${inode('ka')}`
+  const key = fileKey('/run/netns/ka')!
   ip('netns', 'del', 'ka')
   ip('netns', 'add', 'ka')
   cleanups.push(() => ip('netns', 'del', 'ka'))

@@ -39,14 +39,23 @@ function spec(extra: Partial<TopologySpec> = {}): TopologySpec {
   }
 }
 
+/**
+ * Addresses as ip reports them, without the IPv6 link-local ones the kernel adds by itself
+ * (their `tentative` flag clears on its own a second after a link comes up).
+ */
+function addrs(...args: string[]) {
+  type Addr = { family: string; scope: string }
+  return ipj<Array<{ addr_info: Addr[] }>>(...args, 'addr').map((l) => ({ ...l, addr_info: l.addr_info.filter((a) => !(a.family === 'inet6' && a.scope === 'link')) }))
+}
+
 /** Everything `ip` reports about the lab, for before/after comparisons. */
 function snapshot(names: string[]) {
   return {
     netns: runNetnsEntries(),
     links: ipj('link'),
-    addrs: ipj('addr'),
+    addrs: addrs(),
     routes: ipj('route'),
-    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: ipj('-n', n, 'addr'), routes: ipj('-n', n, 'route') })),
+    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: addrs('-n', n), routes: ipj('-n', n, 'route') })),
   }
 }
 
