@@ -665,8 +665,10 @@ export class NetlinkSocket {
       this.failAll(asNsnetError(e, { namespace: this.namespace }))
       return
     }
-    if (groups !== 0) {
-      for (const m of msgs) this.onNotification?.(m)
+    // A socket in no group gets group-tagged messages only as echoes (NLM_F_ECHO) of its own
+    // requests, which the kernel sends as notifications unicast back: those are replies.
+    if (groups !== 0 && this.onNotification) {
+      for (const m of msgs) this.onNotification(m)
       return
     }
     for (const m of msgs) {

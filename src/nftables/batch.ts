@@ -7,7 +7,7 @@ import { NLMSG_ERROR, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST } from '../netlink/co
 import { answerCost, asNsnetError, type CallOptions, type NetlinkSocket } from '../netlink/engine.js'
 import { BatchError, NsnetError, kernelError } from '../netlink/errors.js'
 import {
-  NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFTA_GEN_ID, NFT_MSG_GETGEN, NFGENMSG_LEN, nftType,
+  NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFTA_GEN_ID, NFT_MSG_GETGEN, NFT_MSG_NEWGEN, NFGENMSG_LEN, nftType,
 } from './constants.js'
 import { Attrs } from '../netlink/codec.js'
 import { nfgen } from './objects.js'
@@ -162,7 +162,8 @@ function judge(
   for (const m of answers) {
     const k = m.seq - seq0
     if (m.type !== NLMSG_ERROR) {
-      if (k >= 1 && k <= count) echoes.set(first + k - 1, m)
+      // With ECHO the kernel also sends NFT_MSG_NEWGEN, numbered like the first member.
+      if (k >= 1 && k <= count && m.type !== nftType(NFT_MSG_NEWGEN) && !echoes.has(first + k - 1)) echoes.set(first + k - 1, m)
       continue
     }
     const { errno } = parseErrorMessage(m)
@@ -187,7 +188,7 @@ function judge(
     if (errno) {
       const m = members[first + k]!
       const earlier = first > 0 ? `; members 0..${first - 1} were committed by earlier transactions, this one and later ones were not` : ''
-      failures.push(kernelError(errno, { operation: m.operation, object: m.object, namespace: ns, index: first + k, hint: `${hintFor(errno, m) ?? 'refused'}${earlier}` }))
+      failures.push(kernelError(errno, { operation: m.operation, object: m.object, namespace: ns, index: first + k, hint: `${hintFor(errno, m) ?? ''}${earlier}` || undefined }))
     }
   }
   if (failures.length) {

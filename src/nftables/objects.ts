@@ -119,7 +119,8 @@ export function chainBody(c: Chain, where: Where, full: boolean): (w: Writer) =>
     w.attrStr(NFTA_CHAIN_NAME, name)
     if (!full || !base) return
     w.attrStr(NFTA_CHAIN_TYPE, c.type!)
-    w.attrU32be(NFTA_CHAIN_POLICY, policy)
+    // Without a policy an existing chain keeps its own (a new one gets accept).
+    if (c.policy !== undefined) w.attrU32be(NFTA_CHAIN_POLICY, policy)
     const hook = w.beginNested(NFTA_CHAIN_HOOK)
     w.attrU32be(NFTA_HOOK_HOOKNUM, hooknum)
     w.attrU32be(NFTA_HOOK_PRIORITY, prio >>> 0)

@@ -56,6 +56,7 @@ const CT_STATE = 0
 const NUMGEN_TYPES = { inc: 0, random: 1 } as const
 const BYTEORDER_HTON = 1
 const NAT_TYPES = { snat: 0, dnat: 1 } as const
+const NF_NAT_RANGE_MAP_IPS = 1
 const NF_NAT_RANGE_PROTO_SPECIFIED = 2
 const IFNAMSIZ = 16
 const LIMIT_UNITS: Record<LimitPer, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 }
@@ -527,6 +528,10 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
         return b ? 3 : 2
       }
       if (e.len !== len) continue
+      // tcp and udp share their offsets: the `meta l4proto` before it says which (nft prints
+      // `th dport` without one; we keep that raw).
+      const dep = out[out.length - 1]
+      if (!dep || !explicitMatch(dep, 'l4proto', L4PROTOS[protocol]!)) continue
       const c = x[i + 1], d = x[i + 2]
       if (!isCmp1(c) || c.data.length !== 2) return 0
       if (c.op === CMP_OPS['>='] && isCmp1(d) && d.op === CMP_OPS['<='] && d.data.length === 2) {
@@ -602,7 +607,9 @@ function readNat(family: TableFamily, x: readonly Expr[], i: number, out: Statem
     used.add(r)
     return regs.get(r)
   }
-  const portOf = (min: number | undefined, max: number | undefined): PortSpec | undefined | null => {
+  const portOf = (min: number | undefined, maxReg: number | undefined): PortSpec | undefined | null => {
+    // The kernel lists max = min for a single port.
+    const max = maxReg === min ? undefined : maxReg
     const a = reg(min), b = reg(max)
     if (min === undefined) return max === undefined ? undefined : null
     if (!a || a.length !== 2 || (max !== undefined && (!b || b.length !== 2))) return null
@@ -611,20 +618,22 @@ function readNat(family: TableFamily, x: readonly Expr[], i: number, out: Statem
   }
   let stmt: Statement | undefined
   if (t.name === 'masq') {
-    if (t.flags !== NF_NAT_RANGE_PROTO_SPECIFIED) return 0
+    if (((t.flags ?? 0) & ~NF_NAT_RANGE_MAP_IPS) !== NF_NAT_RANGE_PROTO_SPECIFIED) return 0
     const port = portOf(t.protoMin, t.protoMax)
     if (!port) return 0
     stmt = { masquerade: { port } }
   } else if (t.name === 'nat') {
     const kind = t.type === NAT_TYPES.snat ? 'snat' : t.type === NAT_TYPES.dnat ? 'dnat' : undefined
     const alen = t.family === NFPROTO_IPV4 ? 4 : t.family === NFPROTO_IPV6 ? 16 : 0
-    const lo = reg(t.addrMin), hi = reg(t.addrMax)
-    if (!kind || !alen || !lo || lo.length !== alen || (t.addrMax !== undefined && (!hi || hi.length !== alen))) return 0
+    // The kernel lists max = min (and the MAP_IPS flag) for a single address.
+    const maxReg = t.addrMax === t.addrMin ? undefined : t.addrMax
+    const lo = reg(t.addrMin), hi = reg(maxReg)
+    if (!kind || !alen || !lo || lo.length !== alen || (maxReg !== undefined && (!hi || hi.length !== alen))) return 0
     const fmt = (b: Buffer) => (alen === 4 ? formatIPv4(b, 0) : formatIPv6(b, 0))
     const port = portOf(t.protoMin, t.protoMax)
     if (port === null) return 0
     const wantFlags = port === undefined ? undefined : NF_NAT_RANGE_PROTO_SPECIFIED
-    if ((t.flags ?? undefined) !== wantFlags && !(t.flags === 0 && wantFlags === undefined)) return 0
+    if (((t.flags ?? 0) & ~NF_NAT_RANGE_MAP_IPS) !== (wantFlags ?? 0)) return 0
     const spec: NatSpec = {
       ...(family === 'inet' ? { family: alen === 4 ? 'ip' as const : 'ip6' as const } : {}),
       addr: hi ? { range: [fmt(lo), fmt(hi)] } : fmt(lo),

@@ -6,6 +6,7 @@ import { listDir, readText, writeText } from '../files.js'
 import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 import { readSysctl, writeSysctl, type SysctlValue } from '../sysctl.js'
+import { callNft } from '../../nftables/remote.js'
 
 export interface ServeOptions {
   /** The namespace name this helper serves; set on every error it returns. */
@@ -81,6 +82,7 @@ export class HelperServer {
     const args = Array.isArray(req.args) ? req.args.map((a) => (a === null ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
+    if (op.startsWith('nft.')) return callNft((await (this.rtnl ??= this.opts.openRtnl())).nft, op, args)
     const dot = op.indexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)
