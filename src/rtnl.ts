@@ -7,6 +7,7 @@ import { Addresses } from './ops/addresses/operations.js'
 import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
+import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 import { Nft } from './nftables/nft.js'
 import { NETLINK_NETFILTER } from './nftables/constants.js'
@@ -29,6 +30,8 @@ export interface RtnlApi {
   readonly rules: Rules
   /** nf_tables (what `nft` does), on a NETLINK_NETFILTER socket of its own. */
   readonly nft: Nft
+  /** Device features over ethtool netlink (`ethtool -k/-K`). */
+  readonly ethtool: Ethtool
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -38,6 +41,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly ethtool: Ethtool
   readonly context: OpsContext
   readonly nft: Nft
   private nftSocket: NetlinkSocket | undefined
@@ -53,6 +57,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.nft = new Nft(() => (this.nftSocket ??= NetlinkSocket.open({
       protocol: NETLINK_NETFILTER, namespace, timeoutMs, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
     })), namespace)
+    this.ethtool = new Ethtool(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */
@@ -72,6 +77,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   async close(): Promise<void> {
     this.socket.close()
     this.nftSocket?.close()
+    this.ethtool.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

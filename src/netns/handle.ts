@@ -12,6 +12,7 @@ import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
 import type { Nft, NftChains, NftRules, NftTables } from '../nftables/nft.js'
 import { remoteNft } from '../nftables/remote.js'
+import type { Ethtool } from '../ops/ethtool/operations.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { checkNetnsName } from './names.js'
@@ -56,6 +57,7 @@ export class NetnsHandle implements AsyncDisposable {
   readonly rules: Remote<Rules>
   /** rt.nft inside the namespace (as `ip netns exec NAME nft ...`). */
   readonly nft: RemoteNft
+  readonly ethtool: Remote<Ethtool>
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -78,6 +80,7 @@ export class NetnsHandle implements AsyncDisposable {
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
     this.nft = remoteNft<RemoteNft>((op, args) => this.call(op, args))
+    this.ethtool = g('ethtool') as Remote<Ethtool>
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
       set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,
