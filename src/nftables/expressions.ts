@@ -143,8 +143,9 @@ export function decodeExprs(buf: Buffer, start: number, end: number): Expr[] {
     const a = new Attrs(buf, off + 4, off + len, NFTA_EXPR_DATA)
     const name = a.str(NFTA_EXPR_NAME)
     if (name === undefined) throw decodeError('expression without a name')
-    const data = a.nested(NFTA_EXPR_DATA, 16) ?? new Attrs(buf, off + len, off + len, 16)
-    out.push(decodeOne(name, data) ?? { name, raw: Buffer.from(data.buf.subarray(data.start, data.end)) })
+    const at = a.offset(NFTA_EXPR_DATA)
+    const [from, to] = at < 0 ? [off + len, off + len] : [at, at + a.length(NFTA_EXPR_DATA)]
+    out.push(decodeOne(name, buf, from, to) ?? { name, raw: Buffer.from(buf.subarray(from, to)) })
     off += (len + 3) & ~3
   }
   return out
@@ -170,7 +171,8 @@ function bigBE(a: Attrs, t: number): bigint | undefined {
   return b && b.length === 8 ? b.readBigUInt64BE(0) : undefined
 }
 
-function decodeOne(name: string, d: Attrs): Expr | undefined {
+function decodeOne(name: string, buf: Buffer, start: number, end: number): Expr | undefined {
+  const d = { buf, start, end }
   switch (name) {
     case 'meta': {
       const n = new Attrs(d.buf, d.start, d.end, META.MAX)

@@ -73,18 +73,18 @@ type OwnedChain = keyof typeof CHAINS
 export class HighLevel {
   constructor(protected readonly c: NftContext) {}
 
-  /** As `nft add rule inet nsnet postrouting [oifname OUT] [oifname != NOTOUT] ip saddr FROM masquerade` (iptables -t nat -A POSTROUTING -s FROM [! -o NOTOUT] -j MASQUERADE). */
+  /** As `nft add rule inet nsnet postrouting ip saddr FROM [oifname OUT] [oifname != NOTOUT] masquerade` (iptables -t nat -A POSTROUTING -s FROM [! -o NOTOUT] -j MASQUERADE). */
   masquerade(opts: MasqueradeOptions, commitOpts?: CommitOptions): Promise<Rule> {
     const op = 'nft add rule (masquerade)'
-    return this.addTo('postrouting', opts, [...this.outMatches(opts, op), this.prefixMatch('saddr', opts.from, op), { masquerade: null }], commitOpts)
+    return this.addTo('postrouting', opts, [this.prefixMatch('saddr', opts.from, op), ...this.outMatches(opts), { masquerade: null }], commitOpts)
   }
 
-  /** As `nft add rule inet nsnet postrouting ... ip saddr FROM snat ip to TO[:PORT]` (iptables -j SNAT --to-source). */
+  /** As `nft add rule inet nsnet postrouting ip saddr FROM ... snat ip to TO[:PORT]` (iptables -j SNAT --to-source). */
   snat(opts: SnatOptions, commitOpts?: CommitOptions): Promise<Rule> {
     const op = 'nft add rule (snat)'
     const fam = this.addressFamily(typeof opts.to === 'string' ? opts.to : opts.to?.range?.[0], op)
     const stmt: Statement = { snat: { ...(this.table(opts).family === 'inet' ? { family: fam } : {}), addr: opts.to, ...(opts.port === undefined ? {} : { port: opts.port }) } }
-    return this.addTo('postrouting', opts, [...this.outMatches(opts, op), this.prefixMatch('saddr', opts.from, op), stmt], commitOpts)
+    return this.addTo('postrouting', opts, [this.prefixMatch('saddr', opts.from, op), ...this.outMatches(opts), stmt], commitOpts)
   }
 
   /** Port forwarding, as `nft add rule inet nsnet prerouting [iifname IN] tcp dport PORT dnat ip to ADDR[:PORT]` (iptables -t nat -A PREROUTING -p tcp --dport PORT -j DNAT --to-destination ADDR). */
@@ -167,7 +167,7 @@ export class HighLevel {
     return freeze((echoed && decodeRule(echoed)) ?? rule)
   }
 
-  private outMatches(o: { out?: string; notOut?: string }, _op: string): Statement[] {
+  private outMatches(o: { out?: string; notOut?: string }): Statement[] {
     const s: Statement[] = []
     if (o.out !== undefined) s.push({ match: { op: '==', left: { meta: { key: 'oifname' } }, right: o.out } })
     if (o.notOut !== undefined) s.push({ match: { op: '!=', left: { meta: { key: 'oifname' } }, right: o.notOut } })

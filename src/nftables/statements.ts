@@ -70,6 +70,7 @@ const L4PROTOS: Record<string, number> = {
 }
 const L4PROTO_ALIASES: Record<string, number> = { icmpv6: 58 }
 const NFPROTOS: Record<string, number> = { ipv4: NFPROTO_IPV4, ipv6: NFPROTO_IPV6 }
+const META_BY_NUMBER = new Map((Object.keys(META_KEYS) as MetaKey[]).map((k) => [META_KEYS[k], k]))
 const FIELDS = {
   ip: { saddr: [12, 4], daddr: [16, 4] },
   ip6: { saddr: [8, 16], daddr: [24, 16] },
@@ -386,6 +387,10 @@ function linearizeNat(family: TableFamily, kind: 'snat' | 'dnat', spec: NatSpec,
 
 // ---------------------------------------------------------------- expressions -> statements
 
+/** FIELDS flattened for the decoder: [protocol, field, base, offset, len]. */
+const FIELD_LIST: ReadonlyArray<readonly [string, string, number, number, number]> = Object.entries(FIELDS).flatMap(([protocol, fields]) =>
+  Object.entries(fields).map(([field, [offset, len]]) => [protocol, field, protocol === 'ip' || protocol === 'ip6' ? PAYLOAD_NETWORK : PAYLOAD_TRANSPORT, offset, len] as const))
+
 /** Reads VM expressions back as statements, as `nft -j list ruleset` shows them. */
 export function delinearize(family: TableFamily, exprs: readonly Expr[]): Statement[] {
   const out: Statement[] = []
@@ -462,7 +467,7 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
   const e = x[i]!
   if ('raw' in e || !('dreg' in e) || e.dreg !== REG_1) return 0
   if (e.name === 'meta') {
-    const key = (Object.keys(META_KEYS) as MetaKey[]).find((k) => META_KEYS[k] === e.key)
+    const key = META_BY_NUMBER.get(e.key)
     const c = x[i + 1]
     if (!key || !isCmp1(c)) return 0
     const right = metaRight(key, c.data)
@@ -495,11 +500,9 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
     return 3
   }
   if (e.name !== 'payload') return 0
-  for (const [protocol, fields] of Object.entries(FIELDS)) {
-    const base = protocol === 'ip' || protocol === 'ip6' ? PAYLOAD_NETWORK : PAYLOAD_TRANSPORT
-    if (e.base !== base) continue
-    for (const [field, [offset, len]] of Object.entries(fields) as Array<[string, readonly [number, number]]>) {
-      if (e.offset !== offset) continue
+  for (const [protocol, field, base, offset, len] of FIELD_LIST) {
+    {
+      if (e.base !== base || e.offset !== offset) continue
       const left = { payload: { protocol, field } as PayloadField }
       // Addresses: a full load (maybe masked) or a byte-aligned prefix load.
       if (base === PAYLOAD_NETWORK) {

@@ -9,6 +9,7 @@ import { netns, type NetnsHandle } from '../../src/netns/index.js'
 import { BatchError, isNsnetError } from '../../src/netlink/errors.js'
 import type { Rule } from '../../src/nftables/objects.js'
 import type { Ruleset } from '../../src/nftables/nft.js'
+import { formatRuleset } from '../../src/nftables/text.js'
 import { ensureHelperBundle } from '../netns/support.js'
 
 const NS = `nsnet-nft-${process.pid}`
@@ -40,6 +41,8 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     nft('-f', `${golden}inet-ruleset.nft`)
     const ours = await h.nft.ruleset()
     expect(plain(ours.nftables)).toEqual(oracle())
+    // And printed in nft's own syntax, it reads exactly as `nft list ruleset`.
+    expect(formatRuleset(ours)).toBe(nft('list', 'ruleset'))
     const rules = await h.nft.rules.list({ family: 'inet', table: 't' })
     expect(rules.length).toBe(13)
     for (const r of rules) await h.nft.rules.delete(r)
@@ -147,7 +150,7 @@ describe('rt.nft high level', () => {
     await h.nft.dropRandom(5, { out: 'eth0' })
     // Adding a forward rule again keeps the policy.
     const text = nft('list', 'table', 'inet', 'nsnet')
-    expect(text).toContain('oifname != "br0" ip saddr 192.168.0.0/24 masquerade')
+    expect(text).toContain('ip saddr 192.168.0.0/24 oifname != "br0" masquerade')
     expect(text).toContain('iifname "eth0" tcp dport 8080 dnat ip to 192.168.0.2:80')
     expect(text).toMatch(/type filter hook forward priority filter; policy drop;/)
     expect(text).toContain('ct state established,related accept')
