@@ -25,6 +25,12 @@ export {
 } from './ops/neighbors.js'
 export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules.js'
 export {
+  Tc, Qdiscs, Classes, Filters, decodeQdisc, decodeClass, decodeFilter, parseRate, parseSize, parseTime,
+  type Qdisc, type QdiscSpec, type TcClass, type ClassSpec, type Filter, type FilterSpec, type TcStats,
+  type Rate, type Size, type Time, type Percent, type MirredAction, type U32IpMatch, type U32Key,
+  type TbfOptions, type HtbOptions, type HtbClassOptions, type NetemOptions, type FqCodelOptions, type FifoOptions,
+} from './ops/tc/index.js'
+export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor.js'
 export { Topology, type UpOptions } from './topology/topology.js'

@@ -7,6 +7,7 @@ import { Addresses } from './ops/addresses.js'
 import { Routes } from './ops/routes.js'
 import { Neighbors } from './ops/neighbors.js'
 import { Rules } from './ops/rules.js'
+import { Tc } from './ops/tc/index.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor.js'
 
 export interface RtnlOptions {
@@ -25,6 +26,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  /** Traffic control, what `tc` does: qdiscs, classes, filters. */
+  readonly tc: Tc
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -34,6 +37,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly tc: Tc
   readonly context: OpsContext
 
   private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
@@ -43,6 +47,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    this.tc = new Tc(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */

@@ -10,6 +10,7 @@ import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '..
 import type { Neighbors } from '../ops/neighbors.js'
 import type { Routes } from '../ops/routes.js'
 import type { Rules } from '../ops/rules.js'
+import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './client.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { checkNetnsName } from './names.js'
@@ -45,6 +46,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly routes: Remote<Routes>
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
+  /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
+  readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -66,6 +69,9 @@ export class NetnsHandle implements AsyncDisposable {
     this.routes = g('routes') as Remote<Routes>
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
+    this.tc = Object.freeze({
+      qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
+    })
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
       set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,
