@@ -60,4 +60,4 @@ test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs al
   expect(down).toEqual({ code: 0, out: `${runId}: removed\n` })
   expect(runNetnsEntries()).toEqual([])
   expect((await nsnet('runs')).out).not.toContain(runId)
-})
+}, 120_000) // six CLI processes one after another: well over 30 s when the machine is loaded
