@@ -7,6 +7,7 @@ import { Addresses } from './ops/addresses/operations.js'
 import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
+import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 import { Tc } from './ops/tc/index.js'
 
@@ -26,6 +27,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  /** Device features over ethtool netlink (`ethtool -k/-K`). */
+  readonly ethtool: Ethtool
   /** Traffic control, what `tc` does: qdiscs, classes, filters. */
   readonly tc: Tc
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
@@ -37,6 +40,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly ethtool: Ethtool
   readonly tc: Tc
   readonly context: OpsContext
 
@@ -47,6 +51,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    this.ethtool = new Ethtool(this.context)
     this.tc = new Tc(this.context)
   }
 
@@ -66,6 +71,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   /** Closes the socket; pending calls reject with ECLOSED. */
   async close(): Promise<void> {
     this.socket.close()
+    this.ethtool.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -10,6 +10,7 @@ import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '..
 import type { Neighbors } from '../ops/neighbors/operations.js'
 import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
+import type { Ethtool } from '../ops/ethtool/operations.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
@@ -46,6 +47,7 @@ export class NetnsHandle implements AsyncDisposable {
   readonly routes: Remote<Routes>
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
+  readonly ethtool: Remote<Ethtool>
   /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
   readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
   readonly sysctl: NetnsSysctl
@@ -69,6 +71,7 @@ export class NetnsHandle implements AsyncDisposable {
     this.routes = g('routes') as Remote<Routes>
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
+    this.ethtool = g('ethtool') as Remote<Ethtool>
     this.tc = Object.freeze({
       qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
     })
