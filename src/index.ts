@@ -12,6 +12,7 @@ export {
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links/operations.js'
+export type { LinkStats64, LinkRxStats, LinkTxStats } from './ops/links/stats.js'
 export {
   decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
   type AddressFilter, type FlushSelector, type WaitReadyOptions,
