@@ -35,7 +35,7 @@ const good = specFile('good.json', {
   links: [{ a: { node: 'ca', addresses: ['10.4.0.1/24'] }, b: { node: 'cb', addresses: ['10.4.0.2/24'] } }],
 })
 
-test('check, draw and script read a spec without touching anything', async () => {
+test('check, draw and script read a spec without touching anything', { timeout: 120_000 }, async () => {
   expect(await nsnet('check', good)).toEqual({ code: 0, out: 'spec is valid\n' })
   const bad = specFile('bad.json', { hosts: [{ name: 'a' }, { name: 'a' }], links: [{ a: 'a', b: 'zz' }] })
   const r = await nsnet('check', bad)
