@@ -11,6 +11,7 @@ import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 import { Nft } from './nftables/nft.js'
 import { NETLINK_NETFILTER } from './nftables/constants.js'
+import { Tc } from './ops/tc/index.js'
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */
@@ -32,6 +33,8 @@ export interface RtnlApi {
   readonly nft: Nft
   /** Device features over ethtool netlink (`ethtool -k/-K`). */
   readonly ethtool: Ethtool
+  /** Traffic control, what `tc` does: qdiscs, classes, filters. */
+  readonly tc: Tc
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -42,6 +45,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly neighbors: Neighbors
   readonly rules: Rules
   readonly ethtool: Ethtool
+  readonly tc: Tc
   readonly context: OpsContext
   readonly nft: Nft
   private nftSocket: NetlinkSocket | undefined
@@ -58,6 +62,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
       protocol: NETLINK_NETFILTER, namespace, timeoutMs, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
     })), namespace)
     this.ethtool = new Ethtool(this.context)
+    this.tc = new Tc(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */
