@@ -12,6 +12,7 @@ export {
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links/operations.js'
+export type { LinkStats64, LinkRxStats, LinkTxStats } from './ops/links/stats.js'
 export {
   decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
   type AddressFilter, type FlushSelector, type WaitReadyOptions,
@@ -24,6 +25,12 @@ export {
   decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
 } from './ops/neighbors/operations.js'
 export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules/operations.js'
+export {
+  Tc, Qdiscs, Classes, Filters, decodeQdisc, decodeClass, decodeFilter, parseRate, parseSize, parseTime,
+  type Qdisc, type QdiscSpec, type TcClass, type ClassSpec, type Filter, type FilterSpec, type TcStats,
+  type Rate, type Size, type Time, type Percent, type MirredAction, type U32IpMatch, type U32Key,
+  type TbfOptions, type HtbOptions, type HtbClassOptions, type NetemOptions, type FqCodelOptions, type FifoOptions,
+} from './ops/tc/index.js'
 export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor/operations.js'
@@ -44,3 +51,7 @@ export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/s
 export type { SandboxSupport } from './sandbox/support.js'
 export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } from './testing/lab.js'
 export * from './ovs/index.js'
+export { Nft, type Ruleset as NftRuleset, type ListFilter as NftListFilter } from './nftables/nft.js'
+export type { Table as NftTable, Chain as NftChain, Rule as NftRule } from './nftables/objects.js'
+export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
+export type { RemoteNft } from './netns/handle.js'

@@ -10,7 +10,7 @@ import type { RouteSpec } from '../ops/routes/types.js'
 import { Rtnl } from '../rtnl.js'
 import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink, type RunMarker } from './marker.js'
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
-import { addNat } from './nat.js'
+import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
@@ -27,6 +27,7 @@ export interface NodeApi {
   }
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
+  readonly nft: NatNft
 }
 
 export interface BuildOptions {
@@ -218,7 +219,7 @@ export class Lab {
           return
         }
         case 'nat': {
-          await addNat(this.host(s.host).netns!, s.nat)
+          await addNat(this.host(s.host).netns!, s.nat, async () => (await this.api(s.host)).nft)
           return
         }
         case 'process': {

@@ -9,27 +9,35 @@ import type { Links } from '../../ops/links/operations.js'
 import type { Neighbors } from '../../ops/neighbors/operations.js'
 import type { Routes } from '../../ops/routes/operations.js'
 import type { Rules } from '../../ops/rules/operations.js'
+import type { Classes } from '../../ops/tc/classes.js'
+import type { Filters } from '../../ops/tc/filters.js'
+import type { Qdiscs } from '../../ops/tc/qdiscs.js'
 import type { RtnlGroup } from './protocol.js'
 
 type Methods<T> = { [K in keyof T]-?: T[K] extends (...a: never[]) => unknown ? K : never }[keyof T] & string
 /** `true` when `L` names every public method of T; else a type naming the missing ones. */
 type Complete<T, L extends readonly string[]> = [Exclude<Methods<T>, L[number]>] extends [never] ? true : { missing: Exclude<Methods<T>, L[number]> }
 
-const links = ['list', 'get', 'add', 'set', 'delete', 'waitUp', 'supportsKind'] as const satisfies readonly Methods<Links>[]
+const links = ['list', 'get', 'add', 'set', 'delete', 'waitUp', 'supportsKind', 'stats'] as const satisfies readonly Methods<Links>[]
 const addresses = ['list', 'add', 'replace', 'delete', 'flush', 'waitReady'] as const satisfies readonly Methods<Addresses>[]
 const routes = ['list', 'get', 'add', 'replace', 'append', 'delete', 'addMany', 'deleteMany'] as const satisfies readonly Methods<Routes>[]
 const neighbors = ['list', 'add', 'replace', 'delete'] as const satisfies readonly Methods<Neighbors>[]
 const rules = ['list', 'add', 'delete'] as const satisfies readonly Methods<Rules>[]
 const ethtool = ['features', 'setFeatures', 'close'] as const satisfies readonly Methods<Ethtool>[]
+const qdiscs = ['list', 'add', 'replace', 'change', 'delete', 'supports'] as const satisfies readonly Methods<Qdiscs>[]
+const classes = ['list', 'add', 'replace', 'change', 'delete'] as const satisfies readonly Methods<Classes>[]
+const filters = ['list', 'add', 'replace', 'change', 'delete'] as const satisfies readonly Methods<Filters>[]
 
 const complete: [
   Complete<Links, typeof links>, Complete<Addresses, typeof addresses>, Complete<Routes, typeof routes>,
   Complete<Neighbors, typeof neighbors>, Complete<Rules, typeof rules>, Complete<Ethtool, typeof ethtool>,
-] = [true, true, true, true, true, true]
+  Complete<Qdiscs, typeof qdiscs>, Complete<Classes, typeof classes>, Complete<Filters, typeof filters>,
+] = [true, true, true, true, true, true, true, true, true]
 void complete
 
 /** The public methods of each group a helper forwards (see RTNL_GROUPS). */
 export const GROUP_METHODS: { readonly [G in RtnlGroup]: ReadonlySet<string> } = {
   links: new Set(links), addresses: new Set(addresses), routes: new Set(routes),
   neighbors: new Set(neighbors), rules: new Set(rules), ethtool: new Set(ethtool),
+  'tc.qdiscs': new Set(qdiscs), 'tc.classes': new Set(classes), 'tc.filters': new Set(filters),
 }

@@ -7,6 +7,7 @@ import { GROUP_METHODS } from './methods.js'
 import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 import { readSysctl, writeSysctl, type SysctlValue } from '../sysctl.js'
+import { callNft } from '../../nftables/remote.js'
 
 export interface ServeOptions {
   /** The namespace name this helper serves; set on every error it returns. */
@@ -84,7 +85,9 @@ export class HelperServer {
     const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
-    const dot = op.indexOf('.')
+    if (op.startsWith('nft.')) return callNft((await (this.rtnl ??= this.opts.openRtnl())).nft, op, args)
+    // The method is after the last dot: 'tc.qdiscs.add' is group 'tc.qdiscs'.
+    const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)
     if (dot < 0 || !RTNL_GROUPS.includes(group)) {
@@ -95,7 +98,7 @@ export class HelperServer {
       throw invalidArgument(`${group} has no public method "${method}"`, { operation: op })
     }
     const rtnl = await (this.rtnl ??= this.opts.openRtnl())
-    const target = rtnl[group] as unknown as Record<string, unknown>
+    const target = group.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], rtnl) as Record<string, unknown>
     const fn = target[method]
     if (typeof fn !== 'function') {
       throw invalidArgument(`${group} has no method "${method}"`, { operation: op })
