@@ -45,10 +45,10 @@ test('check, draw and script read a spec without touching anything', async () =>
   expect((await nsnet('draw', good, '--mermaid')).out).toMatch(/^flowchart LR\n/)
   expect((await nsnet('script', good)).out).toContain('ip link add eth0 netns ca type veth peer name eth0 netns cb\n')
   expect(runNetnsEntries()).toEqual([])
-})
+}, 120_000) // eight nsnet starts through tsx: slow on a loaded machine
 
 test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs alone', async () => {
-  const up = await nsnet('up', good)
+  const up = await nsnet('up', '--verbose', good)
   expect(up.code).toBe(0)
   const runId = /up: run (\S+)/.exec(up.out)![1]!
   expect(up.out).toContain('ip netns add ca\n')
@@ -60,4 +60,4 @@ test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs al
   expect(down).toEqual({ code: 0, out: `${runId}: removed\n` })
   expect(runNetnsEntries()).toEqual([])
   expect((await nsnet('runs')).out).not.toContain(runId)
-})
+}, 120_000)
