@@ -7,6 +7,7 @@ import { Addresses } from './ops/addresses/operations.js'
 import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
+import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 
 export interface RtnlOptions {
@@ -25,6 +26,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  /** Device features over ethtool netlink (`ethtool -k/-K`). */
+  readonly ethtool: Ethtool
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -34,6 +37,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly ethtool: Ethtool
   readonly context: OpsContext
 
   private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
@@ -43,6 +47,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    this.ethtool = new Ethtool(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */
@@ -61,6 +66,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   /** Closes the socket; pending calls reject with ECLOSED. */
   async close(): Promise<void> {
     this.socket.close()
+    this.ethtool.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

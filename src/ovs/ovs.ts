@@ -7,6 +7,7 @@ import { OvsdbClient, SYSTEM_DB_SOCKET, type Operation, type OvsdbMonitor, type 
 import { map, namedUuid, optional, set, uuid, type Atom, type Datum, type WireValue } from './datum.js'
 import { startService, type OvsService, type ServiceOptions } from './service.js'
 import { show, type OvsShow } from './show.js'
+import { checksumOffPeer, type OffloadChange } from './offload.js'
 
 const DB = 'Open_vSwitch'
 const IFNAMSIZ = 16
@@ -43,6 +44,18 @@ export interface AddPortOptions extends WriteOptions {
   readonly mayExist?: boolean
   readonly otherConfig?: Readonly<Record<string, string>>
   readonly externalIds?: Readonly<Record<string, string>>
+  /**
+   * `auto` (default): on a netdev bridge whose vswitchd runs without userspace TSO, turn TX
+   * checksum offload off on the veth's peer so TCP works across it (see offload.ts); `keep`
+   * changes nothing.
+   */
+  readonly checksumOffload?: 'auto' | 'keep'
+}
+
+/** What addPort did besides adding the port. */
+export interface AddPortResult {
+  /** The veth peer whose TX checksum offload went off, when one did. */
+  readonly offload?: OffloadChange
 }
 
 export interface SetPortOptions extends WriteOptions {
@@ -69,7 +82,10 @@ export interface OvsInterface {
 }
 
 export interface OvsStartOptions extends Omit<ServiceOptions, 'otherConfig'> {
-  /** Start ovs-vswitchd with `other_config:userspace-tso-enable=true` (TCP through netdev bridges without touching the veths). */
+  /**
+   * Start ovs-vswitchd with `other_config:userspace-tso-enable=true` (default true): it finishes
+   * TCP checksums itself, so TCP crosses netdev bridges without touching any veth.
+   */
   readonly userspaceTso?: boolean
   readonly otherConfig?: Readonly<Record<string, string>>
 }
@@ -118,7 +134,7 @@ export class Ovs implements AsyncDisposable {
    * `close()` / `await using` stops both by pid and removes what vswitchd made.
    */
   static async start(opts: OvsStartOptions = {}): Promise<Ovs> {
-    const otherConfig = { ...(opts.userspaceTso && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
+    const otherConfig = { ...(opts.userspaceTso !== false && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
     const service = await startService({ ...opts, otherConfig }, (sock) => initDatabase(sock, otherConfig, opts))
     try {
       return await Ovs.attach(service.dbSocket, service, opts)
@@ -286,7 +302,7 @@ export class Ovs implements AsyncDisposable {
    * `ovs-vsctl [--may-exist] add-port BRIDGE PORT [tag=N] [-- set interface PORT type=T options:k=v]`.
    * Fails (and takes the port out again) when vswitchd cannot open it, quoting Interface.error.
    */
-  async addPort(bridge: string, port: string, opts: AddPortOptions = {}): Promise<void> {
+  async addPort(bridge: string, port: string, opts: AddPortOptions = {}): Promise<AddPortResult> {
     const operation = 'ovs.addPort'
     checkName(bridge, operation, 'bridge')
     checkName(port, operation, 'port')
@@ -301,12 +317,15 @@ export class Ovs implements AsyncDisposable {
     checkStringMap(opts.externalIds, 'externalIds', operation, port)
     if (opts.type === 'patch' && !opts.options?.peer) throw invalidArgument('a patch port needs options.peer', { operation, object })
     if (opts.type === 'vxlan' && !opts.options?.remote_ip) throw invalidArgument('a vxlan port needs options.remote_ip', { operation, object })
+    if (opts.checksumOffload !== undefined && opts.checksumOffload !== 'auto' && opts.checksumOffload !== 'keep') {
+      throw invalidArgument(`checksumOffload must be 'auto' or 'keep', got ${JSON.stringify(opts.checksumOffload)}`, { operation, object })
+    }
     await this.sync(opts)
     const br = this.requireBridge(bridge, operation)
     const existing = this.byName('Port', port)
     if (existing) {
       const on = this.bridgeOfPort(existing._uuid)?.name
-      if (opts.mayExist && on === bridge) return
+      if (opts.mayExist && on === bridge) return Object.freeze({})
       throw new NsnetError(`port ${port} already exists${on ? ` on bridge ${on}` : ''}`, {
         code: 'EEXIST', operation, object, hint: on === bridge ? 'pass mayExist (--may-exist) to accept it' : undefined,
       })
@@ -331,6 +350,10 @@ export class Ovs implements AsyncDisposable {
       { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(br._uuid)]], mutations: [['ports', 'insert', set([namedUuid('port')])]] },
     ]
     await this.commit(ops, object, [{ name: port, slot: 0 }], opts, async () => this.deletePort(bridge, port, { ifExists: true, noWait: true }))
+    const tso = (this.root().other_config as Record<string, string>)['userspace-tso-enable'] === 'true'
+    if ((opts.checksumOffload ?? 'auto') === 'keep' || type !== undefined || br.datapath_type !== 'netdev' || tso || opts.noWait) return Object.freeze({})
+    const offload = await checksumOffPeer(this.service?.namespace, port)
+    return Object.freeze(offload ? { offload } : {})
   }
 
   /** `ovs-vsctl [--if-exists] del-port [BRIDGE] PORT`. */
