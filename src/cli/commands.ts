@@ -42,7 +42,8 @@ function runIdsOf(lab: string, command: Command): string[] {
   if (isRunId(lab) && readMarker(lab)) return [lab]
   const named = listMarkers().filter((m) => sameWorld(m) && m.name === lab).map((m) => m.runId)
   if (!named.length) {
-    throw new NsnetError(`no run or lab named ${JSON.stringify(lab)} in /run/nsnet`, { code: 'ENOTFOUND', operation: `nsnet ${command.name}`, hint: '`nsnet runs` lists them' })
+    const what = isRunId(lab) ? `no run ${lab}` : `${JSON.stringify(lab)} is not a run id nor the name of a lab`
+    throw new NsnetError(`${what} in /run/nsnet`, { code: 'ENOTFOUND', operation: `nsnet ${command.name}`, hint: '`nsnet runs` lists them' })
   }
   if (named.length > 1) throw new UsageError(`${named.length} runs are named ${JSON.stringify(lab)} (${named.join(', ')}): give a run id`, command)
   return named

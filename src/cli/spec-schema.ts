@@ -61,7 +61,14 @@ export const specSchema = Object.freeze({
     prefix: { ...str, description: 'prepended to every namespace name' },
     pools: { type: 'array', items: object({ name: str, subnet: str }, ['name', 'subnet']) },
     hosts: { type: 'array', items: host },
-    bridges: { type: 'array', items: object({ name: str, in: str, addresses, mtu }, ['name']) },
+    bridges: {
+      type: 'array',
+      items: object({ name: str, in: str, addresses, mtu, kind: { enum: ['linux', 'ovs'], description: 'ovs: an Open vSwitch bridge' } }, ['name']),
+    },
+    switches: {
+      type: 'array',
+      items: object({ name: str, kind: { const: 'ovs' }, in: str, addresses, mtu, datapathType: { const: 'netdev' } }, ['name'], 'an Open vSwitch bridge'),
+    },
     links: { type: 'array', items: object({ a: end, b: end, mtu }, ['a', 'b'], 'a veth pair') },
   }),
 })

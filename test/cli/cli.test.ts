@@ -109,7 +109,7 @@ describe('up, runs, down by name, --json', () => {
     expect(leftovers()).toEqual({ netns: [], links: [], markers: [] })
     const again = await nsnet(['down', 'cli-named'])
     expect(again.code).toBe(1)
-    expect(again.stderr).toMatch(/no run or lab named "cli-named"/)
+    expect(again.stderr).toMatch(/"cli-named" is not a run id nor the name of a lab in \/run\/nsnet/)
   })
 })
 
