@@ -14,6 +14,12 @@ const IFNAMSIZ = 16
 export type PortType = 'system' | 'internal' | 'patch' | 'vxlan' | 'tap'
 const PORT_TYPES: readonly PortType[] = ['system', 'internal', 'patch', 'vxlan', 'tap']
 
+/** Every read first makes one round trip (so it sees every earlier commit); these bound it. */
+export interface ReadOptions {
+  readonly timeoutMs?: number
+  readonly signal?: AbortSignal
+}
+
 export interface WriteOptions {
   /** How long to wait for ovs-vswitchd to apply the change, ms (default the connection's, 15000). */
   readonly timeoutMs?: number
@@ -157,19 +163,19 @@ export class Ovs implements AsyncDisposable {
   }
 
   /** `ovs-vsctl list-br`: bridge names, sorted. */
-  async listBridges(opts?: { signal?: AbortSignal }): Promise<readonly string[]> {
+  async listBridges(opts?: ReadOptions): Promise<readonly string[]> {
     await this.sync(opts)
     return Object.freeze(this.replica.rows('Bridge').map((b) => b.name as string).sort())
   }
 
   /** `ovs-vsctl br-exists NAME`. */
-  async bridgeExists(name: string, opts?: { signal?: AbortSignal }): Promise<boolean> {
+  async bridgeExists(name: string, opts?: ReadOptions): Promise<boolean> {
     await this.sync(opts)
     return this.byName('Bridge', name) !== undefined
   }
 
   /** `ovs-vsctl list-ports BRIDGE`: its port names, sorted, without the bridge's own local port. */
-  async listPorts(bridge: string, opts?: { signal?: AbortSignal }): Promise<readonly string[]> {
+  async listPorts(bridge: string, opts?: ReadOptions): Promise<readonly string[]> {
     checkName(bridge, 'ovs.listPorts', 'bridge')
     await this.sync(opts)
     const br = this.requireBridge(bridge, 'ovs.listPorts')
@@ -178,21 +184,21 @@ export class Ovs implements AsyncDisposable {
   }
 
   /** `ovs-vsctl port-to-br PORT`: the bridge that has the port, or undefined. */
-  async portToBridge(port: string, opts?: { signal?: AbortSignal }): Promise<string | undefined> {
+  async portToBridge(port: string, opts?: ReadOptions): Promise<string | undefined> {
     await this.sync(opts)
     const p = this.byName('Port', port)
     return p && this.bridgeOfPort(p._uuid)?.name as string | undefined
   }
 
   /** `ovs-vsctl list interface NAME` (the watched columns); undefined when there is none. */
-  async getInterface(name: string, opts?: { signal?: AbortSignal }): Promise<OvsInterface | undefined> {
+  async getInterface(name: string, opts?: ReadOptions): Promise<OvsInterface | undefined> {
     await this.sync(opts)
     const i = this.byName('Interface', name)
     return i && interfaceOf(i)
   }
 
   /** `ovs-vsctl show`, as a typed object. */
-  async show(opts?: { signal?: AbortSignal }): Promise<OvsShow> {
+  async show(opts?: ReadOptions): Promise<OvsShow> {
     await this.sync(opts)
     return show(this.replica)
   }
@@ -201,7 +207,7 @@ export class Ovs implements AsyncDisposable {
    * `ovs-vsctl get TABLE RECORD COLUMN[:KEY]`: Open_vSwitch (record '.'), Bridge, Port or Interface by name.
    * Maps come back as objects, sets as arrays; an absent key or empty optional is undefined.
    */
-  async get(table: OvsTable, record: string, column: string, opts?: { signal?: AbortSignal }): Promise<Datum> {
+  async get(table: OvsTable, record: string, column: string, opts?: ReadOptions): Promise<Datum> {
     await this.sync(opts)
     const row = this.record(table, record, 'ovs.get')
     const [col, key] = splitKey(column)
@@ -426,10 +432,10 @@ export class Ovs implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
 
   /** The replica is current with everything committed before this call (see sync notes in the note). */
-  private async sync(opts?: { signal?: AbortSignal }): Promise<void> {
+  private async sync(opts?: ReadOptions): Promise<void> {
     // ovsdb-server flushes a session's pending monitor updates before it reads the next
     // request, so once the echo comes back every earlier commit is in the replica.
-    await this.client.echo(['sync'], { signal: opts?.signal })
+    await this.client.echo(['sync'], { signal: opts?.signal, timeoutMs: opts?.timeoutMs ?? this.timeoutMs })
   }
 
   /**
