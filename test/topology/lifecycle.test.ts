@@ -40,18 +40,18 @@ function spec(extra: Partial<TopologySpec> = {}): TopologySpec {
 }
 
 /** Everything `ip` reports about the lab, for before/after comparisons. */
-/** `ip -j addr` without DAD's `tentative`, which clears by itself a while after a link comes up. */
-function addrs(...args: string[]): unknown {
-  return JSON.parse(JSON.stringify(ipj(...args, 'addr'), (k, v: unknown) => (k === 'tentative' ? undefined : v)))
+/** Addresses without `tentative`: IPv6 DAD ends on the kernel's clock, whatever up() does (a flake under load). */
+function settled(addrs: unknown): unknown {
+  return JSON.parse(JSON.stringify(addrs, (k, v) => (k === 'tentative' ? undefined : v)))
 }
 
 function snapshot(names: string[]) {
   return {
     netns: runNetnsEntries(),
     links: ipj('link'),
-    addrs: addrs(),
+    addrs: settled(ipj('addr')),
     routes: ipj('route'),
-    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: addrs('-n', n), routes: ipj('-n', n, 'route') })),
+    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: settled(ipj('-n', n, 'addr')), routes: ipj('-n', n, 'route') })),
   }
 }
 
