@@ -50,3 +50,7 @@ export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions 
 export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
 export type { SandboxSupport } from './sandbox/support.js'
 export * from './ovs/index.js'
+export { Nft, type Ruleset as NftRuleset, type ListFilter as NftListFilter } from './nftables/nft.js'
+export type { Table as NftTable, Chain as NftChain, Rule as NftRule } from './nftables/objects.js'
+export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
+export type { RemoteNft } from './netns/handle.js'
