@@ -12,25 +12,13 @@ import { describeMessage } from '../../src/netlink/trace.js'
 import { RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE } from '../../src/ops/rtnl.js'
 import { datagrams, loadGolden } from '../support/golden.js'
 import * as nsnet from '../../src/index.js'
+import { prng, type Rng } from '../support/prng.js'
 
 const SEED = Number(process.env.NSNET_FUZZ_SEED ?? ((Date.now() ^ (process.pid << 16)) >>> 0))
 const SCALE = Number(process.env.NSNET_FUZZ_ITERATIONS ?? 1)
 // Printed so that a failure in CI can be replayed exactly.
 console.log(`fuzz seed ${SEED} (replay: NSNET_FUZZ_SEED=${SEED})`)
 
-/** mulberry32: small, fast, good enough to explore inputs, and reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (n: number) => Math.floor(next() * n)
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! }
-}
-type Rng = ReturnType<typeof prng>
 
 const INTERESTING_U16 = [0, 1, 2, 3, 4, 5, 7, 8, 0x7fff, 0x8000, 0xfffc, 0xffff]
 const INTERESTING_U32 = [0, 1, 15, 16, 17, 20, 0x7fffffff, 0x80000000, 0xffffffff]
