@@ -4,7 +4,7 @@
 //
 //   tsx scripts/blue.ts [--sandbox|--no-sandbox] [--keep] [--quiet]
 import { netns } from '../src/netns/index.js'
-import type { Route } from '../src/ops/route-types.js'
+import type { Route } from '../src/ops/routes/types.js'
 import type { TopologySpec } from '../src/topology/spec.js'
 import { Topology } from '../src/topology/topology.js'
 import { routeLine, sideBySide } from './lib/format.js'

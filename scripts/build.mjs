@@ -17,7 +17,7 @@ const entries = [
   // The helper must say "ready" fast: `netlink` is swapped for a shim that loads only the raw
   // socket binding (the package index costs ~50 ms), and the rtnetlink code is split into
   // dist/helper-chunks/, loaded on the first rtnetlink request (parsing it costs ~10 ms).
-  { src: 'src/netns/helper-main.ts', out: 'dist/helper.js', alias: { netlink: './src/netns/netlink-lazy.ts' },
+  { src: 'src/netns/helper/main.ts', out: 'dist/helper.js', alias: { netlink: './src/netns/netlink-lazy.ts' },
     split: { outdir: 'dist', entryNames: 'helper', chunkNames: 'helper-chunks/[name]-[hash]' } },
   { src: 'src/index.ts', out: 'dist/index.js' },
   { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
@@ -26,7 +26,7 @@ const entries = [
   { src: 'src/topology/service.ts', out: 'dist/service.js' },
   // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process); it too
   // should subscribe fast, so it gets the same lazy `netlink` shim as the helper.
-  { src: 'src/ops/monitor-child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
+  { src: 'src/ops/monitor/child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
   // The vitest fixture (nsnet/testing/vitest): vitest and the package index stay imports.
   { src: 'src/testing/vitest.ts', out: 'dist/testing/vitest.js', external: ['vitest', '../index.js'] },
 ];

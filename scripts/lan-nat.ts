@@ -5,7 +5,7 @@
 // it, so www.example.test resolves there.
 //
 //   tsx scripts/lan-nat.ts [--sandbox|--no-sandbox] [--keep] [--quiet] [--shell ns1]
-import type { Route } from '../src/ops/route-types.js'
+import type { Route } from '../src/ops/routes/types.js'
 import { showNat } from '../src/topology/nat.js'
 import { serviceArgv } from '../src/topology/probes.js'
 import type { TopologySpec } from '../src/topology/spec.js'

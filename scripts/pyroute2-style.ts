@@ -5,7 +5,7 @@
 //   tsx scripts/pyroute2-style.ts [--sandbox|--no-sandbox] [--keep] [--quiet]
 import { isNsnetError } from '../src/netlink/errors.js'
 import { netns } from '../src/netns/index.js'
-import type { Route } from '../src/ops/route-types.js'
+import type { Route } from '../src/ops/routes/types.js'
 import { Rtnl } from '../src/rtnl.js'
 import { ping } from '../src/topology/probes.js'
 import { routeLine } from './lib/format.js'

@@ -6,7 +6,7 @@
 //   tsx scripts/vnet-routing.ts [--sandbox|--no-sandbox] [--keep] [--quiet]
 import { readFileSync } from 'node:fs'
 import { isNsnetError } from '../src/netlink/errors.js'
-import type { Route } from '../src/ops/route-types.js'
+import type { Route } from '../src/ops/routes/types.js'
 import type { TopologySpec } from '../src/topology/spec.js'
 import { Topology } from '../src/topology/topology.js'
 import { routeLine } from './lib/format.js'

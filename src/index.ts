@@ -11,22 +11,22 @@ export {
   type WaitUpOptions, type VethSpec, type BridgeSpec, type VxlanSpec, type MacvlanSpec, type VlanSpec, type DummySpec,
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
-} from './ops/links.js'
+} from './ops/links/operations.js'
 export {
   decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
   type AddressFilter, type FlushSelector, type WaitReadyOptions,
-} from './ops/addresses.js'
+} from './ops/addresses/operations.js'
 export {
   decodeRoute, type Route, type RouteFamily, type RouteTypeName, type RouteMetrics, type RouteVia, type Nexthop,
   type NexthopSpec, type RouteSpec, type RouteFilter, type RouteGetOptions, type RouteBatchOptions, type RouteBatchResult,
-} from './ops/routes.js'
+} from './ops/routes/operations.js'
 export {
   decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
-} from './ops/neighbors.js'
-export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules.js'
+} from './ops/neighbors/operations.js'
+export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules/operations.js'
 export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
-} from './ops/monitor.js'
+} from './ops/monitor/operations.js'
 export { Topology, type UpOptions } from './topology/topology.js'
 export { SpecError, type SpecProblem } from './topology/validate.js'
 export { reap, type ReapOptions, type ReapResult } from './topology/reap.js'

@@ -2,12 +2,12 @@
 // builds the same object inside another namespace, so the ops code is written once.
 import { NetlinkSocket, type SocketOptions } from './netlink/engine.js'
 import type { OpsContext } from './ops/context.js'
-import { Links } from './ops/links.js'
-import { Addresses } from './ops/addresses.js'
-import { Routes } from './ops/routes.js'
-import { Neighbors } from './ops/neighbors.js'
-import { Rules } from './ops/rules.js'
-import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor.js'
+import { Links } from './ops/links/operations.js'
+import { Addresses } from './ops/addresses/operations.js'
+import { Routes } from './ops/routes/operations.js'
+import { Neighbors } from './ops/neighbors/operations.js'
+import { Rules } from './ops/rules/operations.js'
+import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */

@@ -17,10 +17,10 @@ import { RawNetlinkSocket } from 'netlink'
 import { Writer, parseCidr, parseErrorMessage, parseIPv4, parseMessages } from '../../src/netlink/codec.js'
 import { NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from '../../src/netlink/constants.js'
 import { linkIndex, linkNames } from '../../src/ops/context.js'
-import { decodeRoute, type Route } from '../../src/ops/routes.js'
+import { decodeRoute, type Route } from '../../src/ops/routes/operations.js'
 import { AF_INET, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/ops/rtnl.js'
 import type { Request } from '../../src/netlink/engine.js'
-import type { RouteSpec } from '../../src/ops/routes.js'
+import type { RouteSpec } from '../../src/ops/routes/operations.js'
 
 const [mode, ...args] = process.argv.slice(2)
 

@@ -1,6 +1,6 @@
 // Printing nsnet's decoded objects the way `ip` prints them, so a walkthrough's output
 // reads like the commands it stands for.
-import type { Route } from '../../src/ops/route-types.js'
+import type { Route } from '../../src/ops/routes/types.js'
 
 /** One line of `ip route`: `10.0.2.0/24 dev veth1 proto kernel scope link src 10.0.2.1`. */
 export function routeLine(r: Route): string {

@@ -45,6 +45,6 @@ export const netns = Object.freeze({
 
 export type { NetnsInfo, NsidInfo, DeleteOptions } from './lifecycle.js'
 export type { ExecOptions, ExecResult, NamedExecResult, SpawnInOptions } from './exec.js'
-export type { HelperOptions } from './client.js'
+export type { HelperOptions } from './helper/client.js'
 export { NetnsHandle, type Remote, type NetnsSysctl, type NetnsFiles } from './handle.js'
 export type { SysctlValue } from './sysctl.js'

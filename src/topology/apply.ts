@@ -6,7 +6,7 @@ import { netns } from '../netns/index.js'
 import { removeMany as removeNamespaces } from '../netns/lifecycle.js'
 import type { NetnsHandle } from '../netns/handle.js'
 import { readSysctl, writeSysctl } from '../netns/sysctl.js'
-import type { RouteSpec } from '../ops/route-types.js'
+import type { RouteSpec } from '../ops/routes/types.js'
 import { Rtnl } from '../rtnl.js'
 import {
   currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,

@@ -205,7 +205,7 @@ async function findDecoders(): Promise<Decoder[]> {
   const dir = fileURLToPath(new URL('../../src/ops/', import.meta.url))
   const wanted = ['decodeLink', 'decodeAddress', 'decodeRoute', 'decodeNeighbor', 'decodeRule']
   const found = new Map<string, Decoder>()
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts')).sort()) {
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.ts')).sort()) {
     const text = readFileSync(dir + f, 'utf8')
     const names = wanted.filter((n) => new RegExp(`export (async )?function ${n}\\b|export const ${n}\\b`).test(text))
     if (!names.length) continue

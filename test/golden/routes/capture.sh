@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Captures what `ip route ...` sends the kernel, for the route encoder tests (test/ops/routes.test.ts
+# Captures what `ip route ...` sends the kernel, for the route encoder tests (test/ops/routes/routes.test.ts
 # compares nsnet's message for the same route with these bytes). Same machinery and JSON format as
 # ../capture.sh: each scenario runs in a fresh namespace under strace.
 #

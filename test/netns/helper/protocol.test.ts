@@ -1,0 +1,93 @@
+// The helper protocol's pieces that need no namespace: line framing, write coalescing,
+// options splitting, the server's dispatch and error serialisation.
+import { describe, expect, it } from 'vitest'
+import { splitSignal } from '../../../src/netns/helper/client.js'
+import { HelperServer } from '../../../src/netns/helper/server.js'
+import { CHUNK_ITEMS } from '../../../src/netns/helper/protocol.js'
+import { LineSplitter, LineWriter } from '../../../src/util/lines.js'
+import { NsnetError, errorFromJSON } from '../../../src/netlink/errors.js'
+import type { RtnlApi } from '../../../src/rtnl.js'
+
+describe('LineSplitter', () => {
+  it('splits across chunk boundaries and skips empty lines', () => {
+    const lines: string[] = []
+    const s = new LineSplitter((l) => lines.push(l))
+    for (const part of ['{"a":1}\n{"b"', ':2}', '\n\n{"c":3}\n{"d', '":4}\n']) s.push(part)
+    expect(lines).toEqual(['{"a":1}', '{"b":2}', '{"c":3}', '{"d":4}'])
+  })
+})
+
+describe('LineWriter', () => {
+  it('writes everything sent in one turn with one write', async () => {
+    const writes: string[] = []
+    const w = new LineWriter((t) => writes.push(t))
+    for (let i = 0; i < 1000; i++) w.send(`{"id":${i}}`)
+    expect(writes).toEqual([])
+    await Promise.resolve()
+    expect(writes.length).toBe(1)
+    expect(writes[0]!.split('\n').length).toBe(1001)
+    expect(writes[0]!.endsWith('\n')).toBe(true)
+  })
+})
+
+describe('splitSignal', () => {
+  it('takes the signal out of a trailing options object and keeps timeoutMs', () => {
+    const signal = new AbortController().signal
+    expect(splitSignal([1, { timeoutMs: 5, signal }])).toEqual({ args: [1, { timeoutMs: 5 }], signal, timeoutMs: 5 })
+    expect(splitSignal([1, { signal }])).toEqual({ args: [1], signal, timeoutMs: undefined })
+    expect(splitSignal([{ dst: 'x' }, undefined, undefined])).toEqual({ args: [{ dst: 'x' }] })
+    expect(splitSignal([])).toEqual({ args: [] })
+  })
+})
+
+/** A server with fake ops, and the lines it answers with. */
+function server(groups: Record<string, object>) {
+  const out: Record<string, unknown>[] = []
+  const srv = new HelperServer({
+    namespace: 'fake',
+    openRtnl: async () => groups as unknown as RtnlApi,
+    write: (t) => { for (const l of t.split('\n')) if (l) out.push(JSON.parse(l)) },
+  })
+  const settle = () => new Promise((r) => setTimeout(r, 20))
+  return { srv, out, settle }
+}
+
+describe('HelperServer', () => {
+  it('answers ready, results, null args as undefined, and chunks large arrays', async () => {
+    const seen: unknown[][] = []
+    const { srv, out, settle } = server({
+      routes: {
+        add: async (...a: unknown[]) => { seen.push(a) },
+        list: async () => Array.from({ length: CHUNK_ITEMS * 2 + 5 }, (_, i) => ({ i })),
+      },
+    })
+    srv.ready()
+    expect(out.shift()).toEqual({ ready: true })
+    srv.push('{"id":1,"op":"routes.add","args":[{"dst":"x"},null]}\n{"id":2,"op":"routes.list","args":[]}\n')
+    await settle()
+    expect(seen).toEqual([[{ dst: 'x' }, undefined]])
+    expect(out[0]).toEqual({ id: 1 })
+    const chunks = out.filter((m) => m.id === 2 && 'chunk' in m)
+    expect(chunks.map((c) => (c.chunk as unknown[]).length)).toEqual([CHUNK_ITEMS, CHUNK_ITEMS, 5])
+    expect(out[out.length - 1]).toEqual({ id: 2, done: true })
+  })
+
+  it('serialises errors as NsnetError with the namespace, and refuses unknown operations', async () => {
+    const { srv, out, settle } = server({
+      links: {
+        add: async () => { throw new NsnetError('EEXIST (File exists)', { code: 'EEXIST', errno: 17, operation: 'RTM_NEWLINK', object: 'link v0' }) },
+        boom: async () => { throw new TypeError('x is not a function') },
+      },
+    })
+    srv.push(['links.add', 'links.boom', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get']
+      .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : [] })).join('\n') + '\nnot json\n')
+    await settle()
+    const byId = new Map(out.map((m) => [m.id, m.error as Parameters<typeof errorFromJSON>[0]]))
+    const e0 = errorFromJSON(byId.get(0)!)
+    expect(e0).toMatchObject({ code: 'EEXIST', errno: 17, namespace: 'fake', object: 'link v0' })
+    expect(errorFromJSON(byId.get(1)!)).toMatchObject({ code: 'EINTERNAL', namespace: 'fake', operation: 'links.boom' })
+    expect(errorFromJSON(byId.get(1)!).message).toContain('TypeError: x is not a function')
+    for (const id of [2, 3, 4, 5, 6, 7]) expect(byId.get(id)?.code, `request ${id}`).toBe('EINVAL_ARGUMENT')
+    expect(byId.get(-1)?.code).toBe('EHELPER')
+  })
+})
