@@ -43,3 +43,6 @@ export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions 
 export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
 export type { SandboxSupport } from './sandbox/support.js'
 export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } from './testing/lab.js'
+export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBridgePort, decodeBridgeVlans, NO_VLAN_FILTERING, type FdbEntry, type FdbFilter, type FdbSpec, type BridgePort, type BridgePortFilter, type BridgePortOptions, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './ops/bridge/index.js'
+export { Nexthops, type NexthopObjectFilter } from './ops/nexthops/operations.js'
+export { decodeNexthop, type NexthopObject, type NexthopObjectSpec, type NexthopGroupMember, type ResilientArgs } from './ops/nexthops/codec.js'

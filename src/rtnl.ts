@@ -7,6 +7,8 @@ import { Addresses } from './ops/addresses/operations.js'
 import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
+import { Nexthops } from './ops/nexthops/operations.js'
+import { Bridge } from './ops/bridge/index.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 
 export interface RtnlOptions {
@@ -25,6 +27,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly nexthops: Nexthops
+  readonly bridge: Bridge
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -34,6 +38,8 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly nexthops: Nexthops
+  readonly bridge: Bridge
   readonly context: OpsContext
 
   private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
@@ -43,6 +49,8 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    this.nexthops = new Nexthops(this.context)
+    this.bridge = new Bridge(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */

@@ -10,6 +10,8 @@ import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '..
 import type { Neighbors } from '../ops/neighbors/operations.js'
 import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
+import type { Nexthops } from '../ops/nexthops/operations.js'
+import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { checkNetnsName } from './names.js'
@@ -21,6 +23,13 @@ import type { SysctlValue } from './sysctl.js'
 export type Remote<T> = {
   readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
     T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
+}
+
+/** `rt.bridge` as seen through the helper. */
+export interface RemoteBridge {
+  readonly fdb: Remote<BridgeFdb>
+  readonly links: Remote<BridgePorts>
+  readonly vlans: Remote<BridgeVlans>
 }
 
 export interface NetnsSysctl {
@@ -45,6 +54,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly routes: Remote<Routes>
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
+  readonly nexthops: Remote<Nexthops>
+  readonly bridge: RemoteBridge
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -66,6 +77,10 @@ export class NetnsHandle implements AsyncDisposable {
     this.routes = g('routes') as Remote<Routes>
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
+    this.nexthops = g('nexthops') as Remote<Nexthops>
+    this.bridge = Object.freeze({
+      fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,
+    })
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
       set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,

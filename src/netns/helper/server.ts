@@ -81,14 +81,15 @@ export class HelperServer {
     const args = Array.isArray(req.args) ? req.args.map((a) => (a === null ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
-    const dot = op.indexOf('.')
+    // A group may be nested ('bridge.fdb.add'): the method is after the last dot.
+    const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)
     if (dot < 0 || !RTNL_GROUPS.includes(group) || method.startsWith('_') || method === 'constructor') {
       throw invalidArgument(`unknown operation "${op}"`, { operation: op })
     }
     const rtnl = await (this.rtnl ??= this.opts.openRtnl())
-    const target = rtnl[group] as unknown as Record<string, unknown>
+    const target = group.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], rtnl) as Record<string, unknown>
     const fn = target[method]
     if (typeof fn !== 'function' || Object.hasOwn(Object.prototype, method)) {
       throw invalidArgument(`${group} has no method "${method}"`, { operation: op })

@@ -3,7 +3,8 @@
 import { Attrs, formatIP, formatMac, type RawMessage, type Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
-import { freeze, linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { freeze, linkIndex, type LinkRef, type OpsContext } from '../context.js'
+import { linkBriefs } from './ports.js'
 import { AF_BRIDGE, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
 
@@ -84,6 +85,8 @@ export interface FdbSpec {
   readonly vni?: number
   readonly src_vni?: number
   readonly via?: LinkRef
+  /** list()'s name for `via`. */
+  readonly viaIf?: string
   readonly nhid?: number
 }
 
@@ -106,10 +109,10 @@ const FLAG_NAMES: ReadonlyArray<[number, string]> = [
 
 const SPEC_FIELDS = new Set([
   'mac', 'lladdr', 'dev', 'ifname', 'vlan', 'master', 'self', 'state', 'flags', 'router', 'extern_learn',
-  'sticky', 'dst', 'port', 'vni', 'src_vni', 'via', 'nhid',
+  'sticky', 'dst', 'port', 'vni', 'src_vni', 'via', 'viaIf', 'nhid',
 ])
 // Read-only fields of a listed entry: ignored when it is handed back.
-const LISTED_FIELDS = new Set(['ifindex', 'viaIf', 'linkNetNsId'])
+const LISTED_FIELDS = new Set(['ifindex', 'linkNetNsId'])
 const FILTER_FIELDS = new Set(['br', 'dev', 'vlan', 'state', 'dynamic'])
 
 /** The state text as bridge prints it (state_n2a). */
@@ -191,7 +194,8 @@ export class BridgeFdb {
     const dev = f.dev === undefined ? undefined : c.linkRef(f.dev, 'filter dev')
     const brIndex = br === undefined ? 0 : await linkIndex(this.ctx, br, operation, opts)
     const devIndex = dev === undefined ? 0 : await linkIndex(this.ctx, dev, operation, opts)
-    const names = await linkNames(this.ctx, opts)
+    const links = await linkBriefs(this.ctx, opts)
+    const names = new Map([...links].map(([i, l]) => [i, l.name]))
     const raw = await this.ctx.sock.dump({
       type: RTM_GETNEIGH,
       operation,
@@ -201,7 +205,8 @@ export class BridgeFdb {
     // Without strict checking the kernel ignores dump filters: apply them here, as bridge does.
     return raw.filter(({ entry, state }) =>
       (!devIndex || entry.ifindex === devIndex)
-      && (!brIndex || entry.master === names.get(brIndex))
+      // `br`: the bridge's own entries and those of its ports, as the kernel filters it.
+      && (!brIndex || entry.ifindex === brIndex || links.get(entry.ifindex)?.master === brIndex)
       && (stateBits === undefined || (state & stateBits) !== 0)
       && (vlan === undefined || entry.vlan === vlan)
       && (!dynamic || !(state & NUD_PERMANENT))).map((x) => x.entry)
@@ -251,13 +256,13 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   if (devRef === undefined) c.fail('dev is required (the device the entry is on)')
   const dev = c.linkRef(devRef, 'dev')
   const object = `fdb ${String(macText)} dev ${dev}`
-  const cc = new SpecCheck({ ...c.ctx, object })
+  const cc: SpecCheck = new SpecCheck({ ...c.ctx, object })
   const listed = o.flags === undefined ? [] : flagList(o.flags, cc)
   let flags = 0
-  // A bridge name (from list()) means the bridge's table, like `master: true`.
-  if (o.master !== undefined && (typeof o.master === 'string' ? cc.linkName(o.master, 'master') : cc.bool(o.master, 'master'))) {
-    flags |= NTF_MASTER
-  }
+  // A bridge name (from list()) means the bridge's table, like `master: true`; an entry on the
+  // bridge device itself lists the bridge as its master but is reached with `self`.
+  if (typeof o.master === 'string') flags |= cc.linkName(o.master, 'master') === dev ? NTF_SELF : NTF_MASTER
+  else if (o.master !== undefined && cc.bool(o.master, 'master')) flags |= NTF_MASTER
   if (o.self !== undefined && cc.bool(o.self, 'self')) flags |= NTF_SELF
   for (const [bit, name] of [[NTF_ROUTER, 'router'], [NTF_EXT_LEARNED, 'extern_learn'], [NTF_STICKY, 'sticky']] as const) {
     if (o[name] !== undefined && cc.bool(o[name], name)) flags |= bit
@@ -278,7 +283,8 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   const port = o.port === undefined ? undefined : cc.int(o.port, 'port', 1, 65535)
   const vni = o.vni === undefined ? undefined : cc.int(o.vni, 'vni', 0, 0xffffff)
   const srcVni = o.src_vni === undefined ? undefined : cc.int(o.src_vni, 'src_vni', 0, 0xffffff)
-  const via = o.via === undefined ? undefined : cc.linkRef(o.via, 'via')
+  const viaRef = o.via ?? o.viaIf // list() calls it viaIf, as bridge does
+  const via = viaRef === undefined ? undefined : cc.linkRef(viaRef, 'via')
   const nhid = o.nhid === undefined ? undefined : cc.int(o.nhid, 'nhid', 1, 0xffffffff)
   if (nhid !== undefined && (dst || port !== undefined || vni !== undefined)) {
     cc.fail('nhid cannot be combined with dst, port or vni (as in bridge fdb)')

@@ -5,7 +5,7 @@ import type { CallOptions } from '../../netlink/engine.js'
 import { NLA_F_NESTED } from '../../netlink/constants.js'
 import { NsnetError } from '../../netlink/errors.js'
 import { freeze, linkIndex, type LinkRef, type OpsContext } from '../context.js'
-import { linkFlagNames } from '../link-decode.js'
+import { linkFlagNames } from '../links/decode.js'
 import { AF_BRIDGE, AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
 import { BRIDGE_FLAGS_MASTER, BRIDGE_FLAGS_SELF, IFLA_AF_SPEC, IFLA_BRIDGE_FLAGS, beginPlainNest } from './wire.js'
@@ -37,7 +37,7 @@ const IFLA_BRPORT_BCAST_FLOOD = 30
 const IFLA_BRPORT_NEIGH_SUPPRESS = 32
 const IFLA_BRPORT_ISOLATED = 33
 const IFLA_BRPORT_BACKUP_PORT = 34
-const IFLA_BRPORT_LOCKED = 38
+const IFLA_BRPORT_LOCKED = 39
 const IFLA_BRPORT_MAX = 45
 
 const IFF_UP = 0x1
@@ -143,7 +143,7 @@ const PRINTED_BOOLS_2: ReadonlyArray<[string, number]> = [
   ['vlan_tunnel', IFLA_BRPORT_VLAN_TUNNEL],
 ]
 
-interface LinkBrief { readonly name: string; readonly up: boolean }
+export interface LinkBrief { readonly name: string; readonly up: boolean; readonly master: number }
 
 /** Decodes one RTM_NEWLINK of family AF_BRIDGE; undefined for other families. */
 export function decodeBridgePort(m: RawMessage, links?: ReadonlyMap<number, LinkBrief>): BridgePort | undefined {
@@ -300,16 +300,16 @@ export function writePortOptions(w: Writer, ifindex: number, e: EncodedPortOptio
   }
 }
 
-/** ifindex → name and up flag, from one AF_UNSPEC link dump (bridge marks M-DOWN from it). */
-async function linkBriefs(ctx: OpsContext, opts?: CallOptions): Promise<Map<number, LinkBrief>> {
+/** ifindex → name, up flag and master, from one AF_UNSPEC link dump (bridge marks M-DOWN from it). */
+export async function linkBriefs(ctx: OpsContext, opts?: CallOptions): Promise<Map<number, LinkBrief>> {
   const pairs = await ctx.sock.dump({
     type: RTM_GETLINK,
     body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
   }, (m) => {
     const index = m.buf.readInt32LE(m.start + 4)
     const up = (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0
-    const name = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME) ?? `if${index}`
-    return [index, { name, up }] as const
+    const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_MASTER)
+    return [index, { name: a.str(IFLA_IFNAME) ?? `if${index}`, up, master: a.u32(IFLA_MASTER) ?? 0 }] as const
   }, opts)
   return new Map(pairs)
 }

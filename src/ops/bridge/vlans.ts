@@ -1,6 +1,6 @@
 // Bridge VLANs: `bridge vlan add|del|show`. RTM_SETLINK/DELLINK with family AF_BRIDGE and
 // IFLA_BRIDGE_VLAN_INFO inside IFLA_AF_SPEC; listed from an AF_BRIDGE link dump with
-// RTEXT_FILTER_BRVLAN_COMPRESSED, shaped like `bridge -c -j vlan show`.
+// RTEXT_FILTER_BRVLAN_COMPRESSED, shaped like `bridge -compressvlans -j vlan show`.
 import { Attrs, forEachAttr, type RawMessage, type Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { NsnetError, isNsnetError } from '../../netlink/errors.js'
@@ -19,7 +19,7 @@ const BRIDGE_VLAN_INFO_RANGE_END = 1 << 4
 const RTEXT_FILTER_BRVLAN_COMPRESSED = 1 << 2
 const IFLA_MAX = 60
 
-/** One VLAN (or range) of a port, as `bridge -c -j vlan show` prints it. */
+/** One VLAN (or range) of a port, as `bridge -compressvlans -j vlan show` prints it. */
 export interface BridgeVlan {
   readonly vlan: number
   /** Last VLAN of a range. */
@@ -90,7 +90,7 @@ interface EncodedVlan {
 export class BridgeVlans {
   constructor(readonly ctx: OpsContext) {}
 
-  /** `bridge -c vlan show [dev DEV]`. Empty on kernels without VLAN filtering, as bridge shows it. */
+  /** `bridge -compressvlans vlan show [dev DEV]`. Empty on kernels without VLAN filtering, as bridge shows it. */
   async list(filter: { readonly dev?: LinkRef } = {}, opts?: CallOptions): Promise<BridgeVlanPort[]> {
     const operation = 'bridge.vlans.list'
     const c = new SpecCheck({ operation, object: 'bridge vlans', namespace: this.ctx.namespace })
@@ -102,10 +102,7 @@ export class BridgeVlans {
       type: RTM_GETLINK,
       operation,
       object: 'bridge vlans',
-      body: (w) => {
-        w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u32(0).u32(0)
-        w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN_COMPRESSED)
-      },
+      body: writeVlanDump,
     }, (m) => m.type === RTM_NEWLINK && (!dev || m.buf.readInt32LE(m.start + 4) === dev) ? decodeBridgeVlans(m, names) : undefined, opts)
     return ports
   }
@@ -187,6 +184,12 @@ export function writeVlan(w: Writer, ifindex: number, e: EncodedVlan): void {
     w.attrBytes(IFLA_BRIDGE_VLAN_INFO, vlanInfo(e.infoFlags | BRIDGE_VLAN_INFO_RANGE_END, e.vidEnd))
   }
   w.endNested(spec)
+}
+
+/** The dump request of `bridge -compressvlans vlan show`: AF_BRIDGE links with their VLAN lists as ranges. */
+export function writeVlanDump(w: Writer): void {
+  w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u32(0).u32(0)
+  w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN_COMPRESSED)
 }
 
 /** struct bridge_vlan_info { u16 flags; u16 vid; }. */
