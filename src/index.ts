@@ -46,3 +46,4 @@ export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } f
 export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBridgePort, decodeBridgeVlans, NO_VLAN_FILTERING, type FdbEntry, type FdbFilter, type FdbSpec, type BridgePort, type BridgePortFilter, type BridgePortOptions, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './ops/bridge/index.js'
 export { Nexthops, type NexthopObjectFilter } from './ops/nexthops/operations.js'
 export { decodeNexthop, type NexthopObject, type NexthopObjectSpec, type NexthopGroupMember, type ResilientArgs } from './ops/nexthops/codec.js'
+export * from './ovs/index.js'

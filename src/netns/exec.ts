@@ -5,6 +5,7 @@ import { accessSync, constants as fsConstants, existsSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { checkExecOptions, checkSpawnOptions } from './exec-options.js'
 import { checkNetnsName, netnsPath, noSuchNetns } from './names.js'
 
 export interface ExecOptions {
@@ -74,15 +75,17 @@ export function requireNetns(name: string, operation: string): void {
  * Starts `argv` inside the namespace with streamed stdio, as `ip netns exec NAME argv...`.
  * The returned process's pid is the program's own (ip execs it in place).
  */
-export function spawnIn(name: string, argv: readonly string[], opts: SpawnInOptions = {}): ChildProcess {
-  const args = prepare(name, argv, 'netns.spawn', opts.env)
+export function spawnIn(name: string, argv: readonly string[], opts?: SpawnInOptions): ChildProcess {
+  checkSpawnOptions(opts, { operation: 'netns.spawn', namespace: name })
+  const args = prepare(name, argv, 'netns.spawn', opts?.env)
   return spawn('ip', args, { stdio: 'pipe', ...opts })
 }
 
 /** Runs `argv` inside the namespace to completion, as `ip netns exec NAME argv...`. */
-export async function execIn(name: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const args = prepare(name, argv, 'netns.exec', opts.env)
-  return runCommand(['ip', ...args], opts, { namespace: name, operation: 'netns.exec', program: argv[0]! })
+export async function execIn(name: string, argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+  checkExecOptions(opts, { operation: 'netns.exec', namespace: name })
+  const args = prepare(name, argv, 'netns.exec', opts?.env)
+  return runCommand(['ip', ...args], opts ?? {}, { namespace: name, operation: 'netns.exec', program: argv[0]! })
 }
 
 /**
@@ -96,6 +99,7 @@ export function runCommand(
   const program = ctx.program ?? argv[0]!
   const object = `program ${program}`
   return new Promise<ExecResult>((resolve, reject) => {
+    checkExecOptions(opts, ctx) // a throw here rejects, before anything is spawned
     if (opts.signal?.aborted) {
       reject(new NsnetError('aborted before start', { code: 'EABORTED', operation: ctx.operation, object, namespace: ctx.namespace }))
       return

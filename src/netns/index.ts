@@ -1,12 +1,14 @@
 // The `netns` namespace of the public API: what `ip netns` does, plus handles that
 // run the Rtnl API inside a named namespace through a helper process.
 import { execIn, type ExecOptions, type NamedExecResult } from './exec.js'
+import { checkExecOptions } from './exec-options.js'
 import { add, exists, id, identify, list, listIds, pids, remove, setId, setResolvConf } from './lifecycle.js'
 import { netnsPath } from './names.js'
 import { open } from './handle.js'
 
 /** Runs argv in every named namespace in turn, as `ip -all netns exec argv...`. */
 async function execAll(argv: readonly string[], opts?: ExecOptions): Promise<NamedExecResult[]> {
+  checkExecOptions(opts, { operation: 'netns.execAll' })
   const out: NamedExecResult[] = []
   for (const { name } of await list()) out.push({ name, ...(await execIn(name, argv, opts)) })
   return out

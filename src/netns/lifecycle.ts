@@ -298,6 +298,8 @@ export async function setResolvConf(name: string, lines: readonly string[]): Pro
   if (!Array.isArray(lines) || !lines.every((l) => typeof l === 'string' && !l.includes('\n'))) {
     throw invalidArgument('lines must be an array of strings without newlines', { operation, object: `netns ${name}` })
   }
+  // As documented: a namespace that does not exist is ENOTFOUND, not a new /etc/netns/NAME.
+  if (!existsSync(netnsPath(name))) throw noSuchNetns(name, operation)
   const dir = netnsEtcDir(name)
   mkdirSync(dir, { recursive: true })
   writeFileSync(`${dir}/resolv.conf`, lines.map((l) => `${l}\n`).join(''))

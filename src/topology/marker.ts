@@ -4,7 +4,7 @@
 // and its start time exists; a namespace or link is ours when its inode or ifindex (or
 // our ifalias) matches what the marker recorded.
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { NsnetError } from '../netlink/errors.js'
+import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import type { ResolvedTopology } from './spec.js'
 
 export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
@@ -118,8 +118,25 @@ export function fileKey(path: string): string | undefined {
   }
 }
 
+/** What newRunId() makes: three base-36 fields. Anything else (a path, `../x`) is not a run id. */
+const RUN_ID = /^[0-9a-z]{1,16}-[0-9a-z]{1,16}-[0-9a-z]{1,16}$/
+
+export function isRunId(v: unknown): v is string {
+  return typeof v === 'string' && RUN_ID.test(v)
+}
+
+/** Throws EINVAL_ARGUMENT unless `runId` is a run id (never a path). */
+export function checkRunId(runId: unknown, operation: string): string {
+  if (!isRunId(runId)) {
+    throw invalidArgument(`${JSON.stringify(runId)} is not a run id (like ${newRunId()})`, {
+      operation, object: 'run id', hint: '`nsnet runs` lists them',
+    })
+  }
+  return runId
+}
+
 export function markerPath(runId: string): string {
-  return `${RUN_DIR}/${runId}.json`
+  return `${RUN_DIR}/${checkRunId(runId, 'topology.marker')}.json`
 }
 
 /** Writes atomically (temp file + rename), so a reader never sees half a marker. */
@@ -143,9 +160,10 @@ export function removeMarker(runId: string): void {
 }
 
 export function readMarker(runId: string): RunMarker | undefined {
+  const path = markerPath(runId)
   try {
-    const m = JSON.parse(readFileSync(markerPath(runId), 'utf8')) as RunMarker
-    return m.version === 1 ? m : undefined
+    const m = JSON.parse(readFileSync(path, 'utf8')) as RunMarker
+    return m.version === 1 && m.runId === runId ? m : undefined
   } catch {
     return undefined
   }
@@ -161,7 +179,7 @@ export function listMarkers(): RunMarker[] {
   }
   const out: RunMarker[] = []
   for (const f of files) {
-    if (!f.endsWith('.json')) continue
+    if (!f.endsWith('.json') || !isRunId(f.slice(0, -5))) continue
     const m = readMarker(f.slice(0, -5))
     if (m) out.push(m)
   }

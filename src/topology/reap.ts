@@ -3,7 +3,7 @@
 // were kept on purpose are left alone, and so is any object that is no longer the one the
 // run made.
 import { teardown, type TeardownReport } from './apply.js'
-import { listMarkers, processAlive, readMarker, sameWorld } from './marker.js'
+import { checkRunId, listMarkers, processAlive, readMarker, sameWorld } from './marker.js'
 
 export interface ReapOptions {
   /** Only report what would be removed. */
@@ -31,6 +31,7 @@ export interface ReapResult {
 
 /** Removes the leftovers of dead runs recorded in /run/nsnet (see ReapOptions). */
 export async function reap(opts: ReapOptions = {}): Promise<ReapResult[]> {
+  if (opts.runId !== undefined) checkRunId(opts.runId, 'topology.reap')
   const markers = opts.runId !== undefined ? [readMarker(opts.runId)].filter((m) => m !== undefined) : listMarkers()
   const out: ReapResult[] = []
   for (const m of markers) {

@@ -1,0 +1,4 @@
+// Open vSwitch without ovs-vsctl: the OVSDB client, the verbs, the private service.
+export { OvsdbClient, OvsdbMonitor, SYSTEM_DB_SOCKET, type Operation, type OperationResult, type Row, type RowChange, type MonitorRequest, type MonitorOptions, type OvsdbConnectOptions } from './client.js'
+export { OvsService, ovsInstalled, type OvsDaemon, type ServiceOptions } from './service.js'
+export type { DatabaseSchema, TableSchema, ColumnType, BaseType, Datum, Atom } from './datum.js'

@@ -1,0 +1,50 @@
+// Shared by the OVS tests: whether OVS is installed (tests skip with the reason when not),
+// ovs-vsctl as the oracle, and a check that nothing of OVS is left running.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { ovsInstalled } from '../../src/ovs/service.js'
+
+export const haveOvs = ovsInstalled()
+export const skipReason = 'Open vSwitch is not installed (apt-get install openvswitch-switch)'
+if (!haveOvs) console.warn(`skipping OVS tests: ${skipReason}`)
+
+/** Runs ovs-vsctl against the given database socket; returns stdout. */
+export function vsctl(db: string, ...args: string[]): string {
+  return execFileSync('ovs-vsctl', [`--db=unix:${db}`, '--timeout=20', ...args], { encoding: 'utf8' })
+}
+
+/** `ovs-vsctl --format=json list TABLE` rows as objects of column -> raw OVSDB JSON. */
+export function vsctlList(db: string, table: string, ...records: string[]): Array<Record<string, unknown>> {
+  const out = JSON.parse(vsctl(db, '--format=json', 'list', table, ...records)) as { headings: string[]; data: unknown[][] }
+  return out.data.map((row) => Object.fromEntries(out.headings.map((h, i) => [h, row[i]])))
+}
+
+/**
+ * Pids of live (not zombie) ovsdb-server / ovs-vswitchd processes whose command line names
+ * `dir` (other test files run their own OVS at the same time).
+ */
+export function ovsPids(dir: string): number[] {
+  const pids: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+      if ((comm !== 'ovsdb-server' && comm !== 'ovs-vswitchd') || state === 'Z') continue
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(dir)) pids.push(Number(e))
+    } catch { /* gone */ }
+  }
+  return pids
+}
+
+/** Link names in this namespace (or `ns`), from `ip -j link`. */
+export function linkNames(ns?: string): string[] {
+  const args = [...(ns ? ['-n', ns] : []), '-j', 'link', 'show']
+  return (JSON.parse(execFileSync('ip', args, { encoding: 'utf8' })) as Array<{ ifname: string }>).map((l) => l.ifname).sort()
+}
+
+export function sh(cmd: string): { code: number; out: string } {
+  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' })
+  return { code: r.status ?? 128, out: r.stdout + r.stderr }
+}
