@@ -7,6 +7,7 @@ import { Addresses } from './ops/addresses/operations.js'
 import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
+import { Ethtool } from './ops/ethtool/operations.js'
 import { Nexthops } from './ops/nexthops/operations.js'
 import { Bridge } from './ops/bridge/index.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
@@ -27,6 +28,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  /** Device features over ethtool netlink (`ethtool -k/-K`). */
+  readonly ethtool: Ethtool
   readonly nexthops: Nexthops
   readonly bridge: Bridge
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
@@ -38,6 +41,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  readonly ethtool: Ethtool
   readonly nexthops: Nexthops
   readonly bridge: Bridge
   readonly context: OpsContext
@@ -49,6 +53,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    this.ethtool = new Ethtool(this.context)
     this.nexthops = new Nexthops(this.context)
     this.bridge = new Bridge(this.context)
   }
@@ -69,6 +74,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   /** Closes the socket; pending calls reject with ECLOSED. */
   async close(): Promise<void> {
     this.socket.close()
+    this.ethtool.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -10,6 +10,7 @@ import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '..
 import type { Neighbors } from '../ops/neighbors/operations.js'
 import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
+import type { Ethtool } from '../ops/ethtool/operations.js'
 import type { Nexthops } from '../ops/nexthops/operations.js'
 import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
@@ -54,6 +55,7 @@ export class NetnsHandle implements AsyncDisposable {
   readonly routes: Remote<Routes>
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
+  readonly ethtool: Remote<Ethtool>
   readonly nexthops: Remote<Nexthops>
   readonly bridge: RemoteBridge
   readonly sysctl: NetnsSysctl
@@ -77,6 +79,7 @@ export class NetnsHandle implements AsyncDisposable {
     this.routes = g('routes') as Remote<Routes>
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
+    this.ethtool = g('ethtool') as Remote<Ethtool>
     this.nexthops = g('nexthops') as Remote<Nexthops>
     this.bridge = Object.freeze({
       fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,

@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { NsnetError } from '../netlink/errors.js'
 import { processStart } from '../topology/marker.js'
 import { sleep } from '../util/poll.js'
+import { Rtnl } from '../rtnl.js'
+import { netns } from '../netns/index.js'
 
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 const PROGRAMS = ['ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd'] as const
@@ -80,13 +82,27 @@ export class OvsService {
     return tailOf(join(this.dir, 'ovs-vswitchd.log'), lines, about)
   }
 
-  /** Stops the daemons by pid (SIGTERM, SIGKILL after `graceMs`) and removes the directory if it made it. */
-  async stop(graceMs = 5000): Promise<void> {
+  /** Whether ovs-vswitchd (when started) still runs. */
+  get vswitchdAlive(): boolean {
+    const d = this.daemons.find((x) => x.name === 'ovs-vswitchd')
+    return d !== undefined && processStart(d.pid) === d.start && !isZombie(d.pid)
+  }
+
+  /**
+   * Stops the daemons by pid (SIGTERM, SIGKILL after `graceMs`), deletes the tap devices a
+   * netdev datapath leaves behind when vswitchd could not remove them (`taps`, in vswitchd's
+   * namespace; only links of kind tun), and removes the directory if it made it.
+   */
+  async stop(opts: { graceMs?: number; taps?: readonly string[] } = {}): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     // vswitchd first: it may still be writing to the database.
-    for (const d of [...this.daemons].reverse()) await stopDaemon(d, graceMs)
-    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true })
+    for (const d of [...this.daemons].reverse()) await stopDaemon(d, opts.graceMs ?? 5000)
+    try {
+      if (opts.taps?.length) await deleteTaps(this.namespace, ['ovs-netdev', ...opts.taps])
+    } finally {
+      if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true })
+    }
   }
 }
 
@@ -146,6 +162,18 @@ export async function startService(opts: ServiceOptions, init: (dbSocket: string
   }
 }
 
+/** Deletes the named links that are taps (kind tun) in `namespace` (or here). */
+export async function deleteTaps(namespace: string | undefined, names: readonly string[]): Promise<string[]> {
+  const rt = namespace ? await netns.open(namespace) : await Rtnl.open()
+  try {
+    const taps = (await rt.links.list({ kind: 'tun' })).filter((l) => names.includes(l.ifname))
+    for (const l of taps) await rt.links.delete(l.ifname).catch(() => undefined)
+    return taps.map((l) => l.ifname)
+  } finally {
+    await rt.close()
+  }
+}
+
 function addDaemon(daemons: OvsDaemon[], name: OvsDaemon['name'], pidfile: string, onDaemon?: (d: OvsDaemon) => void): void {
   const pid = Number(readFileSync(pidfile, 'utf8').trim())
   const start = processStart(pid)
@@ -183,13 +211,19 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/**
+ * Runs one setup step. An abort does not kill it: a `--detach` parent killed half-way leaves
+ * a daemon that may not have written its pidfile yet. The step finishes (they take
+ * milliseconds), then the abort is honoured and the caller stops what runs.
+ */
 function runTool(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined, what: string, dir: string): Promise<void> {
+  const aborted = () => new NsnetError('aborted by the caller', { code: 'EABORTED', operation: 'ovs.start', object: what })
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new NsnetError('aborted by the caller', { code: 'EABORTED', operation: 'ovs.start', object: what }))
-    execFile(argv[0]!, argv.slice(1), { env, timeout: timeoutMs, signal, cwd: dir }, (err, _stdout, stderr) => {
+    if (signal?.aborted) return reject(aborted())
+    execFile(argv[0]!, argv.slice(1), { env, timeout: timeoutMs, cwd: dir }, (err, _stdout, stderr) => {
+      if (signal?.aborted) return reject(aborted())
       if (!err) return resolve()
       const e = err as NodeJS.ErrnoException & { killed?: boolean }
-      if (e.name === 'AbortError') return reject(new NsnetError('aborted by the caller', { code: 'EABORTED', operation: 'ovs.start', object: what }))
       reject(new NsnetError(`${what} failed: ${(stderr || e.message).trim().split('\n').slice(-3).join(' | ')}`, {
         code: e.killed ? 'ETIMEDOUT' : 'EOVSDB', operation: 'ovs.start', object: what,
       }))

@@ -15,6 +15,7 @@ import { addNat } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
+import { LabSwitches } from './ovs.js'
 
 /** What the topology needs of a namespace's rtnetlink API (a local Rtnl or a helper handle). */
 export interface NodeApi {
@@ -63,6 +64,8 @@ export class Lab {
   private local: Promise<Rtnl> | undefined
   private readonly handles = new Map<string, Promise<NetnsHandle>>()
   readonly services: ServiceHandle[] = []
+  /** Open vSwitch bridges and their private services. */
+  readonly switches = new LabSwitches(this)
 
   constructor(readonly topo: ResolvedTopology, readonly marker: RunMarker) {}
 
@@ -163,6 +166,7 @@ export class Lab {
           return
         }
         case 'bridge': {
+          if (s.ovs) return await this.switches.addBridge(s)
           const api = await this.api(s.host)
           const local = this.host(s.host).netns === null
           await api.links.add({
@@ -194,6 +198,7 @@ export class Lab {
         }
         case 'port': {
           await (await this.api(s.host)).links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
+          if (s.switch) await this.switches.addPort(s)
           return
         }
         case 'address': {
@@ -295,6 +300,9 @@ export interface TeardownReport {
 export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownReport> {
   const report: TeardownReport = { runId: marker.runId, removed: [], failed: [] }
   const fail = (object: string, e: unknown) => report.failed.push({ object, error: (e as Error).message ?? String(e) })
+
+  // 0. Open vSwitch bridges, while vswitchd still runs to remove its taps; then its daemons.
+  await lab?.switches.close(report)
 
   // 1. Processes first: a namespace with a process inside outlives its name.
   const procs = marker.processes.filter((p) => processAlive(p.pid, p.start))

@@ -22,8 +22,8 @@ export function drawText(topo: ResolvedTopology): string {
     const rows: Array<[string, string, string]> = []
     for (const b of topo.bridges) {
       if (b.host !== h.node) continue
-      const ports = topo.veths.flatMap((v) => [v.a, v.b]).filter((e) => e.master === b.node).map((e) => e.ifname)
-      rows.push([b.node, b.addresses.join(' '), `bridge; ports: ${ports.join(', ') || 'none'}`])
+      const ports = topo.veths.flatMap((v) => [v.a, v.b]).filter((e) => e.master === b.node || e.switch === b.node).map((e) => e.ifname)
+      rows.push([b.node, b.addresses.join(' '), `${b.kind === 'ovs' ? 'ovs switch' : 'bridge'}; ports: ${ports.join(', ') || 'none'}`])
     }
     for (const v of topo.veths) {
       for (const [me, peer] of [[v.a, v.b], [v.b, v.a]] as const) {
@@ -55,7 +55,7 @@ export function drawMermaid(topo: ResolvedTopology): string {
     out.push(`  subgraph ${id(`ns_${h.node}`)}["${label(title(topo, h.node))}"]`)
     for (const b of topo.bridges) {
       if (b.host !== h.node) continue
-      out.push(`    ${id(`${h.node}__${b.node}`)}{{"${label([`bridge ${b.node}`, ...b.addresses].join('<br/>'))}"}}`)
+      out.push(`    ${id(`${h.node}__${b.node}`)}{{"${label([`${b.kind === 'ovs' ? 'ovs switch' : 'bridge'} ${b.node}`, ...b.addresses].join('<br/>'))}"}}`)
     }
     for (const v of topo.veths) {
       for (const e of [v.a, v.b]) {
@@ -70,7 +70,7 @@ export function drawMermaid(topo: ResolvedTopology): string {
   }
   for (const v of topo.veths) {
     out.push(`  ${id(`${v.a.host}__${v.a.ifname}`)} ---|veth| ${id(`${v.b.host}__${v.b.ifname}`)}`)
-    for (const e of [v.a, v.b]) if (e.master) out.push(`  ${id(`${e.host}__${e.ifname}`)} -.- ${id(`${e.host}__${e.master}`)}`)
+    for (const e of [v.a, v.b]) if (e.master ?? e.switch) out.push(`  ${id(`${e.host}__${e.ifname}`)} -.- ${id(`${e.host}__${e.master ?? e.switch}`)}`)
   }
   return out.join('\n') + '\n'
 }

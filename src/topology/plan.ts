@@ -4,15 +4,16 @@
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
 import type { ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
+import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
 export type Step =
   | { readonly kind: 'netns'; readonly host: string }
   | { readonly kind: 'lo'; readonly host: string }
   | { readonly kind: 'sysctl'; readonly host: string; readonly key: string; readonly value: string }
   | { readonly kind: 'dns'; readonly host: string; readonly nameservers: readonly string[]; readonly search: readonly string[] }
-  | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number }
+  | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number; readonly ovs?: true }
   | { readonly kind: 'veth'; readonly index: number; readonly a: ResolvedEnd; readonly b: ResolvedEnd; readonly mtu?: number }
-  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string }
+  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly switch?: string }
   | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
@@ -44,7 +45,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
     for (const process of h.processes) procs.push({ kind: 'process', host: h.node, process })
   }
   for (const b of topo.bridges) {
-    bridges.push({ kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}) })
+    bridges.push({ kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.kind === 'ovs' ? { ovs: true as const } : {}) })
     for (const cidr of b.addresses) addresses.push({ kind: 'address', host: b.host, ifname: b.node, cidr })
   }
   const local = (host: string) => topo.hosts.find((h) => h.node === host)?.netns === null
@@ -53,8 +54,9 @@ export function plan(topo: ResolvedTopology): Phase[] {
     const [a, b] = local(v.b.host) && !local(v.a.host) ? [v.b, v.a] : [v.a, v.b]
     veths.push({ kind: 'veth', index: v.index, a, b, ...(v.mtu ? { mtu: v.mtu } : {}) })
     for (const e of [a, b]) {
-      if (!(e === a && local(a.host))) {
-        ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}) })
+      // An Open vSwitch port is added with ovs-vsctl add-port, after the veth exists.
+      if (e.switch || !(e === a && local(a.host))) {
+        ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}) })
       }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
     }
@@ -142,7 +144,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const ns = netnsOf(topo, s.host)
       return `mkdir -p /etc/netns/${ns} && printf ${shellQuote(resolvConf(s.nameservers, s.search).replace(/\n/g, '\\n'))} > /etc/netns/${ns}/resolv.conf`
     }
-    case 'bridge': return `ip ${dashN(topo, s.host)}link add ${s.name}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge`
+    case 'bridge': return s.ovs ? ovsBridgeCommand(s.name) : `ip ${dashN(topo, s.host)}link add ${s.name}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge`
     case 'veth': {
       const a = netnsOf(topo, s.a.host)
       const b = netnsOf(topo, s.b.host)
@@ -151,7 +153,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const first = a === null ? `${s.a.ifname}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${s.a.master}` : ''} up` : `${s.a.ifname} netns ${a}${mtu}${mac(s.a.mac)}`
       return `ip link add ${first} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}${mtu}${mac(s.b.mac)}`
     }
-    case 'port': return `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up`
+    case 'port': return `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up${s.switch ? ` && ${ovsPortCommand(s.switch, s.ifname)}` : ''}`
     case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}${s.cidr.includes(':') ? ' nodad' : ''}`
     case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
     case 'nat': {
@@ -170,7 +172,7 @@ export function shellScript(topo: ResolvedTopology): string {
 /** The commands that remove it again (what `down()` does). */
 export function teardownScript(topo: ResolvedTopology): string {
   const lines: string[] = []
-  for (const b of topo.bridges) if (netnsOf(topo, b.host) === null) lines.push(`ip link del ${b.node}`)
+  for (const b of topo.bridges) if (netnsOf(topo, b.host) === null) lines.push(b.kind === 'ovs' ? `ovs-vsctl del-br ${b.node}` : `ip link del ${b.node}`)
   for (const v of topo.veths) {
     for (const e of [v.a, v.b]) {
       if (netnsOf(topo, e.host) === null) { lines.push(`ip link del ${e.ifname}`); break }

@@ -79,6 +79,22 @@ export interface BridgeSpec {
   readonly in?: string
   readonly addresses?: readonly AddressSpec[]
   readonly mtu?: number
+  /** `linux` (default) is a kernel bridge; `ovs` an Open vSwitch bridge (see SwitchSpec). */
+  readonly kind?: 'linux' | 'ovs'
+}
+
+/**
+ * An Open vSwitch bridge (`ovs-vsctl add-br`), with the userspace datapath; its links become
+ * its ports (`ovs-vsctl add-port`). up() starts a private ovsdb-server and ovs-vswitchd in the
+ * switch's host namespace; down() and reap remove them and the bridge.
+ */
+export interface SwitchSpec {
+  readonly name: string
+  readonly kind?: 'ovs'
+  readonly in?: string
+  readonly addresses?: readonly AddressSpec[]
+  readonly mtu?: number
+  readonly datapathType?: 'netdev'
 }
 
 export interface EndSpec {
@@ -105,6 +121,8 @@ export interface TopologySpec {
   readonly pools?: readonly PoolSpec[]
   readonly hosts?: readonly HostSpec[]
   readonly bridges?: readonly BridgeSpec[]
+  /** Open vSwitch bridges; a node name like a bridge's. */
+  readonly switches?: readonly SwitchSpec[]
   readonly links?: readonly LinkSpec[]
 }
 
@@ -155,6 +173,8 @@ export interface ResolvedBridge {
   readonly host: string
   readonly addresses: readonly string[]
   readonly mtu?: number
+  /** Set for an Open vSwitch bridge. */
+  readonly kind?: 'ovs'
 }
 
 export interface ResolvedEnd {
@@ -165,6 +185,8 @@ export interface ResolvedEnd {
   readonly ifname: string
   /** The bridge this end is a port of. */
   readonly master?: string
+  /** The Open vSwitch bridge this end is a port of (instead of master). */
+  readonly switch?: string
   readonly addresses: readonly string[]
   readonly mac?: string
 }

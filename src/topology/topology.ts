@@ -10,6 +10,7 @@ import { readSysctl } from '../netns/sysctl.js'
 import type { Rtnl } from '../rtnl.js'
 import { parseCidr } from '../netlink/codec.js'
 import { contains } from './addressing.js'
+import type { Ovs } from '../ovs/ovs.js'
 import { Lab, teardown, type BuildOptions, type NodeApi, type TeardownReport } from './apply.js'
 import { drawMermaid, drawText } from './draw.js'
 import {
@@ -35,6 +36,8 @@ function localLinks(topo: ResolvedTopology): string[] {
   const out: string[] = []
   const here = new Set(topo.hosts.filter((h) => h.netns === null).map((h) => h.node))
   for (const b of topo.bridges) if (here.has(b.host)) out.push(b.node)
+  // The userspace datapath's own tap, which a killed vswitchd leaves behind.
+  if (topo.bridges.some((b) => b.kind === 'ovs' && here.has(b.host))) out.push('ovs-netdev')
   for (const v of topo.veths) {
     if (here.has(v.a.host)) out.push(v.a.ifname)
     if (here.has(v.b.host)) out.push(v.b.ifname)
@@ -145,6 +148,11 @@ export class Topology implements AsyncDisposable {
   /** The rtnetlink API inside a node, as `ip -n NS ...`: `(await lab.rtnl('mario')).routes.list()`. */
   async rtnl(node: string): Promise<Rtnl | NetnsHandle> {
     return (await this.lab.api(node)) as unknown as Rtnl | NetnsHandle
+  }
+
+  /** The Open vSwitch holding switch `node` (`ovs-vsctl --db=unix:SOCK`): its verbs, show(), service.dbSocket. */
+  ovs(node: string): Promise<Ovs> {
+    return this.lab.switches.of(node)
   }
 
   /** Addresses (CIDR) of a node: its interfaces' and its bridges', as the spec gives them (not `ip addr`). */

@@ -166,7 +166,7 @@ function interfaceCidr(c: Checker, path: string, v: unknown): Cidr | undefined {
  */
 export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const c = new Checker()
-  if (!c.fields('spec', spec, ['name', 'prefix', 'pools', 'hosts', 'bridges', 'links'])) throw new SpecError(c.problems)
+  if (!c.fields('spec', spec, ['name', 'prefix', 'pools', 'hosts', 'bridges', 'switches', 'links'])) throw new SpecError(c.problems)
   const s = spec as Record<string, unknown>
 
   const name = s.name === undefined ? 'lab' : c.string('name', s.name) ? s.name : 'lab'
@@ -216,11 +216,16 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   }
 
   // ---- bridges ----
-  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number }
+  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number; ovs?: true }
   const bridges = new Map<string, BridgeDraft>()
-  c.array('bridges', s.bridges).forEach((b, i) => {
-    const path = `bridges[${i}]`
-    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu'], ['name'])) return
+  const bridgeLike = [
+    ...c.array('bridges', s.bridges).map((b, i) => ({ b, path: `bridges[${i}]`, ovs: false })),
+    ...c.array('switches', s.switches).map((b, i) => ({ b, path: `switches[${i}]`, ovs: true })),
+  ]
+  bridgeLike.forEach(({ b, path, ovs: isSwitch }) => {
+    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu', 'kind', ...(isSwitch ? ['datapathType'] : [])], ['name'])) return
+    const ovs = switchKind(c, path, b, isSwitch)
+    if (ovs === undefined) return
     if (!c.ifname(`${path}.name`, b.name)) return
     if (hosts.has(b.name) || b.name === CURRENT_NODE) return c.fail(`${path}.name`, `"${b.name}" is already the name of a host (node names are shared by hosts and bridges)`)
     if (bridges.has(b.name)) return c.fail(`${path}.name`, `duplicate bridge "${b.name}" (also ${bridges.get(b.name)!.path})`)
@@ -231,7 +236,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     claimIfname(host!, b.name, path)
     const mtu = c.integer(`${path}.mtu`, b.mtu, 68, 65535)
     const addresses = addressDrafts(c, `${path}.addresses`, b.addresses, pools)
-    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu })
+    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}) })
   })
 
   // ---- links ----
@@ -407,10 +412,10 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const texts = (l: EndDraft['addresses']) => l.map((a) => `${a.cidr!.address}/${a.cidr!.prefixLength}`)
   const resolveEnd = (e: EndDraft): ResolvedEnd => ({
     node: e.node, host: e.host, ifname: e.ifname, addresses: texts(e.addresses),
-    ...(e.master ? { master: e.master } : {}), ...(e.mac ? { mac: e.mac } : {}),
+    ...(e.master ? (bridges.get(e.master)?.ovs ? { switch: e.master } : { master: e.master }) : {}), ...(e.mac ? { mac: e.mac } : {}),
   })
   const resolvedBridges: ResolvedBridge[] = [...bridges.values()].map((b) => ({
-    node: b.node, host: b.host.node, addresses: texts(b.addresses), ...(b.mtu ? { mtu: b.mtu } : {}),
+    node: b.node, host: b.host.node, addresses: texts(b.addresses), ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.ovs ? { kind: 'ovs' as const } : {}),
   }))
   const resolvedVeths: ResolvedVeth[] = veths.map((v) => ({
     index: v.index, a: resolveEnd(v.a!), b: resolveEnd(v.b!), ...(v.mtu ? { mtu: v.mtu } : {}),
@@ -418,6 +423,20 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   // The current namespace first: things in it are made before anything points at them.
   resolvedHosts.sort((x, y) => (x.netns === null ? -1 : 0) - (y.netns === null ? -1 : 0))
   return { name, prefix, hosts: resolvedHosts, bridges: resolvedBridges, veths: resolvedVeths }
+}
+
+/** Whether a bridges[] / switches[] entry is an Open vSwitch bridge; undefined after a problem. */
+function switchKind(c: Checker, path: string, b: Record<string, unknown>, isSwitch: boolean): boolean | undefined {
+  const allowed = isSwitch ? ['ovs'] : ['linux', 'ovs']
+  if (b.kind !== undefined && !allowed.includes(b.kind as string)) {
+    c.fail(`${path}.kind`, `${JSON.stringify(b.kind)} is not one of ${allowed.join(', ')}`)
+    return undefined
+  }
+  if (b.datapathType !== undefined && b.datapathType !== 'netdev') {
+    c.fail(`${path}.datapathType`, `only "netdev" (the userspace datapath) is supported, got ${JSON.stringify(b.datapathType)}`)
+    return undefined
+  }
+  return isSwitch || b.kind === 'ovs'
 }
 
 function describeHost(h: HostDraft): string {

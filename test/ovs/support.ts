@@ -1,7 +1,7 @@
 // Shared by the OVS tests: whether OVS is installed (tests skip with the reason when not),
 // ovs-vsctl as the oracle, and a check that nothing of OVS is left running.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { ovsInstalled } from '../../src/ovs/service.js'
 
 export const haveOvs = ovsInstalled()
@@ -36,6 +36,12 @@ export function ovsPids(dir: string): number[] {
     } catch { /* gone */ }
   }
   return pids
+}
+
+/** Live OVS daemons in this process's network namespace (each test file has its own). */
+export function ovsPidsHere(): number[] {
+  const here = statSync('/proc/self/ns/net').ino
+  return ovsPids('').filter((p) => { try { return statSync(`/proc/${p}/ns/net`).ino === here } catch { return false } })
 }
 
 /** Link names in this namespace (or `ns`), from `ip -j link`. */

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { ipj, runNetnsEntries } from '../netns/support.js'
+import { ovsInstalled } from '../../src/ovs/service.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -26,7 +27,7 @@ const links = () => ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname)
 
 describe('walkthroughs in a sandbox', () => {
   const scripts: Array<[string, RegExp[]]> = [
-    ['mario-luigi.ts', [/PASS mario reaches luigi/, /PASS ip -all netns exec reached mario and luigi/]],
+    ['mario-luigi.ts', [/PASS mario reaches luigi/, /PASS a TCP echo from mario to luigi comes back whole/, /PASS ip -all netns exec reached mario and luigi/]],
     ['blue.ts', [/PASS blue: 10\.1\.1\.0\/24 on veth1 and default via 10\.1\.1\.1/, /PASS nsnet reads the same tables as `ip -j route`/]],
     ['lan-nat.ts', [/PASS ns2 reaches 203\.0\.113\.80 through the NAT/, /PASS ns1 resolves www\.example\.test to 203\.0\.113\.80/]],
     ['vnet-routing.ts', [/PASS ping 10\.0\.2\.1 fails before the fix/, /PASS UDP echo from outside vnet/, /PASS ip netns pids vnet lists the echo server/]],
@@ -44,6 +45,28 @@ describe('walkthroughs in a sandbox', () => {
       expect(links()).toEqual(['lo'])
     }, 120_000)
   }
+
+  test('mario-luigi --switch linux keeps the Linux bridge; with OVS the default prints ovs-vsctl add-br / add-port / show', async () => {
+    const linux = await run('mario-luigi.ts', ['--sandbox', '--quiet', '--switch', 'linux'])
+    expect(linux.out).toMatch(/PASS both veth ends are ports of my_switch  \(veth-luigi-br, veth-mario-br\)/)
+    expect(linux.out).toMatch(/all checks passed/)
+    if (!ovsInstalled()) return
+    const ovs = await run('mario-luigi.ts', ['--sandbox'])
+    expect(ovs.out).toMatch(/\$ ovs-vsctl add-br my_switch/)
+    expect(ovs.out).toMatch(/\$ ip link set mario-ovs up && ovs-vsctl add-port my_switch mario-ovs/)
+    expect(ovs.out).toMatch(/\$ ovs-vsctl show\n[0-9a-f-]{36}\n    Bridge my_switch\n        datapath_type: netdev/)
+    expect(ovs.out).toMatch(/PASS both veth ends are ports of my_switch \(nsnet and ovs-vsctl agree\)/)
+    expect(ovs.out).toMatch(/all checks passed/)
+    expect(ovs.code).toBe(0)
+  }, 120_000)
+
+  test.skipIf(!ovsInstalled())('blue --ovs: the veth and a stand-in physical link on an OVS bridge; ping and TCP through it', async () => {
+    const r = await run('blue.ts', ['--sandbox', '--quiet', '--ovs'])
+    expect(r.out).toMatch(/PASS veth0 and phys0 are ports of br-blue/)
+    expect(r.out).toMatch(/PASS a TCP echo from blue to lan comes back whole/)
+    expect(r.out).toMatch(/all checks passed/)
+    expect(r.code).toBe(0)
+  }, 120_000)
 
   test('lan-nat --shell ns1 opens a shell inside ns1, prompt naming it', async () => {
     const r = await run('lan-nat.ts', ['--sandbox', '--quiet', '--shell', 'ns1'], process.env, 'ip -br -4 addr show dev eth0\ngetent hosts www\nexit\n')
