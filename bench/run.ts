@@ -59,6 +59,7 @@ function parseArgs(argv: string[]) {
 const OPTIONAL_MODULES = [
   { file: 'netns.ts', fn: 'benchNetns', section: 'netns' },
   { file: 'topology.ts', fn: 'benchTopology', section: 'topology' },
+  { file: 'ovs.ts', fn: 'benchOvs', section: 'ovs' },
 ]
 
 async function main(): Promise<number> {

@@ -53,6 +53,8 @@ export class OvsdbMonitor {
   /** `monitor_cond` when the server has it, else `monitor`. */
   readonly method: 'monitor_cond' | 'monitor'
   private readonly tables = new Map<string, Map<string, Record<string, unknown>>>()
+  /** Decoded rows, dropped when their row changes: reads by name scan every row. */
+  private readonly decoded = new Map<string, Map<string, Row>>()
   private readonly waiters = new Set<() => void>()
   /** Updates that arrived before the initial rows were applied (the reply resolves a tick later). */
   private early: Array<[unknown, boolean]> | undefined = []
@@ -69,13 +71,21 @@ export class OvsdbMonitor {
   rows(table: string): Row[] {
     const t = this.tables.get(table)
     if (!t) return []
-    return [...t.entries()].map(([u, r]) => this.decode(table, u, r))
+    return [...t.entries()].map(([u, r]) => this.cached(table, u, r))
   }
 
   /** One row by uuid, decoded; undefined when the monitor does not hold it. */
   row(table: string, uuid: string): Row | undefined {
     const r = this.tables.get(table)?.get(uuid)
-    return r && this.decode(table, uuid, r)
+    return r && this.cached(table, uuid, r)
+  }
+
+  private cached(table: string, uuid: string, r: Record<string, unknown>): Row {
+    let c = this.decoded.get(table)
+    if (!c) this.decoded.set(table, (c = new Map()))
+    let row = c.get(uuid)
+    if (!row) c.set(uuid, (row = this.decode(table, uuid, r)))
+    return row
   }
 
   /**
@@ -135,6 +145,7 @@ export class OvsdbMonitor {
       let t = this.tables.get(table)
       if (!t) this.tables.set(table, (t = new Map()))
       for (const [u, change] of Object.entries(rows)) {
+        this.decoded.get(table)?.delete(u)
         let kind: RowChange['kind']
         if (v2) {
           if ('delete' in change) { t.delete(u); kind = 'delete' }
@@ -159,7 +170,7 @@ export class OvsdbMonitor {
           }
         }
         const cur = t.get(u)
-        changes.push(Object.freeze({ table, uuid: u, kind, row: cur && this.decode(table, u, cur) }))
+        changes.push(Object.freeze({ table, uuid: u, kind, row: cur && this.cached(table, u, cur) }))
       }
     }
     if (changes.length) this.onChange?.(Object.freeze(changes))

@@ -7,11 +7,18 @@ import { OvsdbClient, SYSTEM_DB_SOCKET, type Operation, type OvsdbMonitor, type 
 import { map, namedUuid, optional, set, uuid, type Atom, type Datum, type WireValue } from './datum.js'
 import { startService, type OvsService, type ServiceOptions } from './service.js'
 import { show, type OvsShow } from './show.js'
+import { checksumOffPeer, type OffloadChange } from './offload.js'
 
 const DB = 'Open_vSwitch'
 const IFNAMSIZ = 16
 export type PortType = 'system' | 'internal' | 'patch' | 'vxlan' | 'tap'
 const PORT_TYPES: readonly PortType[] = ['system', 'internal', 'patch', 'vxlan', 'tap']
+
+/** Every read first makes one round trip (so it sees every earlier commit); these bound it. */
+export interface ReadOptions {
+  readonly timeoutMs?: number
+  readonly signal?: AbortSignal
+}
 
 export interface WriteOptions {
   /** How long to wait for ovs-vswitchd to apply the change, ms (default the connection's, 15000). */
@@ -43,6 +50,18 @@ export interface AddPortOptions extends WriteOptions {
   readonly mayExist?: boolean
   readonly otherConfig?: Readonly<Record<string, string>>
   readonly externalIds?: Readonly<Record<string, string>>
+  /**
+   * `auto` (default): on a netdev bridge whose vswitchd runs without userspace TSO, turn TX
+   * checksum offload off on the veth's peer so TCP works across it (see offload.ts); `keep`
+   * changes nothing.
+   */
+  readonly checksumOffload?: 'auto' | 'keep'
+}
+
+/** What addPort did besides adding the port. */
+export interface AddPortResult {
+  /** The veth peer whose TX checksum offload went off, when one did. */
+  readonly offload?: OffloadChange
 }
 
 export interface SetPortOptions extends WriteOptions {
@@ -69,7 +88,10 @@ export interface OvsInterface {
 }
 
 export interface OvsStartOptions extends Omit<ServiceOptions, 'otherConfig'> {
-  /** Start ovs-vswitchd with `other_config:userspace-tso-enable=true` (TCP through netdev bridges without touching the veths). */
+  /**
+   * Start ovs-vswitchd with `other_config:userspace-tso-enable=true` (default true): it finishes
+   * TCP checksums itself, so TCP crosses netdev bridges without touching any veth.
+   */
   readonly userspaceTso?: boolean
   readonly otherConfig?: Readonly<Record<string, string>>
 }
@@ -118,7 +140,7 @@ export class Ovs implements AsyncDisposable {
    * `close()` / `await using` stops both by pid and removes what vswitchd made.
    */
   static async start(opts: OvsStartOptions = {}): Promise<Ovs> {
-    const otherConfig = { ...(opts.userspaceTso && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
+    const otherConfig = { ...(opts.userspaceTso !== false && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
     const service = await startService({ ...opts, otherConfig }, (sock) => initDatabase(sock, otherConfig, opts))
     try {
       return await Ovs.attach(service.dbSocket, service, opts)
@@ -141,19 +163,19 @@ export class Ovs implements AsyncDisposable {
   }
 
   /** `ovs-vsctl list-br`: bridge names, sorted. */
-  async listBridges(opts?: { signal?: AbortSignal }): Promise<readonly string[]> {
+  async listBridges(opts?: ReadOptions): Promise<readonly string[]> {
     await this.sync(opts)
     return Object.freeze(this.replica.rows('Bridge').map((b) => b.name as string).sort())
   }
 
   /** `ovs-vsctl br-exists NAME`. */
-  async bridgeExists(name: string, opts?: { signal?: AbortSignal }): Promise<boolean> {
+  async bridgeExists(name: string, opts?: ReadOptions): Promise<boolean> {
     await this.sync(opts)
     return this.byName('Bridge', name) !== undefined
   }
 
   /** `ovs-vsctl list-ports BRIDGE`: its port names, sorted, without the bridge's own local port. */
-  async listPorts(bridge: string, opts?: { signal?: AbortSignal }): Promise<readonly string[]> {
+  async listPorts(bridge: string, opts?: ReadOptions): Promise<readonly string[]> {
     checkName(bridge, 'ovs.listPorts', 'bridge')
     await this.sync(opts)
     const br = this.requireBridge(bridge, 'ovs.listPorts')
@@ -162,21 +184,21 @@ export class Ovs implements AsyncDisposable {
   }
 
   /** `ovs-vsctl port-to-br PORT`: the bridge that has the port, or undefined. */
-  async portToBridge(port: string, opts?: { signal?: AbortSignal }): Promise<string | undefined> {
+  async portToBridge(port: string, opts?: ReadOptions): Promise<string | undefined> {
     await this.sync(opts)
     const p = this.byName('Port', port)
     return p && this.bridgeOfPort(p._uuid)?.name as string | undefined
   }
 
   /** `ovs-vsctl list interface NAME` (the watched columns); undefined when there is none. */
-  async getInterface(name: string, opts?: { signal?: AbortSignal }): Promise<OvsInterface | undefined> {
+  async getInterface(name: string, opts?: ReadOptions): Promise<OvsInterface | undefined> {
     await this.sync(opts)
     const i = this.byName('Interface', name)
     return i && interfaceOf(i)
   }
 
   /** `ovs-vsctl show`, as a typed object. */
-  async show(opts?: { signal?: AbortSignal }): Promise<OvsShow> {
+  async show(opts?: ReadOptions): Promise<OvsShow> {
     await this.sync(opts)
     return show(this.replica)
   }
@@ -185,7 +207,7 @@ export class Ovs implements AsyncDisposable {
    * `ovs-vsctl get TABLE RECORD COLUMN[:KEY]`: Open_vSwitch (record '.'), Bridge, Port or Interface by name.
    * Maps come back as objects, sets as arrays; an absent key or empty optional is undefined.
    */
-  async get(table: OvsTable, record: string, column: string, opts?: { signal?: AbortSignal }): Promise<Datum> {
+  async get(table: OvsTable, record: string, column: string, opts?: ReadOptions): Promise<Datum> {
     await this.sync(opts)
     const row = this.record(table, record, 'ovs.get')
     const [col, key] = splitKey(column)
@@ -286,7 +308,7 @@ export class Ovs implements AsyncDisposable {
    * `ovs-vsctl [--may-exist] add-port BRIDGE PORT [tag=N] [-- set interface PORT type=T options:k=v]`.
    * Fails (and takes the port out again) when vswitchd cannot open it, quoting Interface.error.
    */
-  async addPort(bridge: string, port: string, opts: AddPortOptions = {}): Promise<void> {
+  async addPort(bridge: string, port: string, opts: AddPortOptions = {}): Promise<AddPortResult> {
     const operation = 'ovs.addPort'
     checkName(bridge, operation, 'bridge')
     checkName(port, operation, 'port')
@@ -301,12 +323,15 @@ export class Ovs implements AsyncDisposable {
     checkStringMap(opts.externalIds, 'externalIds', operation, port)
     if (opts.type === 'patch' && !opts.options?.peer) throw invalidArgument('a patch port needs options.peer', { operation, object })
     if (opts.type === 'vxlan' && !opts.options?.remote_ip) throw invalidArgument('a vxlan port needs options.remote_ip', { operation, object })
+    if (opts.checksumOffload !== undefined && opts.checksumOffload !== 'auto' && opts.checksumOffload !== 'keep') {
+      throw invalidArgument(`checksumOffload must be 'auto' or 'keep', got ${JSON.stringify(opts.checksumOffload)}`, { operation, object })
+    }
     await this.sync(opts)
     const br = this.requireBridge(bridge, operation)
     const existing = this.byName('Port', port)
     if (existing) {
       const on = this.bridgeOfPort(existing._uuid)?.name
-      if (opts.mayExist && on === bridge) return
+      if (opts.mayExist && on === bridge) return Object.freeze({})
       throw new NsnetError(`port ${port} already exists${on ? ` on bridge ${on}` : ''}`, {
         code: 'EEXIST', operation, object, hint: on === bridge ? 'pass mayExist (--may-exist) to accept it' : undefined,
       })
@@ -331,6 +356,10 @@ export class Ovs implements AsyncDisposable {
       { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(br._uuid)]], mutations: [['ports', 'insert', set([namedUuid('port')])]] },
     ]
     await this.commit(ops, object, [{ name: port, slot: 0 }], opts, async () => this.deletePort(bridge, port, { ifExists: true, noWait: true }))
+    const tso = (this.root().other_config as Record<string, string>)['userspace-tso-enable'] === 'true'
+    if ((opts.checksumOffload ?? 'auto') === 'keep' || type !== undefined || br.datapath_type !== 'netdev' || tso || opts.noWait) return Object.freeze({})
+    const offload = await checksumOffPeer(this.service?.namespace, port)
+    return Object.freeze(offload ? { offload } : {})
   }
 
   /** `ovs-vsctl [--if-exists] del-port [BRIDGE] PORT`. */
@@ -403,10 +432,10 @@ export class Ovs implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
 
   /** The replica is current with everything committed before this call (see sync notes in the note). */
-  private async sync(opts?: { signal?: AbortSignal }): Promise<void> {
+  private async sync(opts?: ReadOptions): Promise<void> {
     // ovsdb-server flushes a session's pending monitor updates before it reads the next
     // request, so once the echo comes back every earlier commit is in the replica.
-    await this.client.echo(['sync'], { signal: opts?.signal })
+    await this.client.echo(['sync'], { signal: opts?.signal, timeoutMs: opts?.timeoutMs ?? this.timeoutMs })
   }
 
   /**

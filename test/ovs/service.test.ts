@@ -58,6 +58,30 @@ describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${ski
     expect(linkNames('ovs-svc1')).toEqual(['lo'])
   })
 
+  test('vswitchd killed mid-transaction: the waiting write fails at once with a clear error, nothing hangs', async () => {
+    const ovs = await Ovs.start()
+    const dir = ovs.service!.dir
+    try {
+      await ovs.addBridge('mbr0')
+      const vswitchd = ovs.service!.daemons.find((d) => d.name === 'ovs-vswitchd')!
+      // Stopped, vswitchd cannot apply the change: the write is committed and waiting.
+      process.kill(vswitchd.pid, 'SIGSTOP')
+      const pending = ovs.addPort('mbr0', 'mint0', { type: 'internal', timeoutMs: 60_000 }).catch((x) => x)
+      await new Promise((r) => setTimeout(r, 500))
+      const t0 = Date.now()
+      process.kill(vswitchd.pid, 'SIGKILL')
+      const e = await pending
+      expect(Date.now() - t0).toBeLessThan(5000)
+      expect(e.code).toBe('EOVSDB')
+      expect(e.summary).toMatch(/ovs-vswitchd is not running/)
+      expect(e.object).toBe('port mint0 on bridge mbr0')
+    } finally {
+      await ovs.close()
+    }
+    expect(ovsPids(dir)).toEqual([])
+    expect(linkNames()).not.toContain('mbr0')
+  })
+
   test('a failure half-way (vswitchd in a namespace that does not exist) stops ovsdb-server', async () => {
     const dir = mkdtempSync('/tmp/nsnet-ovs-t')
     try {

@@ -54,3 +54,24 @@ export function sh(cmd: string): { code: number; out: string } {
   const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' })
   return { code: r.status ?? 128, out: r.stdout + r.stderr }
 }
+
+/**
+ * ovsdb-server + ovs-vswitchd started by shell in `dir`, the way ovs-ctl / ovs-sandbox do,
+ * so tests and benches have an OVS that nsnet did not start. stop() kills both by pidfile.
+ */
+export function startOvsByShell(dir: string): { db: string; stop: () => void } {
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir }
+  const run = (cmd: string) => execFileSync('sh', ['-c', cmd], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  run(`ovsdb-tool create ${dir}/conf.db /usr/share/openvswitch/vswitch.ovsschema &&
+    ovsdb-server --detach --no-chdir --pidfile=${dir}/ovsdb-server.pid --log-file=${dir}/ovsdb-server.log -vconsole:off --remote=punix:${dir}/db.sock ${dir}/conf.db &&
+    ovs-vsctl --db=unix:${dir}/db.sock --no-wait init &&
+    ovs-vswitchd --detach --no-chdir --pidfile=${dir}/ovs-vswitchd.pid --log-file=${dir}/ovs-vswitchd.log -vconsole:off unix:${dir}/db.sock`)
+  return {
+    db: `${dir}/db.sock`,
+    stop: () => {
+      for (const f of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
+        try { process.kill(Number(readFileSync(`${dir}/${f}`, 'utf8')), 'SIGKILL') } catch { /* gone */ }
+      }
+    },
+  }
+}

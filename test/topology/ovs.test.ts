@@ -67,6 +67,30 @@ describe.skipIf(!haveOvs)(`OVS switches in topologies${haveOvs ? '' : ` (skipped
     expect(linkNames()).toEqual(before)
   })
 
+  test('a switch inside another host: vswitchd runs in that namespace; TCP across it', async () => {
+    const lab = await Topology.up({
+      name: 'ovs-in-ns',
+      hosts: [{ name: 'osx' }, { name: 'oa' }, { name: 'ob' }],
+      switches: [{ name: 'nsw', in: 'osx' }],
+      links: [
+        { a: { node: 'oa', addresses: ['10.8.1.1/24'] }, b: 'nsw' },
+        { a: { node: 'ob', addresses: ['10.8.1.2/24'] }, b: 'nsw' },
+      ],
+    })
+    labs.push(lab)
+    const ovs = await lab.ovs('nsw')
+    expect(ovs.service!.namespace).toBe('osx')
+    expect(vsctl(ovs.service!.dbSocket, 'list-ports', 'nsw').trim().split('\n')).toEqual(['v-oa', 'v-ob'])
+    expect(linkNames('osx')).toEqual(expect.arrayContaining(['nsw', 'ovs-netdev', 'v-oa', 'v-ob']))
+    expect(linkNames()).not.toContain('nsw')
+    await lab.echoServer('ob', { tcp: 7008 })
+    expect((await lab.echo('oa', 'tcp', 'ob', 7008, 'y'.repeat(50_000))).ok).toBe(true)
+    const dir = ovs.service!.dir
+    labs.pop()
+    expect((await lab.down()).failed).toEqual([])
+    expect(ovsPids(dir)).toEqual([])
+  })
+
   test('a build that fails after the switch is up rolls the switch and its daemons back', async () => {
     const before = linkNames()
     const e = await Topology.up(spec({ name: 'ovs-fail' }), {
