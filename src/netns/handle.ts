@@ -148,7 +148,7 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
   async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
-    const { args, signal, timeoutMs } = splitSignal(rawArgs)
+    const { args, signal, timeoutMs } = splitSignal(rawArgs, op, this.name)
     const proc = this.helper()
     clearTimeout(this.idleTimer)
     await proc.ready

@@ -10,6 +10,8 @@ export interface HelperRequest {
   readonly id: number
   readonly op: string
   readonly args: readonly unknown[]
+  /** Indexes of `args` that were undefined (JSON sends them as null). */
+  readonly unset?: readonly number[]
 }
 
 export type HelperReply =

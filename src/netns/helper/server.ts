@@ -77,8 +77,10 @@ export class HelperServer {
 
   private async run(req: HelperRequest): Promise<unknown> {
     const op = typeof req.op === 'string' ? req.op : ''
-    // JSON turns undefined arguments into null; the ops expect undefined.
-    const args = Array.isArray(req.args) ? req.args.map((a) => (a === null ? undefined : a)) : []
+    // Arguments the caller left undefined arrive as null; `unset` names them. A null the caller
+    // passed stays null, so the ops refuse it as they do in the caller's process.
+    const unset = new Set(Array.isArray(req.unset) ? req.unset : [])
+    const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
     // A group may be nested ('bridge.fdb.add'): the method is after the last dot.

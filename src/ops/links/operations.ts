@@ -35,6 +35,7 @@ export class Links {
   async list(filter: LinkFilter = {}, opts?: CallOptions): Promise<Link[]> {
     const c = new SpecCheck({ operation: 'links.list', namespace: this.ctx.namespace })
     c.only(c.object(filter, 'filter'), new Set(['kind', 'master']), 'filter')
+    c.options(opts)
     if (filter.kind !== undefined) c.str(filter.kind, 'filter.kind', 32)
     const masterIndex = filter.master === undefined ? undefined
       : (await this.resolveLinks({ master: c.linkRef(filter.master, 'filter.master') }, c.ctx, opts)).master!
@@ -76,7 +77,9 @@ export class Links {
 
   /** One link by name, ifindex or Link (`ip -d link show dev NAME`); ENODEV when absent. */
   async get(target: LinkTarget, opts?: CallOptions): Promise<Link> {
-    const t = checkTarget(target, new SpecCheck({ operation: 'links.get', namespace: this.ctx.namespace }))
+    const c = new SpecCheck({ operation: 'links.get', namespace: this.ctx.namespace })
+    const t = checkTarget(target, c)
+    c.options(opts)
     const m = await this.fetch(t, 'links.get', opts)
     // Decode once to learn which other links it names, look those up, decode again with names.
     const asked = new Set<number>()
@@ -96,6 +99,7 @@ export class Links {
    */
   async add(spec: LinkSpec | Link, opts?: CallOptions): Promise<void> {
     const plan = planAdd(spec, this.ctx.namespace)
+    new SpecCheck(plan.ctx).options(opts)
     const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
     await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
       const r: Resolved = { links, namespaces }
@@ -131,6 +135,7 @@ export class Links {
    */
   async set(target: LinkTarget, changes: LinkChanges, opts?: CallOptions): Promise<void> {
     const plan = planSet(target, changes, this.ctx.namespace)
+    new SpecCheck(plan.ctx).options(opts)
     if (plan.empty) {
       await this.fetch(plan.target, 'links.set', opts) // nothing to change, but the link must exist
       return
@@ -160,7 +165,9 @@ export class Links {
   /** Deletes a link by name, ifindex or Link from list() (`ip link delete dev NAME`). */
   async delete(target: LinkTarget, opts?: CallOptions): Promise<void> {
     const ctx: ErrorContext = { operation: 'links.delete', namespace: this.ctx.namespace }
-    const t = checkTarget(target, new SpecCheck(ctx))
+    const c = new SpecCheck(ctx)
+    const t = checkTarget(target, c)
+    c.options(opts)
     try {
       await this.ctx.sock.request({ type: RTM_DELLINK, operation: 'links.delete', object: t.object, body: (w) => writeTarget(w, t) }, opts)
     } catch (e) {
@@ -178,7 +185,8 @@ export class Links {
     const ctx: ErrorContext = { operation: 'links.waitUp', namespace: this.ctx.namespace }
     const c = new SpecCheck(ctx)
     const t = checkTarget(target, c)
-    const timeoutMs = opts.timeoutMs === undefined ? 5000 : c.int(opts.timeoutMs, 'timeoutMs', 0, 0x7fffffff)
+    c.options(opts)
+    const timeoutMs = opts.timeoutMs ?? 5000
     let last = 'not checked yet'
     const up = await pollWithBackoff(async (msLeft) => {
       try {
@@ -205,6 +213,7 @@ export class Links {
   async supportsKind(kind: string, opts?: CallOptions): Promise<boolean> {
     const c = new SpecCheck({ operation: 'links.supportsKind', namespace: this.ctx.namespace, object: `link kind ${kind}` })
     if (typeof kind !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(kind)) c.fail(`not a link kind name: ${JSON.stringify(kind)}`)
+    c.options(opts)
     try {
       await this.ctx.sock.request({
         type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.supportsKind', object: `link kind ${kind}`,
