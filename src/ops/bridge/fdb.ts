@@ -184,6 +184,7 @@ export class BridgeFdb {
   async list(filter: FdbFilter = {}, opts?: CallOptions): Promise<FdbEntry[]> {
     const operation = 'bridge.fdb.list'
     const c = new SpecCheck({ operation, object: 'fdb', namespace: this.ctx.namespace })
+    c.options(opts)
     const f = c.object(filter, 'filter')
     c.only(f, FILTER_FIELDS, 'filter')
     const vlan = f.vlan === undefined ? undefined : c.int(f.vlan, 'filter vlan', 1, 4094)
@@ -233,7 +234,9 @@ export class BridgeFdb {
   }
 
   private async send(type: number, flags: number, entry: FdbSpec, operation: string, opts?: CallOptions): Promise<void> {
-    const e = encodeFdb(entry, new SpecCheck({ operation, object: 'fdb entry', namespace: this.ctx.namespace }))
+    const c = new SpecCheck({ operation, object: 'fdb entry', namespace: this.ctx.namespace })
+    c.options(opts)
+    const e = encodeFdb(entry, c)
     const ifindex = await linkIndex(this.ctx, e.dev, operation, opts)
     const via = e.via === undefined ? undefined : await linkIndex(this.ctx, e.via, operation, opts)
     await this.ctx.sock.request({ type, flags, operation, object: e.object, body: (w) => writeFdb(w, e, ifindex, via) }, opts)

@@ -200,6 +200,7 @@ export class BridgePorts {
   async list(filter: BridgePortFilter = {}, opts?: CallOptions): Promise<BridgePort[]> {
     const operation = 'bridge.links.list'
     const c = new SpecCheck({ operation, object: 'bridge ports', namespace: this.ctx.namespace })
+    c.options(opts)
     const f = c.object(filter, 'filter')
     c.only(f, new Set(['dev', 'master']), 'filter')
     const dev = f.dev === undefined ? 0 : await linkIndex(this.ctx, c.linkRef(f.dev, 'filter dev'), operation, opts)
@@ -230,6 +231,7 @@ export class BridgePorts {
   async set(dev: LinkRef, options: BridgePortOptions, opts?: CallOptions): Promise<void> {
     const operation = 'bridge.links.set'
     const c = new SpecCheck({ operation, object: `bridge port ${dev}`, namespace: this.ctx.namespace })
+    c.options(opts)
     const devRef = c.linkRef(dev, 'dev')
     const enc = encodePortOptions(options, c)
     const ifindex = await linkIndex(this.ctx, devRef, operation, opts)

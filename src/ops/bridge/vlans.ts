@@ -94,6 +94,7 @@ export class BridgeVlans {
   async list(filter: { readonly dev?: LinkRef } = {}, opts?: CallOptions): Promise<BridgeVlanPort[]> {
     const operation = 'bridge.vlans.list'
     const c = new SpecCheck({ operation, object: 'bridge vlans', namespace: this.ctx.namespace })
+    c.options(opts)
     const f = c.object(filter, 'filter')
     c.only(f, new Set(['dev']), 'filter')
     const dev = f.dev === undefined ? 0 : await linkIndex(this.ctx, c.linkRef(f.dev, 'filter dev'), operation, opts)
@@ -119,6 +120,7 @@ export class BridgeVlans {
 
   private async send(type: number, dev: LinkRef, vlan: BridgeVlanSpec | BridgeVlan, operation: string, opts?: CallOptions): Promise<void> {
     const c = new SpecCheck({ operation, object: `vlan dev ${dev}`, namespace: this.ctx.namespace })
+    c.options(opts)
     const devRef = c.linkRef(dev, 'dev')
     const e = encodeVlan(vlan, c, devRef)
     const ifindex = await linkIndex(this.ctx, devRef, operation, opts)

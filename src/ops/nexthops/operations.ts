@@ -37,6 +37,7 @@ export class Nexthops {
   async list(filter: NexthopObjectFilter = {}, opts?: CallOptions): Promise<NexthopObject[]> {
     const operation = 'nexthops.list'
     const c = new SpecCheck({ operation, object: 'nexthops', namespace: this.ctx.namespace })
+    c.options(opts)
     const f = c.object(filter, 'filter')
     c.only(f, FILTER_FIELDS, 'filter')
     const id = f.id === undefined ? undefined : c.int(f.id, 'filter id', 1, 0xffffffff)
@@ -88,6 +89,7 @@ export class Nexthops {
   async delete(nexthop: number | { readonly id: number }, opts?: CallOptions): Promise<void> {
     const operation = 'nexthops.delete'
     const c = new SpecCheck({ operation, object: 'nexthop', namespace: this.ctx.namespace })
+    c.options(opts)
     const raw = typeof nexthop === 'number' ? nexthop : c.object(nexthop, 'nexthop').id
     const id = c.int(raw, 'id', 1, 0xffffffff)
     await this.ctx.sock.request({
@@ -114,7 +116,9 @@ export class Nexthops {
   }
 
   private async send(flags: number, spec: NexthopObjectSpec, operation: string, opts?: CallOptions): Promise<void> {
-    const e = encodeNexthop(spec, new SpecCheck({ operation, object: 'nexthop', namespace: this.ctx.namespace }))
+    const c = new SpecCheck({ operation, object: 'nexthop', namespace: this.ctx.namespace })
+    c.options(opts)
+    const e = encodeNexthop(spec, c)
     const ifindex = e.dev === undefined ? undefined : await linkIndex(this.ctx, e.dev, operation, opts)
     await this.ctx.sock.request({ type: RTM_NEWNEXTHOP, flags, operation, object: e.object, body: (w) => writeNexthop(w, e, ifindex) }, opts)
   }

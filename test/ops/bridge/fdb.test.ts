@@ -115,6 +115,8 @@ describe('bridge fdb', () => {
       expect(e.message).toMatch(msg)
       expect(e.operation).toBe('bridge.fdb.add')
     }
+    const o = await rt.bridge.fdb.add({ mac: '02:00:00:00:0f:31', dev: 'fv0' }, { colour: 1 } as never).catch((x) => x)
+    expect(isNsnetError(o, 'EINVAL_ARGUMENT')).toBe(true)
     const f = await rt.bridge.fdb.list({ vlan: 0 }).catch((x) => x)
     expect(isNsnetError(f, 'EINVAL_ARGUMENT')).toBe(true)
     expect(bridgeJson('fdb', 'show')).toEqual(before)

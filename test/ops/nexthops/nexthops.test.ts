@@ -129,6 +129,9 @@ describe('nexthops', () => {
       expect(e.operation).toBe('nexthops.add')
     }
     expect(ipJson('nexthop', 'show')).toEqual([])
+    const o = await rt.nexthops.add({ id: 1, blackhole: true }, { timeoutMs: -1 }).catch((x) => x)
+    expect(isNsnetError(o, 'EINVAL_ARGUMENT')).toBe(true)
+    expect(o.message).toMatch(/timeoutMs/)
     const d = await rt.nexthops.delete(0).catch((x) => x)
     expect(isNsnetError(d, 'EINVAL_ARGUMENT')).toBe(true)
     const missing = await rt.nexthops.add({ id: 1, group: [{ id: 42 }] }).catch((x) => x)
