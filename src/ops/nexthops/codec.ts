@@ -1,6 +1,6 @@
 // NexthopObject objects (<linux/nexthop.h>): RTM_NEWNEXTHOP payload <-> NexthopObject, shaped like
 // `ip -d -j nexthop show`, and the checks and encoding of what `ip nexthop add` takes.
-import { Attrs, formatIP, type RawMessage, type Writer } from '../../netlink/codec.js'
+import { Attrs, decodeError, formatIP, type RawMessage, type Writer } from '../../netlink/codec.js'
 import { freeze, type LinkRef } from '../context.js'
 import { flagNames } from '../routes/decode.js'
 import { protocols, scopes } from '../routes/tables.js'
@@ -99,6 +99,7 @@ const RES_FIELDS = new Set(['buckets', 'idle_timer', 'unbalanced_timer', 'unbala
 /** Decodes one RTM_NEWNEXTHOP/DELNEXTHOP message. `names` maps ifindex to link name. */
 export function decodeNexthop(m: RawMessage, names?: ReadonlyMap<number, string>): NexthopObject {
   const b = m.buf, s = m.start
+  if (m.end - s < NHMSG_LEN) throw decodeError(`nexthop message of ${m.end - s} bytes is shorter than nhmsg`)
   const af = b[s]!
   const scope = b[s + 1]!
   const protocol = b[s + 2]!
