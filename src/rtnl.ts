@@ -11,6 +11,7 @@ import { Ethtool } from './ops/ethtool/operations.js'
 import { Nexthops } from './ops/nexthops/operations.js'
 import { Bridge } from './ops/bridge/index.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
+import { Tc } from './ops/tc/index.js'
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */
@@ -30,6 +31,8 @@ export interface RtnlApi {
   readonly rules: Rules
   /** Device features over ethtool netlink (`ethtool -k/-K`). */
   readonly ethtool: Ethtool
+  /** Traffic control, what `tc` does: qdiscs, classes, filters. */
+  readonly tc: Tc
   readonly nexthops: Nexthops
   readonly bridge: Bridge
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
@@ -42,6 +45,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly neighbors: Neighbors
   readonly rules: Rules
   readonly ethtool: Ethtool
+  readonly tc: Tc
   readonly nexthops: Nexthops
   readonly bridge: Bridge
   readonly context: OpsContext
@@ -54,6 +58,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
     this.ethtool = new Ethtool(this.context)
+    this.tc = new Tc(this.context)
     this.nexthops = new Nexthops(this.context)
     this.bridge = new Bridge(this.context)
   }

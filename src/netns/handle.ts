@@ -14,6 +14,7 @@ import type { Ethtool } from '../ops/ethtool/operations.js'
 import type { Nexthops } from '../ops/nexthops/operations.js'
 import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
+import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { checkNetnsName } from './names.js'
 import type { RtnlGroup } from './helper/protocol.js'
@@ -56,6 +57,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
   readonly ethtool: Remote<Ethtool>
+  /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
+  readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
   readonly nexthops: Remote<Nexthops>
   readonly bridge: RemoteBridge
   readonly sysctl: NetnsSysctl
@@ -80,6 +83,9 @@ export class NetnsHandle implements AsyncDisposable {
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
     this.ethtool = g('ethtool') as Remote<Ethtool>
+    this.tc = Object.freeze({
+      qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
+    })
     this.nexthops = g('nexthops') as Remote<Nexthops>
     this.bridge = Object.freeze({
       fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,

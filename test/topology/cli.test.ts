@@ -35,7 +35,7 @@ const good = specFile('good.json', {
   links: [{ a: { node: 'ca', addresses: ['10.4.0.1/24'] }, b: { node: 'cb', addresses: ['10.4.0.2/24'] } }],
 })
 
-test('check, draw and script read a spec without touching anything', async () => {
+test('check, draw and script read a spec without touching anything', { timeout: 120_000 }, async () => {
   expect(await nsnet('check', good)).toEqual({ code: 0, out: 'spec is valid\n' })
   const bad = specFile('bad.json', { hosts: [{ name: 'a' }, { name: 'a' }], links: [{ a: 'a', b: 'zz' }] })
   const r = await nsnet('check', bad)
@@ -60,4 +60,4 @@ test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs al
   expect(down).toEqual({ code: 0, out: `${runId}: removed\n` })
   expect(runNetnsEntries()).toEqual([])
   expect((await nsnet('runs')).out).not.toContain(runId)
-})
+}, 120_000) // six CLI processes one after another: well over 30 s when the machine is loaded

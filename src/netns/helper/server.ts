@@ -83,7 +83,7 @@ export class HelperServer {
     const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
-    // A group may be nested ('bridge.fdb.add'): the method is after the last dot.
+    // The method is after the last dot: 'tc.qdiscs.add' is group 'tc.qdiscs'.
     const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)

@@ -12,6 +12,7 @@ import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions
 import { openNamespace, type NamespaceRef, type OpenNamespace } from '../netns-ref.js'
 import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
+import { linkStats, type LinkStats64 } from './stats.js'
 import { checkKindChange, explainKindChange, hasKindChange } from './kind-change.js'
 import { pollWithBackoff } from '../../util/poll.js'
 
@@ -20,8 +21,6 @@ export type * from './types.js'
 
 const IFLA_EXT_MASK = 29
 const IFLA_NUM_TX_QUEUES = 31
-/** Leave statistics out of GET replies: we do not decode them and they are most of the bytes. */
-const RTEXT_FILTER_SKIP_STATS = 1 << 3
 const EOPNOTSUPP = 95
 
 export class Links {
@@ -44,7 +43,7 @@ export class Links {
       operation: 'links.list',
       body: (w) => {
         writeIfinfomsg(w)
-        w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+        w.attrU32(IFLA_EXT_MASK, 0) // statistics included: every Link carries stats64
         if (masterIndex !== undefined) w.attrU32(IFLA_MASTER, masterIndex)
         if (filter.kind !== undefined) {
           const li = w.beginNested(IFLA_LINKINFO)
@@ -73,6 +72,11 @@ export class Links {
       out.push(freezeLink(o))
     }
     return out
+  }
+
+  /** One link's counters (`ip -s -s -j link show dev NAME` stats64) by one small RTM_GETSTATS. */
+  stats(link: LinkRef, opts?: CallOptions): Promise<LinkStats64> {
+    return linkStats(this.ctx, link, opts)
   }
 
   /** One link by name, ifindex or Link (`ip -d link show dev NAME`); ENODEV when absent. */
@@ -250,13 +254,13 @@ export class Links {
     }))
   }
 
-  /** One RTM_GETLINK (statistics left out); ENODEV names the link and namespace. */
+  /** One RTM_GETLINK; ENODEV names the link and namespace. */
   private async fetch(t: Target, operation: string, opts?: CallOptions): Promise<RawMessage> {
     let replies: RawMessage[]
     try {
       replies = await this.ctx.sock.request({
         type: RTM_GETLINK, expectsReply: true, operation, object: t.object,
-        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) },
+        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, 0) },
       }, opts)
     } catch (e) {
       throw this.explainTargetError(e, t, { operation, object: t.object, namespace: this.ctx.namespace })
