@@ -54,3 +54,7 @@ export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBrid
 export { Nexthops, type NexthopObjectFilter } from './ops/nexthops/operations.js'
 export { decodeNexthop, type NexthopObject, type NexthopObjectSpec, type NexthopGroupMember, type ResilientArgs } from './ops/nexthops/codec.js'
 export * from './ovs/index.js'
+export { Nft, type Ruleset as NftRuleset, type ListFilter as NftListFilter } from './nftables/nft.js'
+export type { Table as NftTable, Chain as NftChain, Rule as NftRule } from './nftables/objects.js'
+export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
+export type { RemoteNft } from './netns/handle.js'
