@@ -8,6 +8,7 @@ import { map, namedUuid, optional, set, uuid, type Atom, type Datum, type WireVa
 import { startService, type OvsService, type ServiceOptions } from './service.js'
 import { show, type OvsShow } from './show.js'
 import { checksumOffPeer, type OffloadChange } from './offload.js'
+import { ServiceMarker } from './marker.js'
 
 const DB = 'Open_vSwitch'
 const IFNAMSIZ = 16
@@ -128,6 +129,8 @@ export class Ovs implements AsyncDisposable {
     /** The private service, when Ovs.start() made it. */
     readonly service: OvsService | undefined,
     private readonly timeoutMs: number,
+    /** Records a service started alone for reap (none when the caller records the daemons). */
+    private readonly marker?: ServiceMarker,
   ) {}
 
   /** Connects to ovsdb-server (`ovs-vsctl --db=unix:PATH`); the system's /run/openvswitch/db.sock by default. */
@@ -141,21 +144,30 @@ export class Ovs implements AsyncDisposable {
    */
   static async start(opts: OvsStartOptions = {}): Promise<Ovs> {
     const otherConfig = { ...(opts.userspaceTso !== false && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
-    const service = await startService({ ...opts, otherConfig }, (sock) => initDatabase(sock, otherConfig, opts))
+    // A caller that records the daemons itself (a topology) passes onDaemon; else a marker does.
+    const marker = opts.onDaemon ? undefined : new ServiceMarker(opts.namespace === undefined)
+    let service: OvsService
     try {
-      return await Ovs.attach(service.dbSocket, service, opts)
+      service = await startService({ ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)) }, (sock) => initDatabase(sock, otherConfig, opts))
+    } catch (e) {
+      marker?.remove()
+      throw e
+    }
+    try {
+      return await Ovs.attach(service.dbSocket, service, opts, marker)
     } catch (e) {
       await service.stop()
+      marker?.remove()
       throw e
     }
   }
 
-  private static async attach(socket: string, service: OvsService | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<Ovs> {
+  private static async attach(socket: string, service: OvsService | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }, marker?: ServiceMarker): Promise<Ovs> {
     const timeoutMs = opts.timeoutMs ?? 15_000
     const client = await OvsdbClient.connect(socket, { timeoutMs, signal: opts.signal })
     try {
       const replica = await client.monitor(DB, Object.fromEntries(Object.entries(WATCH).map(([t, columns]) => [t, { columns }])), { signal: opts.signal })
-      return new Ovs(client, replica, service, timeoutMs)
+      return new Ovs(client, replica, service, timeoutMs, marker)
     } catch (e) {
       client.close()
       throw e
@@ -272,6 +284,7 @@ export class Ovs implements AsyncDisposable {
       throw new NsnetError(`a port or interface named ${name} already exists`, { code: 'EEXIST', operation, object: `bridge ${name}` })
     }
     const ovs = this.root()
+    if (datapathType === 'netdev') this.marker?.taps([name])
     const ops: Operation[] = [
       { op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: { name, type: 'internal' } },
       { op: 'insert', table: 'Port', 'uuid-name': 'port', row: { name, interfaces: namedUuid('iface') } },
@@ -338,6 +351,7 @@ export class Ovs implements AsyncDisposable {
     }
     if (this.byName('Interface', port)) throw new NsnetError(`an interface named ${port} already exists`, { code: 'EEXIST', operation, object })
     const type = opts.type === undefined || opts.type === 'system' ? undefined : opts.type
+    if (type === 'internal' && br.datapath_type === 'netdev') this.marker?.taps([port])
     const ops: Operation[] = [
       {
         op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: {
@@ -421,6 +435,7 @@ export class Ovs implements AsyncDisposable {
     } finally {
       this.client.close()
       await this.service?.stop({ taps })
+      this.marker?.remove()
     }
   }
 
