@@ -3,9 +3,9 @@
 // tap and no directory behind -- also when vswitchd was SIGKILLed with bridges up.
 import { existsSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { spawn } from 'node:child_process'
 import { Ovs } from '../../src/ovs/ovs.js'
 import { reap } from '../../src/topology/reap.js'
+import { killAfterFirstLine } from '../support/child.js'
 import { listMarkers } from '../../src/topology/marker.js'
 import { ensureHelperBundle, ip } from '../netns/support.js'
 import { haveOvs, linkNames, ovsPids, skipReason, vsctl } from './support.js'
@@ -88,22 +88,14 @@ describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${ski
 
   test('an owner SIGKILLed with its service up: nsnet reap stops the daemons and deletes the taps', async () => {
     const before = linkNames()
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const { dir, pids } = await killAfterFirstLine<{ dir: string; pids: number[] }>(`
       const { Ovs } = await import(${JSON.stringify(new URL('../../src/ovs/ovs.ts', import.meta.url).href)})
       const ovs = await Ovs.start()
       await ovs.addBridge('rbr0')
       await ovs.addPort('rbr0', 'rint0', { type: 'internal' })
       console.log(JSON.stringify({ dir: ovs.service.dir, pids: ovs.service.daemons.map((d) => d.pid) }))
       setInterval(() => {}, 1000)
-    `], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!) })
-      child.on('exit', (c) => reject(new Error(`child exited ${c} before it was up`)))
-    })
-    const { dir, pids } = JSON.parse(line) as { dir: string; pids: number[] }
-    child.kill('SIGKILL')
-    await new Promise((r) => child.once('exit', r))
+    `)
     expect(ovsPids(dir).sort()).toEqual([...pids].sort())
     expect(linkNames()).toEqual(expect.arrayContaining(['ovs-netdev', 'rbr0', 'rint0']))
     const results = (await reap()).filter((r) => r.name === 'ovs')
