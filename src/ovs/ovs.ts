@@ -122,6 +122,8 @@ const SETTABLE: Readonly<Record<OvsTable, readonly string[]>> = {
  */
 export class Ovs implements AsyncDisposable {
   private closed = false
+  /** The echo that calls of this tick share (see sync()). */
+  private syncing: Promise<void> | undefined
 
   private constructor(
     readonly client: OvsdbClient,
@@ -446,11 +448,21 @@ export class Ovs implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
 
-  /** The replica is current with everything committed before this call (see sync notes in the note). */
-  private async sync(opts?: ReadOptions): Promise<void> {
-    // ovsdb-server flushes a session's pending monitor updates before it reads the next
-    // request, so once the echo comes back every earlier commit is in the replica.
-    await this.client.echo(['sync'], { signal: opts?.signal, timeoutMs: opts?.timeoutMs ?? this.timeoutMs })
+  /**
+   * Makes the replica current with everything committed before this call: ovsdb-server
+   * flushes a session's pending monitor updates before it reads the next request, so once an
+   * echo comes back every earlier commit is in. Calls made in the same tick share one echo
+   * (it is sent after all of them started); one with a signal or timeout gets its own.
+   */
+  private sync(opts?: ReadOptions): Promise<void> {
+    if (opts?.signal || opts?.timeoutMs !== undefined) {
+      return this.client.echo(['sync'], { signal: opts.signal, timeoutMs: opts.timeoutMs ?? this.timeoutMs }).then(() => undefined)
+    }
+    this.syncing ??= Promise.resolve().then(() => {
+      this.syncing = undefined
+      return this.client.echo(['sync'], { timeoutMs: this.timeoutMs }).then(() => undefined)
+    })
+    return this.syncing
   }
 
   /**

@@ -155,6 +155,18 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
     expect(v('list-br')).not.toMatch(/sysbr0/)
   })
 
+  test('concurrent addPorts (one shared sync round trip) all land; the same name twice fails once', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `cc${i}`)
+    await Promise.all(names.map((n) => ovs.addPort('vbr0', n, { type: 'internal' })))
+    const listed = v('list-ports', 'vbr0').trim().split('\n')
+    for (const n of names) expect(listed).toContain(n)
+    const both = await Promise.allSettled([ovs.addPort('vbr0', 'dup0', { type: 'internal' }), ovs.addPort('vbr0', 'dup0', { type: 'internal' })])
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error).message).toMatch(/constraint violation/)
+    for (const n of [...names, 'dup0']) await ovs.deletePort('vbr0', n)
+    expect(v('list-ports', 'vbr0')).not.toMatch(/cc|dup0/)
+  })
+
   test('noWait writes without waiting for vswitchd (ovs-vsctl --no-wait)', async () => {
     await ovs.addPort('vbr0', 'vi9', { type: 'internal', noWait: true })
     expect(v('list-ports', 'vbr0')).toMatch(/vi9/)
