@@ -172,6 +172,23 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
     expect(v('list-ports', 'vbr0')).not.toMatch(/cc|dup0/)
   })
 
+  test('patch ports between two bridges and a vxlan port get ofports; ovs-vsctl reads their options', async () => {
+    await ovs.addBridge('vbr1')
+    await Promise.all([
+      ovs.addPort('vbr0', 'pa', { type: 'patch', options: { peer: 'pb' } }),
+      ovs.addPort('vbr1', 'pb', { type: 'patch', options: { peer: 'pa' } }),
+    ])
+    expect(v('get', 'Interface', 'pa', 'options:peer').trim()).toBe('pb')
+    expect(v('get', 'Interface', 'pb', 'type').trim()).toBe('patch')
+    expect((await ovs.getInterface('pb'))!.ofport).toBeGreaterThanOrEqual(1)
+    await ovs.addPort('vbr1', 'vx0', { type: 'vxlan', options: { remote_ip: '192.0.2.9', key: '42' } })
+    expect(v('get', 'Interface', 'vx0', 'options').trim()).toBe('{key="42", remote_ip="192.0.2.9"}')
+    expect(Number(v('get', 'Interface', 'vx0', 'ofport').trim())).toBeGreaterThanOrEqual(1)
+    await ovs.deletePort('vbr0', 'pa')
+    await ovs.deleteBridge('vbr1')
+    expect(v('list-br').trim()).toBe('vbr0')
+  })
+
   test('noWait writes without waiting for vswitchd (ovs-vsctl --no-wait)', async () => {
     await ovs.addPort('vbr0', 'vi9', { type: 'internal', noWait: true })
     expect(v('list-ports', 'vbr0')).toMatch(/vi9/)
