@@ -12,6 +12,7 @@ export {
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links/operations.js'
+export type { LinkStats64, LinkRxStats, LinkTxStats } from './ops/links/stats.js'
 export {
   decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
   type AddressFilter, type FlushSelector, type WaitReadyOptions,
@@ -24,6 +25,12 @@ export {
   decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
 } from './ops/neighbors/operations.js'
 export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules/operations.js'
+export {
+  Tc, Qdiscs, Classes, Filters, decodeQdisc, decodeClass, decodeFilter, parseRate, parseSize, parseTime,
+  type Qdisc, type QdiscSpec, type TcClass, type ClassSpec, type Filter, type FilterSpec, type TcStats,
+  type Rate, type Size, type Time, type Percent, type MirredAction, type U32IpMatch, type U32Key,
+  type TbfOptions, type HtbOptions, type HtbClassOptions, type NetemOptions, type FqCodelOptions, type FifoOptions,
+} from './ops/tc/index.js'
 export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor/operations.js'

@@ -9,6 +9,7 @@ import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
 import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
+import { Tc } from './ops/tc/index.js'
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */
@@ -28,6 +29,8 @@ export interface RtnlApi {
   readonly rules: Rules
   /** Device features over ethtool netlink (`ethtool -k/-K`). */
   readonly ethtool: Ethtool
+  /** Traffic control, what `tc` does: qdiscs, classes, filters. */
+  readonly tc: Tc
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -38,6 +41,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly neighbors: Neighbors
   readonly rules: Rules
   readonly ethtool: Ethtool
+  readonly tc: Tc
   readonly context: OpsContext
 
   private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
@@ -48,6 +52,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
     this.ethtool = new Ethtool(this.context)
+    this.tc = new Tc(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */

@@ -148,6 +148,11 @@ export class Attrs {
     return o
   }
 
+  /** Offset of a fixed-size payload (a struct), -1 when absent; EDECODE when shorter than `size`. */
+  fixed(type: number, size: number, what: string): number {
+    return this.has(type) ? this.need(type, size, what) : -1
+  }
+
   u8(type: number): number | undefined { return this.has(type) ? this.buf[this.need(type, 1, 'u8')] : undefined }
   u16(type: number): number | undefined { return this.has(type) ? this.buf.readUInt16LE(this.need(type, 2, 'u16')) : undefined }
   u16be(type: number): number | undefined { return this.has(type) ? this.buf.readUInt16BE(this.need(type, 2, 'u16')) : undefined }
@@ -192,6 +197,12 @@ export class Attrs {
     forEachAttr(this.buf, this.start, this.end, (t, o, l) => { if (t === type) out.push([o, l]) })
     return out
   }
+}
+
+/** `o` back when a fixed-size payload of `len` bytes holds `size`; EDECODE when it is shorter. */
+export function fixedAt(o: number, len: number, size: number, what: string): number {
+  if (len < size) throw decodeError(`${what} of ${len} bytes is shorter than ${size}`)
+  return o
 }
 
 /** A NUL-terminated (or not) string inside [start, end). */

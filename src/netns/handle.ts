@@ -12,6 +12,7 @@ import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
 import type { Ethtool } from '../ops/ethtool/operations.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
+import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { checkNetnsName } from './names.js'
 import type { RtnlGroup } from './helper/protocol.js'
@@ -47,6 +48,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
   readonly ethtool: Remote<Ethtool>
+  /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
+  readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -69,6 +72,9 @@ export class NetnsHandle implements AsyncDisposable {
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
     this.ethtool = g('ethtool') as Remote<Ethtool>
+    this.tc = Object.freeze({
+      qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
+    })
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
       set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,
@@ -133,7 +139,7 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
   async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
-    const { args, signal, timeoutMs } = splitSignal(rawArgs)
+    const { args, signal, timeoutMs } = splitSignal(rawArgs, op, this.name)
     const proc = this.helper()
     clearTimeout(this.idleTimer)
     await proc.ready

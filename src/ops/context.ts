@@ -2,7 +2,8 @@
 // and link name <-> index resolution (the one lookup every object type shares).
 import { Attrs, type RawMessage } from '../netlink/codec.js'
 import type { NetlinkSocket, CallOptions } from '../netlink/engine.js'
-import { NsnetError, invalidArgument, isNsnetError } from '../netlink/errors.js'
+import { NsnetError, isNsnetError } from '../netlink/errors.js'
+import { SpecCheck } from './spec-check.js'
 import { RTM_GETLINK, IFINFOMSG_LEN, AF_UNSPEC } from './rtnl.js'
 
 export interface OpsContext {
@@ -18,19 +19,10 @@ const IFLA_IFNAME = 3
 const IFLA_ALT_IFNAME = 53
 const IFNAMSIZ = 16
 
-/** Throws unless `name` is a valid interface name (1..15 bytes, no `/`, `:` or whitespace). */
+/** Throws unless `name` is a valid interface name (see SpecCheck.linkName). */
 export function checkLinkName(name: unknown, ctx: { readonly namespace?: string }, operation: string, what = 'link name'): string {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw invalidArgument(`${what} must be a non-empty string, got ${JSON.stringify(name)}`, { operation, namespace: ctx.namespace })
-  }
-  const bytes = Buffer.byteLength(name)
-  if (bytes >= IFNAMSIZ) {
-    throw invalidArgument(`${what} "${name}" is ${bytes} bytes; the kernel allows at most ${IFNAMSIZ - 1}`, { operation, object: `link ${name}`, namespace: ctx.namespace })
-  }
-  if (/[\s/:]/.test(name) || name === '.' || name === '..') {
-    throw invalidArgument(`${what} "${name}" contains a character the kernel refuses (whitespace, / or :)`, { operation, object: `link ${name}`, namespace: ctx.namespace })
-  }
-  return name
+  const object = typeof name === 'string' && name.length > 0 ? `link ${name}` : undefined
+  return new SpecCheck({ operation, object, namespace: ctx.namespace }).linkName(name, what)
 }
 
 /**
@@ -38,12 +30,7 @@ export function checkLinkName(name: unknown, ctx: { readonly namespace?: string 
  * checks them); names cost one RTM_GETLINK.
  */
 export async function linkIndex(ctx: OpsContext, link: LinkRef, operation: string, opts?: CallOptions): Promise<number> {
-  if (typeof link === 'number') {
-    if (!Number.isInteger(link) || link <= 0) {
-      throw invalidArgument(`link index must be a positive integer, got ${link}`, { operation, namespace: ctx.namespace })
-    }
-    return link
-  }
+  if (typeof link === 'number') return new SpecCheck({ operation, namespace: ctx.namespace }).int(link, 'link index', 1, 0x7fffffff)
   const name = checkLinkName(link, ctx, operation)
   let replies: RawMessage[]
   try {

@@ -40,13 +40,18 @@ function spec(extra: Partial<TopologySpec> = {}): TopologySpec {
 }
 
 /** Everything `ip` reports about the lab, for before/after comparisons. */
+/** Addresses without `tentative`: IPv6 DAD ends on the kernel's clock, whatever up() does (a flake under load). */
+function settled(addrs: unknown): unknown {
+  return JSON.parse(JSON.stringify(addrs, (k, v) => (k === 'tentative' ? undefined : v)))
+}
+
 function snapshot(names: string[]) {
   return {
     netns: runNetnsEntries(),
     links: ipj('link'),
-    addrs: ipj('addr'),
+    addrs: settled(ipj('addr')),
     routes: ipj('route'),
-    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: ipj('-n', n, 'addr'), routes: ipj('-n', n, 'route') })),
+    inside: names.map((n) => ({ n, links: ipj('-n', n, 'link'), addrs: settled(ipj('-n', n, 'addr')), routes: ipj('-n', n, 'route') })),
   }
 }
 

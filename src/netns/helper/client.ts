@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { NsnetError, errorFromJSON, invalidArgument, type SerializedError } from '../../netlink/errors.js'
+import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
 import { freeze } from '../../ops/context.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 
@@ -53,15 +54,18 @@ const TIMEOUT_GRACE_MS = 1000
  * Takes the AbortSignal out of a trailing options object (it cannot cross to the helper);
  * `timeoutMs` stays for the helper's kernel calls and is also noted for a client-side guard.
  */
-export function splitSignal(args: readonly unknown[]): { args: unknown[]; signal?: AbortSignal; timeoutMs?: number } {
+export function splitSignal(args: readonly unknown[], op?: string, namespace?: string): { args: unknown[]; signal?: AbortSignal; timeoutMs?: number } {
   const out = [...args]
   while (out.length && out[out.length - 1] === undefined) out.pop()
   const last = out[out.length - 1]
   if (!last || typeof last !== 'object' || Array.isArray(last)) return { args: out }
   const { timeoutMs } = last as { timeoutMs?: unknown }
-  const timeout = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : undefined
+  // A value the ops will refuse (NaN, negative, beyond a timer's range) sets no guard here.
+  const timeout = typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS ? timeoutMs : undefined
   if ('signal' in last) {
     const { signal, ...rest } = last as { signal?: AbortSignal }
+    // The one check that cannot run in the helper: a signal does not cross as JSON.
+    if (signal !== undefined) new SpecCheck({ operation: op, namespace }).signal(signal, 'options.signal')
     if (Object.keys(rest).length) out[out.length - 1] = rest
     else out.pop()
     return { args: out, signal, timeoutMs: timeout }
@@ -199,7 +203,9 @@ export class HelperProcess {
     const id = this.nextId++
     let line: string
     try {
-      line = JSON.stringify({ id, op, args })
+      // JSON turns an undefined argument into null: say which were undefined, so null stays null.
+      const unset = args.flatMap((a, i) => (a === undefined ? [i] : []))
+      line = JSON.stringify(unset.length ? { id, op, args, unset } : { id, op, args })
     } catch (e) {
       return Promise.reject(invalidArgument(`arguments cannot be sent to the helper as JSON: ${(e as Error).message}`, { operation: op, namespace: this.namespace }))
     }

@@ -10,6 +10,8 @@ export interface HelperRequest {
   readonly id: number
   readonly op: string
   readonly args: readonly unknown[]
+  /** Indexes of `args` that were undefined (JSON sends them as null). */
+  readonly unset?: readonly number[]
 }
 
 export type HelperReply =
@@ -23,5 +25,5 @@ export type HelperReply =
 export const CHUNK_ITEMS = 1000
 
 /** The rtnetlink groups a helper forwards; their methods are looked up by name. */
-export const RTNL_GROUPS = ['links', 'addresses', 'routes', 'neighbors', 'rules', 'ethtool'] as const
+export const RTNL_GROUPS = ['links', 'addresses', 'routes', 'neighbors', 'rules', 'ethtool', 'tc.qdiscs', 'tc.classes', 'tc.filters'] as const
 export type RtnlGroup = (typeof RTNL_GROUPS)[number]

@@ -77,18 +77,21 @@ export class HelperServer {
 
   private async run(req: HelperRequest): Promise<unknown> {
     const op = typeof req.op === 'string' ? req.op : ''
-    // JSON turns undefined arguments into null; the ops expect undefined.
-    const args = Array.isArray(req.args) ? req.args.map((a) => (a === null ? undefined : a)) : []
+    // Arguments the caller left undefined arrive as null; `unset` names them. A null the caller
+    // passed stays null, so the ops refuse it as they do in the caller's process.
+    const unset = new Set(Array.isArray(req.unset) ? req.unset : [])
+    const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
-    const dot = op.indexOf('.')
+    // The method is after the last dot: 'tc.qdiscs.add' is group 'tc.qdiscs'.
+    const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)
     if (dot < 0 || !RTNL_GROUPS.includes(group) || method.startsWith('_') || method === 'constructor') {
       throw invalidArgument(`unknown operation "${op}"`, { operation: op })
     }
     const rtnl = await (this.rtnl ??= this.opts.openRtnl())
-    const target = rtnl[group] as unknown as Record<string, unknown>
+    const target = group.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], rtnl) as Record<string, unknown>
     const fn = target[method]
     if (typeof fn !== 'function' || Object.hasOwn(Object.prototype, method)) {
       throw invalidArgument(`${group} has no method "${method}"`, { operation: op })

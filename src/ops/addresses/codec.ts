@@ -85,8 +85,9 @@ export function decodeAddress(m: RawMessage, names?: Map<number, string>): Addre
   }
   const label = a.str(IFA_LABEL)
   if (label !== undefined) r.label = label
-  if (a.has(IFA_CACHEINFO) && a.length(IFA_CACHEINFO) >= 8) {
-    const o = a.offset(IFA_CACHEINFO)
+  // struct ifa_cacheinfo: prefered, valid, cstamp, tstamp.
+  const o = a.fixed(IFA_CACHEINFO, 16, 'IFA_CACHEINFO')
+  if (o >= 0) {
     r.valid_life_time = b.readUInt32LE(o + 4)
     r.preferred_life_time = b.readUInt32LE(o)
   }

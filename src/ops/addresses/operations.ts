@@ -2,8 +2,9 @@
 import { parseCidr, parseIP, type Cidr, type Writer } from '../../netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import type { CallOptions, Request } from '../../netlink/engine.js'
-import { BatchError, NsnetError, invalidArgument } from '../../netlink/errors.js'
-import { checkLinkName, linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { BatchError, NsnetError } from '../../netlink/errors.js'
+import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, afOf, familyNumber } from '../rtnl.js'
 import {
   FOREVER, SETTABLE_FLAGS, decodeAddress, writeAddress, type EncodedAddress,
@@ -15,42 +16,30 @@ import type { Address, AddressFilter, AddressOptions, FlushSelector, SettableAdd
 export { decodeAddress }
 export type * from './types.js'
 
-const OPTION_KEYS = new Set([
+const OPTION_KEYS = [
   'peer', 'broadcast', 'anycast', 'label', 'scope', 'flags', 'validLifetime', 'preferredLifetime', 'metric',
-  'timeoutMs', 'signal',
-])
-const FILTER_KEYS = new Set(['link', 'family', 'label', 'scope', 'timeoutMs', 'signal'])
+]
+const FILTER_KEYS = ['link', 'family', 'label', 'scope', 'timeoutMs', 'signal']
 const IFNAMSIZ = 16
-
-interface Where { readonly operation: string; readonly namespace: string | undefined; readonly object?: string }
-
-/** A link as the address methods take it: a valid name or an ifindex. */
-function checkLink(link: unknown, ctx: OpsContext, where: Where): void {
-  if (typeof link === 'string') checkLinkName(link, ctx, where.operation)
-  else if (typeof link !== 'number') bad(where, `link must be a name or an ifindex, got ${JSON.stringify(link)}`)
-}
 
 /** The error's `object` for an address argument, whatever the caller passed. */
 function objectOf(address: unknown, link: unknown): string {
   const a = typeof address === 'string' ? address
-    : typeof (address as Address | null)?.local === 'string' ? (address as Address).local : JSON.stringify(address)
-  return `address ${a} dev ${typeof link === 'string' || typeof link === 'number' ? link : JSON.stringify(link)}`
+    : typeof (address as Address | null)?.local === 'string' ? (address as Address).local : show(address)
+  return `address ${a} dev ${typeof link === 'string' || typeof link === 'number' ? link : show(link)}`
 }
 
-function bad(where: Where, summary: string, hint?: string): never {
-  throw invalidArgument(summary, { ...where, hint })
+function checker(operation: string, namespace: string | undefined, object?: string): SpecCheck {
+  return new SpecCheck({ operation, namespace, object })
 }
 
-
-function scopeNumber(v: unknown, where: Where): number | undefined {
-  if (v === undefined) return undefined
-  const n = typeof v === 'string' || typeof v === 'number' ? scopes.number(v) : undefined
-  return n === undefined ? bad(where, `unknown scope ${JSON.stringify(v)}`, `use a number or one of: ${scopes.names().join(', ')}`) : n
+function scopeNumber(v: unknown, check: SpecCheck): number | undefined {
+  return v === undefined ? undefined : check.named(scopes, v, 'scope')
 }
 
-function parseAddressText(text: unknown, where: Where): Cidr {
+function parseAddressText(text: unknown, check: SpecCheck): Cidr {
   const c = typeof text === 'string' ? parseCidr(text) : undefined
-  if (!c) return bad(where, `${JSON.stringify(text)} is not an address like 10.0.0.1/24 or 2001:db8::1/64`)
+  if (!c) check.fail(`${show(text)} is not an address like 10.0.0.1/24 or 2001:db8::1/64`)
   return c
 }
 
@@ -61,11 +50,11 @@ function labelMatcher(pattern: string): (label: string | undefined) => boolean {
   return (l) => l !== undefined && re.test(l)
 }
 
-function lifetime(v: unknown, what: string, where: Where): number | undefined {
+function lifetime(v: unknown, what: string, check: SpecCheck): number | undefined {
   if (v === undefined) return undefined
   if (v === 'forever') return FOREVER
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > FOREVER) {
-    return bad(where, `${what} must be seconds (0..${FOREVER}) or 'forever', got ${JSON.stringify(v)}`)
+    check.fail(`${what} must be seconds (0..${FOREVER}) or 'forever', got ${show(v)}`)
   }
   return v
 }
@@ -100,14 +89,15 @@ function identify(a: Address): EncodedAddress {
 }
 
 /** What add()/replace() need to recreate an address list() returned. */
-function listedAddress(a: Address, where: Where): [string, AddressOptions] {
+function listedAddress(a: Address, check: SpecCheck): [string, AddressOptions] {
   if (!a || typeof a !== 'object' || typeof a.local !== 'string' || typeof a.prefixlen !== 'number') {
-    bad(where, `address must be text like '10.0.0.1/24' or an object from list(), got ${JSON.stringify(a)}`)
+    check.fail(`address must be text like '10.0.0.1/24' or an object from list(), got ${show(a)}`)
   }
   const life = (s: number | undefined) => (s === undefined || s === FOREVER ? undefined : s)
   const flags = [...SETTABLE_FLAGS.keys()].filter((f) => (a as unknown as Record<string, unknown>)[f] === true) as SettableAddressFlag[]
   const options: AddressOptions = {
-    peer: a.address, broadcast: a.broadcast, anycast: a.anycast, label: a.label, scope: a.scope,
+    // The peer carries the prefix length (a bare peer would be /32, as with ip).
+    peer: a.address === undefined ? undefined : `${a.address}/${a.prefixlen}`, broadcast: a.broadcast, anycast: a.anycast, label: a.label, scope: a.scope,
     metric: a.metric, validLifetime: life(a.valid_life_time), preferredLifetime: life(a.preferred_life_time),
     flags: flags.length ? flags : undefined,
   }
@@ -124,18 +114,17 @@ export class Addresses {
 
   /** The addresses of every link or one (`ip addr show [dev D] [label L] [scope S]`, `-4`/`-6` as family). */
   async list(filter: AddressFilter = {}): Promise<Address[]> {
-    const where = { operation: 'addresses.list', namespace: this.ctx.namespace }
-    if (!filter || typeof filter !== 'object') bad(where, `filter must be an object`)
-    for (const k of Object.keys(filter)) if (!FILTER_KEYS.has(k)) bad(where, `unknown address filter ${JSON.stringify(k)}`)
-    const family = familyNumber(filter.family, (m) => bad(where, m))
-    const scope = scopeNumber(filter.scope, where)
-    if (filter.label !== undefined && typeof filter.label !== 'string') bad(where, `label must be a string`)
-    const label = filter.label === undefined ? undefined : labelMatcher(filter.label)
-    const ifindex = filter.link === undefined ? undefined : await linkIndex(this.ctx, filter.link, where.operation, filter)
+    const check: SpecCheck = checker('addresses.list', this.ctx.namespace)
+    const f = check.optional(filter, 'filter', FILTER_KEYS)
+    const family = familyNumber(f.family, (m) => check.fail(m))
+    const scope = scopeNumber(f.scope, check)
+    const label = f.label === undefined ? undefined : labelMatcher(check.str(f.label, 'filter.label', 255))
+    const link = f.link === undefined ? undefined : check.linkRef(f.link, 'filter.link')
+    const ifindex = link === undefined ? undefined : await linkIndex(this.ctx, link, 'addresses.list', filter)
     const names = await linkNames(this.ctx, filter)
     const scopeName = scope === undefined ? undefined : scopes.name(scope)
     return this.ctx.sock.dump({
-      type: RTM_GETADDR, operation: where.operation,
+      type: RTM_GETADDR, operation: 'addresses.list',
       body: (w) => { w.u8(family === undefined ? AF_UNSPEC : afOf(family)).u8(0).u8(0).u8(0).u32(0) },
     }, (m) => {
       if (m.type !== RTM_NEWADDR) return undefined
@@ -166,16 +155,18 @@ export class Addresses {
    */
   async delete(link: LinkRef, address: string | Address, opts: CallOptions = {}): Promise<void> {
     const operation = 'addresses.delete'
-    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
+    const check: SpecCheck = checker(operation, this.ctx.namespace, objectOf(address, link))
+    check.linkRef(link, 'link')
+    check.options(opts)
     let a: EncodedAddress
     let object: string
     if (typeof address === 'string') {
-      const c = parseAddressText(address, where)
+      const c = parseAddressText(address, check)
       if (!address.includes('/')) {
         // `ip addr del A dev D` without a length: delete whichever prefix the link has A with.
         const found = (await this.list({ link, family: c.family, ...opts })).find((x) => x.local === c.address)
         if (!found) {
-          throw new NsnetError(`link has no address ${c.address}`, { code: 'EADDRNOTAVAIL', errno: 99, ...where, hint: 'no such address on this link' })
+          throw new NsnetError(`link has no address ${c.address}`, { code: 'EADDRNOTAVAIL', errno: 99, ...check.ctx, hint: 'no such address on this link' })
         }
         a = identify(found)
         object = describe(found, link)
@@ -184,11 +175,11 @@ export class Addresses {
         object = `address ${address} dev ${link}`
       }
     } else if (address && typeof address === 'object' && typeof address.local === 'string' && typeof address.prefixlen === 'number') {
-      if (!parseIP(address.local) || (address.address !== undefined && !parseIP(address.address))) bad(where, `not an address object from list()`)
+      if (!parseIP(address.local) || (address.address !== undefined && !parseIP(address.address))) check.fail(`not an address object from list()`)
       a = identify(address)
       object = describe(address, link)
     } else {
-      return bad(where, `address must be text like '10.0.0.1/24' or an object from list(), got ${JSON.stringify(address)}`)
+      check.fail(`address must be text like '10.0.0.1/24' or an object from list(), got ${show(address)}`)
     }
     const ifindex = await linkIndex(this.ctx, link, operation, opts)
     await this.ctx.sock.request({ type: RTM_DELADDR, operation, object, body: (w) => writeAddress(w, a, ifindex) }, opts)
@@ -199,9 +190,12 @@ export class Addresses {
    * `ip addr flush dev LINK [label L]`
    */
   async flush(selector: LinkRef | FlushSelector, opts: CallOptions = {}): Promise<number> {
+    const check: SpecCheck = checker('addresses.flush', this.ctx.namespace)
     const sel: FlushSelector = typeof selector === 'object' && selector !== null ? selector : { link: selector as LinkRef }
-    const operation = 'addresses.flush'
-    if (sel.link === undefined) bad({ operation, namespace: this.ctx.namespace }, `flush needs a link`)
+    check.only(sel as unknown as Record<string, unknown>, new Set(['link', 'label', 'family', 'scope']), 'selector')
+    if (sel.link === undefined) check.fail(`flush needs a link`)
+    check.linkRef(sel.link, 'link')
+    check.options(opts)
     const found = await this.list({ link: sel.link, label: sel.label, family: sel.family, scope: sel.scope, ...opts })
     if (!found.length) return 0
     // Secondaries first: removing a primary takes its secondaries with it (unless promoted).
@@ -224,11 +218,13 @@ export class Addresses {
    */
   async waitReady(link: LinkRef, address: string, opts: WaitReadyOptions = {}): Promise<Address> {
     const operation = 'addresses.waitReady'
-    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(address, link) }
-    checkLink(link, this.ctx, where)
-    const c = parseAddressText(address, where)
+    const check: SpecCheck = checker(operation, this.ctx.namespace, objectOf(address, link))
+    check.linkRef(link, 'link')
+    const c = parseAddressText(address, check)
+    check.options(opts)
     const timeoutMs = opts.timeoutMs ?? 5000
-    if (!(timeoutMs > 0)) bad(where, `timeoutMs must be positive, got ${timeoutMs}`)
+    if (!(timeoutMs > 0)) check.fail(`timeoutMs must be positive, got ${timeoutMs}`)
+    const where = check.ctx
     let last: Address | undefined
     const ready = await pollWithBackoff(async (msLeft) => {
       const all = await this.list({ link, family: c.family, timeoutMs: msLeft, signal: opts.signal })
@@ -248,81 +244,67 @@ export class Addresses {
   }
 
   private async modify(operation: string, flags: number, link: LinkRef, given: string | Address, options: AddressOptions): Promise<void> {
-    const where: Where = { operation, namespace: this.ctx.namespace, object: objectOf(given, link) }
+    const check: SpecCheck = checker(operation, this.ctx.namespace, objectOf(given, link))
+    check.linkRef(link, 'link')
+    check.options(options, 'options', OPTION_KEYS)
     // An object from list() stands for its text and its options; options given too win.
-    const [address, listed] = typeof given === 'string' ? [given, {}] : listedAddress(given, where)
-    const a = this.encode(where, link, address, { ...listed, ...options })
+    const [address, listed] = typeof given === 'string' ? [given, {}] : listedAddress(given, check)
+    const a = this.encode(check, address, { ...listed, ...options })
     const ifindex = await linkIndex(this.ctx, link, operation, options)
-    await this.ctx.sock.request({ type: RTM_NEWADDR, flags, operation, object: where.object, body: (w) => writeAddress(w, a, ifindex) }, options)
+    await this.ctx.sock.request({ type: RTM_NEWADDR, flags, operation, object: check.ctx.object, body: (w) => writeAddress(w, a, ifindex) }, options)
   }
 
   /** Checks everything `ip addr add` would, and more, before anything is sent. */
-  private encode(where: Where, link: LinkRef, address: string, o: AddressOptions): EncodedAddress {
-    checkLink(link, this.ctx, where)
-    if (!o || typeof o !== 'object') bad(where, `options must be an object`)
-    for (const k of Object.keys(o)) if (!OPTION_KEYS.has(k)) bad(where, `unknown address option ${JSON.stringify(k)}`)
-    const c = parseAddressText(address, where)
+  private encode(check: SpecCheck, address: string, o: AddressOptions): EncodedAddress {
+    const c = parseAddressText(address, check)
     const v4 = c.family === 4
     let prefixlen = c.prefixLength
-    let peer: Uint8Array | undefined
+    let peer: Cidr | undefined
     if (o.peer !== undefined) {
-      const p = parseAddressText(o.peer, where)
-      if (p.family !== c.family) bad(where, `peer ${o.peer} is IPv${p.family} but the address is IPv${c.family}`)
-      peer = p.bytes
-      // As ip: `peer P/len` gives the prefix length.
-      if (o.peer.includes('/')) prefixlen = p.prefixLength
+      peer = parseAddressText(o.peer, check)
+      if (peer.family !== c.family) check.fail(`peer ${o.peer} is IPv${peer.family} but the address is IPv${c.family}`)
+      // As ip: the peer's length is the prefix length, full length (/32, /128) when it has none.
+      prefixlen = peer.prefixLength
     }
     let broadcast: Uint8Array | undefined
     if (o.broadcast !== undefined) {
-      if (!v4) bad(where, `broadcast applies to IPv4 addresses only`)
-      if (o.broadcast === '+' || o.broadcast === '-') broadcast = computedBroadcast({ ...c, prefixLength: prefixlen }, o.broadcast === '+')
-      else {
-        const b = typeof o.broadcast === 'string' ? parseIP(o.broadcast) : undefined
-        if (!b || b.family !== 4) bad(where, `broadcast must be an IPv4 address, '+' or '-', got ${JSON.stringify(o.broadcast)}`)
-        broadcast = b.bytes
-      }
+      if (!v4) check.fail(`broadcast applies to IPv4 addresses only`)
+      // As ip: `brd +` / `brd -` are computed from the peer when there is one.
+      if (o.broadcast === '+' || o.broadcast === '-') broadcast = computedBroadcast({ ...(peer ?? c), prefixLength: prefixlen }, o.broadcast === '+')
+      else broadcast = check.ip(o.broadcast, `broadcast (an address, '+' or '-')`, 4).bytes
     }
-    let anycast: Uint8Array | undefined
-    if (o.anycast !== undefined) {
-      const b = typeof o.anycast === 'string' ? parseIP(o.anycast) : undefined
-      if (!b || b.family !== c.family) bad(where, `anycast must be an IPv${c.family} address, got ${JSON.stringify(o.anycast)}`)
-      anycast = b.bytes
-    }
+    const anycast = o.anycast === undefined ? undefined : check.ip(o.anycast, 'anycast', c.family).bytes
     if (o.label !== undefined) {
-      if (!v4) bad(where, `labels apply to IPv4 addresses only`)
-      if (typeof o.label !== 'string' || !o.label || Buffer.byteLength(o.label) >= IFNAMSIZ) bad(where, `label must be 1..${IFNAMSIZ - 1} bytes, got ${JSON.stringify(o.label)}`)
-      if (typeof link === 'string' && o.label !== link && !o.label.startsWith(`${link}:`)) {
-        bad(where, `label "${o.label}" must be the link name or start with "${link}:"`, 'as ip requires, e.g. eth0:1')
+      if (!v4) check.fail(`labels apply to IPv4 addresses only`)
+      // iproute2 >= 5.17 lets a label differ from the link name; the kernel only bounds its length.
+      if (typeof o.label !== 'string' || !o.label || Buffer.byteLength(o.label) >= IFNAMSIZ || o.label.includes('\0')) {
+        check.fail(`label must be 1..${IFNAMSIZ - 1} bytes without NUL, got ${show(o.label)}`)
       }
     }
     let flags = 0
     if (o.flags !== undefined) {
-      if (!Array.isArray(o.flags)) bad(where, `flags must be an array like ['nodad']`)
+      if (!Array.isArray(o.flags)) check.fail(`flags must be an array like ['nodad']`)
       for (const f of o.flags) {
         const bit = SETTABLE_FLAGS.get(f)
-        if (bit === undefined) bad(where, `unknown or read-only address flag ${JSON.stringify(f)}`, `settable: ${[...SETTABLE_FLAGS.keys()].join(', ')}`)
+        if (bit === undefined) check.fail(`unknown or read-only address flag ${show(f)}`, `settable: ${[...SETTABLE_FLAGS.keys()].join(', ')}`)
         flags |= bit
       }
     }
-    let valid = lifetime(o.validLifetime, 'validLifetime', where)
-    let preferred = lifetime(o.preferredLifetime, 'preferredLifetime', where)
+    let valid = lifetime(o.validLifetime, 'validLifetime', check)
+    let preferred = lifetime(o.preferredLifetime, 'preferredLifetime', check)
     let lifetimes: EncodedAddress['lifetimes']
     if (valid !== undefined || preferred !== undefined) {
       valid ??= FOREVER
       preferred ??= valid
-      if (valid === 0) bad(where, `validLifetime must not be 0`)
-      if (preferred > valid) bad(where, `preferredLifetime (${preferred}) is longer than validLifetime (${valid})`)
+      if (valid === 0) check.fail(`validLifetime must not be 0`)
+      if (preferred > valid) check.fail(`preferredLifetime (${preferred}) is longer than validLifetime (${valid})`)
       lifetimes = { valid, preferred }
     }
-    let metric: number | undefined
-    if (o.metric !== undefined) {
-      if (!Number.isInteger(o.metric) || o.metric < 0 || o.metric > 0xffffffff) bad(where, `metric must be an integer 0..2^32-1, got ${o.metric}`)
-      metric = o.metric
-    }
+    const metric = o.metric === undefined ? undefined : check.int(o.metric, 'metric', 0, 0xffffffff)
     // As ip: 127.0.0.0/8 gets host scope unless told otherwise.
-    const scope = scopeNumber(o.scope, where) ?? (v4 && c.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE)
+    const scope = scopeNumber(o.scope, check) ?? (v4 && c.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE)
     return {
-      af: afOf(c.family), prefixlen, flags, scope, local: c.bytes, address: peer ?? c.bytes,
+      af: afOf(c.family), prefixlen, flags, scope, local: c.bytes, address: peer?.bytes ?? c.bytes,
       broadcast, anycast, label: o.label, lifetimes, metric,
     }
   }

@@ -14,6 +14,7 @@ import {
 } from './attrs.js'
 import { IFINFOMSG_LEN } from '../rtnl.js'
 import type { Link } from './types.js'
+import { decodeStats64, IFLA_STATS64 } from './stats.js'
 
 const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP']
 const LINKMODES = ['DEFAULT', 'DORMANT', 'TESTING']
@@ -122,6 +123,7 @@ export function decodeLinkObject(m: RawMessage, names?: Names): MutableLink {
     gro_ipv4_max_size: a.u32(IFLA_GRO_IPV4_MAX_SIZE),
     carrier: carrier === undefined ? undefined : carrier !== 0,
     carrier_changes: a.u32(IFLA_CARRIER_CHANGES),
+    stats64: a.has(IFLA_STATS64) ? decodeStats64(b, a.offset(IFLA_STATS64), a.length(IFLA_STATS64)) : undefined,
     proto_down: a.u8(IFLA_PROTO_DOWN) ? true : undefined,
     parentbus: a.str(IFLA_PARENT_DEV_BUS_NAME),
     parentdev: a.str(IFLA_PARENT_DEV_NAME),

@@ -12,6 +12,7 @@ import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions
 import { openNamespace, type NamespaceRef, type OpenNamespace } from '../netns-ref.js'
 import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
+import { linkStats, type LinkStats64 } from './stats.js'
 import { pollWithBackoff } from '../../util/poll.js'
 
 export { decodeLink, linkFlagNames } from './decode.js'
@@ -19,8 +20,6 @@ export type * from './types.js'
 
 const IFLA_EXT_MASK = 29
 const IFLA_NUM_TX_QUEUES = 31
-/** Leave statistics out of GET replies: we do not decode them and they are most of the bytes. */
-const RTEXT_FILTER_SKIP_STATS = 1 << 3
 const EOPNOTSUPP = 95
 
 export class Links {
@@ -34,6 +33,7 @@ export class Links {
   async list(filter: LinkFilter = {}, opts?: CallOptions): Promise<Link[]> {
     const c = new SpecCheck({ operation: 'links.list', namespace: this.ctx.namespace })
     c.only(c.object(filter, 'filter'), new Set(['kind', 'master']), 'filter')
+    c.options(opts)
     if (filter.kind !== undefined) c.str(filter.kind, 'filter.kind', 32)
     const masterIndex = filter.master === undefined ? undefined
       : (await this.resolveLinks({ master: c.linkRef(filter.master, 'filter.master') }, c.ctx, opts)).master!
@@ -42,7 +42,7 @@ export class Links {
       operation: 'links.list',
       body: (w) => {
         writeIfinfomsg(w)
-        w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)
+        w.attrU32(IFLA_EXT_MASK, 0) // statistics included: every Link carries stats64
         if (masterIndex !== undefined) w.attrU32(IFLA_MASTER, masterIndex)
         if (filter.kind !== undefined) {
           const li = w.beginNested(IFLA_LINKINFO)
@@ -73,9 +73,16 @@ export class Links {
     return out
   }
 
+  /** One link's counters (`ip -s -s -j link show dev NAME` stats64) by one small RTM_GETSTATS. */
+  stats(link: LinkRef, opts?: CallOptions): Promise<LinkStats64> {
+    return linkStats(this.ctx, link, opts)
+  }
+
   /** One link by name, ifindex or Link (`ip -d link show dev NAME`); ENODEV when absent. */
   async get(target: LinkTarget, opts?: CallOptions): Promise<Link> {
-    const t = checkTarget(target, new SpecCheck({ operation: 'links.get', namespace: this.ctx.namespace }))
+    const c = new SpecCheck({ operation: 'links.get', namespace: this.ctx.namespace })
+    const t = checkTarget(target, c)
+    c.options(opts)
     const m = await this.fetch(t, 'links.get', opts)
     // Decode once to learn which other links it names, look those up, decode again with names.
     const asked = new Set<number>()
@@ -95,6 +102,7 @@ export class Links {
    */
   async add(spec: LinkSpec | Link, opts?: CallOptions): Promise<void> {
     const plan = planAdd(spec, this.ctx.namespace)
+    new SpecCheck(plan.ctx).options(opts)
     const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
     await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
       const r: Resolved = { links, namespaces }
@@ -130,6 +138,7 @@ export class Links {
    */
   async set(target: LinkTarget, changes: LinkChanges, opts?: CallOptions): Promise<void> {
     const plan = planSet(target, changes, this.ctx.namespace)
+    new SpecCheck(plan.ctx).options(opts)
     if (plan.empty) {
       await this.fetch(plan.target, 'links.set', opts) // nothing to change, but the link must exist
       return
@@ -155,7 +164,9 @@ export class Links {
   /** Deletes a link by name, ifindex or Link from list() (`ip link delete dev NAME`). */
   async delete(target: LinkTarget, opts?: CallOptions): Promise<void> {
     const ctx: ErrorContext = { operation: 'links.delete', namespace: this.ctx.namespace }
-    const t = checkTarget(target, new SpecCheck(ctx))
+    const c = new SpecCheck(ctx)
+    const t = checkTarget(target, c)
+    c.options(opts)
     try {
       await this.ctx.sock.request({ type: RTM_DELLINK, operation: 'links.delete', object: t.object, body: (w) => writeTarget(w, t) }, opts)
     } catch (e) {
@@ -173,7 +184,8 @@ export class Links {
     const ctx: ErrorContext = { operation: 'links.waitUp', namespace: this.ctx.namespace }
     const c = new SpecCheck(ctx)
     const t = checkTarget(target, c)
-    const timeoutMs = opts.timeoutMs === undefined ? 5000 : c.int(opts.timeoutMs, 'timeoutMs', 0, 0x7fffffff)
+    c.options(opts)
+    const timeoutMs = opts.timeoutMs ?? 5000
     let last = 'not checked yet'
     const up = await pollWithBackoff(async (msLeft) => {
       try {
@@ -200,6 +212,7 @@ export class Links {
   async supportsKind(kind: string, opts?: CallOptions): Promise<boolean> {
     const c = new SpecCheck({ operation: 'links.supportsKind', namespace: this.ctx.namespace, object: `link kind ${kind}` })
     if (typeof kind !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(kind)) c.fail(`not a link kind name: ${JSON.stringify(kind)}`)
+    c.options(opts)
     try {
       await this.ctx.sock.request({
         type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.supportsKind', object: `link kind ${kind}`,
@@ -236,13 +249,13 @@ export class Links {
     }))
   }
 
-  /** One RTM_GETLINK (statistics left out); ENODEV names the link and namespace. */
+  /** One RTM_GETLINK; ENODEV names the link and namespace. */
   private async fetch(t: Target, operation: string, opts?: CallOptions): Promise<RawMessage> {
     let replies: RawMessage[]
     try {
       replies = await this.ctx.sock.request({
         type: RTM_GETLINK, expectsReply: true, operation, object: t.object,
-        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) },
+        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, 0) },
       }, opts)
     } catch (e) {
       throw this.explainTargetError(e, t, { operation, object: t.object, namespace: this.ctx.namespace })

@@ -3,6 +3,7 @@
 import type { RawAttribute } from '../../netlink/codec.js'
 import type { LinkRef } from '../context.js'
 import type { NamespaceRef } from '../netns-ref.js'
+import type { LinkStats64 } from './stats.js'
 
 export type { LinkRef } from '../context.js'
 export type { NamespaceRef } from '../netns-ref.js'
@@ -61,6 +62,8 @@ export interface Link {
   readonly gro_ipv4_max_size?: number
   readonly carrier?: boolean
   readonly carrier_changes?: number
+  /** Counters, as `ip -s -s -j link show` prints them (links.stats reads only these). */
+  readonly stats64?: LinkStats64
   readonly proto_down?: boolean
   readonly parentbus?: string
   readonly parentdev?: string

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { NsnetError, invalidArgument } from '../../netlink/errors.js'
+import { NsnetError } from '../../netlink/errors.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { LineSplitter } from '../../util/lines.js'
 import { freeze, type OpsContext } from '../context.js'
 import {
@@ -60,23 +61,17 @@ const MAX_BACKOFF_MS = 2_000
  * before making the changes you want to see. Stops on `signal`, `close()`, or `break`.
  */
 export function monitor(ctx: OpsContext, kinds: readonly MonitorKind[], opts: MonitorSpawnOptions = {}): Monitor {
-  const where = { operation: 'monitor', namespace: ctx.namespace }
-  if (!Array.isArray(kinds) || kinds.length === 0) {
-    throw invalidArgument(`kinds must be a non-empty array of ${MONITOR_KINDS.join(', ')}`, where)
-  }
+  const c: SpecCheck = new SpecCheck({ operation: 'monitor', namespace: ctx.namespace })
+  if (!Array.isArray(kinds) || kinds.length === 0) c.fail(`kinds must be a non-empty array of ${MONITOR_KINDS.join(', ')}`)
   for (const k of kinds) {
-    if (!MONITOR_KINDS.includes(k)) throw invalidArgument(`unknown monitor kind ${JSON.stringify(k)}`, { ...where, hint: `one of ${MONITOR_KINDS.join(', ')}` })
+    if (!MONITOR_KINDS.includes(k)) c.fail(`unknown monitor kind ${show(k)}`, `one of ${MONITOR_KINDS.join(', ')}`)
   }
-  const rcv = opts.receiveBufferBytes
-  if (rcv !== undefined && !(Number.isInteger(rcv) && rcv > 0)) {
-    throw invalidArgument(`receiveBufferBytes must be a positive integer, got ${JSON.stringify(rcv)}`, where)
-  }
-  for (const k of ['maxQueuedEvents', 'maxBacklogBytes'] as const) {
-    const v = opts[k]
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalidArgument(`${k} must be a positive integer, got ${JSON.stringify(v)}`, where)
+  c.optional(opts, 'options', ['signal', 'receiveBufferBytes', 'spawnPrefix', 'maxQueuedEvents', 'maxBacklogBytes'])
+  for (const k of ['receiveBufferBytes', 'maxQueuedEvents', 'maxBacklogBytes'] as const) {
+    if (opts[k] !== undefined) c.int(opts[k], k, 1, Number.MAX_SAFE_INTEGER)
   }
   if (opts.spawnPrefix !== undefined && (!Array.isArray(opts.spawnPrefix) || opts.spawnPrefix.some((s) => typeof s !== 'string'))) {
-    throw invalidArgument('spawnPrefix must be an array of strings', where)
+    c.fail('spawnPrefix must be an array of strings')
   }
   return new MonitorStream(ctx.namespace, [...new Set(kinds)], opts)
 }

@@ -1,8 +1,8 @@
 // Neighbour (ARP / NDP) entries: `ip neigh`. Encodes RTM_NEWNEIGH/DELNEIGH and decodes
 // RTM_NEWNEIGH into objects shaped like `ip -j neigh show`.
-import { decodeError, formatIP, formatMac, parseIP, parseMac, type RawMessage, type Writer } from '../../netlink/codec.js'
+import { decodeError, fixedAt, formatIP, formatMac, parseIP, parseMac, type RawMessage, type Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { invalidArgument } from '../../netlink/errors.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, align4 } from '../../netlink/constants.js'
 import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
 import {
@@ -100,8 +100,8 @@ export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string
     const o = off + NLA_HDRLEN, l = alen - NLA_HDRLEN
     if (type === NDA_DST) { dstO = o; dstL = l }
     else if (type === NDA_LLADDR) { llO = o; llL = l }
-    else if (type === NDA_PROTOCOL && l >= 1) protocol = b[o]
-    else if (type === NDA_FLAGS_EXT && l >= 4) ext = b.readUInt32LE(o)
+    else if (type === NDA_PROTOCOL) protocol = b[fixedAt(o, l, 1, 'NDA_PROTOCOL')]
+    else if (type === NDA_FLAGS_EXT) ext = b.readUInt32LE(fixedAt(o, l, 4, 'NDA_FLAGS_EXT'))
     off += align4(alen)
   }
   if (dstO < 0) return undefined
@@ -136,22 +136,30 @@ function stateNames(nud: number): readonly string[] {
   return names
 }
 
-type Ctx = { operation: string; object?: string; namespace: string | undefined }
-
 /** 'permanent', 'PERMANENT', ['STALE'] → NUD bits; throws on an unknown name. */
-function parseState(v: NeighborSpec['state'], ctx: Ctx): number {
+function parseState(v: unknown, c: SpecCheck): number {
   const list = typeof v === 'string' ? [v] : v
-  if (!Array.isArray(list)) throw invalidArgument(`state must be a state name or an array of them, got ${JSON.stringify(v)}`, ctx)
+  if (!Array.isArray(list)) c.fail(`state must be a state name or an array of them, got ${show(v)}`)
   let bits = 0
   for (const s of list) {
     const bit = typeof s === 'string' ? NUD[s.toLowerCase()] : undefined
-    if (bit === undefined) {
-      throw invalidArgument(`unknown neighbour state ${JSON.stringify(s)}`, { ...ctx, hint: `one of ${Object.keys(NUD).join(', ')}` })
-    }
+    if (bit === undefined) c.fail(`unknown neighbour state ${show(s)}`, `one of ${Object.keys(NUD).join(', ')}`)
     bits |= bit
   }
   return bits
 }
+
+/** NUD bits of a decoded entry (its state names are always known). */
+function stateBits(names: readonly string[] | undefined): number {
+  let bits = 0
+  for (const n of names ?? []) bits |= NUD[n.toLowerCase()] ?? 0
+  return bits
+}
+
+const FILTER_KEYS = new Set(['link', 'family', 'state', 'proxy'])
+/** What add/replace/delete take: the spec's fields and those list() returns (`offload` is kernel state, ignored). */
+const SPEC_KEYS = new Set(['family', 'dst', 'dev', 'ifindex', 'lladdr', 'state', 'router', 'proxy', 'extern_learn', 'managed', 'protocol'])
+const STATE_KEYS = new Set(['offload'])
 
 interface Encoded {
   family: 4 | 6
@@ -171,13 +179,17 @@ export class Neighbors {
   /** `ip neigh show [dev LINK] [-4|-6] [nud STATE]` (every state, as with `nud all`), or `ip neigh show proxy`. */
   async list(filter: NeighborFilter = {}, opts?: CallOptions): Promise<Neighbor[]> {
     const operation = 'neighbors.list'
-    const ctx: Ctx = { operation, namespace: this.ctx.namespace }
-    if (filter === null || typeof filter !== 'object') throw invalidArgument('filter must be an object', ctx)
-    const family = familyNumber(filter.family, (m) => { throw invalidArgument(m, ctx) })
-    const wanted = filter.state === undefined ? undefined : parseState(filter.state, ctx)
-    const wantNone = filter.state !== undefined && [filter.state].flat().some((s) => String(s).toLowerCase() === 'none')
-    const ifindex = filter.link === undefined ? 0 : await linkIndex(this.ctx, filter.link, operation, opts)
-    const proxy = filter.proxy === true
+    const c: SpecCheck = new SpecCheck({ operation, namespace: this.ctx.namespace })
+    const f = c.object(filter, 'filter')
+    c.only(f, FILTER_KEYS, 'filter')
+    c.options(opts)
+    const family = familyNumber(f.family, (m) => c.fail(m))
+    const wanted = f.state === undefined ? undefined : parseState(f.state, c)
+    const wantNone = f.state !== undefined && [f.state].flat().some((s) => String(s).toLowerCase() === 'none')
+    if (f.proxy !== undefined) c.bool(f.proxy, 'filter.proxy')
+    const link = f.link === undefined ? undefined : c.linkRef(f.link, 'filter.link')
+    const ifindex = link === undefined ? 0 : await linkIndex(this.ctx, link, operation, opts)
+    const proxy = f.proxy === true
     // Dumps on one socket run one at a time, so fetch the names first and decode in place.
     const names = await linkNames(this.ctx, opts)
     const all = await this.ctx.sock.dump({
@@ -196,7 +208,7 @@ export class Neighbors {
       if (ifindex && n.ifindex !== ifindex) continue
       if (proxy !== (n.proxy === true)) continue
       if (wanted !== undefined) {
-        const nud = n.state ? parseState(n.state, ctx) : 0
+        const nud = stateBits(n.state)
         if (!(nud & wanted) && !(nud === 0 && wantNone)) continue
       }
       out.push(n)
@@ -220,46 +232,50 @@ export class Neighbors {
   }
 
   private async send(type: number, flags: number, entry: NeighborSpec, operation: string, opts?: CallOptions): Promise<void> {
-    const e = this.encode(entry, operation, type === RTM_DELNEIGH)
+    const e = this.encode(entry, operation, type === RTM_DELNEIGH, opts)
     const ifindex = await linkIndex(this.ctx, e.link, operation, opts)
     await this.ctx.sock.request({ type, flags, operation, object: e.object, body: (w) => writeNeighbor(w, e, ifindex) }, opts)
   }
 
   /** Validates everything before anything is sent. */
-  private encode(entry: NeighborSpec, operation: string, forDelete: boolean): Encoded {
-    const ctx: Ctx = { operation, namespace: this.ctx.namespace }
-    if (entry === null || typeof entry !== 'object') throw invalidArgument('neighbour must be an object', ctx)
-    const link = entry.dev ?? entry.ifindex
-    ctx.object = `neighbour ${entry.dst} dev ${link}`
-    if (typeof entry.dst !== 'string') throw invalidArgument(`dst must be an IPv4 or IPv6 address string, got ${JSON.stringify(entry.dst)}`, ctx)
-    const ip = parseIP(entry.dst)
-    if (!ip) throw invalidArgument(`dst "${entry.dst}" is not an IPv4 or IPv6 address`, ctx)
-    if (link === undefined) throw invalidArgument('dev is required (the link the neighbour is on)', ctx)
-    if (typeof link !== 'string' && typeof link !== 'number') throw invalidArgument(`dev must be a link name or index, got ${JSON.stringify(link)}`, ctx)
+  private encode(entry: NeighborSpec, operation: string, forDelete: boolean, opts: CallOptions | undefined): Encoded {
+    const ctx: { operation: string; namespace: string | undefined; object?: string } = { operation, namespace: this.ctx.namespace }
+    const c: SpecCheck = new SpecCheck(ctx)
+    const o = c.object(entry, 'neighbour')
+    const link = o.dev ?? o.ifindex
+    ctx.object = `neighbour ${show(o.dst)} dev ${show(link)}`
+    c.only(o, SPEC_KEYS, 'neighbour', STATE_KEYS)
+    c.options(opts)
+    if (typeof o.dst !== 'string') c.fail(`dst must be an IPv4 or IPv6 address string, got ${show(o.dst)}`)
+    ctx.object = `neighbour ${o.dst} dev ${typeof link === 'string' || typeof link === 'number' ? link : show(link)}`
+    const ip = parseIP(o.dst)
+    if (!ip) c.fail(`dst "${o.dst}" is not an IPv4 or IPv6 address`)
+    const family = familyNumber(o.family, (m) => c.fail(m))
+    if (family !== undefined && family !== ip.family) c.fail(`family is IPv${family} but dst ${o.dst} is IPv${ip.family}`)
+    if (link === undefined) c.fail('dev is required (the link the neighbour is on)')
+    const ref = c.linkRef(link, o.dev !== undefined ? 'dev' : 'ifindex')
     let lladdr: Uint8Array | undefined
-    if (entry.lladdr !== undefined && !forDelete) {
-      if (typeof entry.lladdr !== 'string' || !(lladdr = parseMac(entry.lladdr))) {
-        throw invalidArgument(`lladdr ${JSON.stringify(entry.lladdr)} is not a MAC address (aa:bb:cc:dd:ee:ff)`, ctx)
-      }
+    if (o.lladdr !== undefined && !forDelete) {
+      const b = typeof o.lladdr === 'string' ? parseMac(o.lladdr) : undefined
+      if (!b) c.fail(`lladdr ${show(o.lladdr)} is not a MAC address (aa:bb:cc:dd:ee:ff)`)
+      lladdr = b
     }
-    const state = entry.state === undefined ? NUD.permanent! : parseState(entry.state, ctx)
+    const state = o.state === undefined ? NUD.permanent! : parseState(o.state, c)
     for (const k of ['router', 'proxy', 'extern_learn', 'managed'] as const) {
-      if (entry[k] !== undefined && typeof entry[k] !== 'boolean') throw invalidArgument(`${k} must be a boolean`, ctx)
+      if (o[k] !== undefined) c.bool(o[k], k)
     }
-    if (entry.protocol !== undefined && !(Number.isInteger(entry.protocol) && entry.protocol >= 0 && entry.protocol <= 255)) {
-      throw invalidArgument(`protocol must be an integer 0..255, got ${JSON.stringify(entry.protocol)}`, ctx)
-    }
+    const protocol = o.protocol === undefined ? undefined : c.int(o.protocol, 'protocol', 0, 255)
     let flags = 0
-    if (entry.proxy) flags |= NTF_PROXY
+    if (o.proxy) flags |= NTF_PROXY
     if (!forDelete) {
-      if (entry.router) flags |= NTF_ROUTER
-      if (entry.extern_learn) flags |= NTF_EXT_LEARNED
+      if (o.router) flags |= NTF_ROUTER
+      if (o.extern_learn) flags |= NTF_EXT_LEARNED
     }
     return {
       family: ip.family, dst: ip.bytes, lladdr, state, flags,
-      ext: !forDelete && entry.managed ? NTF_EXT_MANAGED : 0,
-      protocol: forDelete ? undefined : entry.protocol,
-      link, object: ctx.object,
+      ext: !forDelete && o.managed ? NTF_EXT_MANAGED : 0,
+      protocol: forDelete ? undefined : protocol,
+      link: ref, object: ctx.object,
     }
   }
 }

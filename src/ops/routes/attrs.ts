@@ -69,4 +69,6 @@ export const PREF_VALUES: Readonly<Record<string, number>> = { medium: 0, high: 
 export const RTNEXTHOP_LEN = 8
 // struct rta_cacheinfo: rta_expires is the third u32, in USER_HZ ticks.
 export const CACHEINFO_EXPIRES_OFFSET = 8
+/** sizeof(struct rta_cacheinfo): eight u32s. */
+export const RTA_CACHEINFO_LEN = 32
 export const USER_HZ = 100

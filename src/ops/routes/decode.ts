@@ -1,14 +1,14 @@
 // RTM_NEWROUTE → Route. This is the hot path of a 100k-route dump, so it indexes the
 // attributes into two reused arrays (no per-message allocation besides the result)
 // and builds strings only for the fields present.
-import { Attrs, decodeError, formatIP, formatIPv4, formatIPv6, type RawMessage } from '../../netlink/codec.js'
+import { Attrs, decodeError, fixedAt, formatIP, formatIPv4, formatIPv6, type RawMessage } from '../../netlink/codec.js'
 import { NLA_HDRLEN, NLA_TYPE_MASK, align4 } from '../../netlink/constants.js'
 import { AF_INET, AF_INET6, RTMSG_LEN } from '../rtnl.js'
 import {
   RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS,
   RTA_MULTIPATH, RTA_CACHEINFO, RTA_TABLE, RTA_MARK, RTA_VIA, RTA_PREF, RTA_UID, RTA_NH_ID, RTA_MAX,
   ROUTE_FLAG_NAMES, METRIC_NAMES, METRIC_SCALE, RTAX_LOCK, RTAX_HOPLIMIT, RTAX_CC_ALGO, RTAX_MAX, PREF_NAMES,
-  RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, USER_HZ,
+  RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, RTA_CACHEINFO_LEN, USER_HZ,
 } from './attrs.js'
 import { tables, protocols, scopes, routeTypes } from './tables.js'
 import type { Nexthop, Route, RouteFamily, RouteMetrics, RouteVia } from './types.js'
@@ -37,6 +37,8 @@ function indexAttrs(buf: Buffer, start: number, end: number): void {
     off += align4(alen)
   }
 }
+
+const prefName = (v: number): string => PREF_NAMES[v] ?? String(v)
 
 function u32(buf: Buffer, type: number): number {
   if (lens[type]! < 4) throw decodeError(`route attribute ${type} too short (${lens[type]} bytes)`)
@@ -145,22 +147,23 @@ function decodeMultipath(buf: Buffer, o: number, len: number, family: number, na
 /** The attributes few routes have, added as keys only when present (kept out of decodeRoute's hot path). */
 function addRareFields(r: Record<string, unknown>, b: Buffer, af: number, names: Map<number, string> | undefined): void {
   // Read every offset first: the nested decoders below may index other attributes.
+  // Every fixed-size value is length-checked by u32()/fixedAt().
   const vo = offs[RTA_VIA]!, vl = lens[RTA_VIA]!
-  const io = offs[RTA_IIF]!
-  const co = offs[RTA_CACHEINFO]!, cl = lens[RTA_CACHEINFO]!
-  const nho = offs[RTA_NH_ID]!
-  const uo = offs[RTA_UID]!
-  const mko = offs[RTA_MARK]!
+  const iif = offs[RTA_IIF]! >= 0 ? u32(b, RTA_IIF) : undefined
+  const co = offs[RTA_CACHEINFO]! >= 0 ? fixedAt(offs[RTA_CACHEINFO]!, lens[RTA_CACHEINFO]!, RTA_CACHEINFO_LEN, 'RTA_CACHEINFO') : -1
+  const nhid = offs[RTA_NH_ID]! >= 0 ? u32(b, RTA_NH_ID) : undefined
+  const uid = offs[RTA_UID]! >= 0 ? u32(b, RTA_UID) : undefined
+  const mark = offs[RTA_MARK]! >= 0 ? u32(b, RTA_MARK) : undefined
   const mpo = offs[RTA_MULTIPATH]!, mpl = lens[RTA_MULTIPATH]!
   if (vo >= 0) r.via = decodeVia(b, vo, vl)
-  if (io >= 0) r.iif = linkName(b.readUInt32LE(io), names)
-  if (co >= 0 && cl >= CACHEINFO_EXPIRES_OFFSET + 4) {
+  if (iif !== undefined) r.iif = linkName(iif, names)
+  if (co >= 0) {
     const ticks = b.readInt32LE(co + CACHEINFO_EXPIRES_OFFSET)
     if (ticks !== 0) r.expires = Math.trunc(ticks / USER_HZ)
   }
-  if (nho >= 0) r.nhid = b.readUInt32LE(nho)
-  if (uo >= 0) r.uid = b.readUInt32LE(uo)
-  if (mko >= 0) r.mark = b.readUInt32LE(mko)
+  if (nhid !== undefined) r.nhid = nhid
+  if (uid !== undefined) r.uid = uid
+  if (mark !== undefined) r.mark = mark
   if (mpo >= 0) r.nexthops = Object.freeze(decodeMultipath(b, mpo, mpl, af, names))
 }
 
@@ -201,7 +204,7 @@ export function decodeRoute(m: RawMessage, names?: Map<number, string>): Route {
     metric: po >= 0 ? u32(b, RTA_PRIORITY) : undefined,
     flags: flagNames(rtmFlags),
     metrics: mo >= 0 && ml > 0 ? decodeMetrics(b, mo, ml) : undefined,
-    pref: pr >= 0 ? PREF_NAMES[b[pr]!] ?? String(b[pr]) : undefined,
+    pref: pr >= 0 ? prefName(b[fixedAt(pr, lens[RTA_PREF]!, 1, 'RTA_PREF')]!) : undefined,
   }
   if (tos) r.tos = tos
   if (seen & RARE) addRareFields(r, b, af, names)

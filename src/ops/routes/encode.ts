@@ -3,7 +3,8 @@
 // bad route is refused (with its index) before anything is sent.
 import { Writer, parseIPv4Number, parseIPv6, type Family } from '../../netlink/codec.js'
 import { NsnetError, isNsnetError } from '../../netlink/errors.js'
-import { linkIndex, linkNames, checkLinkName, type OpsContext } from '../context.js'
+import { SpecCheck, type CheckContext } from '../spec-check.js'
+import { linkIndex, linkNames, type OpsContext } from '../context.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../../netlink/constants.js'
 import type { CallOptions, EncodedRequests, Request } from '../../netlink/engine.js'
 import { afOf, familyNumber, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from '../rtnl.js'
@@ -14,7 +15,7 @@ import {
 } from './attrs.js'
 import {
   tables, protocols, scopes, routeTypes, RT_TABLE_MAIN, RT_TABLE_UNSPEC, RTPROT_BOOT, RTPROT_UNSPEC,
-  RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE, RTN_UNSPEC, RTN_UNICAST, RTN_LOCAL,
+  RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE, RT_TABLE_LOCAL, RTN_UNSPEC, RTN_UNICAST, RTN_LOCAL,
   RTN_NAT, RTN_BROADCAST, RTN_MULTICAST, RTN_ANYCAST,
 } from './tables.js'
 import type { NexthopSpec, RouteSpec, RouteVia } from './types.js'
@@ -85,42 +86,21 @@ const NEXTHOP_KEYS = new Set(['gateway', 'via', 'dev', 'weight', 'flags', 'onlin
 const FLAG_BITS = new Map(ROUTE_FLAG_NAMES.map(([bit, name]) => [name, bit]))
 const METRIC_NUMBERS = new Map(METRIC_NAMES.flatMap((n, i) => (n ? [[n, i] as const] : [])))
 
-/** What errors name: the operation, the namespace, and the route being checked (one object per call, reused). */
-interface Where {
-  readonly operation: string
-  readonly namespace: string | undefined
-  spec: RouteSpec | undefined
+/** What errors name: the operation, the namespace, and the route being checked (one object per call, moved along a batch). */
+class RouteWhere implements CheckContext {
+  spec: RouteSpec | undefined = undefined
   /** Position in a batch; undefined for a single route. */
-  index: number | undefined
+  index: number | undefined = undefined
+  constructor(readonly operation: string, readonly namespace: string | undefined) {}
+  get object(): string | undefined {
+    return this.spec && typeof this.spec === 'object' ? describe(this.spec) : undefined
+  }
 }
 
-function objectOf(where: Where): string | undefined {
-  return where.spec && typeof where.spec === 'object' ? describe(where.spec) : undefined
-}
-
-function fail(where: Where, summary: string, hint?: string): never {
-  throw new NsnetError(summary, {
-    code: 'EINVAL_ARGUMENT', operation: where.operation, object: objectOf(where), namespace: where.namespace, hint, index: where.index,
-  })
-}
-
-function familyOf(v: unknown, where: Where): Family | undefined {
+function familyOf(v: unknown, c: SpecCheck): Family | undefined {
   if (v === 'ipv4') return 4
   if (v === 'ipv6') return 6
-  return familyNumber(v, (m) => fail(where, m))
-}
-
-function uint(v: unknown, max: number, what: string, where: Where): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    return fail(where, `${what} must be an integer 0..${max}, got ${JSON.stringify(v)}`)
-  }
-  return v
-}
-
-function named(table: { number(v: string | number): number | undefined; names(): string[] }, v: unknown, what: string, where: Where): number {
-  const n = typeof v === 'string' || typeof v === 'number' ? table.number(v) : undefined
-  if (n === undefined) return fail(where, `unknown ${what} ${JSON.stringify(v)}`, `use a number or one of: ${table.names().join(', ')}`)
-  return n
+  return familyNumber(v, (m) => c.fail(m))
 }
 
 /** IPv4 or IPv6 text → WireAddr, without allocating for IPv4; undefined when it is neither. */
@@ -156,19 +136,32 @@ function parsePrefix(s: string): WireAddr | undefined {
 }
 
 /** An address of the given family (or either, when `family` is undefined). */
-function address(v: unknown, what: string, family: Family | undefined, where: Where): WireAddr {
+function address(v: unknown, what: string, family: Family | undefined, where: SpecCheck): WireAddr {
   const a = typeof v === 'string' ? parseWireAddr(v) : undefined
-  if (a === undefined) return fail(where, `${what} ${JSON.stringify(v)} is not an IPv4 or IPv6 address`)
+  if (a === undefined) return where.fail(`${what} ${JSON.stringify(v)} is not an IPv4 or IPv6 address`)
   const fam = familyOfAddr(a)
   if (family !== undefined && fam !== family) {
-    return fail(where, `${what} ${v} is IPv${fam} but the route is IPv${family}`, what === 'gateway' ? 'use `via: { family, host }` for a gateway of the other family' : undefined)
+    return where.fail(`${what} ${v} is IPv${fam} but the route is IPv${family}`, what === 'gateway' ? 'use `via: { family, host }` for a gateway of the other family' : undefined)
   }
   return a
 }
 
-function encodeVia(v: unknown, where: Where): Uint8Array {
+/** The host of a `via` given as { family, host }, for guessing the route's family. */
+function viaHost(v: unknown): string | undefined {
+  const host = v && typeof v === 'object' ? (v as RouteVia).host : undefined
+  return typeof host === 'string' ? host : undefined
+}
+
+/** A via whose family is the route's: ip sends that as RTA_GATEWAY, not RTA_VIA. */
+function sameFamilyVia(v: unknown, family: Family): boolean {
+  if (!v || typeof v !== 'object') return false
+  const f = (v as RouteVia).family as unknown
+  return (family === 4 && (f === 'inet' || f === 4)) || (family === 6 && (f === 'inet6' || f === 6))
+}
+
+function encodeVia(v: unknown, where: SpecCheck): Uint8Array {
   const via = v as RouteVia
-  if (!via || typeof via !== 'object') return fail(where, `via must be { family, host }, got ${JSON.stringify(v)}`)
+  if (!via || typeof via !== 'object') return where.fail(`via must be { family, host }, got ${JSON.stringify(v)}`)
   const fam = familyOf(via.family, where)!
   const a = address(via.host, 'via host', fam, where)
   const out = new Uint8Array(fam === 4 ? 6 : 18)
@@ -180,59 +173,62 @@ function encodeVia(v: unknown, where: Where): Uint8Array {
 }
 
 /** Turns `flags: [...]`/`onlink` into rtnh bits; kernel-state words (linkdown, dead...) are accepted and dropped. */
-function flagBits(flags: unknown, onlink: unknown, where: Where): number {
+function flagBits(flags: unknown, onlink: unknown, where: SpecCheck): number {
   let bits = 0
   if (flags !== undefined) {
-    if (!Array.isArray(flags)) return fail(where, `flags must be an array of strings, got ${JSON.stringify(flags)}`)
+    if (!Array.isArray(flags)) return where.fail(`flags must be an array of strings, got ${JSON.stringify(flags)}`)
     for (const f of flags) {
-      if (!FLAG_BITS.has(f)) return fail(where, `unknown route flag ${JSON.stringify(f)}`, `known: ${[...FLAG_BITS.keys()].join(', ')}`)
+      if (!FLAG_BITS.has(f)) return where.fail(`unknown route flag ${JSON.stringify(f)}`, `known: ${[...FLAG_BITS.keys()].join(', ')}`)
       if (f === 'onlink') bits |= RTNH_F_ONLINK
     }
   }
-  if (onlink !== undefined && typeof onlink !== 'boolean') return fail(where, `onlink must be a boolean`)
+  if (onlink !== undefined && typeof onlink !== 'boolean') return where.fail(`onlink must be a boolean`)
   if (onlink) bits |= RTNH_F_ONLINK
   return bits
 }
 
-function encodeMetrics(v: unknown, where: Where): Array<[number, number | string]> | undefined {
+function encodeMetrics(v: unknown, where: SpecCheck): Array<[number, number | string]> | undefined {
   if (v === undefined) return undefined
-  if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(where, `metrics must be an object like { mtu: 1400 }`)
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return where.fail(`metrics must be an object like { mtu: 1400 }`)
   const out: Array<[number, number | string]> = []
   let lock = 0
   for (const [k, val] of Object.entries(v)) {
     if (val === undefined) continue
     const t = METRIC_NUMBERS.get(k)
-    if (t === undefined) return fail(where, `unknown metric ${JSON.stringify(k)}`, `known: ${[...METRIC_NUMBERS.keys()].join(', ')}`)
+    if (t === undefined) return where.fail(`unknown metric ${JSON.stringify(k)}`, `known: ${[...METRIC_NUMBERS.keys()].join(', ')}`)
     if (t === RTAX_LOCK) {
-      if (!Array.isArray(val)) return fail(where, `metrics.lock must be an array of metric names`)
+      if (!Array.isArray(val)) return where.fail(`metrics.lock must be an array of metric names`)
       for (const name of val) {
         const n = METRIC_NUMBERS.get(name)
-        if (n === undefined || n === RTAX_LOCK || n === RTAX_CC_ALGO) return fail(where, `metrics.lock: ${JSON.stringify(name)} cannot be locked`)
+        if (n === undefined || n === RTAX_LOCK || n === RTAX_CC_ALGO) return where.fail(`metrics.lock: ${JSON.stringify(name)} cannot be locked`)
         lock |= 1 << n
       }
     } else if (t === RTAX_CC_ALGO) {
-      if (typeof val !== 'string' || !val || Buffer.byteLength(val) > 15) return fail(where, `metrics.congctl must be an algorithm name, got ${JSON.stringify(val)}`)
+      if (typeof val !== 'string' || !val || Buffer.byteLength(val) > 15) return where.fail(`metrics.congctl must be an algorithm name, got ${JSON.stringify(val)}`)
       out.push([t, val])
     } else {
       const scale = METRIC_SCALE[t] ?? 1
-      out.push([t, uint(val, Math.floor(0xffffffff / scale), `metrics.${k}`, where) * scale])
+      out.push([t, where.int(val, `metrics.${k}`, 0, Math.floor(0xffffffff / scale)) * scale])
     }
   }
   if (lock) out.unshift([RTAX_LOCK, lock])
   return out.length ? out : undefined
 }
 
-function encodeNexthop(nh: NexthopSpec, family: Family, where: Where, devices: DeviceIndex, i: number): EncodedNexthop {
-  if (!nh || typeof nh !== 'object') return fail(where, `nexthops[${i}] must be an object`)
-  for (const k of Object.keys(nh)) if (!NEXTHOP_KEYS.has(k)) fail(where, `nexthops[${i}] has unknown field ${JSON.stringify(k)}`)
-  const weight = nh.weight === undefined ? 1 : uint(nh.weight, 256, `nexthops[${i}].weight`, where)
-  if (weight < 1) fail(where, `nexthops[${i}].weight must be 1..256`)
-  if (nh.gateway === undefined && nh.dev === undefined && nh.via === undefined) fail(where, `nexthops[${i}] needs a gateway or a dev`)
+function encodeNexthop(nh: NexthopSpec, family: Family, where: SpecCheck, devices: DeviceIndex, i: number): EncodedNexthop {
+  if (!nh || typeof nh !== 'object') return where.fail(`nexthops[${i}] must be an object`)
+  where.only(nh as unknown as Record<string, unknown>, NEXTHOP_KEYS, `nexthops[${i}]`)
+  const viaGateway = sameFamilyVia(nh.via, family)
+  const weight = nh.weight === undefined ? 1 : where.int(nh.weight, `nexthops[${i}].weight`, 0, 256)
+  if (weight < 1) where.fail(`nexthops[${i}].weight must be 1..256`)
+  if (nh.gateway === undefined && nh.dev === undefined && nh.via === undefined) where.fail(`nexthops[${i}] needs a gateway or a dev`)
+  if (viaGateway && nh.gateway !== undefined) where.fail(`nexthops[${i}] has both gateway and a via of the same family`)
   const flags = flagBits(nh.flags, nh.onlink, where)
-  if (flags & RTNH_F_ONLINK && nh.dev === undefined) fail(where, `nexthops[${i}] is onlink and needs a dev`)
+  if (flags & RTNH_F_ONLINK && nh.dev === undefined) where.fail(`nexthops[${i}] is onlink and needs a dev`)
   return {
-    gateway: nh.gateway === undefined ? undefined : address(nh.gateway, 'gateway', family, where),
-    via: nh.via === undefined ? undefined : encodeVia(nh.via, where),
+    gateway: viaGateway ? address(nh.via!.host, 'via host', family, where)
+      : nh.gateway === undefined ? undefined : address(nh.gateway, 'gateway', family, where),
+    via: nh.via === undefined || viaGateway ? undefined : encodeVia(nh.via, where),
     ifindex: nh.dev === undefined ? 0 : deviceIndex(nh.dev, where, devices),
     hops: weight - 1,
     flags,
@@ -240,17 +236,17 @@ function encodeNexthop(nh: NexthopSpec, family: Family, where: Where, devices: D
 }
 
 /** The ifindex of `dev`: numbers as given (the kernel checks them), names through `devices` (ENODEV when absent). */
-function deviceIndex(dev: unknown, where: Where, devices: DeviceIndex): number {
+function deviceIndex(dev: unknown, where: SpecCheck, devices: DeviceIndex): number {
   if (typeof dev === 'number') {
-    if (!Number.isInteger(dev) || dev <= 0 || dev > 0x7fffffff) fail(where, `dev index must be a positive integer, got ${dev}`)
-    return dev
+    return where.int(dev, 'dev index', 1, 0x7fffffff)
   }
   const n = typeof dev === 'string' ? devices.get(dev) : undefined
   if (n !== undefined) return n
-  checkLinkName(dev, where, where.operation, 'dev')
+  where.linkName(dev, 'dev')
+  const c = where.ctx
   throw new NsnetError(`no link named "${dev}"`, {
-    code: 'ENODEV', errno: 19, operation: where.operation, object: objectOf(where), namespace: where.namespace,
-    index: where.index, hint: where.namespace ? `it is not in netns ${where.namespace}` : 'it is not in this network namespace',
+    code: 'ENODEV', errno: 19, operation: c.operation, object: c.object, namespace: c.namespace,
+    index: c.index, hint: c.namespace ? `it is not in netns ${c.namespace}` : 'it is not in this network namespace',
   })
 }
 
@@ -287,41 +283,42 @@ const KEY_KIND = new Map<string, number>([
   ...[...IGNORED_KEYS].map((k) => [k, 1] as const),
 ])
 
-function encodeExtras(spec: RouteSpec, family: Family, w: Where, devices: DeviceIndex, hasGateway: boolean): Extras {
+function encodeExtras(spec: RouteSpec, family: Family, w: SpecCheck, devices: DeviceIndex, hasGateway: boolean, viaGateway: boolean): Extras {
   let src: WireAddr | undefined
   let srcLen = 0
   if (spec.from !== undefined) {
     src = typeof spec.from === 'string' ? parsePrefix(spec.from) : undefined
-    if (src === undefined || familyOfAddr(src) !== family) fail(w, `from ${JSON.stringify(spec.from)} is not an IPv${family} prefix`)
+    if (src === undefined || familyOfAddr(src) !== family) w.fail(`from ${JSON.stringify(spec.from)} is not an IPv${family} prefix`)
     srcLen = parsedPrefixLength
     checkHostBits(src, srcLen, w, spec.from)
   }
-  const via = spec.via === undefined ? undefined : encodeVia(spec.via, w)
-  const tos = spec.tos === undefined ? 0 : uint(spec.tos, 255, 'tos', w)
+  // A via of the route's own family went in as the gateway, as ip sends it.
+  const via = spec.via === undefined || viaGateway ? undefined : encodeVia(spec.via, w)
+  const tos = spec.tos === undefined ? 0 : w.int(spec.tos, 'tos', 0, 255)
   const flags = flagBits(spec.flags, spec.onlink, w)
   const metrics = encodeMetrics(spec.metrics, w)
-  if (flags & RTNH_F_ONLINK && spec.dev === undefined && spec.nexthops === undefined) fail(w, `an onlink route needs a dev`)
+  if (flags & RTNH_F_ONLINK && spec.dev === undefined && spec.nexthops === undefined) w.fail(`an onlink route needs a dev`)
   let nexthops: EncodedNexthop[] | undefined
   if (spec.nexthops !== undefined) {
-    if (!Array.isArray(spec.nexthops) || spec.nexthops.length === 0) fail(w, `nexthops must be a non-empty array`)
-    if (hasGateway || via || spec.dev !== undefined) fail(w, `give gateway/dev either at the top or in nexthops, not both`)
+    if (!Array.isArray(spec.nexthops) || spec.nexthops.length === 0) w.fail(`nexthops must be a non-empty array`)
+    if (hasGateway || spec.via !== undefined || spec.dev !== undefined) w.fail(`give gateway/dev either at the top or in nexthops, not both`)
     nexthops = spec.nexthops.map((nh, i) => encodeNexthop(nh, family, w, devices, i))
   }
   let pref: number | undefined
   if (spec.pref !== undefined) {
     pref = PREF_VALUES[spec.pref as string]
-    if (pref === undefined) fail(w, `pref must be 'low', 'medium' or 'high', got ${JSON.stringify(spec.pref)}`)
-    if (family !== 6) fail(w, `pref applies to IPv6 routes only`)
+    if (pref === undefined) w.fail(`pref must be 'low', 'medium' or 'high', got ${JSON.stringify(spec.pref)}`)
+    if (family !== 6) w.fail(`pref applies to IPv6 routes only`)
   }
   let expires: number | undefined
   if (spec.expires !== undefined) {
-    expires = uint(spec.expires, 0xffffffff, 'expires', w)
-    if (family !== 6) fail(w, `expires applies to IPv6 routes only`)
+    expires = w.int(spec.expires, 'expires', 0, 0xffffffff)
+    if (family !== 6) w.fail(`expires applies to IPv6 routes only`)
   }
   // A route using a nexthop object (`ip route ... nhid N`): the kernel also reports that object's
   // gateway and dev on the route, and refuses them next to RTA_NH_ID, so they are not sent.
-  const nhid = spec.nhid === undefined ? undefined : uint(spec.nhid, 0xffffffff, 'nhid', w)
-  if (nhid === 0) fail(w, `nhid must be 1..2^32-1`)
+  const nhid = spec.nhid === undefined ? undefined : w.int(spec.nhid, 'nhid', 0, 0xffffffff)
+  if (nhid === 0) w.fail(`nhid must be 1..2^32-1`)
   return { src, srcLen, tos, flags, via, metrics, nexthops, pref, expires, nhid }
 }
 
@@ -340,50 +337,58 @@ function writeExtras(out: Writer, x: Extras): void {
  * The common fields are handled here, the rest in encodeExtras(): a small function is
  * optimised sooner, which shows when 100k routes go through it once.
  */
-function encodeRoute(spec: RouteSpec, mode: RouteMode, w: Where, devices: DeviceIndex, out: Writer): void {
+function encodeRoute(spec: RouteSpec, mode: RouteMode, w: SpecCheck, devices: DeviceIndex, out: Writer): void {
   const intent = mode.intent
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) fail(w, `a route must be an object with at least dst, got ${JSON.stringify(spec)}`)
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) w.fail(`a route must be an object with at least dst, got ${JSON.stringify(spec)}`)
   let kinds = 0
   for (const k in spec) {
     const kind = KEY_KIND.get(k)
-    if (kind === undefined) fail(w, `unknown route field ${JSON.stringify(k)}`)
+    if (kind === undefined) {
+      if ((spec as unknown as Record<string, unknown>)[k] === undefined) continue
+      w.fail(`route has unknown field "${k}"`)
+    }
     kinds |= kind
   }
 
   // Family: stated, or taken from the first address that says it.
   let family = familyOf(spec.family, w)
-  if (typeof spec.dst !== 'string') fail(w, `dst must be 'default' or a prefix like '10.0.2.0/24', got ${JSON.stringify(spec.dst)}`)
+  if (typeof spec.dst !== 'string') w.fail(`dst must be 'default' or a prefix like '10.0.2.0/24', got ${JSON.stringify(spec.dst)}`)
   let dst: WireAddr | undefined
   let dstLen = 0
   if (spec.dst !== 'default') {
     dst = parsePrefix(spec.dst)
-    if (dst === undefined) fail(w, `dst ${JSON.stringify(spec.dst)} is not 'default' or an IPv4/IPv6 prefix`)
+    if (dst === undefined) w.fail(`dst ${JSON.stringify(spec.dst)} is not 'default' or an IPv4/IPv6 prefix`)
     const fam = familyOfAddr(dst)
-    if (family !== undefined && fam !== family) fail(w, `dst ${spec.dst} is IPv${fam} but family is IPv${family}`)
+    if (family !== undefined && fam !== family) w.fail(`dst ${spec.dst} is IPv${fam} but family is IPv${family}`)
     family = fam
     dstLen = parsedPrefixLength
     checkHostBits(dst, dstLen, w, spec.dst)
   }
   if (family === undefined) {
-    const first = spec.gateway ?? spec.prefsrc ?? spec.nexthops?.find((n) => n?.gateway !== undefined)?.gateway
+    const first = spec.gateway ?? viaHost(spec.via) ?? spec.prefsrc ?? spec.nexthops?.find((n) => n?.gateway !== undefined)?.gateway
     const a = typeof first === 'string' ? parseWireAddr(first) : undefined
     family = a === undefined ? 4 : familyOfAddr(a)
   }
 
-  const type = spec.type === undefined ? (intent === 'add' ? RTN_UNICAST : RTN_UNSPEC) : named(routeTypes, spec.type, 'route type', w)
-  const table = spec.table === undefined ? RT_TABLE_MAIN : named(tables, spec.table, 'table', w)
-  if (table === RT_TABLE_UNSPEC && spec.table !== undefined) fail(w, `table 0 (unspec) cannot hold routes`)
-  const protocol = spec.protocol === undefined ? (intent === 'add' ? RTPROT_BOOT : RTPROT_UNSPEC) : named(protocols, spec.protocol, 'protocol', w)
-  const gateway = spec.gateway === undefined ? undefined : address(spec.gateway, 'gateway', family, w)
+  const type = spec.type === undefined ? (intent === 'add' ? RTN_UNICAST : RTN_UNSPEC) : w.named(routeTypes, spec.type, 'route type')
+  // As ip: local, broadcast, nat and anycast routes go to table local unless told otherwise.
+  const table = spec.table !== undefined ? w.named(tables, spec.table, 'table')
+    : type === RTN_LOCAL || type === RTN_BROADCAST || type === RTN_NAT || type === RTN_ANYCAST ? RT_TABLE_LOCAL : RT_TABLE_MAIN
+  if (table === RT_TABLE_UNSPEC && spec.table !== undefined) w.fail(`table 0 (unspec) cannot hold routes`)
+  const protocol = spec.protocol === undefined ? (intent === 'add' ? RTPROT_BOOT : RTPROT_UNSPEC) : w.named(protocols, spec.protocol, 'protocol')
+  const viaGateway = sameFamilyVia(spec.via, family)
+  if (viaGateway && spec.gateway !== undefined) w.fail(`give gateway or a via of the route's family, not both`)
+  const gatewayText = viaGateway ? (spec.via as RouteVia).host : spec.gateway
+  const gateway = gatewayText === undefined ? undefined : address(gatewayText, viaGateway ? 'via host' : 'gateway', family, w)
   const prefsrc = spec.prefsrc === undefined ? undefined : address(spec.prefsrc, 'prefsrc', family, w)
-  const priority = spec.metric === undefined ? undefined : uint(spec.metric, 0xffffffff, 'metric', w)
-  const x = kinds & 2 ? encodeExtras(spec, family, w, devices, gateway !== undefined) : undefined
+  const priority = spec.metric === undefined ? undefined : w.int(spec.metric, 'metric', 0, 0xffffffff)
+  const x = kinds & 2 ? encodeExtras(spec, family, w, devices, spec.gateway !== undefined, viaGateway) : undefined
   // With a nexthop object, the path (gateway, dev, onlink) is the object's.
   const path = x?.nhid === undefined
 
   // Scope: what `ip route` picks when none is given.
   let scope: number
-  if (spec.scope !== undefined) scope = named(scopes, spec.scope, 'scope', w)
+  if (spec.scope !== undefined) scope = w.named(scopes, spec.scope, 'scope')
   else if (intent === 'delete') scope = RT_SCOPE_NOWHERE
   else if (type === RTN_LOCAL || type === RTN_NAT) scope = RT_SCOPE_HOST
   else if (type === RTN_BROADCAST || type === RTN_MULTICAST || type === RTN_ANYCAST) scope = RT_SCOPE_LINK
@@ -411,7 +416,7 @@ function encodeRoute(spec: RouteSpec, mode: RouteMode, w: Where, devices: Device
   if (x) writeExtras(out, x)
 }
 
-function checkHostBits(a: WireAddr, plen: number, where: Where, text: string): void {
+function checkHostBits(a: WireAddr, plen: number, where: SpecCheck, text: string): void {
   let clean = true
   if (typeof a === 'number') {
     clean = plen >= 32 || ((a >>> 0) & (0xffffffff >>> plen)) === 0
@@ -421,7 +426,7 @@ function checkHostBits(a: WireAddr, plen: number, where: Where, text: string): v
       if (a[i]! & ~((0xff << (8 - keep)) & 0xff)) clean = false
     }
   }
-  if (!clean) fail(where, `${text} has host bits set beyond /${plen}`, 'give the network address, e.g. 10.0.2.0/24')
+  if (!clean) where.fail(`${text} has host bits set beyond /${plen}`, 'give the network address, e.g. 10.0.2.0/24')
 }
 
 /** Every link name the routes mention (dev and nexthop devs), without checking anything else. */
@@ -462,12 +467,13 @@ async function resolveDevices(ctx: OpsContext, names: Set<string>, operation: st
 export async function encodeRoutes(ctx: OpsContext, specs: readonly RouteSpec[], mode: RouteMode, opts?: CallOptions): Promise<RouteMessage[]> {
   const devices = await resolveDevices(ctx, deviceNames(specs), mode.operation, opts)
   const out = new Writer(Math.min(1 << 26, Math.max(256, specs.length * 64)))
-  const where: Where = { operation: mode.operation, namespace: ctx.namespace, spec: undefined, index: undefined }
+  const at = new RouteWhere(mode.operation, ctx.namespace)
+  const where = new SpecCheck(at)
   const messages: RouteMessage[] = new Array(specs.length)
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!
-    where.spec = spec
-    where.index = specs.length > 1 ? i : undefined
+    at.spec = spec
+    at.index = specs.length > 1 ? i : undefined
     const start = out.pos
     encodeRoute(spec, mode, where, devices, out)
     messages[i] = new RouteMessage(spec, mode.type, mode.flags, mode.operation, start, out.pos - start)
@@ -486,13 +492,14 @@ export async function encodeRoutes(ctx: OpsContext, specs: readonly RouteSpec[],
 export async function encodeRouteBatch(ctx: OpsContext, specs: readonly RouteSpec[], mode: RouteMode, opts?: CallOptions): Promise<EncodedRequests> {
   const devices = await resolveDevices(ctx, deviceNames(specs), mode.operation, opts)
   const out = new Writer(Math.min(1 << 26, Math.max(256, specs.length * 64)))
-  const where: Where = { operation: mode.operation, namespace: ctx.namespace, spec: undefined, index: undefined }
+  const at = new RouteWhere(mode.operation, ctx.namespace)
+  const where = new SpecCheck(at)
   const starts = new Int32Array(specs.length + 1)
   const flags = NLM_F_REQUEST | mode.flags
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!
-    where.spec = spec
-    where.index = specs.length > 1 ? i : undefined
+    at.spec = spec
+    at.index = specs.length > 1 ? i : undefined
     const start = out.pos
     starts[i] = start
     out.beginMessage(mode.type, flags, 0)

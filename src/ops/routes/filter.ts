@@ -1,8 +1,7 @@
 // The selectors of `ip route show` (table, dev, exact/root/match prefixes, proto, type, scope, via),
 // checked once and applied to decoded routes in user space.
-import { parseCidr, parseIP, type Cidr, type Family } from '../../netlink/codec.js'
-import { invalidArgument } from '../../netlink/errors.js'
-import { checkLinkName } from '../context.js'
+import { parseCidr, type Cidr, type Family } from '../../netlink/codec.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { familyNumber } from '../rtnl.js'
 import { tables, protocols, scopes, routeTypes, RT_TABLE_MAIN } from './tables.js'
 import type { Route, RouteFilter } from './types.js'
@@ -25,47 +24,29 @@ export interface CheckedRouteFilter {
 
 const KEYS = new Set(['table', 'family', 'dev', 'dst', 'root', 'match', 'protocol', 'type', 'scope', 'gateway', 'timeoutMs', 'signal'])
 
-export function routeFilter(f: RouteFilter, where: { operation: string; namespace: string | undefined }): CheckedRouteFilter {
-  const bad = (summary: string): never => { throw invalidArgument(summary, where) }
-  if (!f || typeof f !== 'object') bad(`filter must be an object, got ${JSON.stringify(f)}`)
-  for (const k of Object.keys(f)) if (!KEYS.has(k)) bad(`unknown route filter ${JSON.stringify(k)}`)
+export function routeFilter(input: RouteFilter, where: { operation: string; namespace: string | undefined }): CheckedRouteFilter {
+  const c: SpecCheck = new SpecCheck(where)
+  const f = c.optional(input, 'filter', KEYS) as RouteFilter
   let table: number | undefined = RT_TABLE_MAIN
   if (f.table === 'all') table = undefined
-  else if (f.table !== undefined) {
-    table = tables.number(f.table as string | number)
-    if (table === undefined) bad(`unknown table ${JSON.stringify(f.table)} (use 'all', 'main', 'local', 'default' or a number)`)
-  }
-  let family: Family | undefined = familyNumber(f.family, bad)
+  else if (f.table !== undefined) table = c.named(tables, f.table, 'table')
+  let family: Family | undefined = familyNumber(f.family, (m) => c.fail(m))
   const prefix = (v: unknown, what: string): Cidr | undefined => {
     if (v === undefined) return undefined
     if (v === 'default') return parseCidr(family === 6 ? '::/0' : '0.0.0.0/0')
-    const c = typeof v === 'string' ? parseCidr(v) : undefined
-    if (!c) return bad(`${what} ${JSON.stringify(v)} is not a prefix`)
-    if (family !== undefined && c.family !== family) bad(`${what} ${v} is not IPv${family}`)
-    family ??= c.family
-    return c
+    const p = typeof v === 'string' ? parseCidr(v) : undefined
+    if (!p) c.fail(`${what} ${show(v)} is not a prefix`)
+    if (family !== undefined && p.family !== family) c.fail(`${what} ${show(v)} is not IPv${family}`)
+    family ??= p.family
+    return p
   }
   const exact = prefix(f.dst, 'dst')
   const root = prefix(f.root, 'root')
   const match = prefix(f.match, 'match')
-  const name = (tbl: { number(v: string | number): number | undefined; name(n: number): string }, v: unknown, what: string) => {
-    if (v === undefined) return undefined
-    const n = typeof v === 'string' || typeof v === 'number' ? tbl.number(v) : undefined
-    return n === undefined ? bad(`unknown ${what} ${JSON.stringify(v)}`) : tbl.name(n)
-  }
-  let gateway: string | undefined
-  if (f.gateway !== undefined) {
-    const ip = typeof f.gateway === 'string' ? parseIP(f.gateway) : undefined
-    if (!ip) bad(`gateway ${JSON.stringify(f.gateway)} is not an address`)
-    gateway = parseCidr(f.gateway as string)!.address
-  }
-  let dev: string | number | undefined
-  if (typeof f.dev === 'number') {
-    if (!Number.isInteger(f.dev) || f.dev <= 0) bad(`dev index must be a positive integer, got ${f.dev}`)
-    dev = f.dev
-  } else if (f.dev !== undefined) {
-    dev = checkLinkName(f.dev, where, where.operation, 'dev')
-  }
+  const name = (tbl: { number(v: string | number): number | undefined; name(n: number): string; names(): string[] }, v: unknown, what: string) =>
+    v === undefined ? undefined : tbl.name(c.named(tbl, v, what))
+  const gateway = f.gateway === undefined ? undefined : parseCidr(c.ip(f.gateway, 'gateway') && (f.gateway as string))!.address
+  const dev = f.dev === undefined ? undefined : c.linkRef(f.dev, 'dev')
   const protocol = name(protocols, f.protocol, 'protocol')
   const type = name(routeTypes, f.type, 'route type')
   const scope = name(scopes, f.scope, 'scope')

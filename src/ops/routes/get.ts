@@ -1,11 +1,12 @@
 // The question `ip route get` asks: RTM_GETROUTE for one destination, checked before sending.
-import { parseIP, type Writer } from '../../netlink/codec.js'
-import { invalidArgument, type ErrorContext } from '../../netlink/errors.js'
+import type { Writer } from '../../netlink/codec.js'
+import type { ErrorContext } from '../../netlink/errors.js'
+import { SpecCheck } from '../spec-check.js'
 import { afOf } from '../rtnl.js'
 import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './attrs.js'
 import type { RouteGetOptions } from './types.js'
 
-const OPTION_KEYS = new Set(['from', 'iif', 'oif', 'mark', 'tos', 'fibmatch', 'timeoutMs', 'signal'])
+const OPTION_KEYS = ['from', 'iif', 'oif', 'mark', 'tos', 'fibmatch']
 
 export interface RouteQuery {
   readonly family: 4 | 6
@@ -18,21 +19,16 @@ export interface RouteQuery {
 
 /** Checks the destination and options; throws EINVAL_ARGUMENT naming `where`. */
 export function checkRouteQuery(dst: unknown, opts: RouteGetOptions, where: ErrorContext): RouteQuery {
-  const to = typeof dst === 'string' ? parseIP(dst) : undefined
-  if (!to) throw invalidArgument(`destination ${JSON.stringify(dst)} is not an IPv4 or IPv6 address`, where)
-  if (!opts || typeof opts !== 'object') throw invalidArgument('options must be an object', where)
-  for (const k of Object.keys(opts)) if (!OPTION_KEYS.has(k)) throw invalidArgument(`unknown route lookup option ${JSON.stringify(k)}`, where)
-  const from = opts.from === undefined ? undefined : parseIP(opts.from)
-  if (opts.from !== undefined && (!from || from.family !== to.family)) {
-    throw invalidArgument(`from ${JSON.stringify(opts.from)} is not an IPv${to.family} address`, where)
-  }
-  if (opts.mark !== undefined && !(Number.isInteger(opts.mark) && opts.mark >= 0 && opts.mark <= 0xffffffff)) {
-    throw invalidArgument(`mark must be an integer 0..2^32-1, got ${opts.mark}`, where)
-  }
-  if (opts.tos !== undefined && !(Number.isInteger(opts.tos) && opts.tos >= 0 && opts.tos <= 255)) {
-    throw invalidArgument(`tos must be an integer 0..255, got ${opts.tos}`, where)
-  }
-  return { family: to.family, to: to.bytes, from: from?.bytes, tos: opts.tos ?? 0, mark: opts.mark, fibmatch: opts.fibmatch === true }
+  const c: SpecCheck = new SpecCheck(where)
+  const to = c.ip(dst, 'destination')
+  const o = c.options(opts, 'options', OPTION_KEYS) as RouteGetOptions
+  const from = o.from === undefined ? undefined : c.ip(o.from, 'from', to.family)
+  if (o.iif !== undefined) c.linkRef(o.iif, 'iif')
+  if (o.oif !== undefined) c.linkRef(o.oif, 'oif')
+  const mark = o.mark === undefined ? undefined : c.int(o.mark, 'mark', 0, 0xffffffff)
+  const tos = o.tos === undefined ? 0 : c.int(o.tos, 'tos', 0, 255)
+  const fibmatch = o.fibmatch === undefined ? false : c.bool(o.fibmatch, 'fibmatch')
+  return { family: to.family, to: to.bytes, from: from?.bytes, tos, mark, fibmatch }
 }
 
 /**

@@ -1,7 +1,8 @@
 // Route operations: what `ip route` and `ip -batch` do with routes.
 import type { Writer, RawMessage } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { NsnetError, invalidArgument } from '../../netlink/errors.js'
+import { NsnetError } from '../../netlink/errors.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { linkIndex, linkNames, type OpsContext } from '../context.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_NEWROUTE, afOf } from '../rtnl.js'
 import { checkRouteQuery, writeRouteQuery } from './get.js'
@@ -29,6 +30,8 @@ export class Routes {
    */
   async list(filter: RouteFilter = {}): Promise<Route[]> {
     const f = routeFilter(filter, { operation: 'routes.list', namespace: this.ctx.namespace })
+    // As ip (and addresses, neighbours): a device that does not exist is ENODEV, not [].
+    if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, 'routes.list', filter)
     const names = await linkNames(this.ctx, filter)
     const af = f.family === undefined ? AF_UNSPEC : afOf(f.family)
     const want = f.table
@@ -89,7 +92,7 @@ export class Routes {
    * failures come back together as a BatchError whose failures carry their `index`.
    */
   addMany(routes: readonly RouteSpec[], opts: RouteBatchOptions & { replace?: boolean } = {}): Promise<RouteBatchResult> {
-    return this.many(opts.replace ? 'replace' : 'add', routes, opts)
+    return this.many(opts?.replace ? 'replace' : 'add', routes, opts)
   }
 
   /** Deletes many routes the way addMany() adds them (`ip -batch` with `route del` lines). */
@@ -98,16 +101,18 @@ export class Routes {
   }
 
   private async one(mode: Mode, spec: RouteSpec, opts?: CallOptions): Promise<void> {
+    new SpecCheck({ operation: ROUTE_MODES[mode].operation, namespace: this.ctx.namespace }).options(opts)
     const [m] = await encodeRoutes(this.ctx, [spec], ROUTE_MODES[mode], opts)
     await this.ctx.sock.request(m!, opts)
   }
 
   private async many(mode: Mode, specs: readonly RouteSpec[], opts: RouteBatchOptions): Promise<RouteBatchResult> {
     const m = ROUTE_MODES[mode]
-    const operation = m.operation
-    if (!Array.isArray(specs)) {
-      throw invalidArgument(`expected an array of routes, got ${typeof specs}`, { operation, namespace: this.ctx.namespace })
-    }
+    const c: SpecCheck = new SpecCheck({ operation: m.operation, namespace: this.ctx.namespace })
+    if (!Array.isArray(specs)) c.fail(`routes must be an array of routes, got ${show(specs)}`)
+    const o = c.options(opts, 'options', mode === 'delete' ? ['datagramBytes'] : ['datagramBytes', 'replace'])
+    if (o.datagramBytes !== undefined) c.int(o.datagramBytes, 'options.datagramBytes', 1024, 1 << 24)
+    if (o.replace !== undefined) c.bool(o.replace, 'options.replace')
     return this.ctx.sock.batchEncoded(await encodeRouteBatch(this.ctx, specs, m, opts), opts)
   }
 }

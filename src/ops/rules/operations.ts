@@ -2,9 +2,9 @@
 // into objects shaped like `ip -j rule show`.
 import { Attrs, decodeError, parseCidr, type RawAttribute, type RawMessage, type Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { invalidArgument, type NsnetError } from '../../netlink/errors.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../netlink/constants.js'
-import { checkLinkName, freeze, type OpsContext } from '../context.js'
+import { freeze, type OpsContext } from '../context.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyNumber, familyOfAf, inetFamily, type FamilyName, type InetFamily } from '../rtnl.js'
 import { RT_TABLE_MAIN, protocols, tables } from '../routes/tables.js'
 
@@ -124,10 +124,10 @@ export interface RuleFilter {
   readonly priority?: number
 }
 
-function portRange(a: Attrs, type: number): PortRange | undefined {
-  if (a.length(type) < 4) return undefined
-  const o = a.offset(type)
-  return { start: a.buf.readUInt16LE(o), end: a.buf.readUInt16LE(o + 2) }
+/** struct fib_rule_port_range { u16 start, end }; EDECODE when shorter. */
+function portRange(a: Attrs, type: number, what: string): PortRange | undefined {
+  const o = a.fixed(type, 4, what)
+  return o < 0 ? undefined : { start: a.buf.readUInt16LE(o), end: a.buf.readUInt16LE(o + 2) }
 }
 
 /** Decodes one RTM_NEWRULE/DELRULE message; undefined for families other than IPv4/IPv6 (ipmr rules). */
@@ -152,13 +152,14 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   const oif = a.str(FRA_OIFNAME)
   if (oif) { r.oif = oif; if (flags & FIB_RULE_OIF_DETACHED) r.oif_detached = true }
   if (a.u8(FRA_L3MDEV)) r.l3mdev = true
-  if (a.length(FRA_UID_RANGE) >= 8) {
-    const o = a.offset(FRA_UID_RANGE)
+  const uo = a.fixed(FRA_UID_RANGE, 8, 'FRA_UID_RANGE')
+  if (uo >= 0) {
+    const o = uo
     r.uidrange = { start: b.readUInt32LE(o), end: b.readUInt32LE(o + 4) }
   }
   const ipproto = a.u8(FRA_IP_PROTO)
   if (ipproto) r.ipproto = ipproto
-  const sport = portRange(a, FRA_SPORT_RANGE), dport = portRange(a, FRA_DPORT_RANGE)
+  const sport = portRange(a, FRA_SPORT_RANGE, 'FRA_SPORT_RANGE'), dport = portRange(a, FRA_DPORT_RANGE, 'FRA_DPORT_RANGE')
   if (sport) r.sport = sport
   if (dport) r.dport = dport
   const table = a.u32(FRA_TABLE) ?? hdrTable
@@ -176,8 +177,6 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   if (unknown) r.unknown = unknown
   return freeze(r as Rule)
 }
-
-type Ctx = { operation: string; object?: string; namespace: string | undefined }
 
 /** A validated rule, ready to write. */
 interface Encoded {
@@ -211,35 +210,40 @@ function describe(s: RuleSpec): string {
   return p.join(' ')
 }
 
-const isU32 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff
+const U32 = 0xffffffff
+const FILTER_KEYS = new Set(['family', 'table', 'priority'])
+/** RuleSpec's fields; those that describe kernel state (iif_detached, ...) are accepted and ignored. */
+const SPEC_KEYS = new Set([
+  'family', 'priority', 'from', 'to', 'src', 'srclen', 'dst', 'dstlen', 'not', 'tos', 'fwmark', 'fwmask', 'iif', 'oif',
+  'l3mdev', 'uidrange', 'ipproto', 'sport', 'dport', 'table', 'suppress_prefixlen', 'suppress_ifgroup', 'realms',
+  'action', 'goto', 'protocol',
+])
+const STATE_KEYS = new Set(['iif_detached', 'oif_detached', 'unknown'])
 
 export class Rules {
   constructor(readonly ctx: OpsContext) {}
 
   /** `ip rule show` (`ip -4`/`-6 rule show`, `ip rule show table T`); both families unless one is asked for. */
   async list(filter: RuleFilter = {}, opts?: CallOptions): Promise<Rule[]> {
-    const ctx: Ctx = { operation: 'rules.list', namespace: this.ctx.namespace }
-    if (filter === null || typeof filter !== 'object') throw invalidArgument('filter must be an object', ctx)
-    const family = familyNumber(filter.family, (m) => { throw invalidArgument(m, ctx) })
-    let table: string | undefined
-    if (filter.table !== undefined) {
-      const t = tables.number(filter.table)
-      if (t === undefined) throw invalidArgument(`unknown table ${JSON.stringify(filter.table)}`, { ...ctx, hint: 'a name (main, local, default) or a number' })
-      table = tables.name(t)
-    }
+    const c: SpecCheck = new SpecCheck({ operation: 'rules.list', namespace: this.ctx.namespace })
+    const f = c.object(filter, 'filter')
+    c.only(f, FILTER_KEYS, 'filter')
+    c.options(opts)
+    const family = familyNumber(f.family, (m) => c.fail(m))
+    const table = f.table === undefined ? undefined : tables.name(c.named(tables, f.table, 'table'))
+    const priority = f.priority === undefined ? undefined : c.int(f.priority, 'filter.priority', 0, U32)
     const rules = await this.ctx.sock.dump({
       type: RTM_GETRULE,
-      operation: ctx.operation,
+      operation: 'rules.list',
       object: 'rules',
       body: (w) => { w.u8(family ? afOf(family) : AF_UNSPEC).zeros(11) },
     }, (m) => m.type === RTM_NEWRULE ? decodeRule(m) : undefined, opts)
-    return rules.filter((r) =>
-      (table === undefined || r.table === table) && (filter.priority === undefined || r.priority === filter.priority))
+    return rules.filter((r) => (table === undefined || r.table === table) && (priority === undefined || r.priority === priority))
   }
 
   /** `ip rule add [not] [from P] [to P] [fwmark M/MASK] [iif I] [oif O] [pref N] [lookup T | blackhole | ...]`. */
   async add(rule: RuleSpec, opts?: CallOptions): Promise<void> {
-    const e = this.encode(rule, 'rules.add', false)
+    const e = this.encode(rule, 'rules.add', false, opts)
     await this.ctx.sock.request({
       type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'rules.add', object: describe(rule),
       body: (w) => writeRule(w, e),
@@ -249,9 +253,11 @@ export class Rules {
   /**
    * `ip rule del ...`: removes the first rule that matches every field given (the kernel treats
    * absent fields as wildcards), so a Rule from list(), which carries its priority, removes that rule.
+   * As with ip, an action not given matches any (`{ priority: 300 }` removes an unreachable rule
+   * too), and a rule without any field is refused rather than removing the first rule there is.
    */
   async delete(rule: RuleSpec, opts?: CallOptions): Promise<void> {
-    const e = this.encode(rule, 'rules.delete', true)
+    const e = this.encode(rule, 'rules.delete', true, opts)
     await this.ctx.sock.request({
       type: RTM_DELRULE, operation: 'rules.delete', object: describe(rule),
       body: (w) => writeRule(w, e),
@@ -259,110 +265,81 @@ export class Rules {
   }
 
   /** Validates everything and builds the message parts before anything is sent. */
-  private encode(spec: RuleSpec, operation: string, forDelete: boolean): Encoded {
-    const ctx: Ctx = { operation, namespace: this.ctx.namespace }
-    if (spec === null || typeof spec !== 'object') throw invalidArgument('rule must be an object', ctx)
+  private encode(input: RuleSpec, operation: string, forDelete: boolean, opts: CallOptions | undefined): Encoded {
+    const ctx: { operation: string; namespace: string | undefined; object?: string } = { operation, namespace: this.ctx.namespace }
+    const c: SpecCheck = new SpecCheck(ctx)
+    const spec = c.object(input, 'rule') as RuleSpec & Record<string, unknown>
     ctx.object = describe(spec)
-    const bad = (msg: string, hint?: string) => invalidArgument(msg, { ...ctx, hint })
+    c.only(spec, SPEC_KEYS, 'rule', STATE_KEYS)
+    c.options(opts)
+    if (forDelete && ![...SPEC_KEYS].some((k) => k !== 'family' && spec[k] !== undefined)) {
+      c.fail('a rule to delete needs at least one field to match', '`ip rule del` refuses to run without arguments too; give the priority')
+    }
     const e: Encoded = { af: 0, tos: 0, table: 0, action: 0, flags: 0, u32: [], u8: [], str: [], pairs: [] }
 
-    let family = familyNumber(spec.family, (m) => { throw bad(m) })
-    const prefix = (what: 'from' | 'to', text: string | undefined, addr: string | undefined, len: number | undefined) => {
+    let family = familyNumber(spec.family, (m) => c.fail(m))
+    const prefix = (what: 'from' | 'to', text: unknown, addr: unknown, len: unknown) => {
       let t = text
-      if (t === undefined && addr !== undefined) t = len === undefined ? addr : `${addr}/${len}`
+      if (t === undefined && addr !== undefined) t = len === undefined ? addr : `${String(addr)}/${String(len)}`
       if (t === undefined || t === 'all') return undefined
-      if (typeof t !== 'string') throw bad(`${what} must be a prefix string like 10.0.0.0/24, got ${JSON.stringify(t)}`)
-      const c = parseCidr(t)
-      if (!c) throw bad(`${what} "${t}" is not an IPv4 or IPv6 prefix`)
-      if (family !== undefined && c.family !== family) throw bad(`${what} ${t} is not IPv${family}`, 'from, to and family must agree')
-      family = c.family
-      return { bytes: c.bytes, len: c.prefixLength }
+      if (typeof t !== 'string') c.fail(`${what} must be a prefix string like 10.0.0.0/24, got ${show(t)}`)
+      const p = parseCidr(t)
+      if (!p) c.fail(`${what} "${t}" is not an IPv4 or IPv6 prefix`)
+      if (family !== undefined && p.family !== family) c.fail(`${what} ${t} is not IPv${family}`, 'from, to and family must agree')
+      family = p.family
+      return { bytes: p.bytes, len: p.prefixLength }
     }
     e.src = prefix('from', spec.from, spec.src, spec.srclen)
     e.dst = prefix('to', spec.to, spec.dst, spec.dstlen)
     e.af = afOf(family ?? 4)
 
-    if (spec.priority !== undefined) {
-      if (!isU32(spec.priority)) throw bad(`priority must be an integer 0..4294967295, got ${JSON.stringify(spec.priority)}`)
-      e.u32.push([FRA_PRIORITY, spec.priority])
-    }
-    if (spec.not !== undefined && typeof spec.not !== 'boolean') throw bad('not must be a boolean')
-    if (spec.not) e.flags |= FIB_RULE_INVERT
-    if (spec.tos !== undefined) {
-      if (!Number.isInteger(spec.tos) || spec.tos < 0 || spec.tos > 255) throw bad(`tos must be 0..255, got ${JSON.stringify(spec.tos)}`)
-      e.tos = spec.tos
-    }
+    if (spec.priority !== undefined) e.u32.push([FRA_PRIORITY, c.int(spec.priority, 'priority', 0, U32)])
+    if (spec.not !== undefined && c.bool(spec.not, 'not')) e.flags |= FIB_RULE_INVERT
+    if (spec.tos !== undefined) e.tos = c.int(spec.tos, 'tos', 0, 255)
     if (spec.fwmark !== undefined || spec.fwmask !== undefined) {
-      if (spec.fwmark === undefined || !isU32(spec.fwmark)) throw bad(`fwmark must be an integer 0..0xffffffff, got ${JSON.stringify(spec.fwmark)}`)
-      e.u32.push([FRA_FWMARK, spec.fwmark])
-      if (spec.fwmask !== undefined) {
-        if (!isU32(spec.fwmask)) throw bad(`fwmask must be an integer 0..0xffffffff, got ${JSON.stringify(spec.fwmask)}`)
-        e.u32.push([FRA_FWMASK, spec.fwmask])
-      }
+      e.u32.push([FRA_FWMARK, c.int(spec.fwmark, 'fwmark', 0, U32)])
+      if (spec.fwmask !== undefined) e.u32.push([FRA_FWMASK, c.int(spec.fwmask, 'fwmask', 0, U32)])
     }
-    for (const [name, type] of [['iif', FRA_IIFNAME], ['oif', FRA_OIFNAME]] as const) {
-      const v = spec[name]
-      if (v === undefined) continue
-      try {
-        e.str.push([type, checkLinkName(v, this.ctx, operation, name)])
-      } catch (err) {
-        throw bad((err as NsnetError).summary) // keep the rule as the object, not the link
-      }
-    }
-    if (spec.l3mdev) e.u8.push([FRA_L3MDEV, 1])
+    if (spec.iif !== undefined) e.str.push([FRA_IIFNAME, c.linkName(spec.iif, 'iif')])
+    if (spec.oif !== undefined) e.str.push([FRA_OIFNAME, c.linkName(spec.oif, 'oif')])
+    if (spec.l3mdev !== undefined && c.bool(spec.l3mdev, 'l3mdev')) e.u8.push([FRA_L3MDEV, 1])
     if (spec.uidrange !== undefined) {
-      const u = spec.uidrange
-      if (!u || !isU32(u.start) || !isU32(u.end) || u.start > u.end) throw bad(`uidrange must be {start, end} with start <= end, got ${JSON.stringify(u)}`)
+      const u = c.object(spec.uidrange, 'uidrange')
+      const start = c.int(u.start, 'uidrange.start', 0, U32), end = c.int(u.end, 'uidrange.end', start, U32)
       const buf = Buffer.alloc(8)
-      buf.writeUInt32LE(u.start, 0); buf.writeUInt32LE(u.end, 4)
+      buf.writeUInt32LE(start, 0); buf.writeUInt32LE(end, 4)
       e.pairs.push([FRA_UID_RANGE, buf])
     }
-    if (spec.ipproto !== undefined) {
-      if (!Number.isInteger(spec.ipproto) || spec.ipproto < 1 || spec.ipproto > 255) throw bad(`ipproto must be 1..255, got ${JSON.stringify(spec.ipproto)}`)
-      e.u8.push([FRA_IP_PROTO, spec.ipproto])
-    }
+    if (spec.ipproto !== undefined) e.u8.push([FRA_IP_PROTO, c.int(spec.ipproto, 'ipproto', 1, 255)])
     for (const [name, type] of [['sport', FRA_SPORT_RANGE], ['dport', FRA_DPORT_RANGE]] as const) {
       const v = spec[name]
       if (v === undefined) continue
-      const r = typeof v === 'number' ? { start: v, end: v } : v
-      const port = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff
-      if (!r || !port(r.start) || !port(r.end) || r.start > r.end) throw bad(`${name} must be a port or {start, end}, got ${JSON.stringify(v)}`)
+      const r = typeof v === 'number' ? { start: v, end: v } : c.object(v, name)
+      const start = c.int(r.start, `${name}.start`, 0, 0xffff), end = c.int(r.end, `${name}.end`, start, 0xffff)
       const buf = Buffer.alloc(4)
-      buf.writeUInt16LE(r.start, 0); buf.writeUInt16LE(r.end, 2)
+      buf.writeUInt16LE(start, 0); buf.writeUInt16LE(end, 2)
       e.pairs.push([type, buf])
     }
 
-    const actionName = spec.action ?? 'lookup'
-    const action = ACTION_NUMBER[actionName as RuleAction]
-    if (action === undefined) throw bad(`unknown action ${JSON.stringify(spec.action)}`, `one of ${Object.keys(ACTION_NUMBER).join(', ')}`)
-    e.action = action
+    // As ip: add defaults to lookup; delete leaves the action unspecified, which matches any.
+    const actionName = spec.action ?? (forDelete ? undefined : 'lookup')
+    if (actionName !== undefined) e.action = c.oneOf(actionName, 'action', ACTION_NUMBER)
     let table: number | undefined
-    if (spec.table !== undefined) {
-      table = tables.number(spec.table)
-      if (table === undefined) throw bad(`unknown table ${JSON.stringify(spec.table)}`, 'a name (main, local, default) or a number')
-    } else if (action === ACTION_NUMBER.lookup && !forDelete) {
-      table = RT_TABLE_MAIN // as `ip rule add` does
-    }
+    if (spec.table !== undefined) table = c.named(tables, spec.table, 'table')
+    else if (e.action === ACTION_NUMBER.lookup && !forDelete) table = RT_TABLE_MAIN // as `ip rule add` does
     if (table !== undefined && table !== 0) {
       if (table < 256) e.table = table
       else e.u32.push([FRA_TABLE, table]) // fib_rule_hdr.table is one byte
     }
-    if (spec.goto !== undefined || action === ACTION_NUMBER.goto) {
-      if (action !== ACTION_NUMBER.goto) throw bad('goto is only valid with action "goto"')
-      if (!isU32(spec.goto)) throw bad(`goto must be the priority of the target rule, got ${JSON.stringify(spec.goto)}`)
-      e.u32.push([FRA_GOTO, spec.goto])
+    if (spec.goto !== undefined || (e.action === ACTION_NUMBER.goto && !forDelete)) {
+      if (e.action !== ACTION_NUMBER.goto) c.fail('goto is only valid with action "goto"')
+      e.u32.push([FRA_GOTO, c.int(spec.goto, 'goto (the priority of the target rule)', 0, U32)])
     }
     for (const [name, type] of [['suppress_prefixlen', FRA_SUPPRESS_PREFIXLEN], ['suppress_ifgroup', FRA_SUPPRESS_IFGROUP], ['realms', FRA_FLOW]] as const) {
       const v = spec[name]
-      if (v === undefined) continue
-      if (!isU32(v)) throw bad(`${name} must be an integer 0..4294967295, got ${JSON.stringify(v)}`)
-      e.u32.push([type, v])
+      if (v !== undefined) e.u32.push([type, c.int(v, name, 0, U32)])
     }
-    if (spec.protocol !== undefined) {
-      const p = protocols.number(spec.protocol)
-      if (p === undefined) throw bad(`unknown protocol ${JSON.stringify(spec.protocol)}`)
-      e.u8.push([FRA_PROTOCOL, p])
-    }
+    if (spec.protocol !== undefined) e.u8.push([FRA_PROTOCOL, c.named(protocols, spec.protocol, 'protocol')])
     return e
   }
 }

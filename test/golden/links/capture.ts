@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sendmsgBuffers } from '../strace-sendmsg.js'
 import { CASES, NETNS, SETUP, type GoldenCase } from './cases.js'
 
 export interface Vector {
@@ -53,19 +54,7 @@ export function capture(c: GoldenCase): Vector {
 
 /** The last RTM_NEWLINK (16) or RTM_DELLINK (17) in strace's hex dumps of fd 3. */
 function parseStrace(text: string, c: GoldenCase): Vector {
-  const messages: Buffer[] = []
-  let current: number[] | undefined
-  for (const line of text.split('\n')) {
-    const body = line.replace(/^\d+ +/, '') // strace -f prefixes the pid
-    if (body.startsWith('sendmsg(')) {
-      if (current) messages.push(Buffer.from(current))
-      current = []
-    } else if (current && body.startsWith(' | ')) {
-      // " | 00000  3c 00 00 00 ...  ...ascii |": hex sits in a fixed column range.
-      for (const tok of body.slice(10, 59).trim().split(/\s+/)) if (/^[0-9a-f]{2}$/.test(tok)) current.push(parseInt(tok, 16))
-    }
-  }
-  if (current) messages.push(Buffer.from(current))
+  const messages = sendmsgBuffers(text)
   const hit = messages.filter((m) => m.length >= 16 && [16, 17].includes(m.readUInt16LE(4))).pop()
   if (!hit) throw new Error(`no RTM_NEWLINK/RTM_DELLINK captured for ${c.name}`)
   const payload = hit.subarray(16, hit.readUInt32LE(0))

@@ -53,7 +53,7 @@ function server(groups: Record<string, object>) {
 }
 
 describe('HelperServer', () => {
-  it('answers ready, results, null args as undefined, and chunks large arrays', async () => {
+  it('answers ready, results, unset args as undefined (a null passed stays null), and chunks large arrays', async () => {
     const seen: unknown[][] = []
     const { srv, out, settle } = server({
       routes: {
@@ -63,9 +63,9 @@ describe('HelperServer', () => {
     })
     srv.ready()
     expect(out.shift()).toEqual({ ready: true })
-    srv.push('{"id":1,"op":"routes.add","args":[{"dst":"x"},null]}\n{"id":2,"op":"routes.list","args":[]}\n')
+    srv.push('{"id":1,"op":"routes.add","args":[{"dst":"x"},null,null],"unset":[1]}\n{"id":2,"op":"routes.list","args":[]}\n')
     await settle()
-    expect(seen).toEqual([[{ dst: 'x' }, undefined]])
+    expect(seen).toEqual([[{ dst: 'x' }, undefined, null]])
     expect(out[0]).toEqual({ id: 1 })
     const chunks = out.filter((m) => m.id === 2 && 'chunk' in m)
     expect(chunks.map((c) => (c.chunk as unknown[]).length)).toEqual([CHUNK_ITEMS, CHUNK_ITEMS, 5])

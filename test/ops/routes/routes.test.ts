@@ -408,7 +408,7 @@ describe('routes: errors', () => {
     ['unknown protocol', { dst: '10.0.2.0/24', gateway: '10.1.0.2', protocol: 'nosuch' }, /unknown protocol/],
     ['unknown type', { dst: '10.0.2.0/24', type: 'teleport' }, /unknown route type/],
     ['unknown scope', { dst: '10.0.2.0/24', dev: A, scope: 'galaxy' }, /unknown scope/],
-    ['unknown field', { dst: '10.0.2.0/24', gw: '10.1.0.2' } as unknown as RouteSpec, /unknown route field "gw"/],
+    ['unknown field', { dst: '10.0.2.0/24', gw: '10.1.0.2' } as unknown as RouteSpec, /unknown field "gw"/],
     ['unknown metric', { dst: '10.0.2.0/24', gateway: '10.1.0.2', metrics: { speed: 1 } as never }, /unknown metric/],
     ['metric out of range', { dst: '10.0.2.0/24', gateway: '10.1.0.2', metric: -1 }, /metric must be an integer/],
     ['weight out of range', { dst: '10.0.2.0/24', nexthops: [{ gateway: '10.1.0.2', weight: 300 }] }, /weight/],

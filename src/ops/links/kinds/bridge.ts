@@ -63,8 +63,8 @@ const fields: readonly Field[] = [
 
 /** struct ifla_bridge_id (priority, MAC) as sysfs prints it: `8000.0a1b2c3d4e5f`. */
 function bridgeId(a: Attrs, attr: number): string | undefined {
-  if (a.length(attr) < 8) return undefined
-  const o = a.offset(attr)
+  const o = a.fixed(attr, 8, 'struct ifla_bridge_id')
+  if (o < 0) return undefined
   return a.buf.toString('hex', o, o + 2) + '.' + a.buf.toString('hex', o + 2, o + 8)
 }
 

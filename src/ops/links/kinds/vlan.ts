@@ -1,5 +1,5 @@
 // vlan (802.1Q/802.1ad): IFLA_VLAN_* (<linux/if_link.h>, <linux/if_vlan.h>) on a parent (`link`).
-import type { Attrs } from '../../../netlink/codec.js'
+import { fixedAt, type Attrs } from '../../../netlink/codec.js'
 import { VLAN_PROTOCOLS } from './bridge.js'
 import { attachUnknown, checkFields, readFields, writeFields, type Field } from './fields.js'
 import type { KindCodec } from './kind.js'
@@ -50,8 +50,10 @@ export const vlan: KindCodec = {
   decode(a) {
     const out: Record<string, unknown> = {}
     readFields(a, fields, out)
-    if (a.length(IFLA_VLAN_FLAGS) >= 4) {
-      const flags = a.buf.readUInt32LE(a.offset(IFLA_VLAN_FLAGS))
+    // struct ifla_vlan_flags { u32 flags, mask }.
+    const fo = a.fixed(IFLA_VLAN_FLAGS, 8, 'IFLA_VLAN_FLAGS')
+    if (fo >= 0) {
+      const flags = a.buf.readUInt32LE(fo)
       for (const [k, bit] of FLAG_BITS) out[k] = (flags & bit) !== 0
     }
     const ingress = qosMap(a, IFLA_VLAN_INGRESS_QOS)
@@ -69,7 +71,8 @@ function qosMap(a: Attrs, attr: number): Array<{ from: number; to: number }> | u
   if (!n) return undefined
   const out: Array<{ from: number; to: number }> = []
   for (const [o, len] of n.all(IFLA_VLAN_QOS_MAPPING)) {
-    if (len >= 8) out.push({ from: a.buf.readUInt32LE(o), to: a.buf.readUInt32LE(o + 4) })
+    fixedAt(o, len, 8, 'IFLA_VLAN_QOS_MAPPING')
+    out.push({ from: a.buf.readUInt32LE(o), to: a.buf.readUInt32LE(o + 4) })
   }
   return out.length ? out : undefined
 }

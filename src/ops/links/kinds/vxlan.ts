@@ -152,8 +152,8 @@ export const vxlan: KindCodec = {
 }
 
 function portRange(a: Attrs): { low: number; high: number } | undefined {
-  if (a.length(IFLA_VXLAN_PORT_RANGE) < 4) return undefined
-  const o = a.offset(IFLA_VXLAN_PORT_RANGE)
+  const o = a.fixed(IFLA_VXLAN_PORT_RANGE, 4, 'IFLA_VXLAN_PORT_RANGE')
+  if (o < 0) return undefined
   const low = a.buf.readUInt16BE(o), high = a.buf.readUInt16BE(o + 2)
   return low === 0 && high === 0 ? undefined : { low, high }
 }

@@ -1,0 +1,59 @@
+// What the three tc operation groups share: turning spec errors into NsnetErrors that name the
+// operation, object and namespace; resolving the spec's dev; sending a NEW/DEL with tc's flags.
+import type { CallOptions } from '../../netlink/engine.js'
+import { invalidArgument } from '../../netlink/errors.js'
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
+import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { TcSpecError } from './units.js'
+
+/** How a NEW request treats an existing object: tc's add, replace and change. */
+export type Mode = 'add' | 'replace' | 'change'
+
+/** tc's flags per mode: `replace` is CREATE|REPLACE for qdiscs but CREATE alone for classes and filters. */
+export function modeFlags(object: 'qdisc' | 'class' | 'filter', mode: Mode): number {
+  if (mode === 'add') return NLM_F_CREATE | NLM_F_EXCL
+  if (mode === 'change') return 0
+  return object === 'qdisc' ? NLM_F_CREATE | NLM_F_REPLACE : NLM_F_CREATE
+}
+
+/** Runs `fn`, turning a TcSpecError into EINVAL_ARGUMENT naming the operation and object. */
+export function checked<T>(ctx: OpsContext, operation: string, object: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof TcSpecError) throw invalidArgument(e.message, { operation, object, namespace: ctx.namespace })
+    throw e
+  }
+}
+
+/** The spec as a plain object, or EINVAL_ARGUMENT. */
+export function specObject(ctx: OpsContext, operation: string, spec: unknown, what: string): Record<string, unknown> {
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) {
+    throw invalidArgument(`${what} must be an object, got ${JSON.stringify(spec)}`, { operation, namespace: ctx.namespace })
+  }
+  return spec as Record<string, unknown>
+}
+
+/** Keys of a spec that the operation does not know. */
+export function onlyKeys(ctx: OpsContext, operation: string, object: string, spec: Record<string, unknown>, keys: readonly string[]): void {
+  for (const k of Object.keys(spec)) {
+    if (spec[k] !== undefined && !keys.includes(k)) {
+      throw invalidArgument(`unknown field "${k}" (known: ${keys.join(', ')})`, { operation, object, namespace: ctx.namespace })
+    }
+  }
+}
+
+/** The dev of a spec: a name or index, resolved to the ifindex (dev wins over a list() object's ifindex). */
+export async function devIndex(ctx: OpsContext, operation: string, spec: Record<string, unknown>, opts?: CallOptions): Promise<number> {
+  const dev = spec.dev ?? spec.ifindex
+  if (typeof dev !== 'string' && typeof dev !== 'number') {
+    throw invalidArgument('dev (the link, by name or index) is required', { operation, namespace: ctx.namespace })
+  }
+  return linkIndex(ctx, dev as LinkRef, operation, opts)
+}
+
+/** ifindex -> name, for decoding; one link dump. */
+export async function namer(ctx: OpsContext, opts?: CallOptions): Promise<(i: number) => string | undefined> {
+  const names = await linkNames(ctx, opts)
+  return (i) => names.get(i)
+}
