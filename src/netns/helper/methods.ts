@@ -4,6 +4,8 @@
 // The lists are checked against the classes' public types both ways, so a new public method
 // that is missing here fails `npm run typecheck`, naming it.
 import type { Addresses } from '../../ops/addresses/operations.js'
+import type { Bridge } from '../../ops/bridge/index.js'
+import type { Nexthops } from '../../ops/nexthops/operations.js'
 import type { Ethtool } from '../../ops/ethtool/operations.js'
 import type { Links } from '../../ops/links/operations.js'
 import type { Neighbors } from '../../ops/neighbors/operations.js'
@@ -27,12 +29,18 @@ const ethtool = ['features', 'setFeatures', 'close'] as const satisfies readonly
 const qdiscs = ['list', 'add', 'replace', 'change', 'delete', 'supports'] as const satisfies readonly Methods<Qdiscs>[]
 const classes = ['list', 'add', 'replace', 'change', 'delete'] as const satisfies readonly Methods<Classes>[]
 const filters = ['list', 'add', 'replace', 'change', 'delete'] as const satisfies readonly Methods<Filters>[]
+const nexthops = ['list', 'add', 'replace', 'delete', 'flush'] as const satisfies readonly Methods<Nexthops>[]
+const fdb = ['list', 'add', 'append', 'replace', 'delete'] as const satisfies readonly Methods<Bridge['fdb']>[]
+const ports = ['list', 'get', 'set'] as const satisfies readonly Methods<Bridge['links']>[]
+const vlans = ['list', 'add', 'delete'] as const satisfies readonly Methods<Bridge['vlans']>[]
 
 const complete: [
   Complete<Links, typeof links>, Complete<Addresses, typeof addresses>, Complete<Routes, typeof routes>,
   Complete<Neighbors, typeof neighbors>, Complete<Rules, typeof rules>, Complete<Ethtool, typeof ethtool>,
   Complete<Qdiscs, typeof qdiscs>, Complete<Classes, typeof classes>, Complete<Filters, typeof filters>,
-] = [true, true, true, true, true, true, true, true, true]
+  Complete<Nexthops, typeof nexthops>, Complete<Bridge['fdb'], typeof fdb>, Complete<Bridge['links'], typeof ports>,
+  Complete<Bridge['vlans'], typeof vlans>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true]
 void complete
 
 /** The public methods of each group a helper forwards (see RTNL_GROUPS). */
@@ -40,4 +48,5 @@ export const GROUP_METHODS: { readonly [G in RtnlGroup]: ReadonlySet<string> } =
   links: new Set(links), addresses: new Set(addresses), routes: new Set(routes),
   neighbors: new Set(neighbors), rules: new Set(rules), ethtool: new Set(ethtool),
   'tc.qdiscs': new Set(qdiscs), 'tc.classes': new Set(classes), 'tc.filters': new Set(filters),
+  nexthops: new Set(nexthops), 'bridge.fdb': new Set(fdb), 'bridge.links': new Set(ports), 'bridge.vlans': new Set(vlans),
 }
