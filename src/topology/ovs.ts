@@ -60,9 +60,12 @@ export class LabSwitches {
     await (await this.lab.api(s.host)).links.set(s.name, { up: true, ...(s.mtu ? { mtu: s.mtu } : {}) })
   }
 
-  /** `ovs-vsctl add-port SWITCH PORT`. */
+  /** `ovs-vsctl add-port SWITCH PORT [tag=PVID] [trunks=A,B]`. */
   async addPort(s: Extract<Step, { kind: 'port' }>): Promise<void> {
-    await (await this.service(s.host)).addPort(s.switch!, s.ifname)
+    const v = s.vlans
+    await (await this.service(s.host)).addPort(s.switch!, s.ifname, {
+      ...(v?.pvid !== undefined ? { tag: v.pvid } : {}), ...(v?.tagged?.length ? { trunks: v.tagged } : {}),
+    })
   }
 
   /** Deletes every bridge and stops every service this lab started (ovs.close()); failures go to the report. */
