@@ -2,6 +2,7 @@
 // and makes each link end on the switch its port (ovs-vsctl is the oracle); ping and TCP
 // work across it; down(), a rollback and reap() after a SIGKILLed owner leave no daemon,
 // no bridge and no tap behind.
+import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
@@ -116,5 +117,6 @@ describe.skipIf(!haveOvs)(`OVS switches in topologies${haveOvs ? '' : ` (skipped
     expect(r.status).toBe('removed')
     expect(ovsPids(dir)).toEqual([])
     expect(linkNames()).toEqual(before)
+    rmSync(dir, { recursive: true, force: true }) // reap leaves the service's temp dir (see the note)
   })
 })
