@@ -1,6 +1,9 @@
 // The public surface of nsnet.
 export { Rtnl, type RtnlApi, type RtnlOptions } from './rtnl.js'
-export { NsnetError, BatchError, isNsnetError, type NsnetErrorCode, type ErrorContext } from './netlink/errors.js'
+export {
+  NsnetError, BatchError, isNsnetError, NSNET_CODES, type NsnetErrorCode, type NsnetOwnCode, type ErrnoCode, type ErrorContext,
+} from './netlink/errors.js'
+export type { InetFamily, FamilyName } from './ops/rtnl.js'
 export { NetlinkSocket, type Request, type CallOptions, type DumpOptions, type BatchOptions } from './netlink/engine.js'
 export {
   netns, NetnsHandle, type NetnsInfo, type NsidInfo, type DeleteOptions, type ExecOptions, type ExecResult,

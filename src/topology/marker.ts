@@ -4,7 +4,7 @@
 // and its start time exists; a namespace or link is ours when its inode or ifindex (or
 // our ifalias) matches what the marker recorded.
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
 import type { ResolvedTopology } from './spec.js'
 
 export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
@@ -149,7 +149,7 @@ export function writeMarker(m: RunMarker): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException
     throw new NsnetError(`cannot write the run marker in ${RUN_DIR}: ${err.code ?? err.message}`, {
-      code: err.code ?? 'EIO', operation: 'topology.up', object: `run ${m.runId}`,
+      code: codeOf(err), operation: 'topology.up', object: `run ${m.runId}`,
       hint: 'labs need root, or a sandbox (`nsnet sandbox -- ...`); NSNET_RUN_DIR moves the markers',
     })
   }
