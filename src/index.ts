@@ -1,6 +1,9 @@
 // The public surface of nsnet.
 export { Rtnl, type RtnlApi, type RtnlOptions } from './rtnl.js'
-export { NsnetError, BatchError, isNsnetError, type NsnetErrorCode, type ErrorContext } from './netlink/errors.js'
+export {
+  NsnetError, BatchError, isNsnetError, NSNET_CODES, type NsnetErrorCode, type NsnetOwnCode, type ErrnoCode, type ErrorContext,
+} from './netlink/errors.js'
+export type { InetFamily, FamilyName } from './ops/rtnl.js'
 export { NetlinkSocket, type Request, type CallOptions, type DumpOptions, type BatchOptions } from './netlink/engine.js'
 export {
   netns, NetnsHandle, type NetnsInfo, type NsidInfo, type DeleteOptions, type ExecOptions, type ExecResult,
@@ -49,7 +52,7 @@ export type { EchoResult } from './topology/sockets.js'
 export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions } from './topology/dns.js'
 export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
 export type { SandboxSupport } from './sandbox/support.js'
-export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBridgePort, decodeBridgeVlans, NO_VLAN_FILTERING, type FdbEntry, type FdbFilter, type FdbSpec, type BridgePort, type BridgePortFilter, type BridgePortOptions, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './ops/bridge/index.js'
+export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBridgePort, decodeBridgeVlans, NO_VLAN_FILTERING, type FdbEntry, type FdbFilter, type FdbSpec, type FdbState, type BridgePort, type BridgePortFilter, type BridgePortOptions, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './ops/bridge/index.js'
 export { Nexthops, type NexthopObjectFilter } from './ops/nexthops/operations.js'
 export { decodeNexthop, type NexthopObject, type NexthopObjectSpec, type NexthopGroupMember, type ResilientArgs } from './ops/nexthops/codec.js'
 export * from './ovs/index.js'

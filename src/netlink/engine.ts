@@ -8,7 +8,7 @@ import {
   NETLINK_ROUTE, NLMSG_HDRLEN, align4, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST,
 } from './constants.js'
-import { BatchError, NsnetError, kernelError, type ErrorContext } from './errors.js'
+import { BatchError, NsnetError, codeOf, kernelError, type ErrorContext } from './errors.js'
 import { messageTypeName, trace, traceEnabled } from './trace.js'
 
 /** One request: its message type, flags (REQUEST/ACK/DUMP are added for you) and body. */
@@ -219,7 +219,7 @@ export class NetlinkSocket {
     // Always listening for errors: an unhandled 'error' event would throw inside the binding.
     sock.on('error', (err) => {
       this.failAll(new NsnetError(`socket error: ${err.code ?? err.message}`, {
-        code: err.code ?? 'EIO', errno: err.errno, namespace: this.namespace,
+        code: codeOf(err), errno: err.errno, namespace: this.namespace,
       }))
     })
   }
@@ -244,7 +244,7 @@ export class NetlinkSocket {
     } catch (e) {
       const err = e as { code?: string; errno?: number; message: string }
       throw new NsnetError(`cannot open netlink socket: ${err.message}`, {
-        code: err.code ?? 'EIO', errno: err.errno, namespace: opts.namespace, operation: 'socket',
+        code: codeOf(err), errno: err.errno, namespace: opts.namespace, operation: 'socket',
       })
     }
   }
@@ -622,7 +622,7 @@ export class NetlinkSocket {
             for (const datagram of built.then ? [built.payload, built.then] : [built.payload]) {
               if (traceEnabled) trace('send', datagram, this.label)
               ;(built.via ?? this.sock).send(datagram, {}, (err) => {
-                if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
+                if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: codeOf(err), errno: err.errno }))
               })
             }
           } catch (err) {

@@ -1,6 +1,6 @@
 import { constants as osConstants } from 'node:os'
 
-const errnoNames = new Map<number, string>()
+const errnoNames = new Map<number, string>() // values are keys of osConstants.errno
 for (const [name, value] of Object.entries(osConstants.errno)) {
   // Several names can share a number (EAGAIN/EWOULDBLOCK); keep the first, which is the usual one.
   if (!errnoNames.has(value)) errnoNames.set(value, name)
@@ -9,8 +9,8 @@ for (const [name, value] of Object.entries(osConstants.errno)) {
 if (osConstants.errno.EOPNOTSUPP !== undefined) errnoNames.set(osConstants.errno.EOPNOTSUPP, 'EOPNOTSUPP')
 
 /** The errno's symbolic name (EEXIST, ENODEV ...), or `E<number>` when unknown. */
-export function errnoName(errno: number): string {
-  return errnoNames.get(errno) ?? `E${errno}`
+export function errnoName(errno: number): ErrnoCode {
+  return (errnoNames.get(errno) as ErrnoCode | undefined) ?? `E${errno}`
 }
 
 /** Where an error happened; every field is optional because not every layer knows all of them. */
@@ -24,19 +24,47 @@ export interface ErrorContext {
 }
 
 /**
- * Stable codes that callers can switch on. Kernel errors use their errno name
- * (EEXIST, ENODEV, ...); errors raised by nsnet itself use the names below.
+ * The codes nsnet raises itself; README.md ("Error codes") says what each means. A closed list:
+ * a new code is added here, with its line in the README.
  */
-export type NsnetErrorCode =
-  | 'EINVAL_ARGUMENT'   // bad input, rejected before anything was sent
-  | 'ETIMEDOUT'         // no answer before the deadline
-  | 'EABORTED'          // the caller's AbortSignal fired
-  | 'ECLOSED'           // the socket or helper was closed with the request pending
-  | 'EDECODE'           // the kernel (or a peer) sent bytes we cannot parse
-  | 'EUNSUPPORTED'      // the kernel lacks a feature (a link kind, say)
-  | 'EHELPER'           // the namespace helper died or misbehaved
-  | 'ENOTFOUND'         // a lookup by name found nothing
-  | string
+export const NSNET_CODES = Object.freeze({
+  EINVAL_ARGUMENT: 'bad input, refused before anything was sent or changed',
+  ETIMEDOUT: 'no answer before the deadline (timeoutMs)',
+  EABORTED: "the caller's AbortSignal fired",
+  ECLOSED: 'the socket or helper was closed with the request pending',
+  EDECODE: 'the kernel (or a peer) sent bytes nsnet cannot parse',
+  EUNSUPPORTED: 'the kernel or a tool lacks a feature (a link kind, say)',
+  EHELPER: 'the namespace helper or a child process died or misbehaved',
+  ENOTFOUND: 'a lookup by name found nothing (a namespace, a link, a run)',
+  EINTERNAL: 'an unexpected failure inside nsnet or the helper (a bug: please report it)',
+  EDUMPINTR: 'the kernel changed the table during a dump and nsnet gave up retrying (NLM_F_DUMP_INTR)',
+  EDADFAILED: 'duplicate address detection failed: another host has the address',
+  EFAILED: 'a topology step failed for a reason that is not an NsnetError; everything it made was removed',
+  ENAT: 'a NAT rule could not be written (nft or iptables refused it)',
+  ESERVICE: 'a lab service (DNS, echo, probe) did not start or answer',
+  EOVSDB: 'ovsdb-server refused a transaction or answered with an error',
+  ERESTART: 'the nf_tables ruleset kept changing while a batch was computed (the kernel\'s ERESTART), retries ran out',
+})
+
+/** A code nsnet raises itself (NSNET_CODES). */
+export type NsnetOwnCode = keyof typeof NSNET_CODES
+
+/** A kernel or system error's errno name (EEXIST, ENODEV, ...), or `E<number>` for one Node does not name. */
+export type ErrnoCode = keyof typeof osConstants.errno | `E${number}`
+
+/** Stable codes that callers can switch on: nsnet's own, or the errno name of a kernel error. */
+export type NsnetErrorCode = NsnetOwnCode | ErrnoCode
+
+/** The code of a Node or system error `e` (its `code`, when it is one of ours), else `fallback`. */
+export function codeOf(e: unknown, fallback: NsnetErrorCode = 'EIO'): NsnetErrorCode {
+  const code = (e as { code?: unknown } | null | undefined)?.code
+  return isNsnetErrorCode(code) ? code : fallback
+}
+
+/** Whether `v` is one of the codes above (for codes that crossed a pipe or came from Node). */
+export function isNsnetErrorCode(v: unknown): v is NsnetErrorCode {
+  return typeof v === 'string' && (Object.hasOwn(NSNET_CODES, v) || Object.hasOwn(osConstants.errno, v) || /^E\d+$/.test(v))
+}
 
 export interface NsnetErrorInit extends ErrorContext {
   readonly code: NsnetErrorCode
@@ -98,7 +126,7 @@ export interface SerializedError {
   name: string
   message: string
   summary: string
-  code: string
+  code: NsnetErrorCode
   errno?: number
   operation?: string
   object?: string
@@ -118,7 +146,7 @@ export function errorFromJSON(e: SerializedError): NsnetError {
     })
   }
   return new NsnetError(e.summary, {
-    code: e.code, errno: e.errno, operation: e.operation, object: e.object,
+    code: isNsnetErrorCode(e.code) ? e.code : 'EINTERNAL', errno: e.errno, operation: e.operation, object: e.object,
     namespace: e.namespace, hint: e.hint, index: e.index,
   })
 }
@@ -173,7 +201,7 @@ export function invalidArgument(summary: string, ctx: ErrorContext & { hint?: st
   return new NsnetError(summary, { ...ctx, code: 'EINVAL_ARGUMENT' })
 }
 
-export function isNsnetError(e: unknown, code?: string): e is NsnetError {
+export function isNsnetError(e: unknown, code?: NsnetErrorCode): e is NsnetError {
   return e instanceof NsnetError && (code === undefined || e.code === code)
 }
 

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { accessSync, constants as fsConstants, existsSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
 import { checkExecOptions, checkSpawnOptions } from './exec-options.js'
 import { checkNetnsName, netnsPath, noSuchNetns } from './names.js'
 
@@ -138,7 +138,7 @@ export function runCommand(
     child.on('error', (e: NodeJS.ErrnoException) => {
       cleanup()
       reject(new NsnetError(`cannot start ${argv[0]}: ${e.message}`, {
-        code: e.code ?? 'EIO', errno: e.errno === undefined ? undefined : -e.errno, operation: ctx.operation, object, namespace: ctx.namespace,
+        code: codeOf(e), errno: e.errno === undefined ? undefined : -e.errno, operation: ctx.operation, object, namespace: ctx.namespace,
       }))
     })
     child.on('close', (code, signal) => {

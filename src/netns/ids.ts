@@ -3,7 +3,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { Attrs, type RawMessage } from '../netlink/codec.js'
 import type { NetlinkSocket } from '../netlink/engine.js'
-import { NsnetError } from '../netlink/errors.js'
+import { NsnetError, codeOf } from '../netlink/errors.js'
 import { AF_UNSPEC, RTGENMSG_LEN, RTM_GETNSID, RTM_NEWNSID } from '../ops/rtnl.js'
 import { netnsPath, noSuchNetns } from './names.js'
 
@@ -26,7 +26,7 @@ export async function withNetnsFd<T>(name: string, operation: string, fn: (fd: n
     const err = e as NodeJS.ErrnoException
     if (err.code === 'EINVAL_ARGUMENT') throw e
     if (err.code === 'ENOENT') throw noSuchNetns(name, operation)
-    throw new NsnetError(`cannot open ${netnsPath(name)}: ${err.message}`, { code: err.code ?? 'EIO', operation, object: `netns ${name}` })
+    throw new NsnetError(`cannot open ${netnsPath(name)}: ${err.message}`, { code: codeOf(err), operation, object: `netns ${name}` })
   }
   try {
     return await fn(fd)

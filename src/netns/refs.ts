@@ -4,7 +4,7 @@
 // `ip netns exec NAME`; close() detaches the name again.
 import { existsSync, mkdirSync, readdirSync, statSync, statfsSync, writeFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
-import { NsnetError, invalidArgument, isNsnetError } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument, isNsnetError } from '../netlink/errors.js'
 import { checkNamespaceRef, namespaceLabel, type NamespaceRef } from '../ops/netns-ref.js'
 import { runCommand } from './exec.js'
 import { open, type NetnsHandle } from './handle.js'
@@ -33,7 +33,7 @@ export function inode(ref: NamespaceRef | number, operation = 'netns.inode'): nu
     const code = (e as NodeJS.ErrnoException).code
     if (typeof r === 'object' && 'pid' in r) throw new NsnetError(`no process ${r.pid}`, { code: 'ESRCH', errno: 3, operation, object: `pid ${r.pid}`, cause: e })
     throw new NsnetError(`${label} does not exist (no ${path})`, {
-      code: code === 'ENOENT' ? 'ENOTFOUND' : code ?? 'EIO', errno: 2, operation, object: label, cause: e,
+      code: code === 'ENOENT' ? 'ENOTFOUND' : codeOf(e), errno: 2, operation, object: label, cause: e,
     })
   }
   if (type !== NSFS_MAGIC) {

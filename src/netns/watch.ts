@@ -4,7 +4,7 @@
 // name came and went (a blocked event loop): each one flips the name between added and deleted,
 // as ip's IN_CREATE / IN_DELETE lines do.
 import { existsSync, mkdirSync, readdirSync, watch, type FSWatcher } from 'node:fs'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
 import { NETNS_RUN_DIR } from './names.js'
 
 export interface NetnsEvent {
@@ -66,7 +66,7 @@ export function monitor(opts: NetnsMonitorOptions = {}): NetnsMonitor {
       close()
     })
   } catch (e) {
-    throw new NsnetError(`cannot watch ${NETNS_RUN_DIR}: ${(e as Error).message}`, { code: (e as NodeJS.ErrnoException).code ?? 'EIO', operation, cause: e })
+    throw new NsnetError(`cannot watch ${NETNS_RUN_DIR}: ${(e as Error).message}`, { code: codeOf(e), operation, cause: e })
   }
   if (opts.signal?.aborted) close()
   else opts.signal?.addEventListener('abort', close, { once: true })

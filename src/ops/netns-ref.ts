@@ -2,7 +2,7 @@
 // for a named namespace or a path, or a process id (IFLA_NET_NS_PID).
 import { closeSync, openSync } from 'node:fs'
 import type { Writer } from '../netlink/codec.js'
-import { NsnetError, invalidArgument, isNsnetError, type ErrorContext } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument, isNsnetError, type ErrorContext } from '../netlink/errors.js'
 import { NETNS_RUN_DIR, checkNetnsName, noSuchNetns } from '../netns/names.js'
 
 const IFLA_NET_NS_PID = 19
@@ -75,7 +75,7 @@ export function openNamespace(ns: NamespaceRef, ctx: ErrorContext): OpenNamespac
         ...ctx, code: 'ENOTFOUND', errno: 2, hint: base?.hint,
       })
     }
-    throw new NsnetError(`cannot open ${path}: ${err.code ?? err.message}`, { ...ctx, code: err.code ?? 'EIO', errno: err.errno === undefined ? undefined : -err.errno })
+    throw new NsnetError(`cannot open ${path}: ${err.code ?? err.message}`, { ...ctx, code: codeOf(err), errno: err.errno === undefined ? undefined : -err.errno })
   }
   let open = true
   return {

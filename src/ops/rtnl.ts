@@ -73,11 +73,14 @@ export function familyOfAf(af: number): 4 | 6 | undefined {
   return af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined
 }
 
-/** A family as callers may name it in filters and specs: 4 / 6, or ip's 'inet' / 'inet6'. */
-export type FamilyName = 4 | 6 | 'inet' | 'inet6'
-
-/** How decoded objects name their family, as `ip -j` does. */
+/**
+ * The family of every object nsnet returns (links aside), as `ip -j` names it: the one family
+ * type of the API (AddressFamily and RouteFamily are older names for it).
+ */
 export type InetFamily = 'inet' | 'inet6'
+
+/** A family as callers may write it in filters and specs: InetFamily, or 4 / 6 for short. */
+export type FamilyName = InetFamily | 4 | 6
 export const inetFamily = (f: 4 | 6): InetFamily => (f === 4 ? 'inet' : 'inet6')
 
 /** 4 or 6 for a FamilyName, undefined for undefined; anything else goes to `fail` with the message. */

@@ -4,7 +4,7 @@
 // left behind, and only that: an owner is alive when a process with its pid and its start
 // time exists; a namespace, link or process is ours only when its identity matches.
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
 import { nsKey } from '../netns/names.js'
 import type { ResolvedTopology } from './spec.js'
 
@@ -145,7 +145,7 @@ export function writeMarker(m: RunMarker): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException
     throw new NsnetError(`cannot write the run marker in ${RUN_DIR}: ${err.code ?? err.message}`, {
-      code: err.code ?? 'EIO', operation: 'topology.up', object: `run ${m.runId}`,
+      code: codeOf(err), operation: 'topology.up', object: `run ${m.runId}`,
       hint: 'labs need root, or a sandbox (`nsnet sandbox -- ...`); NSNET_RUN_DIR moves the markers',
     })
   }

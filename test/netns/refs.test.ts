@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { netns, type NetnsEvent } from '../../src/netns/index.js'
-import { isNsnetError } from '../../src/netlink/errors.js'
+import { isNsnetError, type NsnetErrorCode } from '../../src/netlink/errors.js'
 import { Rtnl } from '../../src/rtnl.js'
 import { ensureHelperBundle, ip, runNetnsEntries, waitFor } from './support.js'
 
@@ -111,7 +111,7 @@ describe('netns.open by pid and path', () => {
 
   it('bad references are refused before anything is attached', async () => {
     const before = runNetnsEntries()
-    const cases: Array<[unknown, string, RegExp]> = [
+    const cases: Array<[unknown, NsnetErrorCode, RegExp]> = [
       [{ pid: -1 }, 'EINVAL_ARGUMENT', /namespace must be a namespace name, \{ pid \} or \{ path \}/],
       [{ pid: 1, path: '/x' }, 'EINVAL_ARGUMENT', /namespace must be/],
       [{ path: '/etc/hostname' }, 'EINVAL_ARGUMENT', /is not a network namespace/],

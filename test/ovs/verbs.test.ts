@@ -132,7 +132,7 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
       ovs.addPort('vbr0', 'p1', { options: { a: 1 as never } }),
       ovs.setPort('vp0', { tag: 1.5 }),
     ]
-    for (const c of cases) expect((await c.catch((x) => x)).code).toBe('EINVAL_ARGUMENT')
+    for (const c of cases) expect(((await c.catch((x: unknown) => x)) as { code?: unknown }).code).toBe('EINVAL_ARGUMENT')
     const missing = await ovs.addPort('nobridge', 'p1').catch((x) => x)
     expect(missing.code).toBe('ENOTFOUND')
     expect(missing.summary).toMatch(/no bridge named nobridge/)

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { NsnetError, errorFromJSON, invalidArgument, type SerializedError } from '../../netlink/errors.js'
+import { NsnetError, errorFromJSON, invalidArgument, type NsnetErrorCode, type SerializedError } from '../../netlink/errors.js'
 import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
 import { freeze } from '../../ops/context.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
@@ -151,7 +151,7 @@ export class HelperProcess {
   get isDead(): boolean { return this.dead !== undefined }
   get inFlight(): number { return this.pending.size }
 
-  private error(summary: string, code: string): NsnetError {
+  private error(summary: string, code: NsnetErrorCode): NsnetError {
     return new NsnetError(summary, { code, namespace: this.namespace, operation: 'netns helper' })
   }
 

@@ -1,6 +1,6 @@
 // The helper's request loop: reads JSON-line requests, runs each at once (they are
 // pipelined), and answers in completion order. It runs the same ops code as Rtnl.
-import { NsnetError, invalidArgument, type SerializedError } from '../../netlink/errors.js'
+import { NsnetError, codeOf, invalidArgument, type SerializedError } from '../../netlink/errors.js'
 import type { RtnlApi } from '../../rtnl.js'
 import { listDir, readText, writeText } from '../files.js'
 import { GROUP_METHODS } from './methods.js'
@@ -110,7 +110,7 @@ export class HelperServer {
     const ns = this.opts.namespace
     if (e instanceof NsnetError) return e.withContext({ namespace: ns, operation: op }).toJSON()
     const err = e as { code?: unknown; errno?: unknown; message?: unknown; name?: unknown }
-    const code = typeof err?.code === 'string' ? err.code : 'EINTERNAL'
+    const code = codeOf(err, 'EINTERNAL')
     const summary = `${typeof err?.name === 'string' && code === 'EINTERNAL' ? `${err.name}: ` : ''}${String(err?.message ?? e)}`
     return new NsnetError(summary, {
       code, errno: typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined, operation: op, namespace: ns,

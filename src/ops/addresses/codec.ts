@@ -3,7 +3,8 @@
 import { Attrs, decodeError, type Writer, type RawMessage } from '../../netlink/codec.js'
 import { AF_INET6, IFADDRMSG_LEN } from '../rtnl.js'
 import { scopes } from '../routes/tables.js'
-import type { Address, AddressFamily } from './types.js'
+import type { Address } from './types.js'
+import type { InetFamily } from '../rtnl.js'
 
 export const IFA_ADDRESS = 1
 export const IFA_LOCAL = 2
@@ -48,7 +49,7 @@ export const SETTABLE_FLAGS: ReadonlyMap<string, number> = new Map([
 
 const PROTOCOL_NAMES: readonly string[] = ['unspec', 'kernel_lo', 'kernel_ra', 'kernel_ll']
 
-export const addressFamilyName = (af: number): AddressFamily => (af === AF_INET6 ? 'inet6' : 'inet')
+export const addressFamilyName = (af: number): InetFamily => (af === AF_INET6 ? 'inet6' : 'inet')
 
 /**
  * Decodes one RTM_NEWADDR (or RTM_DELADDR) message. `names` maps ifindex → link name;

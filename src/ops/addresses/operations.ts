@@ -113,15 +113,18 @@ export class Addresses {
   constructor(readonly ctx: OpsContext) {}
 
   /** The addresses of every link or one (`ip addr show [dev D] [label L] [scope S]`, `-4`/`-6` as family). */
-  async list(filter: AddressFilter = {}): Promise<Address[]> {
+  async list(filter: AddressFilter = {}, opts?: CallOptions): Promise<Address[]> {
     const check: SpecCheck = checker('addresses.list', this.ctx.namespace)
     const f = check.optional(filter, 'filter', FILTER_KEYS)
+    check.options(opts)
+    // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
+    const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
     const family = familyNumber(f.family, (m) => check.fail(m))
     const scope = scopeNumber(f.scope, check)
     const label = f.label === undefined ? undefined : labelMatcher(check.str(f.label, 'filter.label', 255))
     const link = f.link === undefined ? undefined : check.linkRef(f.link, 'filter.link')
-    const ifindex = link === undefined ? undefined : await linkIndex(this.ctx, link, 'addresses.list', filter)
-    const names = await linkNames(this.ctx, filter)
+    const ifindex = link === undefined ? undefined : await linkIndex(this.ctx, link, 'addresses.list', call)
+    const names = await linkNames(this.ctx, call)
     const scopeName = scope === undefined ? undefined : scopes.name(scope)
     return this.ctx.sock.dump({
       type: RTM_GETADDR, operation: 'addresses.list',
@@ -136,7 +139,7 @@ export class Addresses {
       // As ip: an address without a label (IPv6) goes by its link's name.
       if (label && !label(a.label ?? a.ifname)) return undefined
       return a
-    }, filter)
+    }, call)
   }
 
   /** Adds an address; EEXIST if the link has it. `ip addr add 10.0.0.1/24 dev LINK [peer P] [brd +] [label L] [scope S] [nodad ...] [valid_lft N] [preferred_lft N] [metric N]` */

@@ -1,8 +1,10 @@
 // Public types of the address operations. A decoded Address is one `addr_info` entry of
 // `ip -j addr show` (same keys, flags as `true` keys), plus the link's ifindex and ifname.
 import type { LinkRef } from '../context.js'
+import type { FamilyName, InetFamily } from '../rtnl.js'
 
-export type AddressFamily = 'inet' | 'inet6'
+/** @deprecated the one family type is InetFamily; this name stays for existing callers. */
+export type AddressFamily = InetFamily
 
 /** Flags `ip` prints as keys set to true. */
 export type AddressFlag =
@@ -12,7 +14,7 @@ export type AddressFlag =
 export interface Address {
   readonly ifindex: number
   readonly ifname: string
-  readonly family: AddressFamily
+  readonly family: InetFamily
   /** The interface's own address (IFA_LOCAL, else IFA_ADDRESS). */
   readonly local: string
   /** The peer of a point-to-point address (IFA_ADDRESS when it differs from local). */
@@ -73,13 +75,14 @@ export interface AddressOptions {
 
 export interface AddressFilter {
   readonly link?: LinkRef
-  readonly family?: AddressFamily | 4 | 6
+  readonly family?: FamilyName
   /**
    * Exact label, or a pattern with `*` / `?` (`eth0:*`), as `ip addr show label PATTERN`;
    * an address without a label (IPv6) matches by its link's name, as in ip.
    */
   readonly label?: string
   readonly scope?: string | number
+  /** @deprecated pass call options as list()'s second argument, as every method takes them. */
   readonly timeoutMs?: number
   readonly signal?: AbortSignal
 }
@@ -87,7 +90,7 @@ export interface AddressFilter {
 export interface FlushSelector {
   readonly link: LinkRef
   readonly label?: string
-  readonly family?: AddressFamily | 4 | 6
+  readonly family?: FamilyName
   readonly scope?: string | number
 }
 

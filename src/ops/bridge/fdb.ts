@@ -56,8 +56,11 @@ export interface FdbEntry {
   /** The bridge whose table holds the entry (NDA_MASTER). */
   readonly master?: string
   /** 'permanent', 'static', 'stale', '' (dynamic, reachable) or the state as hex, as bridge prints it. */
-  readonly state: string
+  readonly state: FdbState
 }
+
+/** An entry's state as bridge prints it. */
+export type FdbState = 'permanent' | 'static' | 'stale' | '' | `0x${string}`
 
 /** What add/append/replace/delete take; an FdbEntry from list() is accepted as is. */
 export interface FdbSpec {
@@ -72,8 +75,8 @@ export interface FdbSpec {
   readonly master?: boolean | string
   /** true: the device's own table (`self`); the default when neither is given, as in bridge. */
   readonly self?: boolean
-  /** 'permanent' (alias 'local'; the default), 'static' or 'dynamic'. list()'s '' means dynamic. */
-  readonly state?: 'permanent' | 'local' | 'static' | 'dynamic' | ''
+  /** 'permanent' (alias 'local'; the default), 'static' or 'dynamic'. list()'s '' means dynamic; its 'stale' and hex states are sent as they are. */
+  readonly state?: FdbState | 'local' | 'dynamic'
   /** list()'s flags; 'self', 'master', 'router', 'extern_learn', 'sticky' are taken from here. */
   readonly flags?: readonly string[]
   readonly router?: boolean
@@ -116,7 +119,7 @@ const LISTED_FIELDS = new Set(['ifindex', 'linkNetNsId'])
 const FILTER_FIELDS = new Set(['br', 'dev', 'vlan', 'state', 'dynamic'])
 
 /** The state text as bridge prints it (state_n2a). */
-function stateName(s: number): string {
+function stateName(s: number): FdbState {
   if (s & NUD_PERMANENT) return 'permanent'
   if (s & NUD_NOARP) return 'static'
   if (s & NUD_STALE) return 'stale'
@@ -277,10 +280,11 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   if (!(flags & (NTF_SELF | NTF_MASTER))) flags |= NTF_SELF
   // bridge starts from NUD_NOARP and adds PERMANENT (default) or REACHABLE; 'dynamic' drops NOARP.
   const stateText = o.state ?? 'permanent'
-  const state = cc.oneOf(stateText, 'state', {
-    permanent: NUD_NOARP | NUD_PERMANENT, local: NUD_NOARP | NUD_PERMANENT,
-    static: NUD_NOARP | NUD_REACHABLE, dynamic: NUD_REACHABLE, '': NUD_REACHABLE,
-  })
+  const state = typeof stateText === 'string' && /^0x[0-9a-f]{1,4}$/.test(stateText) ? Number(stateText)
+    : cc.oneOf(stateText, 'state', {
+      permanent: NUD_NOARP | NUD_PERMANENT, local: NUD_NOARP | NUD_PERMANENT,
+      static: NUD_NOARP | NUD_REACHABLE, dynamic: NUD_REACHABLE, '': NUD_REACHABLE, stale: NUD_STALE,
+    })
   const vlan = o.vlan === undefined ? undefined : cc.int(o.vlan, 'vlan', 1, 4094)
   const dst = o.dst === undefined ? undefined : cc.ip(o.dst, 'dst').bytes
   const port = o.port === undefined ? undefined : cc.int(o.port, 'port', 1, 65535)

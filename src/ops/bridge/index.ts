@@ -19,6 +19,6 @@ export class Bridge {
   }
 }
 
-export { BridgeFdb, decodeFdbEntry, type FdbEntry, type FdbFilter, type FdbSpec } from './fdb.js'
+export { BridgeFdb, decodeFdbEntry, type FdbEntry, type FdbFilter, type FdbSpec, type FdbState } from './fdb.js'
 export { BridgePorts, decodeBridgePort, type BridgePort, type BridgePortFilter, type BridgePortOptions } from './ports.js'
 export { BridgeVlans, decodeBridgeVlans, NO_VLAN_FILTERING, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './vlans.js'

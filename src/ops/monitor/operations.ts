@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { NsnetError } from '../../netlink/errors.js'
+import { NsnetError, codeOf } from '../../netlink/errors.js'
 import { SpecCheck, show } from '../spec-check.js'
 import { LineSplitter } from '../../util/lines.js'
 import { freeze, type OpsContext } from '../context.js'
@@ -290,7 +290,7 @@ class MonitorStream implements Monitor {
     }
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
     const detail = state.fatal?.error ?? `the monitor child ${how}${state.stderr.trim() ? `: ${state.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`
-    this.fail(new NsnetError(detail, { code: state.fatal?.code ?? 'EHELPER', operation: 'monitor', namespace: this.namespace }))
+    this.fail(new NsnetError(detail, { code: codeOf(state.fatal, 'EHELPER'), operation: 'monitor', namespace: this.namespace }))
   }
 
   private push(ev: MonitorEvent): void {

@@ -11,7 +11,8 @@ import {
   RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, RTA_CACHEINFO_LEN, USER_HZ,
 } from './attrs.js'
 import { tables, protocols, scopes, routeTypes } from './tables.js'
-import type { Nexthop, Route, RouteFamily, RouteMetrics, RouteVia } from './types.js'
+import type { Nexthop, Route, RouteMetrics, RouteVia } from './types.js'
+import type { InetFamily } from '../rtnl.js'
 
 const offs = new Int32Array(RTA_MAX + 1)
 const lens = new Int32Array(RTA_MAX + 1)
@@ -91,7 +92,7 @@ function linkName(ifindex: number, names: Map<number, string> | undefined): stri
   return names?.get(ifindex) ?? `if${ifindex}`
 }
 
-const familyName = (af: number): RouteFamily => (af === AF_INET6 ? 'inet6' : 'inet')
+const familyName = (af: number): InetFamily => (af === AF_INET6 ? 'inet6' : 'inet')
 
 function decodeVia(buf: Buffer, o: number, len: number): RouteVia {
   if (len < 2) throw decodeError('RTA_VIA too short')

@@ -28,11 +28,14 @@ export class Routes {
    * The routes of one table (default `main`) or all (`table: 'all'`), as `ip route show [table T]`.
    * Filters run in user space; the kernel is asked only for the family.
    */
-  async list(filter: RouteFilter = {}): Promise<Route[]> {
+  async list(filter: RouteFilter = {}, opts?: CallOptions): Promise<Route[]> {
     const f = routeFilter(filter, { operation: 'routes.list', namespace: this.ctx.namespace })
+    new SpecCheck({ operation: 'routes.list', namespace: this.ctx.namespace }).options(opts)
+    // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
+    const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
     // As ip (and addresses, neighbours): a device that does not exist is ENODEV, not [].
-    if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, 'routes.list', filter)
-    const names = await linkNames(this.ctx, filter)
+    if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, 'routes.list', call)
+    const names = await linkNames(this.ctx, call)
     const af = f.family === undefined ? AF_UNSPEC : afOf(f.family)
     const want = f.table
     // Skip other tables before decoding: the rtmsg byte is exact except for ids above 255.
@@ -44,7 +47,7 @@ export class Routes {
       if (fam !== AF_INET && fam !== AF_INET6) return undefined
       const r = decodeRoute(m, names)
       return (quick && f.onlyTable) || matchRoute(r, f, names) ? r : undefined
-    }, filter)
+    }, call)
   }
 
   /** The route the kernel would use for `dst`, as `ip route get ADDRESS [from A] [iif D] [oif D] [mark M]`. */

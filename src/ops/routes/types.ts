@@ -1,8 +1,10 @@
 // Public types of the route operations. A decoded Route has the fields and names of
 // `ip -d -j route show table all` (every header field spelled out), plus `family`.
 import type { LinkRef } from '../context.js'
+import type { FamilyName, InetFamily } from '../rtnl.js'
 
-export type RouteFamily = 'inet' | 'inet6'
+/** @deprecated the one family type is InetFamily; this name stays for existing callers. */
+export type RouteFamily = InetFamily
 
 export type RouteTypeName =
   | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole'
@@ -33,7 +35,7 @@ export interface RouteMetrics {
 
 /** RTA_VIA: a gateway of another family (an IPv4 route via an IPv6 next hop). */
 export interface RouteVia {
-  readonly family: RouteFamily
+  readonly family: InetFamily
   readonly host: string
 }
 
@@ -49,7 +51,7 @@ export interface Nexthop {
 
 /** A route as the kernel reports it. Every object list() returns is accepted by delete()/replace(). */
 export interface Route {
-  readonly family: RouteFamily
+  readonly family: InetFamily
   readonly type: RouteTypeName | string
   /** `default`, `a.b.c.d/len`, or a bare address for a host route (/32, /128), as `ip` prints. */
   readonly dst: string
@@ -100,7 +102,7 @@ export interface RouteSpec {
   /** `default`, a prefix `10.0.2.0/24`, or a host address. */
   readonly dst: string
   /** Needed only for `default` without a gateway (default 'inet'); else taken from the addresses. */
-  readonly family?: RouteFamily | 4 | 6
+  readonly family?: FamilyName
   /** Default `unicast`. */
   readonly type?: RouteTypeName | string
   readonly from?: string
@@ -135,7 +137,7 @@ export interface RouteSpec {
 export interface RouteFilter {
   /** `all`, a name or an id; default `main` (as `ip route show`). */
   readonly table?: string | number
-  readonly family?: RouteFamily | 4 | 6
+  readonly family?: FamilyName
   /** Routes through this device (also as one of several nexthops). */
   readonly dev?: LinkRef
   /** Exactly this prefix (`ip route show exact PREFIX`, the default of `ip route show PREFIX`). */
@@ -148,6 +150,7 @@ export interface RouteFilter {
   readonly type?: RouteTypeName | string
   readonly scope?: string | number
   readonly gateway?: string
+  /** @deprecated pass call options as list()'s second argument, as every method takes them. */
   readonly timeoutMs?: number
   readonly signal?: AbortSignal
 }

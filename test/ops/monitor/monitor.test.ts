@@ -135,13 +135,13 @@ describe('monitor', () => {
     await rt.neighbors.delete(listedN!)
     await rt.rules.delete(listedR!)
     await rt.addresses.delete('moA0', '10.33.1.1/24')
-    const got = (all: MonitorEvent[], kind: string, action: string) => all.some((e) => e.kind === kind && e.action === action)
+    const got = (all: MonitorEvent[], kind: string, action: string) => all.some((e) => e.kind === kind && 'action' in e && e.action === action)
     const events = await collect(m, (_ev, all) =>
       got(all, 'neighbor', 'del') && got(all, 'rule', 'del') && got(all, 'address', 'del') &&
       all.some((e) => e.kind === 'route' && e.action === 'del' && e.object.dst === '10.33.64.0/18'))
     await m.close()
     const find = (kind: string, action: string, f: (o: Record<string, unknown>) => boolean) =>
-      events.find((e) => e.kind === kind && e.action === action && f((e as { object: Record<string, unknown> }).object)) as { object: unknown } | undefined
+      events.find((e) => e.kind === kind && 'action' in e && e.action === action && f(e.object as unknown as Record<string, unknown>)) as { object: unknown } | undefined
     expect(find('neighbor', 'new', (o) => o.dst === '10.33.0.2')?.object).toEqual(listedN)
     expect(find('rule', 'new', (o) => o.priority === 333)?.object).toEqual(listedR)
     expect(find('address', 'new', (o) => o.local === '10.33.1.1')?.object).toEqual(listedA)

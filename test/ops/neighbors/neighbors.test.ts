@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Rtnl } from '../../../src/rtnl.js'
-import { isNsnetError } from '../../../src/netlink/errors.js'
+import { isNsnetError, type NsnetErrorCode } from '../../../src/netlink/errors.js'
 import { decodeNeighbor, type Neighbor } from '../../../src/ops/neighbors/operations.js'
 import { parseMessages } from '../../../src/netlink/codec.js'
 
@@ -135,7 +135,7 @@ describe('neighbors', () => {
   it('bad input is refused before anything is sent; kernel errors keep their errno name', async () => {
     await rt.neighbors.add({ dst: '10.9.0.51', lladdr: '02:00:00:00:09:51', dev: A })
     const before = theirs()
-    const cases: Array<[Parameters<typeof rt.neighbors.add>[0], string]> = [
+    const cases: Array<[Parameters<typeof rt.neighbors.add>[0], NsnetErrorCode]> = [
       [{ dst: '10.9.0.52', lladdr: '02:00:00:00:09', dev: A }, 'EINVAL_ARGUMENT'],
       [{ dst: '10.9.0.52', lladdr: 'zz:00:00:00:09:52', dev: A }, 'EINVAL_ARGUMENT'],
       [{ dst: '10.9.0.999', lladdr: '02:00:00:00:09:52', dev: A }, 'EINVAL_ARGUMENT'],

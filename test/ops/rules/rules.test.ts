@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Rtnl } from '../../../src/rtnl.js'
-import { isNsnetError } from '../../../src/netlink/errors.js'
+import { isNsnetError, type NsnetErrorCode } from '../../../src/netlink/errors.js'
 import { Writer, parseMessages } from '../../../src/netlink/codec.js'
 import { decodeRule, type Rule, type RuleSpec } from '../../../src/ops/rules/operations.js'
 
@@ -168,7 +168,7 @@ describe('rules', () => {
   it('bad input is refused before anything is sent; kernel errors keep their errno name', async () => {
     await rt.rules.add({ priority: 500, from: '10.10.0.0/16', table: 50 })
     const before = oracle()
-    const cases: Array<[RuleSpec, string]> = [
+    const cases: Array<[RuleSpec, NsnetErrorCode]> = [
       [{ priority: 501, from: '10.10.0.0/33', table: 50 }, 'EINVAL_ARGUMENT'],
       [{ priority: 501, from: '10.10.0.x/16', table: 50 }, 'EINVAL_ARGUMENT'],
       [{ priority: 501, from: '10.10.0.0/16', to: '2001:db8::/32' }, 'EINVAL_ARGUMENT'],

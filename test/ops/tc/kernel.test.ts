@@ -49,7 +49,7 @@ function asTc(q: Qdisc): Record<string, unknown> {
     requeues: q.requeues, backlog: q.backlog, qlen: q.qlen,
   }
 }
-const tcQdiscs = (dev: string) => tcJson('qdisc', 'show', 'dev', dev).map((q) => ({ ...q, dev }))
+const tcQdiscs = (dev: string): Array<Record<string, unknown>> => tcJson('qdisc', 'show', 'dev', dev).map((q) => ({ ...(q as Record<string, unknown>), dev }))
 const oursAsTc = async (dev: string) => (await rt.tc.qdiscs.list(dev)).map(asTc)
 
 describe('qdiscs', () => {
