@@ -13,6 +13,7 @@ import {
 } from './marker.js'
 import { addNat } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
+import { applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
 import { LabSwitches } from './ovs.js'
@@ -27,6 +28,7 @@ export interface NodeApi {
     delete(ref: string | number): Promise<unknown>
   }
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
+  readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
 }
 
@@ -215,6 +217,10 @@ export class Lab {
             ...(r.src ? { prefsrc: r.src } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}),
             ...(r.table !== undefined ? { table: r.table } : {}),
           })
+          return
+        }
+        case 'shape': {
+          await applyShaping(await this.api(s.host), s.ifname, s.shaping)
           return
         }
         case 'nat': {
