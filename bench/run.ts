@@ -60,6 +60,7 @@ const OPTIONAL_MODULES = [
   { file: 'netns.ts', fn: 'benchNetns', section: 'netns' },
   { file: 'topology.ts', fn: 'benchTopology', section: 'topology' },
   { file: 'ovs.ts', fn: 'benchOvs', section: 'ovs' },
+  { file: 'tc.ts', fn: 'benchTc', section: 'tc' },
 ]
 
 async function main(): Promise<number> {
