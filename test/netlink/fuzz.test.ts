@@ -211,6 +211,9 @@ const decoders: readonly Decoder[] = [
   { name: 'decodeRoute', fn: (m, names) => nsnet.decodeRoute(m, names) },
   { name: 'decodeNeighbor', fn: (m, names) => nsnet.decodeNeighbor(m, names) },
   { name: 'decodeRule', fn: (m) => nsnet.decodeRule(m) },
+  { name: 'decodeQdisc', fn: (m, names) => nsnet.decodeQdisc(m, (i) => names?.get(i)) },
+  { name: 'decodeClass', fn: (m, names) => nsnet.decodeClass(m, (i) => names?.get(i)) },
+  { name: 'decodeFilter', fn: (m, names) => nsnet.decodeFilter(m, (i) => names?.get(i)) },
 ]
 
 const kernelCorpus = new Map<string, Buffer[]>() // decoder name -> whole messages the kernel sent
@@ -245,6 +248,15 @@ beforeAll(async () => {
   tryIp('rule', 'add', 'fwmark', '0x10/0xff', 'lookup', '200', 'pref', '1001')
   tryIp('rule', 'add', 'uidrange', '1000-2000', 'sport', '1000-2000', 'ipproto', 'tcp', 'blackhole', 'pref', '1002')
   tryIp('-6', 'rule', 'add', 'to', '2001:db8::/32', 'goto', '1000', 'pref', '999')
+  // tc objects of every kind nsnet decodes (tc is iproute2's, beside ip).
+  const tc = (...a: string[]) => { try { execFileSync('tc', a, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* kind missing */ } }
+  tc('qdisc', 'add', 'dev', 'fz0', 'root', 'handle', '5:', 'htb', 'default', '1', 'r2q', '20')
+  tc('class', 'add', 'dev', 'fz0', 'parent', '5:', 'classid', '5:1', 'htb', 'rate', '10mbit', 'ceil', '40gbit', 'quantum', '1500')
+  tc('qdisc', 'add', 'dev', 'fz0', 'parent', '5:1', 'handle', '10:', 'tbf', 'rate', '40gbit', 'burst', '1mb', 'latency', '10ms', 'peakrate', '50gbit', 'mtu', '64k')
+  tc('qdisc', 'add', 'dev', 'fz1', 'root', 'bfifo', 'limit', '10000')
+  tc('qdisc', 'add', 'dev', 'fz0', 'handle', 'ffff:', 'ingress')
+  tc('filter', 'add', 'dev', 'fz0', 'parent', 'ffff:', 'protocol', 'all', 'prio', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', 'fz1')
+  tc('filter', 'add', 'dev', 'fz0', 'parent', '5:', 'protocol', 'ip', 'prio', '2', 'u32', 'match', 'ip', 'src', '10.0.0.0/8', 'match', 'ip', 'dport', '80', '0xffff', 'flowid', '5:1')
   const sock = NetlinkSocket.open()
   try {
     const grab = (req: Request) => sock.dump(req, (m) => Buffer.from(m.buf.subarray(m.start - 16, m.end)))
@@ -261,6 +273,11 @@ beforeAll(async () => {
     }
     kernelCorpus.set('decodeNeighbor', await grab({ type: RTM_GETNEIGH, body: (w) => { w.zeros(12) } }))
     kernelCorpus.set('decodeRule', await grab({ type: RTM_GETRULE, body: (w) => { w.zeros(12) } }))
+    const fz0 = Number(execFileSync('ip', ['-o', 'link', 'show', 'dev', 'fz0'], { encoding: 'utf8' }).split(':')[0])
+    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => { w.u8(0).u8(0).u16(0).s32(ifindex).u32(0).u32(parent).u32(0) }
+    kernelCorpus.set('decodeQdisc', await grab({ type: 38, body: tcmsg(0, 0) }))
+    kernelCorpus.set('decodeClass', await grab({ type: 42, body: tcmsg(fz0, 0) }))
+    kernelCorpus.set('decodeFilter', [...await grab({ type: 46, body: tcmsg(fz0, 0x50000) }), ...await grab({ type: 46, body: tcmsg(fz0, 0xffff0000) })])
   } finally {
     sock.close()
   }
