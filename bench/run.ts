@@ -59,6 +59,7 @@ function parseArgs(argv: string[]) {
 const OPTIONAL_MODULES = [
   { file: 'netns.ts', fn: 'benchNetns', section: 'netns' },
   { file: 'topology.ts', fn: 'benchTopology', section: 'topology' },
+  { file: 'nftables.ts', fn: 'benchNftables', section: 'nftables' },
   { file: 'ovs.ts', fn: 'benchOvs', section: 'ovs' },
   { file: 'tc.ts', fn: 'benchTc', section: 'tc' },
 ]

@@ -2,10 +2,13 @@
 // gateway 192.168.0.1/24 of ns1 and ns2 (default routes via it), forwards, and masquerades
 // the LAN out of its uplink to namespace upstream, which stands in for the internet
 // (203.0.113.0/24) and runs a tiny DNS server. ns1 and ns2 get a resolv.conf pointing at
-// it, so www.example.test resolves there.
+// it, so www.example.test resolves there. NAT and the firewall are nsnet's own nf_tables
+// messages (rt.nft): neither nft nor iptables needs to be installed; each step prints the
+// iptables line that does the same.
 //
-//   tsx scripts/lan-nat.ts [--sandbox|--no-sandbox] [--keep] [--quiet] [--shell ns1]
+//   tsx scripts/lan-nat.ts [--sandbox|--no-sandbox] [--keep] [--quiet] [--shell ns1] [--nat=nsnet|nft|iptables]
 import type { Route } from '../src/ops/routes/types.js'
+import { formatRuleset } from '../src/nftables/text.js'
 import { showNat } from '../src/topology/nat.js'
 import { serviceArgv } from '../src/topology/probes.js'
 import type { TopologySpec } from '../src/topology/spec.js'
@@ -13,13 +16,18 @@ import { Topology } from '../src/topology/topology.js'
 import { routeLine } from './lib/format.js'
 import { walkthrough } from './lib/walkthrough.js'
 
+const indent = (text: string): string => text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')
+
+// Who writes the masquerade: nsnet itself by default (--nat=nft or --nat=iptables runs that program).
+const natWriter = process.argv.find((a) => a.startsWith('--nat='))?.slice('--nat='.length) as 'nsnet' | 'nft' | 'iptables' | undefined
+
 const records = { 'www.example.test': '203.0.113.80', 'dns.example.test': '203.0.113.53' }
 
 const spec: TopologySpec = {
   name: 'lan-nat',
   pools: [{ name: 'lan', subnet: '192.168.0.0/24' }],
   hosts: [
-    { name: 'router', forwarding: true, nat: [{ masquerade: '192.168.0.0/24', out: 'wan0' }] },
+    { name: 'router', forwarding: true, nat: [{ masquerade: '192.168.0.0/24', out: 'wan0', ...(natWriter ? { backend: natWriter } : {}) }] },
     { name: 'ns1', gateway: 'br0', dns: { nameservers: ['203.0.113.53'], search: ['example.test'] } },
     { name: 'ns2', gateway: 'br0', dns: { nameservers: ['203.0.113.53'], search: ['example.test'] } },
     {
@@ -52,8 +60,10 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   const fwd = await lab.sysctl('router', 'net.ipv4.ip_forward')
   w.print(`$ ip netns exec router sysctl net.ipv4.ip_forward\n  net.ipv4.ip_forward = ${fwd}`)
   await w.check('the router forwards', async () => fwd === '1')
+  // nsnet wrote the masquerade itself over NETLINK_NETFILTER; no nft or iptables was run.
+  w.print('$ ip netns exec router iptables -t nat -A POSTROUTING -s 192.168.0.0/24 -o wan0 -j MASQUERADE   # the same rule, as iptables says it')
   const rules = await showNat('router')
-  w.print(`$ ip netns exec router nft list table ip nsnet\n${rules.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}`)
+  w.print(`$ ip netns exec router nft list table ip nsnet\n${indent(rules)}`)
   await w.check('the masquerade rule is in the router namespace', async () => /192\.168\.0\.0\/24.*wan0.*masquerade|MASQUERADE/.test(rules.replace(/\n/g, ' ')))
 
   w.section('the LAN reaches its gateway and the internet')
@@ -80,4 +90,21 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   }
   const missing = await lab.resolve('ns1', 'nowhere.example.test')
   await w.check('an unknown name does not resolve (NXDOMAIN)', async () => missing.addresses.length === 0)
+
+  w.section('a firewall on the router: FORWARD policy drop, the LAN allowed out')
+  w.print('$ ip netns exec router iptables -P FORWARD DROP')
+  await router.nft.forwardPolicy('drop')
+  await w.check('with FORWARD dropped, ns1 no longer reaches 203.0.113.80', async () => !(await lab.ping('ns1', '203.0.113.80')).ok)
+  w.print('$ ip netns exec router iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT')
+  await router.nft.allowForward({ established: true })
+  w.print('$ ip netns exec router iptables -A FORWARD -i br0 -s 192.168.0.0/24 -j ACCEPT')
+  await router.nft.allowForward({ in: 'br0', from: '192.168.0.0/24' })
+  const fw = (await router.nft.ruleset()).nftables.filter((x) => ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === 'nsnet'
+    && ('table' in x ? x.table.family : 'chain' in x ? x.chain.family : x.rule.family) === 'inet')
+  w.print(`$ ip netns exec router nft list table inet nsnet\n${indent(formatRuleset({ nftables: fw }))}`)
+  await w.checkPing('the LAN is allowed out again', () => lab.ping('ns1', '203.0.113.80'))
+  w.print('$ ip netns exec router iptables -P FORWARD ACCEPT && ip netns exec router iptables -F FORWARD')
+  await router.nft.forwardPolicy('accept')
+  await router.nft.flushForward()
+  await w.checkPing('with the policy back to accept, ns2 reaches 203.0.113.80', () => lab.ping('ns2', '203.0.113.80'))
 })

@@ -53,3 +53,7 @@ export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/s
 export type { SandboxSupport } from './sandbox/support.js'
 export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } from './testing/lab.js'
 export * from './ovs/index.js'
+export { Nft, type Ruleset as NftRuleset, type ListFilter as NftListFilter } from './nftables/nft.js'
+export type { Table as NftTable, Chain as NftChain, Rule as NftRule } from './nftables/objects.js'
+export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
+export type { RemoteNft } from './netns/handle.js'

@@ -9,6 +9,8 @@ import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
 import { Ethtool } from './ops/ethtool/operations.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
+import { Nft } from './nftables/nft.js'
+import { NETLINK_NETFILTER } from './nftables/constants.js'
 import { Tc } from './ops/tc/index.js'
 
 export interface RtnlOptions {
@@ -27,6 +29,8 @@ export interface RtnlApi {
   readonly routes: Routes
   readonly neighbors: Neighbors
   readonly rules: Rules
+  /** nf_tables (what `nft` does), on a NETLINK_NETFILTER socket of its own. */
+  readonly nft: Nft
   /** Device features over ethtool netlink (`ethtool -k/-K`). */
   readonly ethtool: Ethtool
   /** Traffic control, what `tc` does: qdiscs, classes, filters. */
@@ -43,14 +47,20 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly ethtool: Ethtool
   readonly tc: Tc
   readonly context: OpsContext
+  readonly nft: Nft
+  private nftSocket: NetlinkSocket | undefined
 
-  private constructor(readonly socket: NetlinkSocket, namespace: string | undefined) {
+  private constructor(readonly socket: NetlinkSocket, namespace: string | undefined, private readonly timeoutMs?: number) {
     this.context = { sock: socket, namespace }
     this.links = new Links(this.context)
     this.addresses = new Addresses(this.context)
     this.routes = new Routes(this.context)
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
+    // Opened on first use; 4 MiB buffers so big transactions and their answers fit (capped by rmem_max/wmem_max).
+    this.nft = new Nft(() => (this.nftSocket ??= NetlinkSocket.open({
+      protocol: NETLINK_NETFILTER, namespace, timeoutMs, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
+    })), namespace)
     this.ethtool = new Ethtool(this.context)
     this.tc = new Tc(this.context)
   }
@@ -60,7 +70,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     const sockOpts: SocketOptions = {
       namespace: opts.namespace, timeoutMs: opts.timeoutMs, receiveBufferBytes: opts.receiveBufferBytes,
     }
-    return new Rtnl(NetlinkSocket.open(sockOpts), opts.namespace)
+    return new Rtnl(NetlinkSocket.open(sockOpts), opts.namespace, opts.timeoutMs)
   }
 
   /** Typed change events, as `ip monitor link address route`. Stops when `signal` aborts; `await m.ready` before changing things. */
@@ -71,6 +81,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   /** Closes the socket; pending calls reject with ECLOSED. */
   async close(): Promise<void> {
     this.socket.close()
+    this.nftSocket?.close()
     this.ethtool.close()
   }
 

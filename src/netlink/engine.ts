@@ -5,7 +5,7 @@
 import { RawNetlinkSocket } from 'netlink'
 import { Writer, parseMessages, parseErrorMessage, type RawMessage } from './codec.js'
 import {
-  NETLINK_ROUTE, NLMSG_HDRLEN, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+  NETLINK_ROUTE, NLMSG_HDRLEN, align4, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
   NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_ECHO, NLM_F_MULTI, NLM_F_REQUEST,
 } from './constants.js'
 import { BatchError, NsnetError, kernelError, type ErrorContext } from './errors.js'
@@ -44,6 +44,13 @@ export interface BatchOptions extends CallOptions {
   readonly datagramBytes?: number
 }
 
+export interface ExchangeOptions extends CallOptions, ErrorContext {
+  /** Told the sequence number of the first message once it is numbered. */
+  readonly onSequence?: (first: number) => void
+  /** Receive-buffer room for answers beyond one per message (echoes), added to answerCost(). */
+  readonly extraAnswerBytes?: number
+}
+
 export interface BatchResult {
   /** How many requests were sent. */
   readonly sent: number
@@ -58,6 +65,8 @@ export interface SocketOptions {
   readonly timeoutMs?: number
   /** Requested SO_RCVBUF; the kernel caps it at net.core.rmem_max. Default 1 MiB. */
   readonly receiveBufferBytes?: number
+  /** Requested SO_SNDBUF (the largest datagram is this less 32 bytes); capped at net.core.wmem_max. Default the kernel's. */
+  readonly sendBufferBytes?: number
   /** Multicast groups to join (RTNLGRP_* numbers). */
   readonly groups?: readonly number[]
   /** Called for every multicast notification. */
@@ -178,6 +187,13 @@ export class NetlinkSocket {
     } catch {
       // Keep the default buffer; the window below adapts to whatever we got.
     }
+    if (opts.sendBufferBytes !== undefined) {
+      try {
+        this.sock.setSendBufferSize(opts.sendBufferBytes)
+      } catch {
+        // Keep the default; maxDatagramBytes tells callers what they got.
+      }
+    }
     const rcvbuf = this.sock.getRecvBufferSize()
     // Keep a third of the buffer free for notifications.
     this.budget = Math.floor(rcvbuf * 0.66)
@@ -241,6 +257,61 @@ export class NetlinkSocket {
 
   get isClosed(): boolean { return this.closed !== undefined }
 
+  /** What answers in flight may occupy in the receive buffer (see answerCost). */
+  get windowBytes(): number { return this.budget }
+
+  /** The largest datagram the kernel takes from this socket (netlink_sendmsg refuses more than SO_SNDBUF - 32). */
+  get maxDatagramBytes(): number { return this.sock.getSendBufferSize() - 32 }
+
+  /**
+   * Sends whole messages in one datagram (a netfilter batch must not be split) and then an
+   * acknowledged NLMSG_NOOP in a datagram of its own, and resolves with every answer to the
+   * messages, in arrival order, once the NOOP's ACK came. Message k gets sequence number
+   * `first + k` (patched in here; `first` is passed to `onSequence`). The kernel handles a
+   * socket's datagrams in order inside sendmsg, so the NOOP's ACK follows every answer to the
+   * first datagram, whatever the protocol answered (or left unanswered).
+   */
+  exchange(payload: Buffer, opts: ExchangeOptions = {}): Promise<RawMessage[]> {
+    const ctx: ErrorContext = { namespace: this.namespace, operation: opts.operation ?? 'exchange', object: opts.object }
+    const early = this.unusable(opts.signal, ctx)
+    if (early) return Promise.reject(early)
+    const starts: number[] = []
+    for (let off = 0; off + NLMSG_HDRLEN <= payload.length;) {
+      const len = payload.readUInt32LE(off)
+      if (len < NLMSG_HDRLEN || off + len > payload.length) {
+        return Promise.reject(new NsnetError(`message ${starts.length} has a bad length ${len}`, { ...ctx, code: 'EINVAL_ARGUMENT' }))
+      }
+      starts.push(off)
+      off += align4(len)
+    }
+    const cost = answerCost(starts.length + 1, payload.length) + (opts.extraAnswerBytes ?? 0)
+    const first = this.nextSeq(1)
+    const barrierSeq = first + starts.length
+    this.seq = barrierSeq
+    starts.forEach((off, k) => payload.writeUInt32LE(first + k, off + 8))
+    opts.onSequence?.(first)
+    const w = new Writer(NLMSG_HDRLEN)
+    w.endMessage(w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq))
+    const barrier = w.toBuffer()
+    return this.withSlot(cost, ctx, opts, (_seq, settle: (e?: NsnetError, v?: RawMessage[]) => void) => {
+      const answers: RawMessage[] = []
+      return {
+        payload, then: barrier, range: { first, last: barrierSeq },
+        pending: {
+          seq: barrierSeq, ctx, cost,
+          onMessage: (m) => {
+            if (m.seq !== barrierSeq) { answers.push(m); return }
+            if (m.type !== NLMSG_ERROR) return
+            const { errno } = parseErrorMessage(m)
+            settle(errno === 0 ? undefined : kernelError(errno, ctx), answers)
+          },
+          fail: (e) => settle(e),
+          isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
+        },
+      }
+    }, barrierSeq)
+  }
+
   /**
    * Sends one request with NLM_F_ACK and resolves with every reply that came before the ACK
    * (none for NEW/DEL, the object for a GET).
@@ -258,7 +329,7 @@ export class NetlinkSocket {
       return Promise.reject(asNsnetError(e, ctx))
     }
     const answered = req.expectsReply || ((req.flags ?? 0) & NLM_F_ECHO) !== 0
-    const estimate = REPLY_OVERHEAD + 2 * payload.length + (answered ? GET_REPLY_COST : 0)
+    const estimate = answerCost(1, payload.length) + (answered ? GET_REPLY_COST : 0)
     return this.withSlot(estimate, ctx, opts, (seq, settle) => {
       const replies: RawMessage[] = []
       payload.writeUInt32LE(seq >>> 0, 8)
@@ -430,7 +501,7 @@ export class NetlinkSocket {
       let cost = REPLY_OVERHEAD
       while (i < count) {
         // An error reply echoes the request.
-        const itemCost = REPLY_OVERHEAD + 2 * (starts[i + 1]! - starts[i]!) + (reqs.answered?.(i) ? GET_REPLY_COST : 0)
+        const itemCost = answerCost(1, starts[i + 1]! - starts[i]!) + (reqs.answered?.(i) ? GET_REPLY_COST : 0)
         if (i > first && (starts[i + 1]! - from > maxDatagram || cost + itemCost > chunkCostLimit)) break
         cost += itemCost
         i++
@@ -481,6 +552,8 @@ export class NetlinkSocket {
     cost: number, ctx: ErrorContext, opts: CallOptions,
     build: (seq: number, settle: (e?: NsnetError, v?: T) => void) => {
       payload: Buffer; pending: Pending; range?: { first: number; last: number }; via?: RawNetlinkSocket
+      /** A second datagram sent right after the first (exchange()'s barrier). */
+      then?: Buffer
     },
     fixedSeq?: number,
   ): Promise<T> {
@@ -545,11 +618,13 @@ export class NetlinkSocket {
             timer = setTimeout(() => settle(new NsnetError(`no answer within ${timeoutMs} ms`, { ...ctx, code: 'ETIMEDOUT' })), timeoutMs)
             timer.unref?.()
           }
-          if (traceEnabled) trace('send', built.payload, this.label)
           try {
-            ;(built.via ?? this.sock).send(built.payload, {}, (err) => {
-              if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
-            })
+            for (const datagram of built.then ? [built.payload, built.then] : [built.payload]) {
+              if (traceEnabled) trace('send', datagram, this.label)
+              ;(built.via ?? this.sock).send(datagram, {}, (err) => {
+                if (err) settle(new NsnetError(`send failed: ${err.code}`, { ...ctx, code: err.code, errno: err.errno }))
+              })
+            }
           } catch (err) {
             // The binding closes its socket by itself after a poll error, then throws on send.
             settle(new NsnetError(`send failed: ${(err as Error).message}`, { ...ctx, code: 'EIO', cause: err }))
@@ -590,8 +665,10 @@ export class NetlinkSocket {
       this.failAll(asNsnetError(e, { namespace: this.namespace }))
       return
     }
-    if (groups !== 0) {
-      for (const m of msgs) this.onNotification?.(m)
+    // A socket in no group gets group-tagged messages only as echoes (NLM_F_ECHO) of its own
+    // requests, which the kernel sends as notifications unicast back: those are replies.
+    if (groups !== 0 && this.onNotification) {
+      for (const m of msgs) this.onNotification(m)
       return
     }
     for (const m of msgs) {
@@ -756,6 +833,14 @@ function closeAtExit(sock: RawNetlinkSocket): void {
     }
     openSockets.clear()
   })
+}
+
+/**
+ * What the answers to `messages` messages of `bytes` bytes in all may occupy in the receive
+ * buffer at worst: every one an error echoing its request (the window's cost model).
+ */
+export function answerCost(messages: number, bytes: number): number {
+  return REPLY_OVERHEAD * messages + 2 * bytes
 }
 
 function encodeInto(w: Writer, req: Request, flags: number, seq: number): void {

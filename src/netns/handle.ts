@@ -10,6 +10,8 @@ import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '..
 import type { Neighbors } from '../ops/neighbors/operations.js'
 import type { Routes } from '../ops/routes/operations.js'
 import type { Rules } from '../ops/rules/operations.js'
+import type { Nft, NftChains, NftRules, NftTables } from '../nftables/nft.js'
+import { remoteNft } from '../nftables/remote.js'
 import type { Ethtool } from '../ops/ethtool/operations.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
@@ -23,6 +25,13 @@ import type { SysctlValue } from './sysctl.js'
 export type Remote<T> = {
   readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
     T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
+}
+
+/** rt.nft as seen through the helper. */
+export type RemoteNft = Remote<Nft> & {
+  readonly tables: Remote<NftTables>
+  readonly chains: Remote<NftChains>
+  readonly rules: Remote<NftRules>
 }
 
 export interface NetnsSysctl {
@@ -47,6 +56,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly routes: Remote<Routes>
   readonly neighbors: Remote<Neighbors>
   readonly rules: Remote<Rules>
+  /** rt.nft inside the namespace (as `ip netns exec NAME nft ...`). */
+  readonly nft: RemoteNft
   readonly ethtool: Remote<Ethtool>
   /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
   readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
@@ -71,6 +82,7 @@ export class NetnsHandle implements AsyncDisposable {
     this.routes = g('routes') as Remote<Routes>
     this.neighbors = g('neighbors') as Remote<Neighbors>
     this.rules = g('rules') as Remote<Rules>
+    this.nft = remoteNft<RemoteNft>((op, args) => this.call(op, args))
     this.ethtool = g('ethtool') as Remote<Ethtool>
     this.tc = Object.freeze({
       qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,

@@ -11,7 +11,7 @@ import { Rtnl } from '../rtnl.js'
 import {
   currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,
 } from './marker.js'
-import { addNat } from './nat.js'
+import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
@@ -30,6 +30,7 @@ export interface NodeApi {
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
+  readonly nft: NatNft
 }
 
 export interface BuildOptions {
@@ -224,7 +225,7 @@ export class Lab {
           return
         }
         case 'nat': {
-          await addNat(this.host(s.host).netns!, s.nat)
+          await addNat(this.host(s.host).netns!, s.nat, async () => (await this.api(s.host)).nft)
           return
         }
         case 'process': {

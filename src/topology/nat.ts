@@ -1,13 +1,24 @@
-// Source NAT (masquerade) inside a router namespace, with nft where it is installed and
-// iptables where only that is. Both run inside the namespace (`ip netns exec ROUTER ...`),
-// so they only ever see that namespace's firewall, never the host's.
+// Source NAT (masquerade) inside a router namespace. By default nsnet writes the rule
+// itself over NETLINK_NETFILTER (rt.nft, through the namespace's helper), so no program is
+// needed; `nft` and `iptables` remain as choices and run inside the namespace
+// (`ip netns exec ROUTER ...`), so they only ever see that namespace's firewall.
 import { NsnetError } from '../netlink/errors.js'
 import { resolveProgram } from '../netns/exec.js'
 import { netns } from '../netns/index.js'
+import type { MasqueradeOptions } from '../nftables/high-level.js'
+import { formatRuleset } from '../nftables/text.js'
 import { iptablesArgs, nftScript } from './plan.js'
 import type { ResolvedNat } from './spec.js'
 
-export type NatBackend = 'nft' | 'iptables'
+export type NatBackend = 'nsnet' | 'nft' | 'iptables'
+
+/** What NAT needs of a namespace's rt.nft (a local Rtnl's or a helper handle's). */
+export interface NatNft {
+  masquerade(opts: MasqueradeOptions): Promise<unknown>
+}
+
+/** The table every backend writes to, so that `nft list table ip nsnet` shows the rule whoever wrote it. */
+export const NAT_TABLE = { family: 'ip', name: 'nsnet' } as const
 
 function installed(prog: string): boolean {
   try {
@@ -18,18 +29,14 @@ function installed(prog: string): boolean {
   }
 }
 
-/** Which tool writes the rule: the one asked for, else nft, else iptables; a clear error when neither exists. */
+/** Which writer makes the rule: nft or iptables when asked for (a clear error if missing), else nsnet itself. */
 export function natBackend(wanted: ResolvedNat['backend'], namespace: string): NatBackend {
   const ctx = { operation: 'nat.add', namespace }
   if (wanted === 'nft' || wanted === 'iptables') {
-    if (!installed(wanted)) throw new NsnetError(`${wanted} is not installed`, { ...ctx, code: 'ENOENT', hint: 'install it, or use backend "auto"' })
+    if (!installed(wanted)) throw new NsnetError(`${wanted} is not installed`, { ...ctx, code: 'ENOENT', hint: 'install it, or use backend "auto" (nsnet writes the rule itself)' })
     return wanted
   }
-  if (installed('nft')) return 'nft'
-  if (installed('iptables')) return 'iptables'
-  throw new NsnetError('NAT needs nft (nftables) or iptables, and neither is installed', {
-    ...ctx, code: 'EUNSUPPORTED', hint: 'install the nftables or iptables package',
-  })
+  return 'nsnet'
 }
 
 async function run(ns: string, argv: string[], input?: string): Promise<string> {
@@ -43,17 +50,36 @@ async function run(ns: string, argv: string[], input?: string): Promise<string> 
 }
 
 /**
- * Masquerades `nat.masquerade` out of `nat.out` inside namespace `ns`, as
- * `ip netns exec NS nft -f -` (table ip nsnet) or `ip netns exec NS iptables -t nat -A POSTROUTING ...`.
+ * Masquerades `nat.masquerade` out of `nat.out` inside namespace `ns`: by nsnet as
+ * `nft add rule ip nsnet postrouting ip saddr FROM oifname OUT masquerade` over netlink, or as
+ * `ip netns exec NS nft -f -` / `ip netns exec NS iptables -t nat -A POSTROUTING ...`.
  */
-export async function addNat(ns: string, nat: ResolvedNat): Promise<NatBackend> {
+export async function addNat(ns: string, nat: ResolvedNat, nft?: () => Promise<NatNft>): Promise<NatBackend> {
   const backend = natBackend(nat.backend, ns)
-  if (backend === 'nft') await run(ns, ['nft', '-f', '-'], nftScript(nat) + '\n')
+  if (backend === 'nsnet') {
+    const api = nft ? await nft() : undefined
+    if (!api) throw new NsnetError('nsnet NAT needs the namespace\'s rt.nft', { code: 'EINVAL_ARGUMENT', operation: 'nat.add', namespace: ns })
+    await api.masquerade({ from: nat.masquerade, out: nat.out, table: NAT_TABLE })
+  } else if (backend === 'nft') await run(ns, ['nft', '-f', '-'], nftScript(nat) + '\n')
   else await run(ns, ['iptables', ...iptablesArgs(nat)])
   return backend
 }
 
-/** The NAT rules of namespace `ns` as text (`nft list table ip nsnet` or `iptables -t nat -S POSTROUTING`). */
+/**
+ * The NAT rules of namespace `ns` as text: nsnet reads table ip nsnet itself and prints it as
+ * `nft list table ip nsnet` would; the others run `nft list table ip nsnet` or `iptables -t nat -S POSTROUTING`.
+ */
 export async function showNat(ns: string, backend: NatBackend = natBackend('auto', ns)): Promise<string> {
+  if (backend === 'nsnet') {
+    const h = await netns.open(ns)
+    try {
+      const all = await h.nft.ruleset()
+      const mine = all.nftables.filter((x) => ('table' in x ? x.table : 'chain' in x ? x.chain : x.rule).family === NAT_TABLE.family
+        && ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === NAT_TABLE.name)
+      return formatRuleset({ nftables: mine })
+    } finally {
+      await h.close()
+    }
+  }
   return backend === 'nft' ? run(ns, ['nft', 'list', 'table', 'ip', 'nsnet']) : run(ns, ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])
 }

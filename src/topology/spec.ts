@@ -34,8 +34,11 @@ export interface NatSpec {
   readonly masquerade: string
   /** The outgoing interface (in this node) the subnet is masqueraded out of. */
   readonly out: string
-  /** Which firewall tool writes the rule; `auto` (default) prefers nft, then iptables. */
-  readonly backend?: 'auto' | 'nft' | 'iptables'
+  /**
+   * Who writes the rule: `auto` (default) and `nsnet` use nsnet's own nf_tables client
+   * (no program needed); `nft` and `iptables` run that program in the namespace.
+   */
+  readonly backend?: 'auto' | 'nsnet' | 'nft' | 'iptables'
 }
 
 export interface DnsSpec {
@@ -146,7 +149,7 @@ export interface ResolvedRoute {
 export interface ResolvedNat {
   readonly masquerade: string
   readonly out: string
-  readonly backend: 'auto' | 'nft' | 'iptables'
+  readonly backend: 'auto' | 'nsnet' | 'nft' | 'iptables'
 }
 
 export interface ResolvedProcess {

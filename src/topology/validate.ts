@@ -374,7 +374,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       const m = interfaceCidr(c, `${p}.masquerade`, n.masquerade)
       if (typeof n.out !== 'string' || !h.ifnames.has(n.out) || n.out === 'lo') c.fail(`${p}.out`, `unknown interface "${String(n.out)}" in ${describeHost(h)}${suggest(String(n.out), h.ifnames.keys())}`)
       const backend = n.backend ?? 'auto'
-      if (backend !== 'auto' && backend !== 'nft' && backend !== 'iptables') c.fail(`${p}.backend`, 'must be auto, nft or iptables')
+      if (backend !== 'auto' && backend !== 'nsnet' && backend !== 'nft' && backend !== 'iptables') c.fail(`${p}.backend`, 'must be auto, nsnet, nft or iptables')
       if (m) nat.push({ masquerade: networkText(m), out: n.out as string, backend: backend as ResolvedNat['backend'] })
     })
     let dns: ResolvedHost['dns']

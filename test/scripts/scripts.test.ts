@@ -1,6 +1,6 @@
 // Every walkthrough runs end to end in its own sandbox and passes; a failing check makes
 // it exit non-zero; nothing leaks into the namespace the test runs in.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,21 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 const links = () => ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname)
+
+/** A directory to use as PATH: links to every program on the usual dirs except the firewall tools. */
+function pathWithoutFirewallTools(dir: string): string {
+  const bin = join(dir, 'bin')
+  mkdirSync(bin)
+  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    let entries: string[] = []
+    try { entries = readdirSync(d) } catch { continue }
+    for (const e of entries) {
+      if (/^(nft|iptables|ip6tables|xtables|arptables|ebtables)/.test(e)) continue
+      try { symlinkSync(join(d, e), join(bin, e)) } catch { /* first one wins */ }
+    }
+  }
+  return bin
+}
 
 describe('walkthroughs in a sandbox', () => {
   const scripts: Array<[string, RegExp[]]> = [
@@ -68,6 +83,24 @@ describe('walkthroughs in a sandbox', () => {
     expect(r.code).toBe(0)
   }, 120_000)
 
+  test('lan-nat.ts works with neither nft nor iptables on PATH (NAT and firewall over netlink)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nsnet-nofw-'))
+    try {
+      const bin = pathWithoutFirewallTools(dir)
+      const which = spawnSync('sh', ['-c', 'command -v nft; command -v iptables; command -v iptables-nft; true'], { env: { ...process.env, PATH: bin }, encoding: 'utf8' })
+      expect(which.stdout).toBe('')
+      const r = await run('lan-nat.ts', ['--sandbox', '--quiet'], { ...process.env, PATH: bin })
+      expect(r.out).not.toMatch(/FAIL/)
+      expect(r.out).toMatch(/PASS ns2 reaches 203\.0\.113\.80 through the NAT/)
+      expect(r.out).toMatch(/PASS with FORWARD dropped, ns1 no longer reaches 203\.0\.113\.80/)
+      expect(r.out).toMatch(/PASS the LAN is allowed out again/)
+      expect(r.out).toMatch(/all checks passed/)
+      expect(r.code).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
+
   test('lan-nat --shell ns1 opens a shell inside ns1, prompt naming it', async () => {
     const r = await run('lan-nat.ts', ['--sandbox', '--quiet', '--shell', 'ns1'], process.env, 'ip -br -4 addr show dev eth0\ngetent hosts www\nexit\n')
     expect(r.out).toMatch(/A shell inside ns1/)
@@ -103,22 +136,12 @@ describe('walkthroughs in a sandbox', () => {
     expect(links()).toEqual(['lo'])
   }, 120_000)
 
-  test('a failing check makes the script exit non-zero (lan-nat without nft or iptables)', async () => {
-    // A PATH with every program except the firewall tools.
+  test('a failing check makes the script exit non-zero (lan-nat --nat=nft without nft)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nsnet-path-'))
     try {
-      const bin = join(dir, 'bin')
-      mkdirSync(bin)
-      for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-        let entries: string[] = []
-        try { entries = readdirSync(d) } catch { continue }
-        for (const e of entries) {
-          if (/^(nft|iptables|ip6tables|xtables|arptables|ebtables)/.test(e)) continue
-          try { symlinkSync(join(d, e), join(bin, e)) } catch { /* first one wins */ }
-        }
-      }
-      const r = await run('lan-nat.ts', ['--sandbox', '--quiet'], { ...process.env, PATH: bin })
-      expect(r.out).toMatch(/FAIL .*NAT needs nft \(nftables\) or iptables, and neither is installed/)
+      const bin = pathWithoutFirewallTools(dir)
+      const r = await run('lan-nat.ts', ['--sandbox', '--quiet', '--nat=nft'], { ...process.env, PATH: bin })
+      expect(r.out).toMatch(/FAIL .*nft is not installed/)
       expect(r.out).toMatch(/everything it made was removed/)
       expect(r.code).toBe(1)
     } finally {

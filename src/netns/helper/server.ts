@@ -6,6 +6,7 @@ import { listDir, readText, writeText } from '../files.js'
 import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 import { readSysctl, writeSysctl, type SysctlValue } from '../sysctl.js'
+import { callNft } from '../../nftables/remote.js'
 
 export interface ServeOptions {
   /** The namespace name this helper serves; set on every error it returns. */
@@ -83,6 +84,7 @@ export class HelperServer {
     const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
     const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
     if (local) return local(args)
+    if (op.startsWith('nft.')) return callNft((await (this.rtnl ??= this.opts.openRtnl())).nft, op, args)
     // The method is after the last dot: 'tc.qdiscs.add' is group 'tc.qdiscs'.
     const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]

@@ -1,0 +1,55 @@
+// What the nft API's parts share: the socket, the namespace label, transactions, dumps,
+// and the members (NEWTABLE/NEWCHAIN/NEWRULE) both the low- and high-level API build.
+import type { RawMessage } from '../netlink/codec.js'
+import { NLM_F_CREATE } from '../netlink/constants.js'
+import type { CallOptions, NetlinkSocket } from '../netlink/engine.js'
+import { commit, type CommitOptions, type CommitResult, type Member } from './batch.js'
+import { NFT_MSG_GETRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, nftType } from './constants.js'
+import { chainBody, chainObject, familyNumber, nfgen, ruleBody, ruleObject, tableBody, tableObject, type Chain, type Rule, type Table } from './objects.js'
+import type { TableFamily } from './statements.js'
+
+export interface ListFilter {
+  readonly family?: TableFamily
+  readonly table?: string
+  readonly chain?: string
+}
+
+export class NftContext {
+  constructor(readonly sock: () => NetlinkSocket, readonly namespace: string | undefined) {}
+
+  /** Commits members as one transaction (see batch.commit). */
+  commit(members: readonly Member[], opts?: CommitOptions): Promise<CommitResult> {
+    return commit(this.sock(), members, opts)
+  }
+
+  async dump<T>(msg: number, operation: string, decode: (m: RawMessage) => T | undefined, filter: ListFilter = {}, opts?: CallOptions): Promise<T[]> {
+    const family = filter.family === undefined ? 0 : familyNumber(filter.family, { operation, namespace: this.namespace })
+    return this.sock().dump({
+      type: nftType(msg), operation, object: filter.table,
+      body: (w) => {
+        nfgen(w, family)
+        if (msg === NFT_MSG_GETRULE && filter.table !== undefined) {
+          w.attrStr(NFTA_RULE_TABLE, filter.table)
+          if (filter.chain !== undefined) w.attrStr(NFTA_RULE_CHAIN, filter.chain)
+        }
+      },
+    }, decode, opts)
+  }
+
+  where(operation: string): { operation: string; namespace: string | undefined } { return { operation, namespace: this.namespace } }
+}
+
+export function chainMember(c: NftContext, chain: Chain): Member {
+  const operation = 'nft add chain'
+  return { msg: NFT_MSG_NEWCHAIN, flags: NLM_F_CREATE, body: chainBody(chain, c.where(operation), true), operation, object: chainObject(chain) }
+}
+
+export function tableMember(c: NftContext, t: Pick<Table, 'family' | 'name'>): Member {
+  const operation = 'nft add table'
+  return { msg: NFT_MSG_NEWTABLE, flags: 0, body: tableBody(t, c.where(operation), true), operation, object: tableObject(t) }
+}
+
+export function ruleMember(c: NftContext, rule: Rule, operation: string, flags: number, place: { handle?: number; position?: number } = {}): Member {
+  return { msg: NFT_MSG_NEWRULE, flags, body: ruleBody(rule, c.where(operation), place), operation, object: ruleObject(rule) }
+}
+
