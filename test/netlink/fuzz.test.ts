@@ -3,6 +3,7 @@
 // RangeError from a read past the end, never another exception, never a hang.
 // Reproduce a failure with NSNET_FUZZ_SEED=<seed printed below>; scale with NSNET_FUZZ_ITERATIONS.
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Attrs, Writer, forEachAttr, parseErrorMessage, parseMessages, type RawMessage } from '../../src/netlink/codec.js'
 import { NLMSG_ERROR } from '../../src/netlink/constants.js'
@@ -12,25 +13,13 @@ import { describeMessage } from '../../src/netlink/trace.js'
 import { RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE } from '../../src/ops/rtnl.js'
 import { datagrams, loadGolden } from '../support/golden.js'
 import * as nsnet from '../../src/index.js'
+import { prng, type Rng } from '../support/prng.js'
 
 const SEED = Number(process.env.NSNET_FUZZ_SEED ?? ((Date.now() ^ (process.pid << 16)) >>> 0))
 const SCALE = Number(process.env.NSNET_FUZZ_ITERATIONS ?? 1)
 // Printed so that a failure in CI can be replayed exactly.
 console.log(`fuzz seed ${SEED} (replay: NSNET_FUZZ_SEED=${SEED})`)
 
-/** mulberry32: small, fast, good enough to explore inputs, and reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (n: number) => Math.floor(next() * n)
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! }
-}
-type Rng = ReturnType<typeof prng>
 
 const INTERESTING_U16 = [0, 1, 2, 3, 4, 5, 7, 8, 0x7fff, 0x8000, 0xfffc, 0xffff]
 const INTERESTING_U32 = [0, 1, 15, 16, 17, 20, 0x7fffffff, 0x80000000, 0xffffffff]
@@ -248,15 +237,12 @@ beforeAll(async () => {
   tryIp('rule', 'add', 'fwmark', '0x10/0xff', 'lookup', '200', 'pref', '1001')
   tryIp('rule', 'add', 'uidrange', '1000-2000', 'sport', '1000-2000', 'ipproto', 'tcp', 'blackhole', 'pref', '1002')
   tryIp('-6', 'rule', 'add', 'to', '2001:db8::/32', 'goto', '1000', 'pref', '999')
-  // tc objects of every kind nsnet decodes (tc is iproute2's, beside ip).
-  const tc = (...a: string[]) => { try { execFileSync('tc', a, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* kind missing */ } }
-  tc('qdisc', 'add', 'dev', 'fz0', 'root', 'handle', '5:', 'htb', 'default', '1', 'r2q', '20')
-  tc('class', 'add', 'dev', 'fz0', 'parent', '5:', 'classid', '5:1', 'htb', 'rate', '10mbit', 'ceil', '40gbit', 'quantum', '1500')
-  tc('qdisc', 'add', 'dev', 'fz0', 'parent', '5:1', 'handle', '10:', 'tbf', 'rate', '40gbit', 'burst', '1mb', 'latency', '10ms', 'peakrate', '50gbit', 'mtu', '64k')
-  tc('qdisc', 'add', 'dev', 'fz1', 'root', 'bfifo', 'limit', '10000')
-  tc('qdisc', 'add', 'dev', 'fz0', 'handle', 'ffff:', 'ingress')
-  tc('filter', 'add', 'dev', 'fz0', 'parent', 'ffff:', 'protocol', 'all', 'prio', '1', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', 'fz1')
-  tc('filter', 'add', 'dev', 'fz0', 'parent', '5:', 'protocol', 'ip', 'prio', '2', 'u32', 'match', 'ip', 'src', '10.0.0.0/8', 'match', 'ip', 'dport', '80', '0xffff', 'flowid', '5:1')
+  const tryTc = (...args: string[]) => { try { execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* as tryIp */ } }
+  tryTc('qdisc', 'add', 'dev', 'fz1', 'root', 'handle', '1:', 'htb', 'default', '10')
+  tryTc('class', 'add', 'dev', 'fz1', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '1mbit', 'ceil', '2mbit')
+  tryTc('qdisc', 'add', 'dev', 'fz1', 'parent', '1:10', 'handle', '10:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms')
+  tryTc('filter', 'add', 'dev', 'fz1', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '192.0.2.0/24', 'flowid', '1:10')
+  tryTc('qdisc', 'add', 'dev', 'fz0', 'ingress')
   const sock = NetlinkSocket.open()
   try {
     const grab = (req: Request) => sock.dump(req, (m) => Buffer.from(m.buf.subarray(m.start - 16, m.end)))
@@ -273,11 +259,13 @@ beforeAll(async () => {
     }
     kernelCorpus.set('decodeNeighbor', await grab({ type: RTM_GETNEIGH, body: (w) => { w.zeros(12) } }))
     kernelCorpus.set('decodeRule', await grab({ type: RTM_GETRULE, body: (w) => { w.zeros(12) } }))
-    const fz0 = Number(execFileSync('ip', ['-o', 'link', 'show', 'dev', 'fz0'], { encoding: 'utf8' }).split(':')[0])
-    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => { w.u8(0).u8(0).u16(0).s32(ifindex).u32(0).u32(parent).u32(0) }
+    // tc objects (struct tcmsg: family, pad, ifindex, handle, parent, info); classes and
+    // filters are dumped per link and parent.
+    const fz1 = Number(readFileSync('/sys/class/net/fz1/ifindex', 'utf8'))
+    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => { w.u8(0).zeros(3).s32(ifindex).u32(0).u32(parent).u32(0) }
     kernelCorpus.set('decodeQdisc', await grab({ type: 38, body: tcmsg(0, 0) }))
-    kernelCorpus.set('decodeClass', await grab({ type: 42, body: tcmsg(fz0, 0) }))
-    kernelCorpus.set('decodeFilter', [...await grab({ type: 46, body: tcmsg(fz0, 0x50000) }), ...await grab({ type: 46, body: tcmsg(fz0, 0xffff0000) })])
+    kernelCorpus.set('decodeClass', await grab({ type: 42, body: tcmsg(fz1, 0) }))
+    kernelCorpus.set('decodeFilter', await grab({ type: 46, body: tcmsg(fz1, 0x10000) }))
   } finally {
     sock.close()
   }
