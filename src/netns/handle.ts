@@ -13,6 +13,8 @@ import type { Rules } from '../ops/rules/operations.js'
 import type { Nft, NftChains, NftRules, NftTables } from '../nftables/nft.js'
 import { remoteNft } from '../nftables/remote.js'
 import type { Ethtool } from '../ops/ethtool/operations.js'
+import type { Nexthops } from '../ops/nexthops/operations.js'
+import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
@@ -25,6 +27,13 @@ import type { SysctlValue } from './sysctl.js'
 export type Remote<T> = {
   readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
     T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
+}
+
+/** `rt.bridge` as seen through the helper. */
+export interface RemoteBridge {
+  readonly fdb: Remote<BridgeFdb>
+  readonly links: Remote<BridgePorts>
+  readonly vlans: Remote<BridgeVlans>
 }
 
 /** rt.nft as seen through the helper. */
@@ -61,6 +70,8 @@ export class NetnsHandle implements AsyncDisposable {
   readonly ethtool: Remote<Ethtool>
   /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
   readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
+  readonly nexthops: Remote<Nexthops>
+  readonly bridge: RemoteBridge
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -86,6 +97,10 @@ export class NetnsHandle implements AsyncDisposable {
     this.ethtool = g('ethtool') as Remote<Ethtool>
     this.tc = Object.freeze({
       qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
+    })
+    this.nexthops = g('nexthops') as Remote<Nexthops>
+    this.bridge = Object.freeze({
+      fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,
     })
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,

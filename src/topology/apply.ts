@@ -15,7 +15,8 @@ import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
-import type { ResolvedHost, ResolvedTopology } from './spec.js'
+import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
+import { NO_VLAN_FILTERING, type BridgeVlanSpec } from '../ops/bridge/index.js'
 import { LabSwitches } from './ovs.js'
 
 /** What the topology needs of a namespace's rtnetlink API (a local Rtnl or a helper handle). */
@@ -31,6 +32,22 @@ export interface NodeApi {
   readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
   readonly nft: NatNft
+  readonly bridge: { readonly vlans: { add(dev: string, vlan: BridgeVlanSpec): Promise<unknown>; delete(dev: string, vlan: BridgeVlanSpec): Promise<unknown> } }
+}
+
+/** A Linux bridge port's VLANs, as bridgeVlanCommands() prints them. */
+async function addPortVlans(api: NodeApi, ifname: string, v: PortVlansSpec): Promise<void> {
+  for (const vid of v.tagged ?? []) await api.bridge.vlans.add(ifname, { vid })
+  if (v.pvid !== undefined) await api.bridge.vlans.add(ifname, { vid: v.pvid, pvid: true, untagged: v.untagged !== false })
+  if (v.pvid !== 1 && !(v.tagged ?? []).includes(1)) await api.bridge.vlans.delete(ifname, { vid: 1 })
+}
+
+/** A bridge with vlanFiltering on a kernel without it: EUNSUPPORTED naming the feature. */
+function noVlanFiltering(e: NsnetError, bridge: string): NsnetError {
+  return new NsnetError(NO_VLAN_FILTERING, {
+    code: 'EUNSUPPORTED', errno: e.errno, operation: 'topology.up', object: `bridge ${bridge}`, namespace: e.namespace,
+    hint: 'vlanFiltering: true and port vlans need it; an Open vSwitch switch (kind: \'ovs\') takes port vlans without it', cause: e,
+  })
 }
 
 export interface BuildOptions {
@@ -174,7 +191,8 @@ export class Lab {
           const local = this.host(s.host).netns === null
           await api.links.add({
             name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
-          })
+            ...(s.vlanFiltering ? { vlanFiltering: true } : {}),
+          }).catch((e) => { throw s.vlanFiltering && isNsnetError(e, 'EOPNOTSUPP') ? noVlanFiltering(e, s.name) : e })
           return
         }
         case 'veth': {
@@ -200,8 +218,10 @@ export class Lab {
           return
         }
         case 'port': {
-          await (await this.api(s.host)).links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
+          const api = await this.api(s.host)
+          await api.links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
           if (s.switch) await this.switches.addPort(s)
+          else if (s.vlans) await addPortVlans(api, s.ifname, s.vlans)
           return
         }
         case 'address': {

@@ -3,7 +3,7 @@
 // bridge before its ports, addresses before the routes that use them). Each step
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
-import type { ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
+import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
 import { shapeCommands, type ResolvedShaping } from './shaping.js'
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
@@ -12,9 +12,9 @@ export type Step =
   | { readonly kind: 'lo'; readonly host: string }
   | { readonly kind: 'sysctl'; readonly host: string; readonly key: string; readonly value: string }
   | { readonly kind: 'dns'; readonly host: string; readonly nameservers: readonly string[]; readonly search: readonly string[] }
-  | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number; readonly ovs?: true }
+  | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number; readonly ovs?: true; readonly vlanFiltering?: true }
   | { readonly kind: 'veth'; readonly index: number; readonly a: ResolvedEnd; readonly b: ResolvedEnd; readonly mtu?: number }
-  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly switch?: string }
+  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly switch?: string; readonly vlans?: PortVlansSpec }
   | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
@@ -48,7 +48,10 @@ export function plan(topo: ResolvedTopology): Phase[] {
     for (const process of h.processes) procs.push({ kind: 'process', host: h.node, process })
   }
   for (const b of topo.bridges) {
-    bridges.push({ kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.kind === 'ovs' ? { ovs: true as const } : {}) })
+    bridges.push({
+      kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.kind === 'ovs' ? { ovs: true as const } : {}),
+      ...(b.vlanFiltering ? { vlanFiltering: true as const } : {}),
+    })
     for (const cidr of b.addresses) addresses.push({ kind: 'address', host: b.host, ifname: b.node, cidr })
   }
   const local = (host: string) => topo.hosts.find((h) => h.node === host)?.netns === null
@@ -58,8 +61,11 @@ export function plan(topo: ResolvedTopology): Phase[] {
     veths.push({ kind: 'veth', index: v.index, a, b, ...(v.mtu ? { mtu: v.mtu } : {}) })
     for (const e of [a, b]) {
       // An Open vSwitch port is added with ovs-vsctl add-port, after the veth exists.
-      if (e.switch || !(e === a && local(a.host))) {
-        ports.push({ kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}) })
+      if (e.switch || e.vlans || !(e === a && local(a.host))) {
+        ports.push({
+          kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}),
+          ...(e.vlans ? { vlans: e.vlans } : {}),
+        })
       }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
       if (e.shaping) shaping.push({ kind: 'shape', host: e.host, ifname: e.ifname, shaping: e.shaping })
@@ -149,7 +155,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const ns = netnsOf(topo, s.host)
       return `mkdir -p /etc/netns/${ns} && printf ${shellQuote(resolvConf(s.nameservers, s.search).replace(/\n/g, '\\n'))} > /etc/netns/${ns}/resolv.conf`
     }
-    case 'bridge': return s.ovs ? ovsBridgeCommand(s.name) : `ip ${dashN(topo, s.host)}link add ${s.name}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge`
+    case 'bridge': return s.ovs ? ovsBridgeCommand(s.name) : `ip ${dashN(topo, s.host)}link add ${s.name}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge${s.vlanFiltering ? ' vlan_filtering 1' : ''}`
     case 'veth': {
       const a = netnsOf(topo, s.a.host)
       const b = netnsOf(topo, s.b.host)
@@ -158,7 +164,11 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const first = a === null ? `${s.a.ifname}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${s.a.master}` : ''} up` : `${s.a.ifname} netns ${a}${mtu}${mac(s.a.mac)}`
       return `ip link add ${first} type veth peer name ${s.b.ifname}${b === null ? '' : ` netns ${b}`}${mtu}${mac(s.b.mac)}`
     }
-    case 'port': return `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up${s.switch ? ` && ${ovsPortCommand(s.switch, s.ifname)}` : ''}`
+    case 'port': {
+      const set = `ip ${dashN(topo, s.host)}link set ${s.ifname}${s.master ? ` master ${s.master}` : ''} up`
+      if (s.switch) return `${set} && ${ovsPortCommand(s.switch, s.ifname, s.vlans)}`
+      return [set, ...bridgeVlanCommands(s.ifname, s.vlans).map((c) => `${inNs(topo, s.host)}${c}`)].join(' && ')
+    }
     case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${s.ifname}${s.cidr.includes(':') ? ' nodad' : ''}`
     case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
     case 'nat': {
@@ -187,4 +197,17 @@ export function teardownScript(topo: ResolvedTopology): string {
   for (const h of topo.hosts) if (h.netns !== null) lines.push(`ip netns del ${h.netns}`)
   for (const h of topo.hosts) if (h.dns && h.netns !== null) lines.push(`rm -rf /etc/netns/${h.netns}`)
   return lines.join('\n') + '\n'
+}
+
+/**
+ * The `bridge vlan` commands that give a Linux bridge port its VLANs: the tagged ones, the pvid
+ * (untagged unless said otherwise), and VLAN 1 (every port's default) taken away unless wanted.
+ * Topology.up() makes the same calls through rt.bridge.vlans.
+ */
+export function bridgeVlanCommands(ifname: string, v: PortVlansSpec | undefined): string[] {
+  if (!v) return []
+  const out = (v.tagged ?? []).map((vid) => `bridge vlan add vid ${vid} dev ${ifname}`)
+  if (v.pvid !== undefined) out.push(`bridge vlan add vid ${v.pvid} dev ${ifname} pvid${v.untagged === false ? '' : ' untagged'}`)
+  if (v.pvid !== 1 && !(v.tagged ?? []).includes(1)) out.push(`bridge vlan del vid 1 dev ${ifname}`)
+  return out
 }

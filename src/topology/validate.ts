@@ -7,7 +7,7 @@ import { checkLinkName } from '../ops/context.js'
 import { Pool, contains, networkText } from './addressing.js'
 import {
   CURRENT_NODE,
-  type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
+  type PortVlansSpec, type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
   type ResolvedRoute, type ResolvedTopology, type ResolvedVeth, type TopologySpec,
 } from './spec.js'
 import { resolveShaping, SHAPING_KEYS, type ResolvedShaping } from './shaping.js'
@@ -78,6 +78,7 @@ interface EndDraft {
   addresses: Array<{ path: string; text?: string; pool?: string; cidr?: Cidr }>
   mac?: string
   shaping?: ResolvedShaping
+  vlans?: PortVlansSpec
 }
 
 interface HostDraft {
@@ -218,14 +219,14 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   }
 
   // ---- bridges ----
-  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number; ovs?: true }
+  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number; ovs?: true; vlanFiltering?: true }
   const bridges = new Map<string, BridgeDraft>()
   const bridgeLike = [
     ...c.array('bridges', s.bridges).map((b, i) => ({ b, path: `bridges[${i}]`, ovs: false })),
     ...c.array('switches', s.switches).map((b, i) => ({ b, path: `switches[${i}]`, ovs: true })),
   ]
   bridgeLike.forEach(({ b, path, ovs: isSwitch }) => {
-    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu', 'kind', ...(isSwitch ? ['datapathType'] : [])], ['name'])) return
+    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu', 'kind', ...(isSwitch ? ['datapathType'] : ['vlanFiltering'])], ['name'])) return
     const ovs = switchKind(c, path, b, isSwitch)
     if (ovs === undefined) return
     if (!c.ifname(`${path}.name`, b.name)) return
@@ -238,7 +239,9 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     claimIfname(host!, b.name, path)
     const mtu = c.integer(`${path}.mtu`, b.mtu, 68, 65535)
     const addresses = addressDrafts(c, `${path}.addresses`, b.addresses, pools)
-    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}) })
+    const vlanFiltering = c.boolean(`${path}.vlanFiltering`, b.vlanFiltering)
+    if (vlanFiltering && ovs) return c.fail(`${path}.vlanFiltering`, 'an Open vSwitch bridge filters VLANs by its ports\' vlans (tag/trunks); leave vlanFiltering out')
+    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}), ...(vlanFiltering ? { vlanFiltering: true as const } : {}) })
   })
 
   // ---- links ----
@@ -252,16 +255,16 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     if (!c.fields(path, l, ['a', 'b', 'mtu', ...SHAPING_KEYS], ['a', 'b'])) return
     const draft: VethDraft = { index: i, mtu: c.integer(`${path}.mtu`, l.mtu, 68, 65535) }
     const raw = { a: l.a, b: l.b }
-    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
+    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; vlans?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
     for (const side of ['a', 'b'] as const) {
       const v = raw[side]
       const p = `${path}.${side}`
       if (typeof v === 'string') {
         parsed[side] = { node: v, path: p }
-      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', ...SHAPING_KEYS], ['node'])) {
+      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans', ...SHAPING_KEYS], ['node'])) {
         if (typeof v.node !== 'string') { c.fail(`${p}.node`, 'must be a node name'); continue }
         if (v.ifname !== undefined && !c.ifname(`${p}.ifname`, v.ifname)) continue
-        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, path: p }
+        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, vlans: v.vlans, path: p }
       }
     }
     for (const side of ['a', 'b'] as const) {
@@ -294,7 +297,8 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         else c.fail(`${e.path}.mac`, `${JSON.stringify(e.mac)} is not a MAC address`)
       }
       const shaping = resolveShaping(l, typeof raw[side] === 'object' ? raw[side] as Record<string, unknown> : undefined, path, e.path, (p, m) => c.fail(p, m))
-      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, shaping }
+      const vlans = e.vlans === undefined ? undefined : portVlans(c, `${e.path}.vlans`, e.vlans, bridge)
+      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, shaping, ...(vlans ? { vlans } : {}) }
       draft[side] = end
       ends.push(end)
     }
@@ -417,9 +421,11 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     node: e.node, host: e.host, ifname: e.ifname, addresses: texts(e.addresses),
     ...(e.master ? (bridges.get(e.master)?.ovs ? { switch: e.master } : { master: e.master }) : {}), ...(e.mac ? { mac: e.mac } : {}),
     ...(e.shaping ? { shaping: e.shaping } : {}),
+    ...(e.vlans ? { vlans: e.vlans } : {}),
   })
   const resolvedBridges: ResolvedBridge[] = [...bridges.values()].map((b) => ({
     node: b.node, host: b.host.node, addresses: texts(b.addresses), ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.ovs ? { kind: 'ovs' as const } : {}),
+    ...(b.vlanFiltering ? { vlanFiltering: true as const } : {}),
   }))
   const resolvedVeths: ResolvedVeth[] = veths.map((v) => ({
     index: v.index, a: resolveEnd(v.a!), b: resolveEnd(v.b!), ...(v.mtu ? { mtu: v.mtu } : {}),
@@ -427,6 +433,30 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   // The current namespace first: things in it are made before anything points at them.
   resolvedHosts.sort((x, y) => (x.netns === null ? -1 : 0) - (y.netns === null ? -1 : 0))
   return { name, prefix, hosts: resolvedHosts, bridges: resolvedBridges, veths: resolvedVeths }
+}
+
+/** A port's VLANs, checked against what its bridge can do; undefined after a problem. */
+function portVlans(c: Checker, path: string, v: unknown, bridge: { node: string; ovs?: true; vlanFiltering?: true } | undefined): PortVlansSpec | undefined {
+  if (!c.fields(path, v, ['pvid', 'untagged', 'tagged'])) return undefined
+  if (!bridge) { c.fail(path, 'only an end on a bridge or switch (a switch port) has VLANs'); return undefined }
+  const pvid = c.integer(`${path}.pvid`, v.pvid, 1, 4094)
+  const untagged = c.boolean(`${path}.untagged`, v.untagged)
+  const tagged: number[] = []
+  c.array(`${path}.tagged`, v.tagged ?? []).forEach((t, i) => {
+    const vid = c.integer(`${path}.tagged[${i}]`, t, 1, 4094)
+    if (vid === undefined) return
+    if (tagged.includes(vid) || vid === pvid) c.fail(`${path}.tagged[${i}]`, `VLAN ${vid} is listed twice`)
+    else tagged.push(vid)
+  })
+  if (pvid === undefined && !tagged.length) { c.fail(path, 'give a pvid (access VLAN) or tagged VLANs'); return undefined }
+  if (untagged !== undefined && pvid === undefined) c.fail(`${path}.untagged`, 'says how the pvid leaves the port; there is no pvid')
+  if (bridge.ovs) {
+    if (pvid !== undefined && tagged.length) c.fail(path, 'an Open vSwitch port is an access port (pvid: tag=) or a trunk (tagged: trunks=), not both')
+    if (untagged === false) c.fail(`${path}.untagged`, 'an Open vSwitch access port always sends its VLAN untagged')
+  } else if (!bridge.vlanFiltering) {
+    c.fail(path, `bridge "${bridge.node}" does not filter VLANs: give it vlanFiltering: true`)
+  }
+  return { ...(pvid !== undefined ? { pvid, untagged: untagged ?? true } : {}), ...(tagged.length ? { tagged } : {}) }
 }
 
 /** Whether a bridges[] / switches[] entry is an Open vSwitch bridge; undefined after a problem. */
