@@ -16,6 +16,10 @@ interface LabLike {
   readonly marker: RunMarker
   host(node: string): ResolvedHost
   api(node: string): Promise<NodeApi>
+  /** The ifalias that marks links the run made in the current namespace. */
+  alias(): string
+  /** Records the identity of a link just made in the current namespace (see ownership.ts). */
+  recordLocalLink(name: string): Promise<void>
 }
 
 export class LabSwitches {
@@ -57,7 +61,18 @@ export class LabSwitches {
   async addBridge(s: Extract<Step, { kind: 'bridge' }>): Promise<void> {
     const ovs = await this.service(s.host)
     await ovs.addBridge(s.name)
-    await (await this.lab.api(s.host)).links.set(s.name, { up: true, ...(s.mtu ? { mtu: s.mtu } : {}) })
+    const api = await this.lab.api(s.host)
+    const local = this.lab.host(s.host).netns === null
+    await api.links.set(s.name, { up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.lab.alias() } : {}) })
+    if (!local) return
+    // Marked and recorded like every link a run makes here, so reap() knows them by identity;
+    // with it the datapath's own tap, which vswitchd made for the first netdev bridge.
+    await this.lab.recordLocalLink(s.name)
+    const tap = (await api.links.list()).find((l) => l.ifname === 'ovs-netdev' && l.ifalias === undefined)
+    if (tap) {
+      await api.links.set('ovs-netdev', { alias: this.lab.alias() })
+      await this.lab.recordLocalLink('ovs-netdev')
+    }
   }
 
   /** `ovs-vsctl add-port SWITCH PORT [tag=PVID] [trunks=A,B]`. */

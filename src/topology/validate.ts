@@ -3,6 +3,7 @@
 // Every problem is reported with the path of the offending entry (`links[2].a`).
 import { parseCidr, parseIP, parseMac, type Cidr } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
+import { resolveProgram } from '../netns/exec.js'
 import { checkLinkName } from '../ops/context.js'
 import { Pool, contains, networkText } from './addressing.js'
 import {
@@ -11,6 +12,7 @@ import {
   type ResolvedRoute, type ResolvedTopology, type ResolvedVeth, type TopologySpec,
 } from './spec.js'
 import { resolveShaping, SHAPING_KEYS, type ResolvedShaping } from './shaping.js'
+import { nftSafeIfname } from './plan.js'
 
 export interface SpecProblem {
   /** Where: `links[2].a`, `hosts[0].routes[1].via`. */
@@ -67,6 +69,16 @@ function suggest(name: string, candidates: Iterable<string>): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Why `prog` cannot be started (as execvp would look it up, inside a namespace: same files), or undefined. */
+function programProblem(prog: string, path: string | undefined): string | undefined {
+  try {
+    resolveProgram(prog, undefined, 'topology.validate', path === undefined ? process.env : { ...process.env, PATH: path })
+    return undefined
+  } catch (e) {
+    return (e as NsnetError).summary + (prog.includes('/') ? '' : ' in PATH')
+  }
+}
 
 /** Internal, mutable form of a link end while resolving. */
 interface EndDraft {
@@ -366,6 +378,9 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         const key = k.replace(/\//g, '.')
         if (!SYSCTL_KEY.test(key)) { c.fail(kp, 'only net.* sysctls belong to a network namespace; nsnet will not change others'); continue }
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') { c.fail(kp, 'value must be a string, number or boolean'); continue }
+        // One write of one line: a newline would end the value early (and `sysctl -w` in script()).
+        if (typeof v === 'string' && /[\n\r\0]/.test(v)) { c.fail(kp, `value ${JSON.stringify(v)} must be one line`); continue }
+        if (typeof v === 'number' && !Number.isFinite(v)) { c.fail(kp, `value ${v} is not a number a sysctl takes`); continue }
         sysctls.push([key, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)])
       }
     }
@@ -377,6 +392,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       if (current) return c.fail(p, 'NAT in the current namespace is refused: nsnet never touches the firewall of a namespace it did not make')
       const m = interfaceCidr(c, `${p}.masquerade`, n.masquerade)
       if (typeof n.out !== 'string' || !h.ifnames.has(n.out) || n.out === 'lo') c.fail(`${p}.out`, `unknown interface "${String(n.out)}" in ${describeHost(h)}${suggest(String(n.out), h.ifnames.keys())}`)
+      else if (!nftSafeIfname(n.out)) c.fail(`${p}.out`, `interface "${n.out}" holds a character (" \\ *) that an nft rule's interface string cannot hold as itself; rename it`)
       const backend = n.backend ?? 'auto'
       if (backend !== 'auto' && backend !== 'nsnet' && backend !== 'nft' && backend !== 'iptables') c.fail(`${p}.backend`, 'must be auto, nsnet, nft or iptables')
       if (m) nat.push({ masquerade: networkText(m), out: n.out as string, backend: backend as ResolvedNat['backend'] })
@@ -398,10 +414,19 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       if (!c.string(`${p}.name`, pr.name)) return
       if (pnames.has(pr.name)) return c.fail(`${p}.name`, `duplicate process "${pr.name}" in ${describeHost(h)}`)
       pnames.add(pr.name)
-      if (!Array.isArray(pr.command) || pr.command.length === 0 || !pr.command.every((a) => typeof a === 'string')) {
-        return c.fail(`${p}.command`, 'must be a non-empty array of strings (argv)')
+      if (!Array.isArray(pr.command) || pr.command.length === 0 || !pr.command.every((a) => typeof a === 'string' && !a.includes('\0')) || pr.command[0] === '') {
+        return c.fail(`${p}.command`, 'must be a non-empty array of strings without NUL (argv)')
       }
-      if (pr.env !== undefined && (!isObject(pr.env) || !Object.values(pr.env).every((v) => typeof v === 'string'))) c.fail(`${p}.env`, 'must map names to strings')
+      if (pr.env !== undefined) {
+        if (!isObject(pr.env)) c.fail(`${p}.env`, 'must map names to strings')
+        else for (const [k, v] of Object.entries(pr.env)) {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) c.fail(`${p}.env`, `${JSON.stringify(k)} is not an environment variable name`)
+          else if (typeof v !== 'string' || v.includes('\0')) c.fail(`${p}.env.${k}`, 'must be a string without NUL')
+        }
+      }
+      // A program missing from PATH is found now, not after the namespaces exist.
+      const program = programProblem(pr.command[0] as string, isObject(pr.env) && typeof pr.env.PATH === 'string' ? pr.env.PATH : undefined)
+      if (program) c.fail(`${p}.command[0]`, program)
       const readyTcpPort = c.integer(`${p}.readyTcpPort`, pr.readyTcpPort, 1, 65535)
       if (pr.readyText !== undefined) c.string(`${p}.readyText`, pr.readyText)
       processes.push({
