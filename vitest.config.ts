@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 // Each test file gets its own network namespace: vitest forks its workers with
@@ -15,6 +15,8 @@ if (process.env.NSNET_HERMETIC === '1' && !process.env.NSNET_REAL_NODE) {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // test/package/ holds scratch projects that test/package/check.mjs runs against the packed tarball.
+    exclude: [...configDefaults.exclude, 'test/package/**'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,7 +1,7 @@
 // Labs for test suites, whatever the runner: names and subnets that do not collide between
 // parallel workers, and labs that are always taken down (also when the test throws).
-import { Topology, type UpOptions } from '../topology/topology.js'
-import type { TopologySpec } from '../topology/spec.js'
+// From the package index, so that the bundled dist/testing/index.js shares its Topology class.
+import { Topology, type UpOptions, type TopologySpec } from '../index.js'
 
 let counter = 0
 

@@ -2,8 +2,8 @@
 // Every lab a test builds gets a namespace prefix unique to its worker, and is taken down
 // when the test ends, passed or failed. Import from here only in vitest suites.
 import { test as base } from 'vitest'
-// From the package index (not ./lab.js), so the bundled dist/testing/vitest.js shares its classes.
-import { LabSet } from '../index.js'
+// From nsnet/testing (not ./lab.js), so the bundled dist/testing/vitest.js shares its classes.
+import { LabSet } from './index.js'
 
 export interface NsnetFixtures {
   /** Builds labs for this test (`labs.up(spec)`), hands out unique names and subnets, takes them down after. */
@@ -22,4 +22,4 @@ export const test = base.extend<NsnetFixtures>({
   },
 })
 
-export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet } from '../index.js'
+export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet } from './index.js'

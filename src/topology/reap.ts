@@ -12,6 +12,8 @@ export interface ReapOptions {
   readonly kept?: boolean
   /** Only this run (alive or not, kept or not: `nsnet down <runId>`). */
   readonly runId?: string
+  /** Only the runs of this lab, by its name or a run id; the rules above still apply (`nsnet reap LAB`). */
+  readonly lab?: string
 }
 
 export interface ReapResult {
@@ -32,7 +34,8 @@ export interface ReapResult {
 /** Removes the leftovers of dead runs recorded in /run/nsnet (see ReapOptions). */
 export async function reap(opts: ReapOptions = {}): Promise<ReapResult[]> {
   if (opts.runId !== undefined) checkRunId(opts.runId, 'topology.reap')
-  const markers = opts.runId !== undefined ? [readMarker(opts.runId)].filter((m) => m !== undefined) : listMarkers()
+  const markers = (opts.runId !== undefined ? [readMarker(opts.runId)].filter((m) => m !== undefined) : listMarkers())
+    .filter((m) => opts.lab === undefined || m.name === opts.lab || m.runId === opts.lab)
   const out: ReapResult[] = []
   for (const m of markers) {
     const base = { runId: m.runId, name: m.name, pid: m.pid, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name) }

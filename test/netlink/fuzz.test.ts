@@ -3,6 +3,7 @@
 // RangeError from a read past the end, never another exception, never a hang.
 // Reproduce a failure with NSNET_FUZZ_SEED=<seed printed below>; scale with NSNET_FUZZ_ITERATIONS.
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Attrs, Writer, forEachAttr, parseErrorMessage, parseMessages, type RawMessage } from '../../src/netlink/codec.js'
 import { NLMSG_ERROR } from '../../src/netlink/constants.js'
@@ -12,25 +13,13 @@ import { describeMessage } from '../../src/netlink/trace.js'
 import { RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE } from '../../src/ops/rtnl.js'
 import { datagrams, loadGolden } from '../support/golden.js'
 import * as nsnet from '../../src/index.js'
+import { prng, type Rng } from '../support/prng.js'
 
 const SEED = Number(process.env.NSNET_FUZZ_SEED ?? ((Date.now() ^ (process.pid << 16)) >>> 0))
 const SCALE = Number(process.env.NSNET_FUZZ_ITERATIONS ?? 1)
 // Printed so that a failure in CI can be replayed exactly.
 console.log(`fuzz seed ${SEED} (replay: NSNET_FUZZ_SEED=${SEED})`)
 
-/** mulberry32: small, fast, good enough to explore inputs, and reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (n: number) => Math.floor(next() * n)
-  return { next, int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]! }
-}
-type Rng = ReturnType<typeof prng>
 
 const INTERESTING_U16 = [0, 1, 2, 3, 4, 5, 7, 8, 0x7fff, 0x8000, 0xfffc, 0xffff]
 const INTERESTING_U32 = [0, 1, 15, 16, 17, 20, 0x7fffffff, 0x80000000, 0xffffffff]
@@ -211,6 +200,9 @@ const decoders: readonly Decoder[] = [
   { name: 'decodeRoute', fn: (m, names) => nsnet.decodeRoute(m, names) },
   { name: 'decodeNeighbor', fn: (m, names) => nsnet.decodeNeighbor(m, names) },
   { name: 'decodeRule', fn: (m) => nsnet.decodeRule(m) },
+  { name: 'decodeQdisc', fn: (m, names) => nsnet.decodeQdisc(m, (i) => names?.get(i)) },
+  { name: 'decodeClass', fn: (m, names) => nsnet.decodeClass(m, (i) => names?.get(i)) },
+  { name: 'decodeFilter', fn: (m, names) => nsnet.decodeFilter(m, (i) => names?.get(i)) },
 ]
 
 const kernelCorpus = new Map<string, Buffer[]>() // decoder name -> whole messages the kernel sent
@@ -245,6 +237,12 @@ beforeAll(async () => {
   tryIp('rule', 'add', 'fwmark', '0x10/0xff', 'lookup', '200', 'pref', '1001')
   tryIp('rule', 'add', 'uidrange', '1000-2000', 'sport', '1000-2000', 'ipproto', 'tcp', 'blackhole', 'pref', '1002')
   tryIp('-6', 'rule', 'add', 'to', '2001:db8::/32', 'goto', '1000', 'pref', '999')
+  const tryTc = (...args: string[]) => { try { execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* as tryIp */ } }
+  tryTc('qdisc', 'add', 'dev', 'fz1', 'root', 'handle', '1:', 'htb', 'default', '10')
+  tryTc('class', 'add', 'dev', 'fz1', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '1mbit', 'ceil', '2mbit')
+  tryTc('qdisc', 'add', 'dev', 'fz1', 'parent', '1:10', 'handle', '10:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms')
+  tryTc('filter', 'add', 'dev', 'fz1', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '192.0.2.0/24', 'flowid', '1:10')
+  tryTc('qdisc', 'add', 'dev', 'fz0', 'ingress')
   const sock = NetlinkSocket.open()
   try {
     const grab = (req: Request) => sock.dump(req, (m) => Buffer.from(m.buf.subarray(m.start - 16, m.end)))
@@ -261,6 +259,13 @@ beforeAll(async () => {
     }
     kernelCorpus.set('decodeNeighbor', await grab({ type: RTM_GETNEIGH, body: (w) => { w.zeros(12) } }))
     kernelCorpus.set('decodeRule', await grab({ type: RTM_GETRULE, body: (w) => { w.zeros(12) } }))
+    // tc objects (struct tcmsg: family, pad, ifindex, handle, parent, info); classes and
+    // filters are dumped per link and parent.
+    const fz1 = Number(readFileSync('/sys/class/net/fz1/ifindex', 'utf8'))
+    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => { w.u8(0).zeros(3).s32(ifindex).u32(0).u32(parent).u32(0) }
+    kernelCorpus.set('decodeQdisc', await grab({ type: 38, body: tcmsg(0, 0) }))
+    kernelCorpus.set('decodeClass', await grab({ type: 42, body: tcmsg(fz1, 0) }))
+    kernelCorpus.set('decodeFilter', await grab({ type: 46, body: tcmsg(fz1, 0x10000) }))
   } finally {
     sock.close()
   }

@@ -1,13 +1,14 @@
 // Where nsnet and `ip` are given the same request, the kernel must end in the same state.
 // Each case runs once through nsnet in this namespace and once through `ip` in a twin
 // namespace made identically, and compares `ip -j -d` of both (and whether each refused).
-import { execFileSync, spawnSync } from 'node:child_process'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Rtnl, netns, isNsnetError } from '../../src/index.js'
+import { execFileSync } from 'node:child_process'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { isNsnetError, type Rtnl } from '../../src/index.js'
+import { ipIn as ipRun, withTwin } from '../support/twin.js'
 
 const TWIN = 'ips-twin'
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
-const ipIn = (ns: string | undefined, ...args: string[]) => spawnSync('ip', [...(ns ? ['-n', ns] : []), ...args], { encoding: 'utf8' })
+const ipIn = (ns: string | undefined, ...args: string[]) => ipRun(ns, args)
 
 const canonical = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort()
 
@@ -47,28 +48,17 @@ function reset(ns?: string): void {
   setup(ns)
 }
 
-let rt: Rtnl
-
-beforeAll(async () => {
-  rt = await Rtnl.open()
-  await netns.add(TWIN)
-  setup()
-  setup(TWIN)
-})
+const twin = withTwin(TWIN, setup)
 
 beforeEach(() => {
   reset()
   reset(TWIN)
 })
 
-afterAll(async () => {
-  await rt?.close()
-  await netns.delete(TWIN, { kill: true }).catch(() => {})
-})
 
 /** Runs the nsnet call here and the ip command in the twin; both must agree on refusing and on the state after. */
 async function same(call: (rt: Rtnl) => Promise<unknown>, ...ipArgs: string[]): Promise<void> {
-  const ours = await call(rt).then(() => 'ok', (e: unknown) => (isNsnetError(e) ? `refused ${e.code}` : `threw ${String(e)}`))
+  const ours = await call(twin.rt).then(() => 'ok', (e: unknown) => (isNsnetError(e) ? `refused ${e.code}` : `threw ${String(e)}`))
   const r = ipIn(TWIN, ...ipArgs)
   const theirs = r.status === 0 ? 'ok' : `refused (${r.stderr.trim()})`
   expect({ refused: ours !== 'ok', state: state() }, `nsnet ${ours}, ip ${ipArgs.join(' ')}: ${theirs}`)
@@ -98,7 +88,7 @@ describe('nsnet and ip leave the same state', () => {
 
   it('rules.delete({}) is refused, as `ip rule del` without arguments', async () => {
     await same((r) => r.rules.delete({}), 'rule', 'del')
-    const e = await rt.rules.delete({}).catch((x: unknown) => x)
+    const e = await twin.rt.rules.delete({}).catch((x: unknown) => x)
     expect(isNsnetError(e, 'EINVAL_ARGUMENT'), String(e)).toBe(true)
   })
 
@@ -128,6 +118,7 @@ describe('nsnet and ip leave the same state', () => {
 describe('lookups of a missing device', () => {
   it('routes.list({ dev }) of a missing link is ENODEV, as addresses, neighbours and ip are', async () => {
     expect(ipIn(undefined, 'route', 'show', 'dev', 'nope').status).not.toBe(0)
+    const rt = twin.rt
     for (const p of [rt.routes.list({ dev: 'nope' }), rt.addresses.list({ link: 'nope' }), rt.neighbors.list({ link: 'nope' })]) {
       const e = await p.then(() => undefined, (x: unknown) => x)
       expect(isNsnetError(e, 'ENODEV'), String(e)).toBe(true)

@@ -48,7 +48,7 @@ test('check, draw and script read a spec without touching anything', { timeout: 
 })
 
 test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs alone', async () => {
-  const up = await nsnet('up', good)
+  const up = await nsnet('up', '--verbose', good)
   expect(up.code).toBe(0)
   const runId = /up: run (\S+)/.exec(up.out)![1]!
   expect(up.out).toContain('ip netns add ca\n')

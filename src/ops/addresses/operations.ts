@@ -150,8 +150,9 @@ export class Addresses {
   }
 
   /**
-   * Removes one address, given as text (`10.0.0.1/24`; without a length, the one the link has)
-   * or as an object list() returned. `ip addr del 10.0.0.1/24 dev LINK`
+   * Removes one address, given as text (`10.0.0.1/24`; an IPv4 address without a length is the
+   * one the link has, an IPv6 one is /128, both as ip does) or as an object list() returned.
+   * `ip addr del 10.0.0.1/24 dev LINK`
    */
   async delete(link: LinkRef, address: string | Address, opts: CallOptions = {}): Promise<void> {
     const operation = 'addresses.delete'
@@ -162,8 +163,8 @@ export class Addresses {
     let object: string
     if (typeof address === 'string') {
       const c = parseAddressText(address, check)
-      if (!address.includes('/')) {
-        // `ip addr del A dev D` without a length: delete whichever prefix the link has A with.
+      if (!address.includes('/') && c.family === 4) {
+        // `ip addr del A dev D` without a length: for IPv4, whichever prefix the link has A with.
         const found = (await this.list({ link, family: c.family, ...opts })).find((x) => x.local === c.address)
         if (!found) {
           throw new NsnetError(`link has no address ${c.address}`, { code: 'EADDRNOTAVAIL', errno: 99, ...check.ctx, hint: 'no such address on this link' })

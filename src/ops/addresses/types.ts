@@ -57,7 +57,7 @@ export interface AddressOptions {
   /** Broadcast address, or `+` (host bits set) / `-` (host bits clear) as `ip addr add ... brd +`. */
   readonly broadcast?: string
   readonly anycast?: string
-  /** IPv4 only; must be the link name or start with it followed by `:`. */
+  /** IPv4 only, 1..15 bytes (`eth0:1` by convention; iproute2 >= 5.17 takes any label). */
   readonly label?: string
   /** Name or number; default global (host for 127.0.0.0/8, as ip does). */
   readonly scope?: string | number

@@ -1,7 +1,7 @@
 // tc messages: struct tcmsg and its attributes for qdiscs, classes and filters, both ways.
 // Pure: specs are checked and resolved (link names to indexes) by the operations first, so the
 // golden tests can encode exactly what `tc` sent.
-import { Attrs, type RawMessage, type Writer } from '../../netlink/codec.js'
+import { Attrs, decodeError, type RawMessage, type Writer } from '../../netlink/codec.js'
 import {
   ETH_P, TCA_CHAIN, TCA_KIND, TCA_MAX, TCA_OPTIONS, TCA_STATS2, TCA_STATS_BASIC, TCA_STATS_MAX, TCA_STATS_PKT64,
   TCA_STATS_QUEUE, TCA_XSTATS, TCMSG_LEN, TC_H_INGRESS, TC_H_ROOT,
@@ -143,6 +143,7 @@ type Names = (ifindex: number) => string | undefined
 
 /** struct tcmsg and the attributes after it; `info` is the refcnt (qdisc), leaf (class) or prio/protocol (filter). */
 function header(m: RawMessage, name: Names) {
+  if (m.end - m.start < TCMSG_LEN) throw decodeError(`tc message of ${m.end - m.start} bytes is shorter than tcmsg`)
   const ifindex = m.buf.readInt32LE(m.start + 4)
   const a = new Attrs(m.buf, m.start + TCMSG_LEN, m.end, TCA_MAX)
   return {

@@ -311,5 +311,5 @@ describe('lifecycle of the helper', () => {
     expect(await netns.pids(NS)).toEqual([])
     expect(fds()).toBe(fd0)
     expect(mounts()).toBe(m0)
-  }, 120_000)
+  }, 300_000) // 150 helper starts: minutes when the machine is loaded
 })

@@ -103,7 +103,8 @@ describe('monitor', () => {
 
     const linkNew = events.find((e) => e.kind === 'link' && e.action === 'new' && e.object.ifname === 'moB0')
     expect(linkNew).toBeDefined()
-    const addr = events.find((e) => e.kind === 'address' && e.action === 'new')
+    // moB0's own: moA1 (beforeAll's veth) may still be getting its IPv6 link-local under load.
+    const addr = events.find((e) => e.kind === 'address' && e.action === 'new' && e.object.ifname === 'moB0' && e.object.family === 'inet')
     expect(addr).toMatchObject({ kind: 'address', action: 'new', object: { family: 'inet', ifname: 'moB0', local: '10.31.0.1', prefixlen: 24 } })
     const route = events.find((e) => e.kind === 'route' && e.action === 'new' && e.object.dst === '10.32.0.0/16')
     expect(route).toMatchObject({ object: { family: 'inet', dst: '10.32.0.0/16', dev: 'moB0', table: 'main', type: 'unicast' } })

@@ -1,0 +1,123 @@
+// `nsnet schema` stays equal to the validator, checked by asking validate() itself: at every
+// object of the schema, each field the schema names is accepted and every other name the
+// validator knows anywhere is refused as an unknown field; each required field, when left out,
+// is a problem; and a spec using every field of the schema passes validate().
+import { readFileSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { specSchema } from '../../src/cli/spec-schema.js'
+import { SpecError, validate } from '../../src/topology/validate.js'
+
+interface Node { type?: unknown; properties?: Record<string, Node>; required?: string[]; items?: Node; oneOf?: Node[]; additionalProperties?: unknown }
+interface SchemaObject { readonly path: string[]; readonly fields: string[]; readonly required: string[] }
+
+/** Every object in the schema with its path: property names, and `[]` for an array's items. */
+function schemaObjects(n: Node, path: string[] = [], out: SchemaObject[] = []): SchemaObject[] {
+  if (n.type === 'object' && n.properties) {
+    out.push({ path, fields: Object.keys(n.properties).sort(), required: [...(n.required ?? [])].sort() })
+    for (const [k, v] of Object.entries(n.properties)) schemaObjects(v, [...path, k], out)
+  }
+  if (n.items) schemaObjects(n.items, [...path, '[]'], out)
+  for (const o of n.oneOf ?? []) schemaObjects(o, path, out)
+  return out
+}
+
+/** A spec using every field of the schema at least once (an object at every place one may be). */
+const everything = {
+  name: 'all', prefix: 'sch-',
+  pools: [{ name: 'lan', subnet: '10.60.0.0/24' }, { name: 'br', subnet: '10.63.0.0/24' }],
+  hosts: [
+    {
+      name: 'r', lo: true, forwarding: true, gateway: 'c', sysctls: { 'net.ipv4.conf.all.rp_filter': 0 },
+      routes: [{ dst: '10.61.0.0/24', via: '10.60.0.2', dev: 'eth0', scope: 'global', src: '10.60.0.1', metric: 5, table: 'main' }],
+      nat: [{ masquerade: '10.60.0.0/24', out: 'eth0', backend: 'auto' }],
+      dns: { nameservers: ['10.60.0.2'], search: ['lab'] },
+      processes: [{ name: 'p', command: ['sleep', '1'], env: { A: 'b' }, readyTcpPort: 7, readyText: 'ready' }],
+    },
+    { name: 'c', gateway: 'r' },
+  ],
+  bridges: [{ name: 'schbr0', in: 'host', addresses: [{ pool: 'br' }, '10.62.0.1/24'], mtu: 1500, kind: 'linux' }],
+  switches: [{ name: 'schsw0', kind: 'ovs', in: 'host', addresses: [{ pool: 'br' }], mtu: 1500, datapathType: 'netdev' }],
+  links: [
+    { a: { node: 'r', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:01' }, b: { node: 'c', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:02' }, mtu: 1400 },
+    { a: 'c', b: 'schbr0' },
+  ],
+}
+
+type Json = Record<string, unknown>
+/** The first object at a schema path in `spec`, with validate()'s path for it (`hosts[0].routes[0]`). */
+function locate(spec: Json, path: string[]): { obj: Json; where: string } | undefined {
+  let cur: unknown = spec
+  let where = ''
+  for (const seg of path) {
+    if (seg === '[]') {
+      const i = (cur as unknown[]).findIndex((x) => x !== null && typeof x === 'object' && !Array.isArray(x))
+      if (i < 0) return undefined
+      cur = (cur as unknown[])[i]
+      where += `[${i}]`
+    } else {
+      cur = (cur as Json)[seg]
+      where += where ? `.${seg}` : seg
+    }
+    if (cur === undefined) return undefined
+  }
+  return { obj: cur as Json, where: where || 'spec' }
+}
+
+function problems(spec: unknown): Array<{ path: string; message: string }> {
+  try {
+    validate(spec)
+    return []
+  } catch (e) {
+    if (e instanceof SpecError) return [...e.problems]
+    throw e
+  }
+}
+
+/** Every name validate.ts ever allows in a field list (its quoted words inside c.fields(...) calls). */
+function validatorNames(): string[] {
+  const src = readFileSync(new URL('../../src/topology/validate.ts', import.meta.url), 'utf8')
+  const names = new Set<string>()
+  for (const call of src.split('c.fields(').slice(1)) {
+    for (const m of call.slice(0, call.indexOf(')) ') >= 0 ? call.indexOf(')) ') : 200).matchAll(/'([A-Za-z]+)'/g)) names.add(m[1]!)
+  }
+  return [...names]
+}
+
+describe('nsnet schema', () => {
+  const objects = schemaObjects(specSchema as Node)
+
+  test('a spec that uses every field the schema names passes validate()', () => {
+    expect(problems(everything)).toEqual([])
+    for (const o of objects) {
+      const at = locate(everything, o.path)
+      expect(at, `the example has an object at ${o.path.join('.')}`).toBeDefined()
+      expect(Object.keys(at!.obj).sort(), `every field at ${at!.where}`).toEqual(o.fields)
+    }
+  })
+
+  test('at every object, validate() accepts exactly the fields the schema names', () => {
+    const candidates = [...new Set([...validatorNames(), ...objects.flatMap((o) => o.fields), 'zzUnknown'])]
+    for (const o of objects) {
+      const accepted: string[] = []
+      for (const name of candidates) {
+        const spec = structuredClone(everything) as Json
+        const at = locate(spec, o.path)!
+        if (!(name in at.obj)) at.obj[name] = null
+        const unknown = problems(spec).some((p) => p.path === `${at.where}.${name}` && /unknown field/.test(p.message))
+        if (!unknown) accepted.push(name)
+      }
+      expect(accepted.sort(), `fields validate() accepts at ${o.path.join('.') || 'the top'}`).toEqual(o.fields)
+    }
+  })
+
+  test('each required field of the schema is required by validate()', () => {
+    for (const o of objects) {
+      for (const r of o.required) {
+        const spec = structuredClone(everything) as Json
+        const at = locate(spec, o.path)!
+        delete at.obj[r]
+        expect(problems(spec).length, `${at.where} without ${r}`).toBeGreaterThan(0)
+      }
+    }
+  })
+})
