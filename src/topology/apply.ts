@@ -222,14 +222,6 @@ export class Lab {
           await addNat(this.host(s.host).netns!, s.nat, async () => (await this.api(s.host)).nft)
           return
         }
-        case 'firewall': {
-          // nsnet's own nf_tables messages, in table inet nsnet: policy, then what is let through.
-          const nft = (await this.api(s.host)).nft
-          await nft.forwardPolicy(s.firewall.forward)
-          await nft.allowForward({ established: true })
-          for (const a of s.firewall.allow) await nft.allowForward(a)
-          return
-        }
         case 'process': {
           const h = this.host(s.host)
           const svc = await startProcess(h.netns, s.process.command, {

@@ -5,7 +5,7 @@
 import { NsnetError } from '../netlink/errors.js'
 import { resolveProgram } from '../netns/exec.js'
 import { netns } from '../netns/index.js'
-import type { AllowForwardOptions, MasqueradeOptions } from '../nftables/high-level.js'
+import type { MasqueradeOptions } from '../nftables/high-level.js'
 import { formatRuleset } from '../nftables/text.js'
 import { iptablesArgs, nftScript } from './plan.js'
 import type { ResolvedNat } from './spec.js'
@@ -15,8 +15,6 @@ export type NatBackend = 'nsnet' | 'nft' | 'iptables'
 /** What NAT needs of a namespace's rt.nft (a local Rtnl's or a helper handle's). */
 export interface NatNft {
   masquerade(opts: MasqueradeOptions): Promise<unknown>
-  forwardPolicy(policy: 'accept' | 'drop'): Promise<unknown>
-  allowForward(opts: AllowForwardOptions): Promise<unknown>
 }
 
 /** The table every backend writes to, so that `nft list table ip nsnet` shows the rule whoever wrote it. */

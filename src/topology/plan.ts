@@ -3,7 +3,7 @@
 // bridge before its ports, addresses before the routes that use them). Each step
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
-import type { ResolvedEnd, ResolvedFirewall, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
+import type { ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
 export type Step =
@@ -17,7 +17,6 @@ export type Step =
   | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
-  | { readonly kind: 'firewall'; readonly host: string; readonly firewall: ResolvedFirewall }
   | { readonly kind: 'process'; readonly host: string; readonly process: ResolvedProcess }
 
 export interface Phase {
@@ -43,7 +42,6 @@ export function plan(topo: ResolvedTopology): Phase[] {
     if (h.dns) setup.push({ kind: 'dns', host: h.node, nameservers: h.dns.nameservers, search: h.dns.search })
     for (const route of h.routes) routes.push({ kind: 'route', host: h.node, route })
     for (const n of h.nat) nat.push({ kind: 'nat', host: h.node, nat: n })
-    if (h.firewall) nat.push({ kind: 'firewall', host: h.node, firewall: h.firewall })
     for (const process of h.processes) procs.push({ kind: 'process', host: h.node, process })
   }
   for (const b of topo.bridges) {
@@ -126,15 +124,6 @@ export function nftScript(nat: ResolvedNat): string {
   ].join('\n')
 }
 
-/** The iptables lines (after `iptables `) that do what a firewall step does. */
-export function firewallLines(f: ResolvedFirewall): string[] {
-  const lines = [`-P FORWARD ${f.forward.toUpperCase()}`, '-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT']
-  for (const a of f.allow) {
-    lines.push(['-A FORWARD', a.in && `-i ${a.in}`, a.out && `-o ${a.out}`, a.from && `-s ${a.from}`, a.to && `-d ${a.to}`, '-j ACCEPT'].filter(Boolean).join(' '))
-  }
-  return lines
-}
-
 /** The iptables argv for the same rule. */
 export function iptablesArgs(nat: ResolvedNat): string[] {
   return ['-t', 'nat', '-A', 'POSTROUTING', '-s', nat.masquerade, '-o', nat.out, '-j', 'MASQUERADE']
@@ -171,7 +160,6 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       if (s.nat.backend === 'iptables') return `${inNs(topo, s.host)}iptables ${iptablesArgs(s.nat).join(' ')}`
       return `${inNs(topo, s.host)}nft -f - <<'EOF'\n${nftScript(s.nat)}\nEOF`
     }
-    case 'firewall': return firewallLines(s.firewall).map((l) => `${inNs(topo, s.host)}iptables ${l}`).join(' && ')
     case 'process': return `${inNs(topo, s.host)}${s.process.command.map(shellQuote).join(' ')} &`
   }
 }

@@ -40,25 +40,6 @@ export interface NatSpec {
   readonly backend?: 'auto' | 'nsnet' | 'nft' | 'iptables'
 }
 
-export interface FirewallSpec {
-  /** The forward chain's policy, as `iptables -P FORWARD`; default accept. */
-  readonly forward?: 'accept' | 'drop'
-  /**
-   * Forwarding let through, each as `iptables -A FORWARD [-i IN] [-o OUT] [-s FROM] [-d TO] -j ACCEPT`;
-   * replies of established connections are always let through first.
-   */
-  readonly allow?: readonly FirewallAllow[]
-}
-
-export interface FirewallAllow {
-  readonly in?: string
-  readonly out?: string
-  /** Source prefix (`192.168.0.0/24`). */
-  readonly from?: string
-  /** Destination prefix. */
-  readonly to?: string
-}
-
 export interface DnsSpec {
   /** Written to /etc/netns/<namespace>/resolv.conf, which `ip netns exec` bind-mounts over /etc/resolv.conf. */
   readonly nameservers: readonly string[]
@@ -90,8 +71,6 @@ export interface HostSpec {
   readonly gateway?: string
   readonly routes?: readonly RouteSpec[]
   readonly nat?: readonly NatSpec[]
-  /** Forwarding firewall, written by nsnet over netlink (table inet nsnet). */
-  readonly firewall?: FirewallSpec
   readonly dns?: DnsSpec
   readonly processes?: readonly ProcessSpec[]
 }
@@ -170,11 +149,6 @@ export interface ResolvedNat {
   readonly backend: 'auto' | 'nsnet' | 'nft' | 'iptables'
 }
 
-export interface ResolvedFirewall {
-  readonly forward: 'accept' | 'drop'
-  readonly allow: readonly FirewallAllow[]
-}
-
 export interface ResolvedProcess {
   readonly name: string
   readonly command: readonly string[]
@@ -192,7 +166,6 @@ export interface ResolvedHost {
   readonly sysctls: ReadonlyArray<readonly [string, string]>
   readonly routes: readonly ResolvedRoute[]
   readonly nat: readonly ResolvedNat[]
-  readonly firewall?: ResolvedFirewall
   readonly dns?: { readonly nameservers: readonly string[]; readonly search: readonly string[] }
   readonly processes: readonly ResolvedProcess[]
 }

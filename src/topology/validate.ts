@@ -7,7 +7,7 @@ import { checkLinkName } from '../ops/context.js'
 import { Pool, contains, networkText } from './addressing.js'
 import {
   CURRENT_NODE,
-  type FirewallAllow, type ResolvedFirewall, type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
+  type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
   type ResolvedRoute, type ResolvedTopology, type ResolvedVeth, type TopologySpec,
 } from './spec.js'
 
@@ -151,33 +151,6 @@ class Checker {
 }
 
 /** Parses `10.0.0.1/24` strictly (prefix length required). */
-/** A host's `firewall`: policy accept|drop, allow entries naming its interfaces and prefixes without host bits. */
-function resolveFirewall(c: Checker, path: string, v: unknown, ifnames: ReadonlyMap<string, unknown> | ReadonlySet<string>, current: boolean): ResolvedFirewall | undefined {
-  if (v === undefined || !c.fields(path, v, ['forward', 'allow'])) return undefined
-  if (current) { c.fail(path, 'a firewall in the current namespace is refused: nsnet never touches the firewall of a namespace it did not make'); return undefined }
-  const forward = v.forward ?? 'accept'
-  if (forward !== 'accept' && forward !== 'drop') c.fail(`${path}.forward`, 'must be accept or drop')
-  const allow: FirewallAllow[] = []
-  c.array(`${path}.allow`, v.allow).forEach((a, i) => {
-    const p = `${path}.allow[${i}]`
-    if (!c.fields(p, a, ['in', 'out', 'from', 'to'])) return
-    const entry: Record<string, string> = {}
-    for (const k of ['in', 'out'] as const) {
-      if (a[k] === undefined) continue
-      if (typeof a[k] !== 'string' || !ifnames.has(a[k] as string)) c.fail(`${p}.${k}`, `unknown interface ${JSON.stringify(a[k])}`)
-      else entry[k] = a[k] as string
-    }
-    for (const k of ['from', 'to'] as const) {
-      if (a[k] === undefined) continue
-      const m = interfaceCidr(c, `${p}.${k}`, a[k])
-      if (m && networkText(m) !== `${m.address}/${m.prefixLength}`) c.fail(`${p}.${k}`, `${String(a[k])} has host bits set (the network is ${networkText(m)})`)
-      else if (m) entry[k] = networkText(m)
-    }
-    allow.push(entry)
-  })
-  return { forward: forward as ResolvedFirewall['forward'], allow }
-}
-
 function interfaceCidr(c: Checker, path: string, v: unknown): Cidr | undefined {
   if (typeof v === 'string' && v.includes('/')) {
     const cidr = parseCidr(v)
@@ -218,7 +191,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const hosts = new Map<string, HostDraft>()
   c.array('hosts', s.hosts).forEach((h, i) => {
     const path = `hosts[${i}]`
-    if (!c.fields(path, h, ['name', 'lo', 'forwarding', 'sysctls', 'gateway', 'routes', 'nat', 'firewall', 'dns', 'processes'], ['name'])) return
+    if (!c.fields(path, h, ['name', 'lo', 'forwarding', 'sysctls', 'gateway', 'routes', 'nat', 'dns', 'processes'], ['name'])) return
     if (!c.string(`${path}.name`, h.name)) return
     const current = h.name === CURRENT_NODE
     const netns = current ? null : prefix + h.name
@@ -431,8 +404,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         ...(typeof pr.readyText === 'string' ? { readyText: pr.readyText } : {}),
       })
     })
-    const firewall = resolveFirewall(c, `${path}.firewall`, hs.firewall, h.ifnames, current)
-    resolvedHosts.push({ node: h.node, netns: h.netns, lo, sysctls, routes, nat, ...(firewall ? { firewall } : {}), ...(dns ? { dns } : {}), processes })
+    resolvedHosts.push({ node: h.node, netns: h.netns, lo, sysctls, routes, nat, ...(dns ? { dns } : {}), processes })
   }
 
   if (c.problems.length) throw new SpecError(c.problems)

@@ -51,20 +51,6 @@ describe('validate', () => {
       .toThrow(/^topology\.validate links\[0\]\.b\.node: unknown node "zz"$/)
   })
 
-  test('checks a host firewall: policy, interfaces, prefixes', () => {
-    const spec = (firewall: unknown) => ({
-      hosts: [{ name: 'rt', firewall }, { name: 'b' }],
-      links: [{ a: { node: 'rt', ifname: 'eth0', addresses: ['10.0.0.1/24'] }, b: { node: 'b', addresses: ['10.0.0.2/24'] } }],
-    })
-    expect(validate(spec({ forward: 'drop', allow: [{ in: 'eth0', from: '10.0.0.0/24' }] }) as never).hosts[0]!.firewall).toEqual({ forward: 'drop', allow: [{ in: 'eth0', from: '10.0.0.0/24' }] })
-    expect(problems(spec({ forward: 'maybe', allow: [{ in: 'eth9', from: '10.0.0.1/24' }, { sideways: 1 }] }))).toEqual([
-      'hosts[0].firewall.forward: must be accept or drop',
-      'hosts[0].firewall.allow[0].in: unknown interface "eth9"',
-      'hosts[0].firewall.allow[0].from: 10.0.0.1/24 has host bits set (the network is 10.0.0.0/24)',
-      expect.stringMatching(/^hosts\[0\]\.firewall\.allow\[1\]/),
-    ])
-  })
-
   test('rejects a bad address', () => {
     expect(problems({ hosts: [{ name: 'a' }, { name: 'b' }], links: [{ a: { node: 'a', addresses: ['10.0.0.300/24'] }, b: { node: 'b', addresses: ['10.0.0.2'] } }] }))
       .toEqual([
