@@ -8,6 +8,8 @@ import { Routes } from './ops/routes/operations.js'
 import { Neighbors } from './ops/neighbors/operations.js'
 import { Rules } from './ops/rules/operations.js'
 import { Ethtool } from './ops/ethtool/operations.js'
+import { Nexthops } from './ops/nexthops/operations.js'
+import { Bridge } from './ops/bridge/index.js'
 import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 import { Nft } from './nftables/nft.js'
 import { NETLINK_NETFILTER } from './nftables/constants.js'
@@ -35,6 +37,8 @@ export interface RtnlApi {
   readonly ethtool: Ethtool
   /** Traffic control, what `tc` does: qdiscs, classes, filters. */
   readonly tc: Tc
+  readonly nexthops: Nexthops
+  readonly bridge: Bridge
   monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
@@ -46,6 +50,8 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly rules: Rules
   readonly ethtool: Ethtool
   readonly tc: Tc
+  readonly nexthops: Nexthops
+  readonly bridge: Bridge
   readonly context: OpsContext
   readonly nft: Nft
   private nftSocket: NetlinkSocket | undefined
@@ -63,6 +69,8 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     })), namespace)
     this.ethtool = new Ethtool(this.context)
     this.tc = new Tc(this.context)
+    this.nexthops = new Nexthops(this.context)
+    this.bridge = new Bridge(this.context)
   }
 
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */

@@ -9,7 +9,7 @@ import { checkExecOptions, checkSpawnOptions } from './exec-options.js'
 import { checkNetnsName, netnsPath, noSuchNetns } from './names.js'
 
 export interface ExecOptions {
-  /** Kill everything the command started (its process group) after this many ms; rejects with ETIMEDOUT. */
+  /** Kill everything the command started (its process group) after this many ms (0: never); rejects with ETIMEDOUT. */
   readonly timeoutMs?: number
   readonly signal?: AbortSignal
   /** Written to the program's stdin, which is then closed. */
@@ -122,7 +122,7 @@ export function runCommand(
       failure = why
       try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
     }
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+    const timer = !opts.timeoutMs ? undefined : setTimeout(() => { // 0: no deadline
       killGroup(new NsnetError(`did not finish within ${opts.timeoutMs} ms; killed it`, {
         code: 'ETIMEDOUT', operation: ctx.operation, object, namespace: ctx.namespace,
       }))

@@ -2,7 +2,7 @@
 // NAME, plus exec/spawn, sysctl and file access there. The helper starts on demand and
 // stops when idle, so a handle is cheap to keep.
 import type { ChildProcess } from 'node:child_process'
-import { NsnetError } from '../netlink/errors.js'
+import { NsnetError, isNsnetError } from '../netlink/errors.js'
 import type { Addresses } from '../ops/addresses/operations.js'
 import type { OpsContext } from '../ops/context.js'
 import type { Links } from '../ops/links/operations.js'
@@ -13,9 +13,12 @@ import type { Rules } from '../ops/rules/operations.js'
 import type { Nft, NftChains, NftRules, NftTables } from '../nftables/nft.js'
 import { remoteNft } from '../nftables/remote.js'
 import type { Ethtool } from '../ops/ethtool/operations.js'
+import type { Nexthops } from '../ops/nexthops/operations.js'
+import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
 import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
 import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
+import { NamespaceIdentity } from './identity.js'
 import { checkNetnsName } from './names.js'
 import type { RtnlGroup } from './helper/protocol.js'
 import { register, unregister } from './registry.js'
@@ -25,6 +28,13 @@ import type { SysctlValue } from './sysctl.js'
 export type Remote<T> = {
   readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
     T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
+}
+
+/** `rt.bridge` as seen through the helper. */
+export interface RemoteBridge {
+  readonly fdb: Remote<BridgeFdb>
+  readonly links: Remote<BridgePorts>
+  readonly vlans: Remote<BridgeVlans>
 }
 
 /** rt.nft as seen through the helper. */
@@ -61,9 +71,14 @@ export class NetnsHandle implements AsyncDisposable {
   readonly ethtool: Remote<Ethtool>
   /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
   readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
+  readonly nexthops: Remote<Nexthops>
+  readonly bridge: RemoteBridge
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
+  /** The helper whose namespace was checked to be this handle's. */
+  private verified: HelperProcess | undefined
+  private readonly identity: NamespaceIdentity
   private readonly monitors = new Set<Monitor>()
   private idleTimer: NodeJS.Timeout | undefined
   private closed = false
@@ -73,6 +88,7 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Use netns.open(). */
   constructor(readonly name: string, opts: HelperOptions = {}) {
+    this.identity = new NamespaceIdentity(name, 'netns.open')
     this.helperPath = opts.helperPath ?? defaultHelperPath()
     this.idleMs = opts.idleMs ?? 30_000
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000
@@ -86,6 +102,10 @@ export class NetnsHandle implements AsyncDisposable {
     this.ethtool = g('ethtool') as Remote<Ethtool>
     this.tc = Object.freeze({
       qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
+    })
+    this.nexthops = g('nexthops') as Remote<Nexthops>
+    this.bridge = Object.freeze({
+      fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,
     })
     this.sysctl = {
       get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
@@ -124,7 +144,26 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Starts the helper unless one is running; resolves when it is ready. */
   async start(): Promise<void> {
-    await this.helper().ready
+    await this.readyHelper('netns.open')
+  }
+
+  /** The helper, started if needed and known to live in this handle's namespace (else ESTALE). */
+  private async readyHelper(op: string): Promise<HelperProcess> {
+    this.identity.check(op)
+    const proc = this.helper()
+    clearTimeout(this.idleTimer)
+    await proc.ready
+    if (this.verified !== proc) {
+      try {
+        this.identity.checkProcess(proc.pid, op)
+      } catch (e) {
+        if (this.proc === proc) this.proc = undefined
+        void proc.close()
+        throw e
+      }
+      this.verified = proc
+    }
+    return proc
   }
 
   private helper(): HelperProcess {
@@ -152,10 +191,14 @@ export class NetnsHandle implements AsyncDisposable {
   /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
   async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
     const { args, signal, timeoutMs } = splitSignal(rawArgs, op, this.name)
-    const proc = this.helper()
-    clearTimeout(this.idleTimer)
-    await proc.ready
-    return proc.call(op, args, signal, timeoutMs)
+    const proc = await this.readyHelper(op)
+    try {
+      return await proc.call(op, args, signal, timeoutMs)
+    } catch (e) {
+      // "No such link" may mean the name now leads elsewhere: look again before saying so.
+      if (isNsnetError(e, 'ENOENT') || isNsnetError(e, 'ENODEV') || isNsnetError(e, 'ENOTFOUND')) this.identity.check(op, true, e)
+      throw e
+    }
   }
 
   /**
@@ -165,6 +208,7 @@ export class NetnsHandle implements AsyncDisposable {
   monitor(kinds: readonly MonitorKind[], opts: MonitorOptions = {}): Monitor {
     if (this.closed) throw new NsnetError('namespace handle is closed', { code: 'ECLOSED', namespace: this.name, operation: 'monitor' })
     requireNetns(this.name, 'monitor')
+    this.identity.check('monitor')
     // monitor() uses the context for its namespace label only; the socket lives in its child.
     const ctx = { namespace: this.name } as OpsContext
     const m = monitor(ctx, kinds, { ...opts, spawnPrefix: ['ip', 'netns', 'exec', this.name] })
@@ -173,12 +217,14 @@ export class NetnsHandle implements AsyncDisposable {
   }
 
   /** Runs a program inside the namespace, as `ip netns exec NAME argv...`. */
-  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+  async exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    this.identity.check('netns.exec')
     return execIn(this.name, argv, opts)
   }
 
   /** Starts a program inside the namespace with streamed stdio, as `ip netns exec NAME argv...`. */
   spawn(argv: readonly string[], opts?: SpawnInOptions): ChildProcess {
+    this.identity.check('netns.spawn')
     return spawnIn(this.name, argv, opts)
   }
 

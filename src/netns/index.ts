@@ -4,7 +4,8 @@ import { execIn, type ExecOptions, type NamedExecResult } from './exec.js'
 import { checkExecOptions } from './exec-options.js'
 import { add, exists, id, identify, list, listIds, pids, remove, setId, setResolvConf } from './lifecycle.js'
 import { netnsPath } from './names.js'
-import { open } from './handle.js'
+import { attach, inode, openRef } from './refs.js'
+import { monitor } from './watch.js'
 
 /** Runs argv in every named namespace in turn, as `ip -all netns exec argv...`. */
 async function execAll(argv: readonly string[], opts?: ExecOptions): Promise<NamedExecResult[]> {
@@ -37,8 +38,14 @@ export const netns = Object.freeze({
   path: netnsPath,
   /** Writes /etc/netns/NAME/resolv.conf. */
   setResolvConf,
-  /** A handle running the Rtnl API, exec, sysctl and files inside NAME through a helper. */
-  open,
+  /** A handle running the Rtnl API, exec, sysctl and files inside NAME (or `{ pid }`, `{ path }`) through a helper. */
+  open: openRef,
+  /** `ip netns attach NAME PID` */
+  attach,
+  /** `ip netns monitor`: add/delete events as an async iterable. */
+  monitor,
+  /** The namespace's nsfs inode (`lsns -t net`), also for unnamed ones: a pid, `{ pid }`, `{ path }` or a name. */
+  inode,
   /** `ip netns exec NAME argv...`, to completion. */
   exec: execIn,
   /** `ip -all netns exec argv...` */
@@ -50,3 +57,5 @@ export type { ExecOptions, ExecResult, NamedExecResult, SpawnInOptions } from '.
 export type { HelperOptions } from './helper/client.js'
 export { NetnsHandle, type Remote, type NetnsSysctl, type NetnsFiles } from './handle.js'
 export type { SysctlValue } from './sysctl.js'
+export type { NetnsEvent, NetnsMonitor, NetnsMonitorOptions } from './watch.js'
+export type { NamespaceRef } from '../ops/netns-ref.js'

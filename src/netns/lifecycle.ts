@@ -2,14 +2,15 @@
 // Creation and deletion go through `ip netns` itself: it is the reference recipe (shared
 // /run/netns, bind-mounted nsfs file) and measured as fast as doing it natively, which would
 // need an `unshare` process anyway (bench/netns.ts compares both).
-import { existsSync, readdirSync, statSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { Attrs } from '../netlink/codec.js'
 import { NetlinkSocket } from '../netlink/engine.js'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 import { AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK } from '../ops/rtnl.js'
 import { runCommand } from './exec.js'
 import { dumpNsids, getNsid, setNsid } from './ids.js'
-import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns } from './names.js'
+import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns, nsKey } from './names.js'
+import { staleNetns } from './identity.js'
 import { closeHandlesOf } from './registry.js'
 
 export interface NetnsInfo {
@@ -120,15 +121,6 @@ export async function id(name: string): Promise<number | undefined> {
   return withSocket((sock) => getNsid(sock, name))
 }
 
-/** The (dev, inode) that identifies a network namespace. */
-function nsKey(path: string): string | undefined {
-  try {
-    const st = statSync(path)
-    return `${st.dev}:${st.ino}`
-  } catch {
-    return undefined
-  }
-}
 
 function procPids(): number[] {
   const out: number[] = []
@@ -241,9 +233,13 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
  * lines (+ rm -r /etc/netns/NAME): this process's helpers in them closed together, one /proc
  * scan for the processes still inside (SIGKILLed with `kill`, else that name is refused with
  * EBUSY), one `ip` process. Like `wait: false`, it returns once the names are gone.
- * Resolves with the failure of each name that could not be deleted.
+ * Resolves with the failure of each name that could not be deleted. With `keys` (name ->
+ * dev:ino), a name that now refers to another namespace is left alone (ESTALE), looked at
+ * again just before the kill and the delete.
  */
-export async function removeMany(names: readonly string[], opts: { kill?: boolean; timeoutMs?: number } = {}): Promise<Map<string, NsnetError>> {
+export async function removeMany(
+  names: readonly string[], opts: { kill?: boolean; timeoutMs?: number; keys?: ReadonlyMap<string, string> } = {},
+): Promise<Map<string, NsnetError>> {
   const operation = 'netns.delete'
   const failed = new Map<string, NsnetError>()
   const todo = names.filter((name) => {
@@ -254,9 +250,15 @@ export async function removeMany(names: readonly string[], opts: { kill?: boolea
   })
   if (todo.length === 0) return failed
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
-  await Promise.all(todo.map((name) => closeHandlesOf(name)))
+  const swapped = (name: string): boolean => {
+    if (failed.get(name)?.code === 'ESTALE') return true
+    if (!opts.keys || opts.keys.get(name) === nsKey(netnsPath(name))) return false
+    failed.set(name, staleNetns(name, operation))
+    return true
+  }
+  await Promise.all(todo.filter((name) => !swapped(name)).map((name) => closeHandlesOf(name)))
   const byKey = new Map<string, string>()
-  for (const name of todo) { const k = nsKey(netnsPath(name)); if (k) byKey.set(k, name) }
+  for (const name of todo) { const k = nsKey(netnsPath(name)); if (k && !swapped(name)) byKey.set(k, name) }
   let inside = procPids().filter((pid) => { const k = nsKey(`/proc/${pid}/ns/net`); return k !== undefined && byKey.has(k) })
   if (inside.length && !opts.kill) {
     const busy = new Set(inside.map((pid) => byKey.get(nsKey(`/proc/${pid}/ns/net`) ?? '')).filter((n) => n !== undefined))
@@ -277,7 +279,7 @@ export async function removeMany(names: readonly string[], opts: { kill?: boolea
     }
     await sleep(5)
   }
-  const go = todo.filter((name) => !failed.has(name))
+  const go = todo.filter((name) => !failed.has(name) && !swapped(name))
   if (go.length === 0) return failed
   const r = await runCommand(['ip', '-force', '-batch', '-'], { timeoutMs: 30_000, input: go.map((n) => `netns delete ${n}\n`).join('') }, { operation })
   for (const name of go) {

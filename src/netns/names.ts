@@ -1,4 +1,5 @@
 // Where iproute2 keeps named namespaces, and which names it accepts.
+import { statSync } from 'node:fs'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
 
 /** Bind mounts of named network namespaces (`ip netns add` creates them here). */
@@ -48,4 +49,18 @@ export function noSuchNetns(name: string, operation: string): NsnetError {
   return new NsnetError(`no network namespace named "${name}"`, {
     code: 'ENOTFOUND', errno: 2, operation, object: `netns ${name}`, hint: `create it first (netns.add / ip netns add ${name})`,
   })
+}
+
+/**
+ * `dev:ino:ctime` of a namespace file (/run/netns/NAME, /proc/PID/ns/net), or undefined when
+ * missing. The kernel reuses a freed namespace's inode number for the next one; the nsfs
+ * inode's ctime (when it was made, stable while /run/netns/NAME holds it) tells them apart.
+ */
+export function nsKey(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true })
+    return `${st.dev}:${st.ino}:${st.ctimeNs}`
+  } catch {
+    return undefined
+  }
 }

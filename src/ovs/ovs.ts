@@ -3,11 +3,12 @@
 // `select` of it), then waits until ovs-vswitchd applied it: cur_cfg >= next_cfg AND every
 // new Interface has an ofport >= 1 (cur_cfg also advances when a bridge failed).
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
-import { OvsdbClient, SYSTEM_DB_SOCKET, type Operation, type OvsdbMonitor, type Row } from './client.js'
+import { OvsdbClient, SYSTEM_DB_SOCKET, type Operation, type OperationResult, type OvsdbMonitor, type Row } from './client.js'
 import { map, namedUuid, optional, set, uuid, type Atom, type Datum, type WireValue } from './datum.js'
 import { startService, type OvsService, type ServiceOptions } from './service.js'
 import { show, type OvsShow } from './show.js'
 import { checksumOffPeer, type OffloadChange } from './offload.js'
+import { ServiceMarker } from './marker.js'
 
 const DB = 'Open_vSwitch'
 const IFNAMSIZ = 16
@@ -121,6 +122,13 @@ const SETTABLE: Readonly<Record<OvsTable, readonly string[]>> = {
  */
 export class Ovs implements AsyncDisposable {
   private closed = false
+  /** The echo that calls of this tick share (see sync()). */
+  private syncing: Promise<void> | undefined
+  /** Writes waiting for vswitchd, and the timer that checks it still runs meanwhile. */
+  private waitingWrites = 0
+  private watch: NodeJS.Timeout | undefined
+  /** Writes of this tick, sent together (see commit()). */
+  private readonly writes: QueuedWrite[] = []
 
   private constructor(
     readonly client: OvsdbClient,
@@ -128,6 +136,8 @@ export class Ovs implements AsyncDisposable {
     /** The private service, when Ovs.start() made it. */
     readonly service: OvsService | undefined,
     private readonly timeoutMs: number,
+    /** Records a service started alone for reap (none when the caller records the daemons). */
+    private readonly marker?: ServiceMarker,
   ) {}
 
   /** Connects to ovsdb-server (`ovs-vsctl --db=unix:PATH`); the system's /run/openvswitch/db.sock by default. */
@@ -141,21 +151,30 @@ export class Ovs implements AsyncDisposable {
    */
   static async start(opts: OvsStartOptions = {}): Promise<Ovs> {
     const otherConfig = { ...(opts.userspaceTso !== false && { 'userspace-tso-enable': 'true' }), ...opts.otherConfig }
-    const service = await startService({ ...opts, otherConfig }, (sock) => initDatabase(sock, otherConfig, opts))
+    // A caller that records the daemons itself (a topology) passes onDaemon; else a marker does.
+    const marker = opts.onDaemon ? undefined : new ServiceMarker(opts.namespace === undefined)
+    let service: OvsService
     try {
-      return await Ovs.attach(service.dbSocket, service, opts)
+      service = await startService({ ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)) }, (sock) => initDatabase(sock, otherConfig, opts))
+    } catch (e) {
+      marker?.remove()
+      throw e
+    }
+    try {
+      return await Ovs.attach(service.dbSocket, service, opts, marker)
     } catch (e) {
       await service.stop()
+      marker?.remove()
       throw e
     }
   }
 
-  private static async attach(socket: string, service: OvsService | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<Ovs> {
+  private static async attach(socket: string, service: OvsService | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }, marker?: ServiceMarker): Promise<Ovs> {
     const timeoutMs = opts.timeoutMs ?? 15_000
     const client = await OvsdbClient.connect(socket, { timeoutMs, signal: opts.signal })
     try {
       const replica = await client.monitor(DB, Object.fromEntries(Object.entries(WATCH).map(([t, columns]) => [t, { columns }])), { signal: opts.signal })
-      return new Ovs(client, replica, service, timeoutMs)
+      return new Ovs(client, replica, service, timeoutMs, marker)
     } catch (e) {
       client.close()
       throw e
@@ -272,6 +291,7 @@ export class Ovs implements AsyncDisposable {
       throw new NsnetError(`a port or interface named ${name} already exists`, { code: 'EEXIST', operation, object: `bridge ${name}` })
     }
     const ovs = this.root()
+    if (datapathType === 'netdev') this.marker?.taps([name])
     const ops: Operation[] = [
       { op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: { name, type: 'internal' } },
       { op: 'insert', table: 'Port', 'uuid-name': 'port', row: { name, interfaces: namedUuid('iface') } },
@@ -338,6 +358,7 @@ export class Ovs implements AsyncDisposable {
     }
     if (this.byName('Interface', port)) throw new NsnetError(`an interface named ${port} already exists`, { code: 'EEXIST', operation, object })
     const type = opts.type === undefined || opts.type === 'system' ? undefined : opts.type
+    if (type === 'internal' && br.datapath_type === 'netdev') this.marker?.taps([port])
     const ops: Operation[] = [
       {
         op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: {
@@ -421,6 +442,7 @@ export class Ovs implements AsyncDisposable {
     } finally {
       this.client.close()
       await this.service?.stop({ taps })
+      this.marker?.remove()
     }
   }
 
@@ -431,19 +453,71 @@ export class Ovs implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close() }
 
-  /** The replica is current with everything committed before this call (see sync notes in the note). */
-  private async sync(opts?: ReadOptions): Promise<void> {
-    // ovsdb-server flushes a session's pending monitor updates before it reads the next
-    // request, so once the echo comes back every earlier commit is in the replica.
-    await this.client.echo(['sync'], { signal: opts?.signal, timeoutMs: opts?.timeoutMs ?? this.timeoutMs })
+  /**
+   * Makes the replica current with everything committed before this call: ovsdb-server
+   * flushes a session's pending monitor updates before it reads the next request, so once an
+   * echo comes back every earlier commit is in. Calls made in the same tick share one echo
+   * (it is sent after all of them started); one with a signal or timeout gets its own.
+   */
+  private sync(opts?: ReadOptions): Promise<void> {
+    if (opts?.signal || opts?.timeoutMs !== undefined) {
+      return this.client.echo(['sync'], { signal: opts.signal, timeoutMs: opts.timeoutMs ?? this.timeoutMs }).then(() => undefined)
+    }
+    this.syncing ??= Promise.resolve().then(() => {
+      this.syncing = undefined
+      return this.client.echo(['sync'], { timeoutMs: this.timeoutMs }).then(() => undefined)
+    })
+    return this.syncing
   }
 
   /**
-   * Sends `ops` plus `next_cfg += 1` and its `select` as one transaction, then waits until
-   * vswitchd applied it; `fresh` are the new interfaces (name, slot of their insert) that must
-   * get an ofport. On failure `undo` runs before the error is thrown.
+   * Commits `ops` and waits until vswitchd applied them; `fresh` are the new interfaces (name,
+   * slot of their insert) that must get an ofport. On failure `undo` runs before the error is
+   * thrown. Writes started in the same tick (100 addPorts in a Promise.all) go out as one
+   * transaction with one next_cfg, as one ovs-vsctl with many `--` clauses does; if that
+   * transaction fails, each is sent again on its own so each gets its own answer. A write with
+   * its own signal, timeout or noWait always goes alone.
    */
-  private async commit(ops: Operation[], object: string, fresh: { name: string; slot: number }[], opts: WriteOptions, undo?: () => Promise<void>): Promise<void> {
+  private commit(ops: Operation[], object: string, fresh: Fresh[], opts: WriteOptions, undo?: () => Promise<void>): Promise<void> {
+    if (opts.signal || opts.noWait || opts.timeoutMs !== undefined) return this.commitAlone({ ops, object, fresh, opts, undo })
+    return new Promise((resolve, reject) => {
+      this.writes.push({ ops, object, fresh, opts, undo, settle: (e) => (e === undefined ? resolve() : reject(e)) })
+      if (this.writes.length === 1) queueMicrotask(() => void this.flush())
+    })
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.writes.splice(0)
+    const alone = (w: QueuedWrite) => this.commitAlone(w).then(() => w.settle(), (e) => w.settle(e))
+    if (batch.length === 1) return alone(batch[0]!)
+    const ops: Operation[] = []
+    const starts: number[] = []
+    batch.forEach((w, k) => {
+      starts.push(ops.length)
+      for (const op of w.ops) ops.push(prefixNamedUuids(op, `w${k}_`))
+    })
+    let sent: { nextCfg: number; results: readonly OperationResult[] }
+    try {
+      sent = await this.send(ops, `${batch.length} changes`, {})
+    } catch {
+      await Promise.all(batch.map(alone))
+      return
+    }
+    await Promise.all(batch.map((w, k) => {
+      const ifaces = w.fresh.map((f) => ({ name: f.name, uuid: sent.results[starts[k]! + f.slot]!.uuid! }))
+      return this.applied(sent.nextCfg, ifaces, w.object, w.opts, w.undo).then(() => w.settle(), (e) => w.settle(e))
+    }))
+  }
+
+  private async commitAlone(w: Omit<QueuedWrite, 'settle'>): Promise<void> {
+    const sent = await this.send(w.ops, w.object, w.opts)
+    if (w.opts.noWait) return
+    const ifaces = w.fresh.map((f) => ({ name: f.name, uuid: sent.results[f.slot]!.uuid! }))
+    await this.applied(sent.nextCfg, ifaces, w.object, w.opts, w.undo)
+  }
+
+  /** Sends `ops` plus `next_cfg += 1`, its `select` and a comment as one transaction. */
+  private async send(ops: Operation[], object: string, opts: WriteOptions): Promise<{ nextCfg: number; results: readonly OperationResult[] }> {
     const ovs = this.root()
     const where = [['_uuid', '==', uuid(ovs._uuid)]]
     const all: Operation[] = [
@@ -453,13 +527,16 @@ export class Ovs implements AsyncDisposable {
       { op: 'comment', comment: `nsnet: ${object}` },
     ]
     const results = await this.client.transact(DB, all, { object, signal: opts.signal, timeoutMs: opts.timeoutMs ?? this.timeoutMs })
-    if (opts.noWait) return
-    const nextCfg = results[ops.length + 1]!.rows![0]!.next_cfg as number
-    const newIfaces = fresh.map((f) => ({ name: f.name, uuid: results[f.slot]!.uuid! }))
+    return { nextCfg: results[ops.length + 1]!.rows![0]!.next_cfg as number, results }
+  }
+
+  /** Waits until cur_cfg >= nextCfg and every one of `ifaces` has an ofport; else fails (after `undo`). */
+  private async applied(nextCfg: number, ifaces: { name: string; uuid: string }[], object: string, opts: WriteOptions, undo?: () => Promise<void>): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs
     let failed: { name: string; error: string | undefined } | undefined
-    // A vswitchd we started that died never applies anything: notice it instead of timing out.
-    const watch = this.service && setInterval(() => this.replica.wake(), 200)
+    // A vswitchd we started that died never applies anything: notice it instead of timing out
+    // (one timer for all waiting writes).
+    if (this.service && this.waitingWrites++ === 0) this.watch = setInterval(() => this.replica.wake(), 200)
     try {
       failed = await this.replica.until(() => {
         if (this.service && !this.service.vswitchdAlive) {
@@ -471,7 +548,7 @@ export class Ovs implements AsyncDisposable {
         if (cur === undefined || cur < nextCfg) return undefined
         // vswitchd writes cur_cfg and the new ofports in one transaction (ovs-vsctl checks
         // them together too), so an interface still without an ofport now has failed.
-        for (const i of newIfaces) {
+        for (const i of ifaces) {
           const row = this.replica.row('Interface', i.uuid)
           const ofport = row?.ofport as number | undefined
           if (ofport === undefined || ofport < 1) return { name: i.name, error: row?.error as string | undefined }
@@ -490,7 +567,7 @@ export class Ovs implements AsyncDisposable {
       if (undo && !this.client.closedError) await undo().catch(() => undefined)
       throw e
     } finally {
-      if (watch) clearInterval(watch)
+      if (this.service && --this.waitingWrites === 0) clearInterval(this.watch)
     }
     if (failed.name) {
       if (undo) await undo().catch(() => undefined)
@@ -531,6 +608,28 @@ export class Ovs implements AsyncDisposable {
     if (!row) throw new NsnetError(`no ${table} named ${record}`, { code: 'ENOTFOUND', operation, object: `${table} ${record}` })
     return row
   }
+}
+
+/** A new interface of a write: its name and the slot of its insert among the write's operations. */
+interface Fresh { readonly name: string; readonly slot: number }
+
+interface QueuedWrite {
+  readonly ops: Operation[]
+  readonly object: string
+  readonly fresh: Fresh[]
+  readonly opts: WriteOptions
+  readonly undo?: () => Promise<void>
+  settle(e?: unknown): void
+}
+
+/** The operation with its uuid-name and every named-uuid it refers to prefixed (for merging writes). */
+function prefixNamedUuids(op: Operation, prefix: string): Operation {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v[0] === 'named-uuid' && typeof v[1] === 'string' ? ['named-uuid', prefix + v[1]] : v.map(walk)
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'uuid-name' ? prefix + String(x) : walk(x)]))
+    return v
+  }
+  return walk(op) as Operation
 }
 
 /** `ovs-vsctl --no-wait init` (plus other_config), through our own client. */

@@ -8,13 +8,13 @@ import type { NetnsHandle } from '../netns/handle.js'
 import { readSysctl, writeSysctl } from '../netns/sysctl.js'
 import type { RouteSpec } from '../ops/routes/types.js'
 import { Rtnl } from '../rtnl.js'
-import {
-  currentNetns, fileKey, processAlive, processStart, removeMarker, writeMarker, type RunMarker,
-} from './marker.js'
+import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink, type RunMarker } from './marker.js'
+import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
 import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
-import type { ResolvedHost, ResolvedTopology } from './spec.js'
+import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
+import { NO_VLAN_FILTERING, type BridgeVlanSpec } from '../ops/bridge/index.js'
 import { LabSwitches } from './ovs.js'
 
 /** What the topology needs of a namespace's rtnetlink API (a local Rtnl or a helper handle). */
@@ -22,13 +22,29 @@ export interface NodeApi {
   readonly links: {
     add(spec: object): Promise<unknown>
     set(ref: string, changes: object): Promise<unknown>
-    get(ref: string): Promise<{ readonly ifindex: number; readonly ifalias?: string }>
+    get(ref: string): Promise<{ readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }>
     list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }>>
     delete(ref: string | number): Promise<unknown>
   }
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
   readonly nft: NatNft
+  readonly bridge: { readonly vlans: { add(dev: string, vlan: BridgeVlanSpec): Promise<unknown>; delete(dev: string, vlan: BridgeVlanSpec): Promise<unknown> } }
+}
+
+/** A Linux bridge port's VLANs, as bridgeVlanCommands() prints them. */
+async function addPortVlans(api: NodeApi, ifname: string, v: PortVlansSpec): Promise<void> {
+  for (const vid of v.tagged ?? []) await api.bridge.vlans.add(ifname, { vid })
+  if (v.pvid !== undefined) await api.bridge.vlans.add(ifname, { vid: v.pvid, pvid: true, untagged: v.untagged !== false })
+  if (v.pvid !== 1 && !(v.tagged ?? []).includes(1)) await api.bridge.vlans.delete(ifname, { vid: 1 })
+}
+
+/** A bridge with vlanFiltering on a kernel without it: EUNSUPPORTED naming the feature. */
+function noVlanFiltering(e: NsnetError, bridge: string): NsnetError {
+  return new NsnetError(NO_VLAN_FILTERING, {
+    code: 'EUNSUPPORTED', errno: e.errno, operation: 'topology.up', object: `bridge ${bridge}`, namespace: e.namespace,
+    hint: 'vlanFiltering: true and port vlans need it; an Open vSwitch switch (kind: \'ovs\') takes port vlans without it', cause: e,
+  })
 }
 
 export interface BuildOptions {
@@ -120,13 +136,6 @@ export class Lab {
         const heavy = phase.name === 'namespaces' || phase.name === 'nat' || phase.name === 'processes'
         await limited(phase.steps, heavy ? 8 : 1024, run)
       }
-      if (phase.name === 'namespaces') {
-        for (const ns of this.marker.namespaces) ns.key = fileKey(`/run/netns/${ns.name}`)
-        writeMarker(this.marker)
-      } else if (phase.name === 'bridges' || phase.name === 'veths') {
-        await this.recordLocalLinks()
-        writeMarker(this.marker)
-      }
     }
     this.marker.complete = true
     writeMarker(this.marker)
@@ -140,6 +149,7 @@ export class Lab {
         case 'netns': {
           const name = this.host(s.host).netns!
           await netns.add(name)
+          recordNamespace(this.marker, name)
           // Start its helper now: it is the slow part, and the next phases need it.
           this.handle(name).catch(() => undefined)
           return
@@ -172,7 +182,9 @@ export class Lab {
           const local = this.host(s.host).netns === null
           await api.links.add({
             name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
-          })
+            ...(s.vlanFiltering ? { vlanFiltering: true } : {}),
+          }).catch((e) => { throw s.vlanFiltering && isNsnetError(e, 'EOPNOTSUPP') ? noVlanFiltering(e, s.name) : e })
+          if (local) await this.recordLocalLink(s.name)
           return
         }
         case 'veth': {
@@ -195,11 +207,19 @@ export class Lab {
               ...(b.mac ? { address: b.mac } : {}),
             },
           })
+          if (nsA === null) await this.recordLocalLink(a.ifname)
+          if (nsB === null) {
+            // A peer gets no ifalias on creation: mark it, then record it.
+            await local.links.set(b.ifname, { alias: this.alias() })
+            await this.recordLocalLink(b.ifname)
+          }
           return
         }
         case 'port': {
-          await (await this.api(s.host)).links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
+          const api = await this.api(s.host)
+          await api.links.set(s.ifname, { ...(s.master ? { master: s.master } : {}), up: true })
           if (s.switch) await this.switches.addPort(s)
+          else if (s.vlans) await addPortVlans(api, s.ifname, s.vlans)
           return
         }
         case 'address': {
@@ -227,13 +247,9 @@ export class Lab {
           const svc = await startProcess(h.netns, s.process.command, {
             name: s.process.name, ...(s.process.env ? { env: s.process.env } : {}),
             ...(s.process.readyText !== undefined ? { readyText: s.process.readyText } : {}),
+            onSpawn: (pid) => { recordProcess(this.marker, s.host, s.process.name, pid) },
           })
           this.services.push(svc)
-          const start = processStart(svc.pid)
-          if (start) {
-            this.marker.processes.push({ host: s.host, name: s.process.name, pid: svc.pid, start })
-            writeMarker(this.marker)
-          }
           if (s.process.readyTcpPort !== undefined) await waitTcp(h.netns, s.process.readyTcpPort, s.process.name)
           return
         }
@@ -245,18 +261,12 @@ export class Lab {
 
   /** The ifalias that marks links this run made in the current namespace. */
   alias(): string {
-    return `nsnet:${this.marker.runId}`
+    return runAlias(this.marker.runId)
   }
 
-  /**
-   * Notes the ifindex of every link this run made in the current namespace (one dump), so
-   * reap() recognises them even if their names are reused. Until then they carry our ifalias.
-   */
-  private async recordLocalLinks(): Promise<void> {
-    const pending = this.marker.links.filter((l) => l.ifindex === undefined)
-    if (!pending.length) return
-    const byName = new Map((await (await this.localApi()).links.list()).map((l) => [l.ifname, l.ifindex]))
-    for (const l of pending) l.ifindex = byName.get(l.name)
+  /** Records the ifindex of a link just made here, before its step is reported done. */
+  async recordLocalLink(name: string): Promise<void> {
+    recordLink(this.marker, await (await this.localApi()).links.get(name))
   }
 }
 
@@ -331,16 +341,15 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
   // each takes its links, addresses, routes and NAT rules along, and the kernel destroys the
   // veths of all of them in one batch (far cheaper than deleting veths one by one, each of
   // which waits for an RCU grace period). Only the namespaces this run made, by inode.
-  const mine = marker.namespaces.filter((ns) => {
-    const key = fileKey(`/run/netns/${ns.name}`)
-    return key !== undefined && (ns.key === undefined || key === ns.key) // else: same name, another namespace
-  }).map((ns) => ns.name)
+  const owned = marker.namespaces.filter(ownsNamespace)
+  const mine = owned.map((ns) => ns.name)
   try {
-    const failed = await removeNamespaces(mine, { kill: true })
+    // Their inodes go along: a name swapped meanwhile is left alone (and its processes live).
+    const failed = await removeNamespaces(mine, { kill: true, keys: new Map(owned.map((ns) => [ns.name, ns.key!])) })
     for (const name of mine) {
       const e = failed.get(name)
       if (!e) report.removed.push(`netns ${name}`)
-      else if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND')) fail(`netns ${name}`, e)
+      else if (!isNsnetError(e, 'ENOENT') && !isNsnetError(e, 'ENOTFOUND') && !isNsnetError(e, 'ESTALE')) fail(`netns ${name}`, e)
     }
   } catch (e) {
     fail(`netns ${mine.join(', ')}`, e)
@@ -355,22 +364,28 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
     const rt = await Rtnl.open() as unknown as NodeApi & { close(): Promise<void> }
     try {
       const bridges = new Set(marker.topology.bridges.map((b) => b.node))
-      const ours = (l: { ifindex: number; ifalias?: string }, m: (typeof marker.links)[number]) =>
-        m.ifindex !== undefined ? l.ifindex === m.ifindex : l.ifalias === undefined || l.ifalias === `nsnet:${marker.runId}`
+      // Ours by identity only; deleted by the ifindex that matched, never by name.
+      const live = new Map<MarkedLink, number>()
       const present = async () => {
         const byName = new Map((await rt.links.list()).map((l) => [l.ifname, l]))
-        return marker.links.filter((m) => { const l = byName.get(m.name); return l !== undefined && ours(l, m) })
+        return marker.links.filter((m) => {
+          const l = byName.get(m.name)
+          if (l === undefined || !ownsLink(marker, m, l)) return false
+          live.set(m, l.ifindex)
+          return true
+        })
       }
-      const del = async (m: (typeof marker.links)[number]) => {
+      const del = async (m: MarkedLink) => {
         try {
-          await rt.links.delete(m.ifindex ?? m.name)
+          await rt.links.delete(live.get(m)!)
           report.removed.push(`link ${m.name}`)
         } catch (e) {
           if (!isNsnetError(e, 'ENODEV') && !isNsnetError(e, 'ENOTFOUND')) fail(`link ${m.name}`, e)
         }
       }
       const deadline = Date.now() + 3000
-      let left = await present()
+      const ours = await present()
+      let left = ours
       // Bridges never go by themselves: delete them while the kernel frees the namespaces.
       const early = left.filter((m) => bridges.has(m.name))
       const bridgesDeleted = Promise.all(early.map(del))
@@ -379,7 +394,7 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
         left = await present()
       }
       left = left.filter((m) => !early.includes(m))
-      for (const m of marker.links) if (!left.includes(m) && !early.includes(m)) report.removed.push(`link ${m.name}`)
+      for (const m of ours) if (!left.includes(m) && !early.includes(m)) report.removed.push(`link ${m.name}`)
       await Promise.all([bridgesDeleted, ...left.map(del)])
     } finally {
       await rt.close()

@@ -1,29 +1,32 @@
-// The run marker: /run/nsnet/<runid>.json names the process that owns a topology and
-// everything it made, written BEFORE each thing is made. reap() uses it to remove what
-// dead runs left behind, and only that: an owner is alive when a process with its pid
-// and its start time exists; a namespace or link is ours when its inode or ifindex (or
-// our ifalias) matches what the marker recorded.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+// The run marker: /run/nsnet/<runid>.json names the process that owns a topology, what it
+// plans to make (written before anything is made) and the identity of each thing it made
+// (written as each is made; see ownership.ts). reap() uses it to remove what dead runs
+// left behind, and only that: an owner is alive when a process with its pid and its start
+// time exists; a namespace, link or process is ours only when its identity matches.
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { nsKey } from '../netns/names.js'
 import type { ResolvedTopology } from './spec.js'
 
 export const RUN_DIR = process.env.NSNET_RUN_DIR ?? '/run/nsnet'
 
 export interface MarkedNamespace {
   readonly name: string
-  /** `dev:ino` of /run/netns/<name> once made; absent while it is being made. */
+  /** nsKey() of /run/netns/<name> (`dev:ino:ctime`), recorded once this run made it; absent: only planned. */
   key?: string
 }
 
 export interface MarkedLink {
   /** A link made in the owner's namespace (namespaces made by the run take their links along). */
   readonly name: string
+  /** Recorded once made (it also carries the ifalias `nsnet:<runId>`); absent: planned or being made. */
   ifindex?: number
 }
 
 export interface MarkedProcess {
   readonly host: string
   readonly name: string
+  /** 0 while only planned. */
   readonly pid: number
   /** Field 22 of /proc/<pid>/stat: tells a reused pid apart. */
   readonly start: string
@@ -108,15 +111,8 @@ export function sameWorld(m: RunMarker): boolean {
   return m.mntns === w.mntns && m.pidns === w.pidns
 }
 
-/** `dev:ino` of a path, or undefined when missing. */
-export function fileKey(path: string): string | undefined {
-  try {
-    const st = statSync(path)
-    return `${st.dev}:${st.ino}`
-  } catch {
-    return undefined
-  }
-}
+/** The identity of a namespace file (see nsKey), or undefined when missing. */
+export const fileKey = nsKey
 
 /** What newRunId() makes: three base-36 fields. Anything else (a path, `../x`) is not a run id. */
 const RUN_ID = /^[0-9a-z]{1,16}-[0-9a-z]{1,16}-[0-9a-z]{1,16}$/

@@ -5,4 +5,5 @@
 export const ovsBridgeCommand = (name: string): string => `ovs-vsctl add-br ${name} -- set bridge ${name} datapath_type=netdev`
 
 /** `ovs-vsctl add-port SWITCH PORT`. */
-export const ovsPortCommand = (sw: string, port: string): string => `ovs-vsctl add-port ${sw} ${port}`
+export const ovsPortCommand = (sw: string, port: string, vlans?: { readonly pvid?: number; readonly tagged?: readonly number[] }): string =>
+  `ovs-vsctl add-port ${sw} ${port}${vlans?.pvid !== undefined ? ` tag=${vlans.pvid}` : ''}${vlans?.tagged?.length ? ` trunks=${vlans.tagged.join(',')}` : ''}`

@@ -2,7 +2,8 @@
 // per host namespace that holds switches, started on the first switch step. The daemons go
 // into the run marker as processes, so reap() stops them when the owner died; down() and
 // rollback delete the bridges first (netdev taps outlive vswitchd) and stop the daemons.
-import { Ovs } from '../ovs/ovs.js'
+// Loaded on the first switch only: labs without switches (and the CLI) never parse the OVS code.
+import type { Ovs } from '../ovs/ovs.js'
 import { writeMarker } from './marker.js'
 import type { Step } from './plan.js'
 import type { NodeApi, TeardownReport } from './apply.js'
@@ -15,6 +16,10 @@ interface LabLike {
   readonly marker: RunMarker
   host(node: string): ResolvedHost
   api(node: string): Promise<NodeApi>
+  /** The ifalias that marks links the run made in the current namespace. */
+  alias(): string
+  /** Records the identity of a link just made in the current namespace (see ownership.ts). */
+  recordLocalLink(name: string): Promise<void>
 }
 
 export class LabSwitches {
@@ -27,7 +32,7 @@ export class LabSwitches {
     let p = this.byHost.get(host)
     if (!p) {
       const netns = this.lab.host(host).netns
-      p = Ovs.start({
+      p = import('../ovs/ovs.js').then(({ Ovs }) => Ovs.start({
         ...(netns !== null ? { namespace: netns } : {}),
         // Our own vswitchd: userspace TSO makes TCP work through the netdev datapath
         // without touching the hosts' veths (see the note in ovs/offload).
@@ -36,7 +41,7 @@ export class LabSwitches {
           this.lab.marker.processes.push({ host, name: d.name, pid: d.pid, start: d.start })
           writeMarker(this.lab.marker)
         },
-      })
+      }))
       this.byHost.set(host, p)
     }
     return p
@@ -56,12 +61,26 @@ export class LabSwitches {
   async addBridge(s: Extract<Step, { kind: 'bridge' }>): Promise<void> {
     const ovs = await this.service(s.host)
     await ovs.addBridge(s.name)
-    await (await this.lab.api(s.host)).links.set(s.name, { up: true, ...(s.mtu ? { mtu: s.mtu } : {}) })
+    const api = await this.lab.api(s.host)
+    const local = this.lab.host(s.host).netns === null
+    await api.links.set(s.name, { up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.lab.alias() } : {}) })
+    if (!local) return
+    // Marked and recorded like every link a run makes here, so reap() knows them by identity;
+    // with it the datapath's own tap, which vswitchd made for the first netdev bridge.
+    await this.lab.recordLocalLink(s.name)
+    const tap = (await api.links.list()).find((l) => l.ifname === 'ovs-netdev' && l.ifalias === undefined)
+    if (tap) {
+      await api.links.set('ovs-netdev', { alias: this.lab.alias() })
+      await this.lab.recordLocalLink('ovs-netdev')
+    }
   }
 
-  /** `ovs-vsctl add-port SWITCH PORT`. */
+  /** `ovs-vsctl add-port SWITCH PORT [tag=PVID] [trunks=A,B]`. */
   async addPort(s: Extract<Step, { kind: 'port' }>): Promise<void> {
-    await (await this.service(s.host)).addPort(s.switch!, s.ifname)
+    const v = s.vlans
+    await (await this.service(s.host)).addPort(s.switch!, s.ifname, {
+      ...(v?.pvid !== undefined ? { tag: v.pvid } : {}), ...(v?.tagged?.length ? { trunks: v.tagged } : {}),
+    })
   }
 
   /** Deletes every bridge and stops every service this lab started (ovs.close()); failures go to the report. */

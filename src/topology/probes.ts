@@ -121,6 +121,8 @@ export interface StartOptions {
   readonly readyText?: string
   /** How long to wait for readiness (default 15000 ms). */
   readonly readyTimeoutMs?: number
+  /** Called with its pid as soon as it runs (before it is ready), so an owner can record it. */
+  readonly onSpawn?: (pid: number) => void
 }
 
 /** Starts argv in `where`; with readyText, resolves once it printed that. */
@@ -179,6 +181,7 @@ export function startProcess(where: Where, argv: readonly string[], opts: StartO
     child.stderr!.on('data', onData)
     child.once('exit', onExit)
     child.once('error', onError)
+    if (opts.onSpawn) child.once('spawn', () => opts.onSpawn!(child.pid!))
     if (opts.readyText === undefined) {
       child.once('spawn', () => { cleanup(); settle('') })
     }

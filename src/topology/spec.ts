@@ -84,6 +84,19 @@ export interface BridgeSpec {
   readonly mtu?: number
   /** `linux` (default) is a kernel bridge; `ovs` an Open vSwitch bridge (see SwitchSpec). */
   readonly kind?: 'linux' | 'ovs'
+  /** A Linux bridge that filters by VLAN (`vlan_filtering 1`), so its ports take `vlans`. */
+  readonly vlanFiltering?: boolean
+}
+
+/**
+ * The VLANs of a switch port (the link end on a bridge or switch): `pvid` is the access VLAN
+ * (untagged frames in, and out unless `untagged: false`), `tagged` the trunk's VLANs. On an
+ * Open vSwitch port these are `tag=` and `trunks=`; on a Linux bridge `bridge vlan add`.
+ */
+export interface PortVlansSpec {
+  readonly pvid?: number
+  readonly untagged?: boolean
+  readonly tagged?: readonly number[]
 }
 
 /**
@@ -107,6 +120,8 @@ export interface EndSpec {
   readonly ifname?: string
   readonly addresses?: readonly AddressSpec[]
   readonly mac?: string
+  /** For an end on a bridge or switch: the port's VLANs. */
+  readonly vlans?: PortVlansSpec
 }
 
 /** A veth pair between two nodes. A string end is `{ node }`. */
@@ -178,6 +193,7 @@ export interface ResolvedBridge {
   readonly mtu?: number
   /** Set for an Open vSwitch bridge. */
   readonly kind?: 'ovs'
+  readonly vlanFiltering?: true
 }
 
 export interface ResolvedEnd {
@@ -192,6 +208,7 @@ export interface ResolvedEnd {
   readonly switch?: string
   readonly addresses: readonly string[]
   readonly mac?: string
+  readonly vlans?: PortVlansSpec
 }
 
 export interface ResolvedVeth {

@@ -27,6 +27,9 @@ import { validate } from './validate.js'
 
 export type UpOptions = BuildOptions
 
+/** Runs whose up() is in progress in this process. */
+const building = new Set<string>()
+
 function fingerprint(topo: ResolvedTopology): string {
   return createHash('sha256').update(JSON.stringify(topo)).digest('hex').slice(0, 16)
 }
@@ -94,6 +97,9 @@ export class Topology implements AsyncDisposable {
     const me = { pid: process.pid, start: processStart(process.pid) ?? '' }
     for (const m of listMarkers()) {
       if (m.fingerprint !== fp || m.netns !== here || !sameWorld(m)) continue
+      // Another up() of this process is building it right now: neither adopt nor undo it.
+      // This build then races it for the names, and the kernel picks one winner (EEXIST).
+      if (building.has(m.runId)) continue
       if ((m.pid === me.pid && m.pidStart === me.start) || m.pid === 0) {
         const lab = new Lab(topo, m)
         if (m.complete && (await intact(m, lab))) {
@@ -107,8 +113,10 @@ export class Topology implements AsyncDisposable {
         continue
       }
       if (processAlive(m.pid, m.pidStart)) {
-        throw new NsnetError(`this topology is already up, owned by pid ${m.pid} (run ${m.runId})`, {
-          code: 'EBUSY', operation: 'topology.up', hint: 'bring it down there, or wait for it',
+        // Up, or being built, by a live process: its names are taken, as the kernel would say.
+        const first = m.namespaces[0] ? `netns ${m.namespaces[0].name}` : m.links[0] ? `link ${m.links[0].name}` : `run ${m.runId}`
+        throw new NsnetError(`${first} already exists: this topology is ${m.complete ? 'up' : 'being built'}, owned by pid ${m.pid} (run ${m.runId}); nothing was made`, {
+          code: 'EEXIST', operation: 'topology.up', object: first, hint: 'bring it down there, or wait for it',
         })
       }
       await teardown(m) // what a dead run of the same spec left behind
@@ -120,10 +128,14 @@ export class Topology implements AsyncDisposable {
       pid: me.pid, pidStart: me.start, netns: here, ...currentWorld(),
       namespaces: topo.hosts.filter((h) => h.netns !== null).map((h) => ({ name: h.netns! })),
       links: localLinks(topo).map((name) => ({ name })),
-      sysctls: [], processes: [], etcDirs: [], topology: topo,
+      sysctls: [],
+      processes: topo.hosts.flatMap((h) => h.processes.map((p) => ({ host: h.node, name: p.name, pid: 0, start: '' }))),
+      etcDirs: [], topology: topo,
     }
+    // Everything it plans to make, by name only, before anything is made (see ownership.ts).
     writeMarker(marker)
     const lab = new Lab(topo, marker)
+    building.add(marker.runId)
     try {
       await lab.build(opts)
     } catch (e) {
@@ -136,6 +148,8 @@ export class Topology implements AsyncDisposable {
         code: err.code, errno: err.errno, operation: err.operation ?? 'topology.up', object: err.object,
         namespace: err.namespace, hint: err.hint, cause: e,
       })
+    } finally {
+      building.delete(marker.runId)
     }
     return new Topology(lab, true)
   }

@@ -3,13 +3,15 @@
 // Every problem is reported with the path of the offending entry (`links[2].a`).
 import { parseCidr, parseIP, parseMac, type Cidr } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
+import { resolveProgram } from '../netns/exec.js'
 import { checkLinkName } from '../ops/context.js'
 import { Pool, contains, networkText } from './addressing.js'
 import {
   CURRENT_NODE,
-  type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
+  type PortVlansSpec, type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
   type ResolvedRoute, type ResolvedTopology, type ResolvedVeth, type TopologySpec,
 } from './spec.js'
+import { nftSafeIfname } from './plan.js'
 
 export interface SpecProblem {
   /** Where: `links[2].a`, `hosts[0].routes[1].via`. */
@@ -67,6 +69,16 @@ function suggest(name: string, candidates: Iterable<string>): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** Why `prog` cannot be started (as execvp would look it up, inside a namespace: same files), or undefined. */
+function programProblem(prog: string, path: string | undefined): string | undefined {
+  try {
+    resolveProgram(prog, undefined, 'topology.validate', path === undefined ? process.env : { ...process.env, PATH: path })
+    return undefined
+  } catch (e) {
+    return (e as NsnetError).summary + (prog.includes('/') ? '' : ' in PATH')
+  }
+}
+
 /** Internal, mutable form of a link end while resolving. */
 interface EndDraft {
   path: string
@@ -76,6 +88,7 @@ interface EndDraft {
   master?: string
   addresses: Array<{ path: string; text?: string; pool?: string; cidr?: Cidr }>
   mac?: string
+  vlans?: PortVlansSpec
 }
 
 interface HostDraft {
@@ -216,14 +229,14 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   }
 
   // ---- bridges ----
-  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number; ovs?: true }
+  interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: EndDraft['addresses']; mtu?: number; ovs?: true; vlanFiltering?: true }
   const bridges = new Map<string, BridgeDraft>()
   const bridgeLike = [
     ...c.array('bridges', s.bridges).map((b, i) => ({ b, path: `bridges[${i}]`, ovs: false })),
     ...c.array('switches', s.switches).map((b, i) => ({ b, path: `switches[${i}]`, ovs: true })),
   ]
   bridgeLike.forEach(({ b, path, ovs: isSwitch }) => {
-    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu', 'kind', ...(isSwitch ? ['datapathType'] : [])], ['name'])) return
+    if (!c.fields(path, b, ['name', 'in', 'addresses', 'mtu', 'kind', ...(isSwitch ? ['datapathType'] : ['vlanFiltering'])], ['name'])) return
     const ovs = switchKind(c, path, b, isSwitch)
     if (ovs === undefined) return
     if (!c.ifname(`${path}.name`, b.name)) return
@@ -236,7 +249,9 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     claimIfname(host!, b.name, path)
     const mtu = c.integer(`${path}.mtu`, b.mtu, 68, 65535)
     const addresses = addressDrafts(c, `${path}.addresses`, b.addresses, pools)
-    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}) })
+    const vlanFiltering = c.boolean(`${path}.vlanFiltering`, b.vlanFiltering)
+    if (vlanFiltering && ovs) return c.fail(`${path}.vlanFiltering`, 'an Open vSwitch bridge filters VLANs by its ports\' vlans (tag/trunks); leave vlanFiltering out')
+    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}), ...(vlanFiltering ? { vlanFiltering: true as const } : {}) })
   })
 
   // ---- links ----
@@ -250,16 +265,16 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
     if (!c.fields(path, l, ['a', 'b', 'mtu'], ['a', 'b'])) return
     const draft: VethDraft = { index: i, mtu: c.integer(`${path}.mtu`, l.mtu, 68, 65535) }
     const raw = { a: l.a, b: l.b }
-    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
+    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; vlans?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
     for (const side of ['a', 'b'] as const) {
       const v = raw[side]
       const p = `${path}.${side}`
       if (typeof v === 'string') {
         parsed[side] = { node: v, path: p }
-      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac'], ['node'])) {
+      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans'], ['node'])) {
         if (typeof v.node !== 'string') { c.fail(`${p}.node`, 'must be a node name'); continue }
         if (v.ifname !== undefined && !c.ifname(`${p}.ifname`, v.ifname)) continue
-        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, path: p }
+        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, vlans: v.vlans, path: p }
       }
     }
     for (const side of ['a', 'b'] as const) {
@@ -291,7 +306,8 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         if (typeof e.mac === 'string' && parseMac(e.mac)) mac = e.mac.toLowerCase()
         else c.fail(`${e.path}.mac`, `${JSON.stringify(e.mac)} is not a MAC address`)
       }
-      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac }
+      const vlans = e.vlans === undefined ? undefined : portVlans(c, `${e.path}.vlans`, e.vlans, bridge)
+      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, ...(vlans ? { vlans } : {}) }
       draft[side] = end
       ends.push(end)
     }
@@ -359,6 +375,9 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         const key = k.replace(/\//g, '.')
         if (!SYSCTL_KEY.test(key)) { c.fail(kp, 'only net.* sysctls belong to a network namespace; nsnet will not change others'); continue }
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') { c.fail(kp, 'value must be a string, number or boolean'); continue }
+        // One write of one line: a newline would end the value early (and `sysctl -w` in script()).
+        if (typeof v === 'string' && /[\n\r\0]/.test(v)) { c.fail(kp, `value ${JSON.stringify(v)} must be one line`); continue }
+        if (typeof v === 'number' && !Number.isFinite(v)) { c.fail(kp, `value ${v} is not a number a sysctl takes`); continue }
         sysctls.push([key, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)])
       }
     }
@@ -370,6 +389,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       if (current) return c.fail(p, 'NAT in the current namespace is refused: nsnet never touches the firewall of a namespace it did not make')
       const m = interfaceCidr(c, `${p}.masquerade`, n.masquerade)
       if (typeof n.out !== 'string' || !h.ifnames.has(n.out) || n.out === 'lo') c.fail(`${p}.out`, `unknown interface "${String(n.out)}" in ${describeHost(h)}${suggest(String(n.out), h.ifnames.keys())}`)
+      else if (!nftSafeIfname(n.out)) c.fail(`${p}.out`, `interface "${n.out}" holds a character (" \\ *) that an nft rule's interface string cannot hold as itself; rename it`)
       const backend = n.backend ?? 'auto'
       if (backend !== 'auto' && backend !== 'nsnet' && backend !== 'nft' && backend !== 'iptables') c.fail(`${p}.backend`, 'must be auto, nsnet, nft or iptables')
       if (m) nat.push({ masquerade: networkText(m), out: n.out as string, backend: backend as ResolvedNat['backend'] })
@@ -391,10 +411,19 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       if (!c.string(`${p}.name`, pr.name)) return
       if (pnames.has(pr.name)) return c.fail(`${p}.name`, `duplicate process "${pr.name}" in ${describeHost(h)}`)
       pnames.add(pr.name)
-      if (!Array.isArray(pr.command) || pr.command.length === 0 || !pr.command.every((a) => typeof a === 'string')) {
-        return c.fail(`${p}.command`, 'must be a non-empty array of strings (argv)')
+      if (!Array.isArray(pr.command) || pr.command.length === 0 || !pr.command.every((a) => typeof a === 'string' && !a.includes('\0')) || pr.command[0] === '') {
+        return c.fail(`${p}.command`, 'must be a non-empty array of strings without NUL (argv)')
       }
-      if (pr.env !== undefined && (!isObject(pr.env) || !Object.values(pr.env).every((v) => typeof v === 'string'))) c.fail(`${p}.env`, 'must map names to strings')
+      if (pr.env !== undefined) {
+        if (!isObject(pr.env)) c.fail(`${p}.env`, 'must map names to strings')
+        else for (const [k, v] of Object.entries(pr.env)) {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) c.fail(`${p}.env`, `${JSON.stringify(k)} is not an environment variable name`)
+          else if (typeof v !== 'string' || v.includes('\0')) c.fail(`${p}.env.${k}`, 'must be a string without NUL')
+        }
+      }
+      // A program missing from PATH is found now, not after the namespaces exist.
+      const program = programProblem(pr.command[0] as string, isObject(pr.env) && typeof pr.env.PATH === 'string' ? pr.env.PATH : undefined)
+      if (program) c.fail(`${p}.command[0]`, program)
       const readyTcpPort = c.integer(`${p}.readyTcpPort`, pr.readyTcpPort, 1, 65535)
       if (pr.readyText !== undefined) c.string(`${p}.readyText`, pr.readyText)
       processes.push({
@@ -413,9 +442,11 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const resolveEnd = (e: EndDraft): ResolvedEnd => ({
     node: e.node, host: e.host, ifname: e.ifname, addresses: texts(e.addresses),
     ...(e.master ? (bridges.get(e.master)?.ovs ? { switch: e.master } : { master: e.master }) : {}), ...(e.mac ? { mac: e.mac } : {}),
+    ...(e.vlans ? { vlans: e.vlans } : {}),
   })
   const resolvedBridges: ResolvedBridge[] = [...bridges.values()].map((b) => ({
     node: b.node, host: b.host.node, addresses: texts(b.addresses), ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.ovs ? { kind: 'ovs' as const } : {}),
+    ...(b.vlanFiltering ? { vlanFiltering: true as const } : {}),
   }))
   const resolvedVeths: ResolvedVeth[] = veths.map((v) => ({
     index: v.index, a: resolveEnd(v.a!), b: resolveEnd(v.b!), ...(v.mtu ? { mtu: v.mtu } : {}),
@@ -423,6 +454,30 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   // The current namespace first: things in it are made before anything points at them.
   resolvedHosts.sort((x, y) => (x.netns === null ? -1 : 0) - (y.netns === null ? -1 : 0))
   return { name, prefix, hosts: resolvedHosts, bridges: resolvedBridges, veths: resolvedVeths }
+}
+
+/** A port's VLANs, checked against what its bridge can do; undefined after a problem. */
+function portVlans(c: Checker, path: string, v: unknown, bridge: { node: string; ovs?: true; vlanFiltering?: true } | undefined): PortVlansSpec | undefined {
+  if (!c.fields(path, v, ['pvid', 'untagged', 'tagged'])) return undefined
+  if (!bridge) { c.fail(path, 'only an end on a bridge or switch (a switch port) has VLANs'); return undefined }
+  const pvid = c.integer(`${path}.pvid`, v.pvid, 1, 4094)
+  const untagged = c.boolean(`${path}.untagged`, v.untagged)
+  const tagged: number[] = []
+  c.array(`${path}.tagged`, v.tagged ?? []).forEach((t, i) => {
+    const vid = c.integer(`${path}.tagged[${i}]`, t, 1, 4094)
+    if (vid === undefined) return
+    if (tagged.includes(vid) || vid === pvid) c.fail(`${path}.tagged[${i}]`, `VLAN ${vid} is listed twice`)
+    else tagged.push(vid)
+  })
+  if (pvid === undefined && !tagged.length) { c.fail(path, 'give a pvid (access VLAN) or tagged VLANs'); return undefined }
+  if (untagged !== undefined && pvid === undefined) c.fail(`${path}.untagged`, 'says how the pvid leaves the port; there is no pvid')
+  if (bridge.ovs) {
+    if (pvid !== undefined && tagged.length) c.fail(path, 'an Open vSwitch port is an access port (pvid: tag=) or a trunk (tagged: trunks=), not both')
+    if (untagged === false) c.fail(`${path}.untagged`, 'an Open vSwitch access port always sends its VLAN untagged')
+  } else if (!bridge.vlanFiltering) {
+    c.fail(path, `bridge "${bridge.node}" does not filter VLANs: give it vlanFiltering: true`)
+  }
+  return { ...(pvid !== undefined ? { pvid, untagged: untagged ?? true } : {}), ...(tagged.length ? { tagged } : {}) }
 }
 
 /** Whether a bridges[] / switches[] entry is an Open vSwitch bridge; undefined after a problem. */

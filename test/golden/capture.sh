@@ -36,18 +36,5 @@ scenarios=(
   "route-dump-v6|ip -6 addr add 2001:db8::1/64 dev lo nodad|ip -6 route show table all"
 )
 
-want=("$@")
-for s in "${scenarios[@]}"; do
-  IFS='|' read -r name setup cmd <<<"$s"
-  if ((${#want[@]})) && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
-  # Each scenario starts from a clean namespace of its own.
-  unshare --net -- bash -c '
-    set -e
-    ip link set lo up
-    IFS=";" read -ra steps <<<"$1"
-    for step in "${steps[@]}"; do [[ -n "$step" ]] && $step; done
-    strace -f -o "$2" -e trace=sendmsg,recvmsg,sendto,recvfrom -e write=all -e read=all -xx -s 0 $3 >/dev/null 2>&1 || true
-  ' _ "$setup" "$tmp/$name.strace" "$cmd"
-  node "$here/strace-to-json.mjs" "$tmp/$name.strace" "$name" "$cmd" "$setup" >"$here/$name.json"
-  echo "captured $name" >&2
-done
+. "$here/scenarios.sh"
+capture_scenarios "$here" "" "" "$@" -- "${scenarios[@]}"

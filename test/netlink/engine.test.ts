@@ -395,7 +395,7 @@ describe('timeouts and aborts', () => {
     } finally {
       s.close()
     }
-  })
+  }, 60_000)
 })
 
 describe('close', () => {
@@ -417,7 +417,7 @@ describe('close', () => {
     expect((await rejection(s.dump({ type: 0x10 }, (m) => m))).code).toBe('ECLOSED')
     expect((await rejection(s.batch([{ type: 0x10 }]))).code).toBe('ECLOSED')
     s.close()
-  })
+  }, 60_000)
 
   it('close() during a real dump rejects it with ECLOSED', async () => {
     const s = NetlinkSocket.open()

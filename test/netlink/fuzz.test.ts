@@ -200,6 +200,10 @@ const decoders: readonly Decoder[] = [
   { name: 'decodeRoute', fn: (m, names) => nsnet.decodeRoute(m, names) },
   { name: 'decodeNeighbor', fn: (m, names) => nsnet.decodeNeighbor(m, names) },
   { name: 'decodeRule', fn: (m) => nsnet.decodeRule(m) },
+  { name: 'decodeNexthop', fn: (m, names) => nsnet.decodeNexthop(m, names) },
+  { name: 'decodeFdbEntry', fn: (m, names) => nsnet.decodeFdbEntry(m, names) },
+  { name: 'decodeBridgePort', fn: (m, names) => nsnet.decodeBridgePort(m, new Map([...(names ?? [])].map(([i, n]) => [i, { name: n, up: true, master: 0 }]))) },
+  { name: 'decodeBridgeVlans', fn: (m, names) => nsnet.decodeBridgeVlans(m, names) },
   { name: 'decodeQdisc', fn: (m, names) => nsnet.decodeQdisc(m, (i) => names?.get(i)) },
   { name: 'decodeClass', fn: (m, names) => nsnet.decodeClass(m, (i) => names?.get(i)) },
   { name: 'decodeFilter', fn: (m, names) => nsnet.decodeFilter(m, (i) => names?.get(i)) },
@@ -237,6 +241,22 @@ beforeAll(async () => {
   tryIp('rule', 'add', 'fwmark', '0x10/0xff', 'lookup', '200', 'pref', '1001')
   tryIp('rule', 'add', 'uidrange', '1000-2000', 'sport', '1000-2000', 'ipproto', 'tcp', 'blackhole', 'pref', '1002')
   tryIp('-6', 'rule', 'add', 'to', '2001:db8::/32', 'goto', '1000', 'pref', '999')
+  // Bridge ports, fdb entries (a bridge's and a vxlan's) and nexthop objects of every shape.
+  tryIp('link', 'set', 'fz0', 'master', 'fzbr')
+  tryIp('link', 'set', 'fzvx', 'up')
+  for (const args of [
+    ['fdb', 'add', '02:00:00:00:00:21', 'dev', 'fz0', 'master', 'static'],
+    ['fdb', 'add', '00:00:00:00:00:00', 'dev', 'fzvx', 'dst', '192.0.2.7', 'self'],
+    ['fdb', 'add', '02:00:00:00:00:22', 'dev', 'fzvx', 'dst', '192.0.2.8', 'port', '4790', 'vni', '9', 'self'],
+    ['link', 'set', 'dev', 'fz0', 'cost', '9', 'isolated', 'on'],
+  ]) { try { execFileSync('bridge', args, { stdio: 'ignore' }) } catch { /* smaller corpus */ } }
+  tryIp('nexthop', 'add', 'id', '1', 'via', '192.0.2.2', 'dev', 'fz1')
+  tryIp('nexthop', 'add', 'id', '2', 'via', '192.0.2.3', 'dev', 'fz1', 'onlink')
+  tryIp('nexthop', 'add', 'id', '3', 'blackhole')
+  tryIp('nexthop', 'add', 'id', '4', 'via', '2001:db8::2', 'dev', 'fz1')
+  tryIp('nexthop', 'add', 'id', '5', 'group', '1,3/2')
+  tryIp('nexthop', 'add', 'id', '6', 'group', '1/2', 'type', 'resilient', 'buckets', '8')
+  tryIp('nexthop', 'add', 'id', '7', 'via', '192.0.2.9', 'fdb')
   const tryTc = (...args: string[]) => { try { execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* as tryIp */ } }
   tryTc('qdisc', 'add', 'dev', 'fz1', 'root', 'handle', '1:', 'htb', 'default', '10')
   tryTc('class', 'add', 'dev', 'fz1', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '1mbit', 'ceil', '2mbit')
@@ -259,6 +279,11 @@ beforeAll(async () => {
     }
     kernelCorpus.set('decodeNeighbor', await grab({ type: RTM_GETNEIGH, body: (w) => { w.zeros(12) } }))
     kernelCorpus.set('decodeRule', await grab({ type: RTM_GETRULE, body: (w) => { w.zeros(12) } }))
+    kernelCorpus.set('decodeNexthop', await grab({ type: 106, body: (w) => { w.zeros(8) } }))
+    kernelCorpus.set('decodeFdbEntry', await grab({ type: RTM_GETNEIGH, body: (w) => { w.u8(7).zeros(11) } }))
+    const bridgeLinks = await grab({ type: RTM_GETLINK, body: (w) => { w.u8(7).zeros(15); w.attrU32(29, 2) } })
+    kernelCorpus.set('decodeBridgePort', bridgeLinks)
+    kernelCorpus.set('decodeBridgeVlans', bridgeLinks)
     // tc objects (struct tcmsg: family, pad, ifindex, handle, parent, info); classes and
     // filters are dumped per link and parent.
     const fz1 = Number(readFileSync('/sys/class/net/fz1/ifindex', 'utf8'))

@@ -4,6 +4,9 @@
 import { existsSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
 import { Ovs } from '../../src/ovs/ovs.js'
+import { reap } from '../../src/topology/reap.js'
+import { killAfterFirstLine } from '../support/child.js'
+import { listMarkers } from '../../src/topology/marker.js'
 import { ensureHelperBundle, ip } from '../netns/support.js'
 import { haveOvs, linkNames, ovsPids, skipReason, vsctl } from './support.js'
 
@@ -30,6 +33,7 @@ describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${ski
     expect(ovsPids(dir)).toEqual([])
     expect(existsSync(dir)).toBe(false)
     expect(linkNames()).toEqual(before)
+    expect(listMarkers().filter((m) => m.name === 'ovs')).toEqual([])
   })
 
   test('vswitchd runs inside the given namespace; a SIGKILLed vswitchd still leaves no tap behind', async () => {
@@ -81,6 +85,25 @@ describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${ski
     expect(ovsPids(dir)).toEqual([])
     expect(linkNames()).not.toContain('mbr0')
   })
+
+  test('an owner SIGKILLed with its service up: nsnet reap stops the daemons and deletes the taps', async () => {
+    const before = linkNames()
+    const { dir, pids } = await killAfterFirstLine<{ dir: string; pids: number[] }>(`
+      const { Ovs } = await import(${JSON.stringify(new URL('../../src/ovs/ovs.ts', import.meta.url).href)})
+      const ovs = await Ovs.start()
+      await ovs.addBridge('rbr0')
+      await ovs.addPort('rbr0', 'rint0', { type: 'internal' })
+      console.log(JSON.stringify({ dir: ovs.service.dir, pids: ovs.service.daemons.map((d) => d.pid) }))
+      setInterval(() => {}, 1000)
+    `)
+    expect(ovsPids(dir).sort()).toEqual([...pids].sort())
+    expect(linkNames()).toEqual(expect.arrayContaining(['ovs-netdev', 'rbr0', 'rint0']))
+    const results = (await reap()).filter((r) => r.name === 'ovs')
+    expect(results.map((r) => r.status)).toEqual(['removed'])
+    expect(ovsPids(dir)).toEqual([])
+    expect(linkNames()).toEqual(before)
+    rmSync(dir, { recursive: true, force: true })
+  }, 60_000)
 
   test('a failure half-way (vswitchd in a namespace that does not exist) stops ovsdb-server', async () => {
     const dir = mkdtempSync('/tmp/nsnet-ovs-t')

@@ -155,6 +155,40 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
     expect(v('list-br')).not.toMatch(/sysbr0/)
   })
 
+  test('concurrent addPorts go out as one transaction and all land; the same name twice fails once; a bad one fails alone', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `cc${i}`)
+    await Promise.all(names.map((n) => ovs.addPort('vbr0', n, { type: 'internal' })))
+    const listed = v('list-ports', 'vbr0').trim().split('\n')
+    for (const n of names) expect(listed).toContain(n)
+    const both = await Promise.allSettled([ovs.addPort('vbr0', 'dup0', { type: 'internal' }), ovs.addPort('vbr0', 'dup0', { type: 'internal' })])
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as Error).message).toMatch(/constraint violation/)
+    // One transaction for both, but each gets its own answer: the port vswitchd cannot open fails alone.
+    const mixed = await Promise.allSettled([ovs.addPort('vbr0', 'okint0', { type: 'internal' }), ovs.addPort('vbr0', 'ghost1')])
+    expect(mixed[0]!.status).toBe('fulfilled')
+    expect(((mixed[1] as PromiseRejectedResult).reason as Error).message).toMatch(/interface ghost1: could not open network device ghost1/)
+    expect(v('list-ports', 'vbr0')).not.toMatch(/ghost1/)
+    for (const n of [...names, 'dup0', 'okint0']) await ovs.deletePort('vbr0', n)
+    expect(v('list-ports', 'vbr0')).not.toMatch(/cc|dup0/)
+  })
+
+  test('patch ports between two bridges and a vxlan port get ofports; ovs-vsctl reads their options', async () => {
+    await ovs.addBridge('vbr1')
+    await Promise.all([
+      ovs.addPort('vbr0', 'pa', { type: 'patch', options: { peer: 'pb' } }),
+      ovs.addPort('vbr1', 'pb', { type: 'patch', options: { peer: 'pa' } }),
+    ])
+    expect(v('get', 'Interface', 'pa', 'options:peer').trim()).toBe('pb')
+    expect(v('get', 'Interface', 'pb', 'type').trim()).toBe('patch')
+    expect((await ovs.getInterface('pb'))!.ofport).toBeGreaterThanOrEqual(1)
+    await ovs.addPort('vbr1', 'vx0', { type: 'vxlan', options: { remote_ip: '192.0.2.9', key: '42' } })
+    expect(v('get', 'Interface', 'vx0', 'options').trim()).toBe('{key="42", remote_ip="192.0.2.9"}')
+    expect(Number(v('get', 'Interface', 'vx0', 'ofport').trim())).toBeGreaterThanOrEqual(1)
+    await ovs.deletePort('vbr0', 'pa')
+    await ovs.deleteBridge('vbr1')
+    expect(v('list-br').trim()).toBe('vbr0')
+  })
+
   test('noWait writes without waiting for vswitchd (ovs-vsctl --no-wait)', async () => {
     await ovs.addPort('vbr0', 'vi9', { type: 'internal', noWait: true })
     expect(v('list-ports', 'vbr0')).toMatch(/vi9/)

@@ -40,3 +40,19 @@ export function runChild(source: string, opts: { env?: Record<string, string>; t
     })
   })
 }
+
+/**
+ * Runs `source` (tsx -e) until it prints its first line, SIGKILLs it and resolves with that
+ * line parsed as JSON: for tests of what a dead owner leaves behind.
+ */
+export async function killAfterFirstLine<T>(source: string): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', source], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!) })
+    child.on('exit', (c) => reject(new Error(`child exited ${c} before it printed its line`)))
+  })
+  child.kill('SIGKILL')
+  await new Promise((r) => child.once('exit', r))
+  return JSON.parse(line) as T
+}

@@ -45,7 +45,7 @@ test('check, draw and script read a spec without touching anything', { timeout: 
   expect((await nsnet('draw', good, '--mermaid')).out).toMatch(/^flowchart LR\n/)
   expect((await nsnet('script', good)).out).toContain('ip link add eth0 netns ca type veth peer name eth0 netns cb\n')
   expect(runNetnsEntries()).toEqual([])
-})
+}, 120_000) // each nsnet command is a node + tsx start: seconds apiece on a loaded machine
 
 test('up keeps the lab; runs lists it; down removes it; reap leaves kept labs alone', async () => {
   const up = await nsnet('up', '--verbose', good)

@@ -182,11 +182,13 @@ describe('a failure half-way leaves nothing', () => {
     expect(markers().length).toBe(0)
   })
 
-  test('a real failure in the last phase (a process that cannot start)', async () => {
-    const err = await Topology.up(spec({ hosts: [{ name: 'ta', gateway: 'br-t', processes: [{ name: 'nope', command: ['/nonexistent/program'] }] }, { name: 'tb' }] }))
+  test('a real failure in the last phase (a process that exits before it is ready)', async () => {
+    // (A program missing from PATH is refused by validation, before anything is made.)
+    const nope = { name: 'nope', command: ['sh', '-c', 'exit 3'], readyText: 'never printed' }
+    const err = await Topology.up(spec({ hosts: [{ name: 'ta', gateway: 'br-t', processes: [nope] }, { name: 'tb' }] }))
       .then(() => undefined, (e: unknown) => e)
     expect(isNsnetError(err)).toBe(true)
-    expect((err as Error).message).toMatch(/nonexistent/)
+    expect((err as Error).message).toMatch(/process nope exited before it was ready/)
     expect((err as Error).message).toMatch(/everything it made was removed/)
     expect(runNetnsEntries()).toEqual([])
     expect(localLinks()).toEqual(['lo'])

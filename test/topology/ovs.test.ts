@@ -2,11 +2,12 @@
 // and makes each link end on the switch its port (ovs-vsctl is the oracle); ping and TCP
 // work across it; down(), a rollback and reap() after a SIGKILLed owner leave no daemon,
 // no bridge and no tap behind.
-import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, test } from 'vitest'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
 import { reap } from '../../src/topology/reap.js'
+import { killAfterFirstLine } from '../support/child.js'
 import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
 import { haveOvs, linkNames, ovsPids, ovsPidsHere, skipReason, vsctl } from '../ovs/support.js'
 
@@ -103,26 +104,19 @@ describe.skipIf(!haveOvs)(`OVS switches in topologies${haveOvs ? '' : ` (skipped
 
   test('reap stops the daemons and removes the taps of a SIGKILLed owner', async () => {
     const before = linkNames()
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const { runId, dir, pids } = await killAfterFirstLine<{ runId: string; dir: string; pids: number[] }>(`
       const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
       const lab = await Topology.up(${JSON.stringify(spec({ name: 'ovs-doomed' }))})
       const ovs = await lab.ovs('osw')
       console.log(JSON.stringify({ runId: lab.runId, dir: ovs.service.dir, pids: ovs.service.daemons.map((d) => d.pid) }))
       setInterval(() => {}, 1000)
-    `], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!) })
-      child.on('exit', (c) => reject(new Error(`child exited ${c} before it was up`)))
-    })
-    const { runId, dir, pids } = JSON.parse(line) as { runId: string; dir: string; pids: number[] }
-    child.kill('SIGKILL')
-    await new Promise((r) => child.once('exit', r))
+    `)
     expect(ovsPids(dir).sort()).toEqual([...pids].sort())
     expect(linkNames()).toEqual(expect.arrayContaining(['osw', 'ovs-netdev']))
     const r = (await reap()).find((x) => x.runId === runId)!
     expect(r.status).toBe('removed')
     expect(ovsPids(dir)).toEqual([])
     expect(linkNames()).toEqual(before)
+    rmSync(dir, { recursive: true, force: true }) // reap leaves the service's temp dir (see the note)
   })
 })

@@ -25,5 +25,5 @@ export type HelperReply =
 export const CHUNK_ITEMS = 1000
 
 /** The rtnetlink groups a helper forwards; their methods are looked up by name. */
-export const RTNL_GROUPS = ['links', 'addresses', 'routes', 'neighbors', 'rules', 'ethtool', 'tc.qdiscs', 'tc.classes', 'tc.filters'] as const
+export const RTNL_GROUPS = ['links', 'addresses', 'routes', 'neighbors', 'rules', 'ethtool', 'tc.qdiscs', 'tc.classes', 'tc.filters', 'nexthops', 'bridge.fdb', 'bridge.links', 'bridge.vlans'] as const
 export type RtnlGroup = (typeof RTNL_GROUPS)[number]

@@ -3,6 +3,7 @@
 import { NsnetError, invalidArgument, type SerializedError } from '../../netlink/errors.js'
 import type { RtnlApi } from '../../rtnl.js'
 import { listDir, readText, writeText } from '../files.js'
+import { GROUP_METHODS } from './methods.js'
 import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 import { readSysctl, writeSysctl, type SysctlValue } from '../sysctl.js'
@@ -89,13 +90,17 @@ export class HelperServer {
     const dot = op.lastIndexOf('.')
     const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
     const method = op.slice(dot + 1)
-    if (dot < 0 || !RTNL_GROUPS.includes(group) || method.startsWith('_') || method === 'constructor') {
+    if (dot < 0 || !RTNL_GROUPS.includes(group)) {
       throw invalidArgument(`unknown operation "${op}"`, { operation: op })
+    }
+    // Only the public API: the ops classes' private methods are functions too.
+    if (!GROUP_METHODS[group]?.has(method)) {
+      throw invalidArgument(`${group} has no public method "${method}"`, { operation: op })
     }
     const rtnl = await (this.rtnl ??= this.opts.openRtnl())
     const target = group.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], rtnl) as Record<string, unknown>
     const fn = target[method]
-    if (typeof fn !== 'function' || Object.hasOwn(Object.prototype, method)) {
+    if (typeof fn !== 'function') {
       throw invalidArgument(`${group} has no method "${method}"`, { operation: op })
     }
     return (fn as (...a: unknown[]) => unknown).apply(target, args)

@@ -13,6 +13,7 @@ import {
 import type { Link, LinkTarget } from './types.js'
 import { checkNamespaceRef, type NamespaceRef } from '../netns-ref.js'
 import { SpecCheck } from '../spec-check.js'
+import { checkKindChange, hasKindChange, writeKindChange } from './kind-change.js'
 
 const IFALIASZ = 256
 const COMMON_KEYS = ['kind', 'name', 'mtu', 'address', 'txqlen', 'alias', 'master', 'namespace', 'up']
@@ -137,7 +138,7 @@ export function writeLinkInfo(w: Writer, codec: KindCodec, spec: Readonly<Record
 // ---------- set ----------
 
 const CHANGE_KEYS = new Set(['up', 'name', 'mtu', 'address', 'alias', 'master', 'txqlen', 'namespace',
-  'promisc', 'allmulticast', 'multicast', 'arp', 'group'])
+  'promisc', 'allmulticast', 'multicast', 'arp', 'group', 'info', 'slaveKind', 'slaveInfo'])
 
 /** ifi_flags bits that boolean changes toggle; `arp` is inverted (IFF_NOARP). */
 const FLAG_CHANGES: ReadonlyArray<readonly [string, number, boolean]> = [
@@ -190,6 +191,8 @@ export function planSet(target: LinkTarget, changes: unknown, namespace: string 
   if (ch.alias !== undefined && ch.alias !== null) c.str(ch.alias, 'alias', IFALIASZ - 1)
   if (ch.txqlen !== undefined) c.int(ch.txqlen, 'txqlen', 0, 0xffffffff)
   if (ch.group !== undefined) c.int(ch.group, 'group', 0, 0xffffffff)
+  if (ch.info !== undefined) c.object(ch.info, 'info') // checked against the link's kind once it is known
+  if (ch.slaveInfo !== undefined) checkKindChange({ slaveKind: ch.slaveKind as string | undefined, slaveInfo: ch.slaveInfo as Record<string, unknown> }, undefined, c)
   const linkRefs: Record<string, LinkRef> = {}
   if (ch.master !== undefined && ch.master !== null) linkRefs.master = c.linkRef(ch.master, 'master')
   const namespaces: Record<string, NamespaceRef> = {}
@@ -204,7 +207,7 @@ export function planSet(target: LinkTarget, changes: unknown, namespace: string 
 }
 
 /** The RTM_NEWLINK body of a set(), attributes in iproute2's order for `ip link set`. */
-export function writeSet(w: Writer, plan: SetPlan, index: number | undefined, r: Resolved): void {
+export function writeSet(w: Writer, plan: SetPlan, index: number | undefined, r: Resolved, kind?: string): void {
   const ch = plan.changes
   let flags = 0, change = 0
   for (const [k, bit, inverted] of FLAG_CHANGES) {
@@ -222,6 +225,7 @@ export function writeSet(w: Writer, plan: SetPlan, index: number | undefined, r:
   r.namespaces.self?.write(w)
   if (ch.name !== undefined) w.attrStr(IFLA_IFNAME, ch.name as string)
   else if (index === undefined) w.attrStr(IFLA_IFNAME, plan.target.name!)
+  if (hasKindChange(ch)) writeKindChange(w, ch, kind, r)
 }
 
 /** Finds the target in a GET/DEL message: by index, else by IFLA_IFNAME. */

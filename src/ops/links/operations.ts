@@ -13,6 +13,7 @@ import { openNamespace, type NamespaceRef, type OpenNamespace } from '../netns-r
 import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
 import { linkStats, type LinkStats64 } from './stats.js'
+import { checkKindChange, explainKindChange, hasKindChange } from './kind-change.js'
 import { pollWithBackoff } from '../../util/poll.js'
 
 export { decodeLink, linkFlagNames } from './decode.js'
@@ -143,15 +144,19 @@ export class Links {
       await this.fetch(plan.target, 'links.set', opts) // nothing to change, but the link must exist
       return
     }
+    // Kind options are checked against the link's kind, which one GET tells (nothing is changed yet).
+    const kind = changes.info === undefined ? undefined : decodeLinkObject(await this.fetch(plan.target, 'links.set', opts)).kind
+    if (changes.info !== undefined) checkKindChange(changes, kind, new SpecCheck(plan.ctx))
     const index = plan.target.index ?? (plan.needsIndex ? await linkIndex(this.ctx, plan.target.name!, 'links.set', opts) : undefined)
     const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
     await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
       try {
         await this.ctx.sock.request({
           type: RTM_NEWLINK, operation: 'links.set', object: plan.ctx.object,
-          body: (w) => writeSet(w, plan, index, { links, namespaces }),
+          body: (w) => writeSet(w, plan, index, { links, namespaces }, kind),
         }, opts)
-      } catch (e) {
+      } catch (e0) {
+        const e = hasKindChange(changes) ? explainKindChange(e0, changes, kind) : e0
         if (changes.namespace !== undefined && isNsnetError(e, 'EINVAL')) {
           throw withHint(e, 'some devices cannot leave their namespace (bridges, lo, vrf); create one in the target namespace instead: add({ ..., namespace })')
         }

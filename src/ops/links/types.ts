@@ -402,6 +402,12 @@ export interface LinkChanges {
   /** false = `arp off` (IFF_NOARP). */
   readonly arp?: boolean
   readonly group?: number
+  /** Kind options to change (`ip link set DEV type KIND ...`), named as in add() and `info`. */
+  readonly info?: Readonly<Record<string, unknown>>
+  /** Port options to change (`ip link set DEV type bridge_slave ...`), named as in `slaveInfo`. */
+  readonly slaveInfo?: Readonly<Record<string, unknown>>
+  /** The master's kind for slaveInfo; default 'bridge'. */
+  readonly slaveKind?: string
 }
 
 /** What list() can narrow to (`ip link show type KIND master DEV`). */

@@ -40,16 +40,5 @@ scenarios=(
   "get-v6||ip -6 route get 2001:db8::99"
 )
 
-want=("$@")
-for s in "${scenarios[@]}"; do
-  IFS='|' read -r name setup cmd <<<"$s"
-  if ((${#want[@]})) && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
-  unshare --net -- bash -c '
-    set -e
-    IFS=";" read -ra steps <<<"$1"
-    for step in "${steps[@]}"; do [[ -n "$step" ]] && $step; done
-    strace -f -o "$2" -e trace=sendmsg,recvmsg,sendto,recvfrom -e write=all -e read=all -xx -s 0 $3 >/dev/null 2>&1 || true
-  ' _ "$base;$setup" "$tmp/$name.strace" "$cmd"
-  node "$here/../strace-to-json.mjs" "$tmp/$name.strace" "route-$name" "$cmd" "$base;$setup" >"$here/$name.json"
-  echo "captured $name" >&2
-done
+. "$here/../scenarios.sh"
+capture_scenarios "$here" route- "$base" "$@" -- "${scenarios[@]}"

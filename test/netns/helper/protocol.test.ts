@@ -76,18 +76,21 @@ describe('HelperServer', () => {
     const { srv, out, settle } = server({
       links: {
         add: async () => { throw new NsnetError('EEXIST (File exists)', { code: 'EEXIST', errno: 17, operation: 'RTM_NEWLINK', object: 'link v0' }) },
-        boom: async () => { throw new TypeError('x is not a function') },
+        set: async () => { throw new TypeError('x is not a function') },
+        // A method the class keeps private is a function at run time too: not an operation.
+        explainAddError: async () => 'called',
       },
     })
-    srv.push(['links.add', 'links.boom', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get']
+    srv.push(['links.add', 'links.set', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get', 'links.explainAddError']
       .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : [] })).join('\n') + '\nnot json\n')
     await settle()
     const byId = new Map(out.map((m) => [m.id, m.error as Parameters<typeof errorFromJSON>[0]]))
     const e0 = errorFromJSON(byId.get(0)!)
     expect(e0).toMatchObject({ code: 'EEXIST', errno: 17, namespace: 'fake', object: 'link v0' })
-    expect(errorFromJSON(byId.get(1)!)).toMatchObject({ code: 'EINTERNAL', namespace: 'fake', operation: 'links.boom' })
+    expect(errorFromJSON(byId.get(1)!)).toMatchObject({ code: 'EINTERNAL', namespace: 'fake', operation: 'links.set' })
     expect(errorFromJSON(byId.get(1)!).message).toContain('TypeError: x is not a function')
-    for (const id of [2, 3, 4, 5, 6, 7]) expect(byId.get(id)?.code, `request ${id}`).toBe('EINVAL_ARGUMENT')
+    for (const id of [2, 3, 4, 5, 6, 7, 8]) expect(byId.get(id)?.code, `request ${id}`).toBe('EINVAL_ARGUMENT')
+    expect(errorFromJSON(byId.get(8)!).message).toMatch(/links has no public method "explainAddError"/)
     expect(byId.get(-1)?.code).toBe('EHELPER')
   })
 })

@@ -113,15 +113,15 @@ const portFields: readonly Field[] = [
   { key: 'proxyArp', attr: 10, type: 'bool8' },
   { key: 'learningSync', attr: 11, type: 'bool8' },
   { key: 'proxyArpWifi', attr: 12, type: 'bool8' },
-  { key: 'designatedPort', attr: 15, type: 'u16' },
-  { key: 'designatedCost', attr: 16, type: 'u16' },
-  { key: 'portId', attr: 17, type: 'u16' },
-  { key: 'portNo', attr: 18, type: 'u16' },
-  { key: 'topologyChangeAck', attr: 19, type: 'bool8' },
-  { key: 'configPending', attr: 20, type: 'bool8' },
-  { key: 'messageAgeTimer', attr: 21, type: 'u64' },
-  { key: 'forwardDelayTimer', attr: 22, type: 'u64' },
-  { key: 'holdTimer', attr: 23, type: 'u64' },
+  { key: 'designatedPort', attr: 15, type: 'u16', state: true },
+  { key: 'designatedCost', attr: 16, type: 'u16', state: true },
+  { key: 'portId', attr: 17, type: 'u16', state: true },
+  { key: 'portNo', attr: 18, type: 'u16', state: true },
+  { key: 'topologyChangeAck', attr: 19, type: 'bool8', state: true },
+  { key: 'configPending', attr: 20, type: 'bool8', state: true },
+  { key: 'messageAgeTimer', attr: 21, type: 'u64', state: true },
+  { key: 'forwardDelayTimer', attr: 22, type: 'u64', state: true },
+  { key: 'holdTimer', attr: 23, type: 'u64', state: true },
   { key: 'multicastRouter', attr: 25, type: 'u8' },
   { key: 'mcastFlood', attr: 27, type: 'bool8' },
   { key: 'mcastToUnicast', attr: 28, type: 'bool8' },
@@ -131,11 +131,11 @@ const portFields: readonly Field[] = [
   { key: 'neighSuppress', attr: 32, type: 'bool8' },
   { key: 'isolated', attr: 33, type: 'bool8' },
   { key: 'mcastEhtHostsLimit', attr: 37, type: 'u32' },
-  { key: 'mcastEhtHostsCnt', attr: 38, type: 'u32' },
+  { key: 'mcastEhtHostsCnt', attr: 38, type: 'u32', state: true },
   { key: 'locked', attr: 39, type: 'bool8' },
   // Newer than the 6.1 headers; sent by 6.18.
   { key: 'mab', attr: 40, type: 'bool8' },
-  { key: 'mcastNGroups', attr: 41, type: 'u32' },
+  { key: 'mcastNGroups', attr: 41, type: 'u32', state: true },
   { key: 'mcastMaxGroups', attr: 42, type: 'u32' },
   { key: 'neighVlanSuppress', attr: 43, type: 'bool8' },
 ]
@@ -144,6 +144,9 @@ const portFields: readonly Field[] = [
 export const bridgePort: PortCodec = {
   kind: 'bridge',
   dataMax: 43,
+  keys: writableKeys(portFields),
+  check(spec, c) { checkFields(spec, portFields, c, '') },
+  write(w, spec) { writeFields(w, spec, portFields) },
   decode(a) {
     const out: Record<string, unknown> = {}
     readFields(a, portFields, out)

@@ -43,6 +43,13 @@ export interface KindCodec {
   writeData?(w: Writer, spec: Record<string, unknown>, r: Resolved): void
   /** Reads IFLA_INFO_DATA into the link's `info`. */
   decode?(data: Attrs, names: Names | undefined): Record<string, unknown>
+  /**
+   * For set({ info }) on an existing link (`ip link set DEV type KIND ...`): the keys that can
+   * be sent, their check and writer. Without them, `keys`, check() and writeData() serve.
+   */
+  readonly changeKeys?: readonly string[]
+  checkChange?(spec: Record<string, unknown>, c: SpecCheck): void
+  writeChange?(w: Writer, spec: Record<string, unknown>, r: Resolved): void
 }
 
 /** Reads IFLA_INFO_SLAVE_DATA of a port of this kind of master (bridge port, bond slave). */
@@ -50,6 +57,10 @@ export interface PortCodec {
   readonly kind: string
   readonly dataMax: number
   decode(data: Attrs): Record<string, unknown>
+  /** What set({ slaveInfo }) can send (`ip link set DEV type bridge_slave ...`), checked and written. */
+  readonly keys?: readonly string[]
+  check?(spec: Record<string, unknown>, c: SpecCheck): void
+  write?(w: Writer, spec: Record<string, unknown>): void
 }
 
 /** A device name for an index, as `ip` prints it when it cannot resolve one: `if7`. */

@@ -2,7 +2,7 @@
 // travel in the same attribute; decoding tells them apart by the address.
 // `port` is the UDP destination port; without it the kernel uses 8472, not IANA's 4789.
 // `ageing` is in seconds.
-import type { Attrs } from '../../../netlink/codec.js'
+import type { Attrs, Writer } from '../../../netlink/codec.js'
 import { formatIP, parseIP } from '../../../netlink/codec.js'
 import { attachUnknown, checkFields, readFields, writeFields, type Field } from './fields.js'
 import type { LinkRef } from '../../context.js'
@@ -99,6 +99,22 @@ export const vxlan: KindCodec = {
     }
     checkFields(spec, early, c, '')
   },
+  // What `ip link set DEV type vxlan ...` may send; the kernel refuses some (the VNI, say).
+  changeKeys: ['id', 'remote', 'group', 'local', 'port', 'learning', ...early.map((f) => f.key)],
+  checkChange(spec, c) {
+    if (spec.id !== undefined) c.int(spec.id, 'id', 0, 0xffffff)
+    for (const k of ['remote', 'group', 'local']) if (spec[k] !== undefined) c.ip(spec[k], k)
+    if (spec.port !== undefined) c.int(spec.port, 'port', 0, 0xffff)
+    if (spec.learning !== undefined) c.bool(spec.learning, 'learning')
+    checkFields(spec, early, c, '')
+  },
+  writeChange(w, spec) {
+    writeFields(w, spec, early)
+    if (spec.id !== undefined) w.attrU32(IFLA_VXLAN_ID, spec.id as number)
+    writeAddresses(w, spec)
+    if (spec.learning !== undefined) w.attrU8(IFLA_VXLAN_LEARNING, spec.learning ? 1 : 0)
+    if (spec.port !== undefined) w.attrU16be(IFLA_VXLAN_PORT, spec.port as number)
+  },
   linkRefs(spec): Record<string, LinkRef> {
     return spec.dev === undefined ? {} : { dev: spec.dev as LinkRef }
   },
@@ -115,15 +131,7 @@ export const vxlan: KindCodec = {
       w.attrBytes(IFLA_VXLAN_PORT_RANGE, b)
     }
     w.attrU32(IFLA_VXLAN_ID, spec.id as number)
-    if (spec.local !== undefined) {
-      const a = parseIP(spec.local as string)!
-      w.attrBytes(a.family === 4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, a.bytes)
-    }
-    const peer = (spec.group ?? spec.remote) as string | undefined
-    if (peer !== undefined) {
-      const a = parseIP(peer)!
-      w.attrBytes(a.family === 4 ? IFLA_VXLAN_GROUP : IFLA_VXLAN_GROUP6, a.bytes)
-    }
+    writeAddresses(w, spec)
     w.attrU8(IFLA_VXLAN_LEARNING, spec.learning === false ? 0 : 1)
     if (spec.port) w.attrU16be(IFLA_VXLAN_PORT, spec.port as number)
   },
@@ -149,6 +157,19 @@ export const vxlan: KindCodec = {
     attachUnknown(a, out)
     return out
   },
+}
+
+/** local, then group or remote, as ip writes them. */
+function writeAddresses(w: Writer, spec: Record<string, unknown>): void {
+  if (spec.local !== undefined) {
+    const a = parseIP(spec.local as string)!
+    w.attrBytes(a.family === 4 ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, a.bytes)
+  }
+  const peer = (spec.group ?? spec.remote) as string | undefined
+  if (peer !== undefined) {
+    const a = parseIP(peer)!
+    w.attrBytes(a.family === 4 ? IFLA_VXLAN_GROUP : IFLA_VXLAN_GROUP6, a.bytes)
+  }
 }
 
 function portRange(a: Attrs): { low: number; high: number } | undefined {

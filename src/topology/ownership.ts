@@ -1,0 +1,60 @@
+// Which objects a run owns, exactly. The marker lists everything a run plans to make
+// before it makes anything (names only: "planned"), and records each object's identity
+// the moment it is made, before its step is reported done:
+//   namespace  dev:inode of /run/netns/NAME
+//   link       ifindex, and the ifalias `nsnet:<runId>` it carries (in the owner's namespace)
+//   process    pid and start time
+// Teardown (down(), rollback, reap()) removes an object only when what is there now has
+// that identity. A name alone never matches: a planned object that was never recorded, or
+// one replaced by somebody else's under the same name, is left alone.
+import { fileKey, processStart, writeMarker, type MarkedLink, type MarkedNamespace, type MarkedProcess, type RunMarker } from './marker.js'
+
+/** The ifalias that marks the links run `runId` made in its own namespace. */
+export function runAlias(runId: string): string {
+  return `nsnet:${runId}`
+}
+
+/** Records that the run made namespace `name` (its inode), right after `ip netns add`. */
+export function recordNamespace(marker: RunMarker, name: string): void {
+  const entry = marker.namespaces.find((n) => n.name === name)
+  const key = fileKey(`/run/netns/${name}`)
+  if (!entry || !key) return
+  entry.key = key
+  writeMarker(marker)
+}
+
+/** Whether /run/netns/NAME is still the namespace the run recorded. */
+export function ownsNamespace(ns: MarkedNamespace): boolean {
+  return ns.key !== undefined && fileKey(`/run/netns/${ns.name}`) === ns.key
+}
+
+interface LiveLink { readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }
+
+/**
+ * Records the ifindex of link `name` the run just made in its own namespace, if the link
+ * there carries the run's alias (else it is not ours to record).
+ */
+export function recordLink(marker: RunMarker, live: LiveLink): void {
+  const entry = marker.links.find((l) => l.name === live.ifname)
+  if (!entry || live.ifalias !== runAlias(marker.runId)) return
+  entry.ifindex = live.ifindex
+  writeMarker(marker)
+}
+
+/** Whether a live link is the one the run made: its alias, and its ifindex once recorded. */
+export function ownsLink(marker: RunMarker, entry: MarkedLink, live: LiveLink): boolean {
+  return live.ifname === entry.name && live.ifalias === runAlias(marker.runId) &&
+    (entry.ifindex === undefined || live.ifindex === entry.ifindex)
+}
+
+/** Records a process the run started (pid and start time), as soon as it has a pid. */
+export function recordProcess(marker: RunMarker, host: string, name: string, pid: number): MarkedProcess | undefined {
+  const start = processStart(pid)
+  if (!start) return undefined
+  const planned = marker.processes.findIndex((p) => p.host === host && p.name === name && !p.pid)
+  const entry: MarkedProcess = { host, name, pid, start }
+  if (planned >= 0) marker.processes[planned] = entry
+  else marker.processes.push(entry)
+  writeMarker(marker)
+  return entry
+}
