@@ -61,6 +61,7 @@ const OPTIONAL_MODULES = [
   { file: 'topology.ts', fn: 'benchTopology', section: 'topology' },
   { file: 'nftables.ts', fn: 'benchNftables', section: 'nftables' },
   { file: 'ovs.ts', fn: 'benchOvs', section: 'ovs' },
+  { file: 'tc.ts', fn: 'benchTc', section: 'tc' },
 ]
 
 async function main(): Promise<number> {

@@ -47,6 +47,8 @@ export type {
   EndSpec as TopologyEndSpec, AddressSpec as TopologyAddressSpec, PoolSpec as TopologyPoolSpec, RouteSpec as TopologyRouteSpec,
   NatSpec as TopologyNatSpec, DnsSpec as TopologyDnsSpec, ProcessSpec as TopologyProcessSpec,
 } from './topology/spec.js'
+export type { ThroughputOptions, ThroughputResult } from './topology/throughput.js'
+export type { ShapingSpec as TopologyShapingSpec } from './topology/shaping.js'
 export { serviceArgv, type PingResult, type PingOptions, type ServiceHandle, type ResolveResult } from './topology/probes.js'
 export type { EchoResult } from './topology/sockets.js'
 export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions } from './topology/dns.js'

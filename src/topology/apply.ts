@@ -12,6 +12,7 @@ import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink,
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
 import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
+import { applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 import { NO_VLAN_FILTERING, type BridgeVlanSpec } from '../ops/bridge/index.js'
@@ -27,6 +28,7 @@ export interface NodeApi {
     delete(ref: string | number): Promise<unknown>
   }
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
+  readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
   readonly nft: NatNft
   readonly bridge: { readonly vlans: { add(dev: string, vlan: BridgeVlanSpec): Promise<unknown>; delete(dev: string, vlan: BridgeVlanSpec): Promise<unknown> } }
@@ -236,6 +238,10 @@ export class Lab {
             ...(r.src ? { prefsrc: r.src } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}),
             ...(r.table !== undefined ? { table: r.table } : {}),
           })
+          return
+        }
+        case 'shape': {
+          await applyShaping(await this.api(s.host), s.ifname, s.shaping)
           return
         }
         case 'nat': {

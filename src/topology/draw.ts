@@ -1,6 +1,7 @@
 // Drawings of a topology: a plain-text outline for terminals and a Mermaid flowchart
 // for documents. Both read only the resolved spec, so they work before up().
 import type { ResolvedTopology } from './spec.js'
+import { shapingLabel } from './shaping.js'
 import { routeArgs } from './plan.js'
 
 function title(topo: ResolvedTopology, host: string): string {
@@ -30,7 +31,7 @@ export function drawText(topo: ResolvedTopology): string {
         if (me.host !== h.node) continue
         const where = peer.master ? `${peer.master} (port ${peer.ifname})` : `${peer.node} ${peer.ifname}`
         const role = me.master ? `port of ${me.master}; ` : ''
-        rows.push([me.ifname, me.addresses.join(' '), `${role}veth ── ${where}`])
+        rows.push([me.ifname, me.addresses.join(' '), `${role}veth${shapingLabel(me.shaping)} ── ${where}`])
       }
     }
     const w0 = Math.max(0, ...rows.map((r) => r[0].length))

@@ -4,6 +4,7 @@
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
 import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
+import { shapeCommands, type ResolvedShaping } from './shaping.js'
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
 export type Step =
@@ -18,6 +19,7 @@ export type Step =
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
   | { readonly kind: 'process'; readonly host: string; readonly process: ResolvedProcess }
+  | { readonly kind: 'shape'; readonly host: string; readonly ifname: string; readonly shaping: ResolvedShaping }
 
 export interface Phase {
   readonly name: string
@@ -30,6 +32,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
   const setup: Step[] = []
   const bridges: Step[] = []
   const veths: Step[] = []
+  const shaping: Step[] = []
   const ports: Step[] = []
   const addresses: Step[] = []
   const routes: Step[] = []
@@ -65,6 +68,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
         })
       }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
+      if (e.shaping) shaping.push({ kind: 'shape', host: e.host, ifname: e.ifname, shaping: e.shaping })
     }
   }
   // Bridges and veths need only the namespaces to exist, not their helpers: they go first,
@@ -75,6 +79,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
     { name: 'veths', steps: veths },
     { name: 'setup', steps: setup },
     { name: 'ports', steps: ports },
+    { name: 'shaping', steps: shaping },
     { name: 'addresses', steps: addresses },
     { name: 'routes', steps: routes },
     { name: 'nat', steps: nat },
@@ -189,6 +194,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const env = Object.entries(s.process.env ?? {}).map(([k, v]) => q(`${k}=${v}`))
       return `${inNs(topo, s.host)}${env.length ? `env ${env.join(' ')} ` : ''}${s.process.command.map(q).join(' ')} &`
     }
+    case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping).join('\n')
   }
 }
 

@@ -5,12 +5,14 @@
 //   service.js probe tcp|udp HOST PORT [--message M] [--timeout MS]
 //   service.js reach HOST [--port 9] [--timeout MS]             reachability without ping
 //   service.js resolve NAME                                     getaddrinfo, as libc sees it
+//   service.js sink tcp|udp PORT / blast tcp|udp HOST PORT [--seconds S | --bytes N]   throughput
 //
 // Servers print one line `ready ...` once listening and run until killed; the others print
 // one JSON line and exit 0 on success, 1 on failure.
 import { lookup } from 'node:dns/promises'
 import { startDnsServer } from './dns.js'
 import { reach, startEchoServers, tcpEcho, udpEcho } from './sockets.js'
+import { runBlast, runSink } from './throughput.js'
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name)
@@ -50,6 +52,17 @@ async function main(): Promise<void> {
       print(r, r.ok)
     }
     // falls through (print exits)
+    case 'sink': {
+      await runSink(args[0] === 'udp' ? 'udp' : 'tcp', Number(args[1]), (l) => process.stdout.write(l + '\n'))
+      return
+    }
+    case 'blast': {
+      const [proto, host, port] = args
+      await runBlast(proto === 'udp' ? 'udp' : 'tcp', host!, Number(port), { seconds: num(option(args, '--seconds')), bytes: num(option(args, '--bytes')) },
+        (l) => process.stdout.write(l + '\n'))
+      process.exit(0)
+    }
+    // falls through (exits)
     case 'reach': {
       const r = await reach(args[0]!, { port: num(option(args, '--port')), timeoutMs: num(option(args, '--timeout')) })
       print(r, r.reachable)

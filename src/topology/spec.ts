@@ -2,6 +2,7 @@
 // bridges, veth links, addresses, routes, sysctls, NAT rules, resolv.conf files and
 // processes make up a lab. `validate()` turns it into a `ResolvedTopology` (every
 // default filled in, every name checked) before anything is touched.
+import type { ResolvedShaping, ShapingSpec } from './shaping.js'
 
 /** The node name that stands for the namespace the topology is applied from (never created or deleted). */
 export const CURRENT_NODE = 'host'
@@ -113,7 +114,8 @@ export interface SwitchSpec {
   readonly datapathType?: 'netdev'
 }
 
-export interface EndSpec {
+/** Egress shaping of an end (Mininet's TCLink): rate, burst, limit, delay, jitter, loss. */
+export interface EndSpec extends ShapingSpec {
   /** A host or a bridge. */
   readonly node: string
   /** Interface name of this end (default: `eth<n>` in a namespace, `v-<peer>` on a bridge or in the current namespace). */
@@ -125,7 +127,8 @@ export interface EndSpec {
 }
 
 /** A veth pair between two nodes. A string end is `{ node }`. */
-export interface LinkSpec {
+/** Shaping on a link applies to both ends' egress; an end's own values win for that end. */
+export interface LinkSpec extends ShapingSpec {
   readonly a: string | EndSpec
   readonly b: string | EndSpec
   readonly mtu?: number
@@ -208,6 +211,8 @@ export interface ResolvedEnd {
   readonly switch?: string
   readonly addresses: readonly string[]
   readonly mac?: string
+  /** Egress shaping of this end (tbf, and netem where the kernel has it). */
+  readonly shaping?: ResolvedShaping
   readonly vlans?: PortVlansSpec
 }
 

@@ -12,6 +12,9 @@ import { parseCidr } from '../netlink/codec.js'
 import { contains } from './addressing.js'
 import type { Ovs } from '../ovs/ovs.js'
 import { Lab, teardown, type BuildOptions, type NodeApi, type TeardownReport } from './apply.js'
+import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './throughput.js'
+import type { LinkStats64 } from '../ops/links/stats.js'
+import { checkShapingSupport } from './shaping.js'
 import { drawMermaid, drawText } from './draw.js'
 import {
   currentNetns, currentWorld, fileKey, listMarkers, newRunId, processAlive, processStart, sameWorld, writeMarker, type RunMarker,
@@ -92,6 +95,7 @@ export class Topology implements AsyncDisposable {
    */
   static async up(spec: TopologySpec, opts: UpOptions = {}): Promise<Topology> {
     const topo = validate(spec)
+    await checkShapingSupport(topo) // netem for delay/loss: refused before anything is made
     const fp = fingerprint(topo)
     const here = currentNetns()
     const me = { pid: process.pid, start: processStart(process.pid) ?? '' }
@@ -220,6 +224,19 @@ export class Topology implements AsyncDisposable {
   /** `ip netns exec FROM ping -c1 ADDRESS-OF-TO` (or a TCP probe where ping is missing). */
   ping(from: string, to: string, opts?: PingOptions): Promise<PingResult> {
     return ping(this.netns(from), this.address(to, from), opts)
+  }
+
+  /**
+   * Goodput from one node to another, measured at the receiver with nsnet's own sender and
+   * sink (no iperf; like `ip netns exec TO iperf3 -s` + `ip netns exec FROM iperf3 -c ADDRESS`).
+   */
+  throughput(from: string, to: string, opts?: ThroughputOptions): Promise<ThroughputResult> {
+    return measureThroughput(this.netns(from), this.netns(to), this.address(to, from), opts)
+  }
+
+  /** One interface's counters inside a node, as `ip -n NS -s -s -j link show dev IFNAME` stats64. */
+  async counters(node: string, ifname: string): Promise<LinkStats64> {
+    return (await this.rtnl(node)).links.stats(ifname)
   }
 
   /** TCP and/or UDP echo servers inside a node (no `ip` equivalent; like `ip netns exec NS socat ...`). */

@@ -11,6 +11,7 @@ import {
   type PortVlansSpec, type ResolvedBridge, type ResolvedEnd, type ResolvedHost, type ResolvedNat, type ResolvedProcess,
   type ResolvedRoute, type ResolvedTopology, type ResolvedVeth, type TopologySpec,
 } from './spec.js'
+import { resolveShaping, SHAPING_KEYS, type ResolvedShaping } from './shaping.js'
 import { nftSafeIfname } from './plan.js'
 
 export interface SpecProblem {
@@ -88,6 +89,7 @@ interface EndDraft {
   master?: string
   addresses: Array<{ path: string; text?: string; pool?: string; cidr?: Cidr }>
   mac?: string
+  shaping?: ResolvedShaping
   vlans?: PortVlansSpec
 }
 
@@ -262,7 +264,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const perHostCount = new Map<string, number>()
   c.array('links', s.links).forEach((l, i) => {
     const path = `links[${i}]`
-    if (!c.fields(path, l, ['a', 'b', 'mtu'], ['a', 'b'])) return
+    if (!c.fields(path, l, ['a', 'b', 'mtu', ...SHAPING_KEYS], ['a', 'b'])) return
     const draft: VethDraft = { index: i, mtu: c.integer(`${path}.mtu`, l.mtu, 68, 65535) }
     const raw = { a: l.a, b: l.b }
     const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; vlans?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
@@ -271,7 +273,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
       const p = `${path}.${side}`
       if (typeof v === 'string') {
         parsed[side] = { node: v, path: p }
-      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans'], ['node'])) {
+      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans', ...SHAPING_KEYS], ['node'])) {
         if (typeof v.node !== 'string') { c.fail(`${p}.node`, 'must be a node name'); continue }
         if (v.ifname !== undefined && !c.ifname(`${p}.ifname`, v.ifname)) continue
         parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, vlans: v.vlans, path: p }
@@ -306,8 +308,9 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
         if (typeof e.mac === 'string' && parseMac(e.mac)) mac = e.mac.toLowerCase()
         else c.fail(`${e.path}.mac`, `${JSON.stringify(e.mac)} is not a MAC address`)
       }
+      const shaping = resolveShaping(l, typeof raw[side] === 'object' ? raw[side] as Record<string, unknown> : undefined, path, e.path, (p, m) => c.fail(p, m))
       const vlans = e.vlans === undefined ? undefined : portVlans(c, `${e.path}.vlans`, e.vlans, bridge)
-      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, ...(vlans ? { vlans } : {}) }
+      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, shaping, ...(vlans ? { vlans } : {}) }
       draft[side] = end
       ends.push(end)
     }
@@ -442,6 +445,7 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const resolveEnd = (e: EndDraft): ResolvedEnd => ({
     node: e.node, host: e.host, ifname: e.ifname, addresses: texts(e.addresses),
     ...(e.master ? (bridges.get(e.master)?.ovs ? { switch: e.master } : { master: e.master }) : {}), ...(e.mac ? { mac: e.mac } : {}),
+    ...(e.shaping ? { shaping: e.shaping } : {}),
     ...(e.vlans ? { vlans: e.vlans } : {}),
   })
   const resolvedBridges: ResolvedBridge[] = [...bridges.values()].map((b) => ({

@@ -96,9 +96,9 @@ export const tbf: KindCodec = {
       if (mtu) out.minburst = xmitSize(peak, mtu)
     }
     // tc's latency: the time a full queue takes to drain, less the bucket's.
-    let lat = 1e6 * (limit / rate) - ticksToUs(buffer)
+    let lat = rate ? 1e6 * (limit / rate) - ticksToUs(buffer) : NaN
     if (peak) lat = Math.max(lat, 1e6 * (limit / peak) - ticksToUs(mtu))
-    if (lat >= 0) out.lat = Math.trunc(lat)
+    if (lat >= 0 && Number.isFinite(lat)) out.lat = Math.trunc(lat)
     out.limit = limit
     if (mpu) out.mpu = mpu
     out.linklayer = (buf[p + 1]! & 0x0f) === 2 ? 'atm' : 'ethernet'

@@ -1,0 +1,137 @@
+// Shaped links (Mininet's TCLink): `rate`, `burst`, `limit`, `delay`, `jitter` and `loss` on a
+// link (both ends' egress) or on one end (that end's egress). A rate becomes a tbf at the root
+// of the end (handle 5:); delay, jitter and loss become netem under it (handle 10:), which needs
+// a kernel with netem: without it up() refuses before anything is made, naming the feature.
+import { NsnetError } from '../netlink/errors.js'
+import { kernelHasQdisc } from '../ops/tc/probe.js'
+import { parsePercent, parseRate, parseSize, parseTime, TcSpecError } from '../ops/tc/units.js'
+import { Rtnl } from '../rtnl.js'
+import type { ResolvedTopology } from './spec.js'
+
+/** What a link or one of its ends may say about shaping. */
+export interface ShapingSpec {
+  /** Egress rate: bits/s or tc text ('10mbit'). */
+  readonly rate?: number | string
+  /** Token bucket size: bytes or tc text; default 10 ms of the rate, at least 3200 bytes. */
+  readonly burst?: number | string
+  /** Queue in bytes (tbf limit); default 50 ms of the rate plus the burst. */
+  readonly limit?: number | string
+  /** One-way delay: µs or tc text ('20ms'); needs netem. */
+  readonly delay?: number | string
+  readonly jitter?: number | string
+  /** Random loss in percent; needs netem. */
+  readonly loss?: number | string
+}
+
+export const SHAPING_KEYS = ['rate', 'burst', 'limit', 'delay', 'jitter', 'loss'] as const
+
+/** The checked shaping of one end, in the kernel's units. */
+export interface ResolvedShaping {
+  /** bits/s, as given (tc text is kept for the script). */
+  readonly rate?: string
+  readonly burst?: number
+  readonly limit?: number
+  readonly delay?: string
+  readonly jitter?: string
+  readonly loss?: number
+}
+
+/**
+ * The shaping of one end: the link's values, then the end's own over them. Problems go to
+ * `fail(path, message)`; returns undefined when nothing is shaped.
+ */
+export function resolveShaping(link: Record<string, unknown>, end: Record<string, unknown> | undefined, path: string, endPath: string,
+  fail: (path: string, message: string) => void): ResolvedShaping | undefined {
+  const merged: Record<string, unknown> = {}
+  const from: Record<string, string> = {}
+  for (const [src, p] of [[link, path], [end ?? {}, endPath]] as const) {
+    for (const k of SHAPING_KEYS) if (src[k] !== undefined) { merged[k] = src[k]; from[k] = `${p}.${k}` }
+  }
+  if (!Object.keys(merged).length) return undefined
+  const out: Record<string, unknown> = {}
+  const check = (k: string, parse: (v: never) => number) => {
+    if (merged[k] === undefined) return undefined
+    try { return parse(merged[k] as never) } catch (e) {
+      if (e instanceof TcSpecError) { fail(from[k]!, e.message); return undefined }
+      throw e
+    }
+  }
+  const rate = check('rate', (v) => parseRate(v))
+  if (rate !== undefined) out.rate = typeof merged.rate === 'string' ? merged.rate : `${merged.rate}bit`
+  const burst = check('burst', (v) => parseSize(v))
+  if (burst !== undefined) out.burst = burst
+  const limit = check('limit', (v) => parseSize(v))
+  if (limit !== undefined) out.limit = limit
+  if ((burst !== undefined || limit !== undefined) && rate === undefined) fail(from.burst ?? from.limit!, 'burst and limit shape a rate; give a rate too')
+  if (check('delay', (v) => parseTime(v)) !== undefined) out.delay = String(merged.delay)
+  if (check('jitter', (v) => parseTime(v)) !== undefined) {
+    out.jitter = String(merged.jitter)
+    if (merged.delay === undefined) fail(from.jitter!, 'jitter needs a delay')
+  }
+  const loss = check('loss', (v) => parsePercent(v))
+  if (loss !== undefined) out.loss = typeof merged.loss === 'number' ? merged.loss : Number(String(merged.loss).replace('%', ''))
+  return out as ResolvedShaping
+}
+
+/** The tbf options for a rate: burst 10 ms of it (at least two MTUs), queue 50 ms plus the burst. */
+export function tbfOptions(s: ResolvedShaping): { rate: string; burst: number; limit: number } {
+  const bytes = parseRate(s.rate!)
+  const burst = s.burst ?? Math.max(3200, Math.ceil(bytes / 100))
+  return { rate: s.rate!, burst, limit: s.limit ?? Math.ceil(bytes / 20) + burst }
+}
+
+/** netem's options for delay/jitter/loss, or undefined when none is asked for. */
+export function netemOptions(s: ResolvedShaping): Record<string, unknown> | undefined {
+  if (s.delay === undefined && s.loss === undefined) return undefined
+  return { ...(s.delay ? { delay: s.delay } : {}), ...(s.jitter ? { jitter: s.jitter } : {}), ...(s.loss !== undefined ? { loss: s.loss } : {}) }
+}
+
+/** Refuses, before anything is made, shaping the kernel cannot do (netem for delay, jitter, loss). */
+export async function checkShapingSupport(topo: ResolvedTopology): Promise<void> {
+  const wanting: string[] = []
+  for (const v of topo.veths) {
+    for (const [side, e] of [['a', v.a], ['b', v.b]] as const) {
+      if (e.shaping && netemOptions(e.shaping)) wanting.push(`links[${v.index}].${side} (${Object.keys(netemOptions(e.shaping)!).join(', ')})`)
+    }
+  }
+  if (!wanting.length) return
+  const rt = await Rtnl.open()
+  try {
+    if (await kernelHasQdisc(rt.context, 'netem')) return
+  } finally {
+    await rt.close()
+  }
+  throw new NsnetError(`kernel has no qdisc netem, which delay, jitter and loss need: ${wanting.join('; ')}`, {
+    code: 'EUNSUPPORTED', operation: 'topology.up', object: 'shaped links',
+    hint: 'the running kernel was built without CONFIG_NET_SCH_NETEM; rate alone works (tbf)',
+  })
+}
+
+/** The tc commands for one shaped end, as Topology.script() prints them. */
+export function shapeCommands(prefix: string, ifname: string, s: ResolvedShaping): string[] {
+  const lines: string[] = []
+  if (s.rate !== undefined) {
+    const t = tbfOptions(s)
+    lines.push(`${prefix}tc qdisc replace dev ${ifname} root handle 5: tbf rate ${t.rate} burst ${t.burst} limit ${t.limit}`)
+  }
+  const n = netemOptions(s)
+  if (n) {
+    const args = [n.delay ? `delay ${n.delay}${n.jitter ? ` ${n.jitter}` : ''}` : '', n.loss !== undefined ? `loss ${n.loss}%` : ''].filter(Boolean).join(' ')
+    lines.push(`${prefix}tc qdisc replace dev ${ifname} ${s.rate !== undefined ? 'parent 5:1' : 'root'} handle 10: netem ${args}`)
+  }
+  return lines
+}
+
+/** What apply does for one shaped end, through the node's API (Rtnl or a namespace handle). */
+export async function applyShaping(api: { readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } } }, ifname: string, s: ResolvedShaping): Promise<void> {
+  if (s.rate !== undefined) await api.tc.qdiscs.replace({ dev: ifname, kind: 'tbf', handle: '5:', options: tbfOptions(s) })
+  const n = netemOptions(s)
+  if (n) await api.tc.qdiscs.replace({ dev: ifname, kind: 'netem', handle: '10:', ...(s.rate !== undefined ? { parent: '5:1' } : {}), options: n })
+}
+
+/** How a drawing shows an end's shaping: '[10mbit 20ms 1% loss]'. */
+export function shapingLabel(s: ResolvedShaping | undefined): string {
+  if (!s) return ''
+  const parts = [s.rate, s.delay && (s.jitter ? `${s.delay}±${s.jitter}` : s.delay), s.loss !== undefined ? `${s.loss}% loss` : undefined].filter(Boolean)
+  return parts.length ? ` [${parts.join(' ')}]` : ''
+}
