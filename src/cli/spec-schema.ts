@@ -18,9 +18,25 @@ function object(properties: Record<string, unknown>, required: readonly string[]
   return { type: 'object', ...(description ? { description } : {}), additionalProperties: false, required: [...required], properties }
 }
 
+const quantity = { type: ['number', 'string'] } as const
+/** Egress shaping (src/topology/shaping.ts): numbers in bits/s, bytes, µs or percent, or tc's text. */
+const shaping = {
+  rate: { ...quantity, description: "bits/s or tc text ('10mbit')" },
+  burst: { ...quantity, description: 'bytes or tc text' },
+  limit: { ...quantity, description: 'queue bytes or tc text' },
+  delay: { ...quantity, description: "µs or tc text ('20ms'); needs netem" },
+  jitter: { ...quantity, description: 'µs or tc text; needs netem' },
+  loss: { ...quantity, description: 'percent; needs netem' },
+} as const
+const vlans = object({
+  pvid: { type: 'integer', minimum: 1, maximum: 4094 },
+  untagged: { type: 'boolean' },
+  tagged: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 4094 } },
+}, [], "the port's VLANs (a bridge with vlanFiltering, or an OVS switch)")
+
 const end = {
   description: 'a node name, or the end in detail',
-  oneOf: [str, object({ node: str, ifname: str, addresses, mac: str }, ['node'])],
+  oneOf: [str, object({ node: str, ifname: str, addresses, mac: str, vlans, ...shaping }, ['node'])],
 }
 
 const host = object({
@@ -38,7 +54,7 @@ const host = object({
       table: { oneOf: [{ const: 'main' }, { type: 'integer', minimum: 1, maximum: 0xffffffff }] },
     }, ['dst']),
   },
-  nat: { type: 'array', items: object({ masquerade: str, out: str, backend: { enum: ['auto', 'nft', 'iptables'] } }, ['masquerade', 'out']) },
+  nat: { type: 'array', items: object({ masquerade: str, out: str, backend: { enum: ['auto', 'nsnet', 'nft', 'iptables'] } }, ['masquerade', 'out']) },
   dns: object({ nameservers: strings, search: strings }, ['nameservers'], 'written to /etc/netns/NAME/resolv.conf'),
   processes: {
     type: 'array',
@@ -63,12 +79,12 @@ export const specSchema = Object.freeze({
     hosts: { type: 'array', items: host },
     bridges: {
       type: 'array',
-      items: object({ name: str, in: str, addresses, mtu, kind: { enum: ['linux', 'ovs'], description: 'ovs: an Open vSwitch bridge' } }, ['name']),
+      items: object({ name: str, in: str, addresses, mtu, kind: { enum: ['linux', 'ovs'], description: 'ovs: an Open vSwitch bridge' }, vlanFiltering: { type: 'boolean', description: 'vlan_filtering 1 (a Linux bridge); its ports take vlans' } }, ['name']),
     },
     switches: {
       type: 'array',
       items: object({ name: str, kind: { const: 'ovs' }, in: str, addresses, mtu, datapathType: { const: 'netdev' } }, ['name'], 'an Open vSwitch bridge'),
     },
-    links: { type: 'array', items: object({ a: end, b: end, mtu }, ['a', 'b'], 'a veth pair') },
+    links: { type: 'array', items: object({ a: end, b: end, mtu, ...shaping }, ['a', 'b'], 'a veth pair') },
   }),
 })

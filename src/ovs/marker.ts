@@ -6,6 +6,8 @@ import {
   currentNetns, currentWorld, newRunId, processStart, removeMarker, writeMarker, type RunMarker,
 } from '../topology/marker.js'
 import type { OvsDaemon } from './service.js'
+import { recordLink, runAlias } from '../topology/ownership.js'
+import { Rtnl } from '../rtnl.js'
 
 export class ServiceMarker {
   private readonly m: RunMarker
@@ -42,6 +44,27 @@ export class ServiceMarker {
       if (!this.m.links.some((l) => l.name === name)) { this.m.links.push({ name }); changed = true }
     }
     if (changed && this.on) this.write()
+  }
+
+  /**
+   * Marks the taps vswitchd made as ours once they exist: the run's alias on each tap that has
+   * none, then its ifindex in the marker. reap() deletes only links whose identity matches,
+   * so a tap recorded by name alone would outlive a dead owner.
+   */
+  async claim(names: readonly string[]): Promise<void> {
+    if (!this.local || !this.on) return
+    const alias = runAlias(this.m.runId)
+    const rt = await Rtnl.open()
+    try {
+      const wanted = new Set(['ovs-netdev', ...names])
+      for (const l of await rt.links.list({ kind: 'tun' })) {
+        if (!wanted.has(l.ifname) || (l.ifalias !== undefined && l.ifalias !== alias)) continue
+        if (l.ifalias === undefined) await rt.links.set(l.ifname, { alias })
+        recordLink(this.m, { ifname: l.ifname, ifindex: l.ifindex, ifalias: alias })
+      }
+    } finally {
+      await rt.close()
+    }
   }
 
   remove(): void {

@@ -306,6 +306,7 @@ export class Ovs implements AsyncDisposable {
       { op: 'mutate', table: DB, where: [['_uuid', '==', uuid(ovs._uuid)]], mutations: [['bridges', 'insert', set([namedUuid('bridge')])]] },
     ]
     await this.commit(ops, `bridge ${name}`, [{ name, slot: 0 }], opts, async () => this.deleteBridge(name, { ifExists: true, noWait: true }))
+    if (datapathType === 'netdev' && !opts.noWait) await this.marker?.claim([name])
   }
 
   /** `ovs-vsctl [--if-exists] del-br NAME`: its ports and interfaces go with it (OVSDB garbage-collects them). */
@@ -377,6 +378,7 @@ export class Ovs implements AsyncDisposable {
       { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(br._uuid)]], mutations: [['ports', 'insert', set([namedUuid('port')])]] },
     ]
     await this.commit(ops, object, [{ name: port, slot: 0 }], opts, async () => this.deletePort(bridge, port, { ifExists: true, noWait: true }))
+    if (type === 'internal' && br.datapath_type === 'netdev' && !opts.noWait) await this.marker?.claim([port])
     const tso = (this.root().other_config as Record<string, string>)['userspace-tso-enable'] === 'true'
     if ((opts.checksumOffload ?? 'auto') === 'keep' || type !== undefined || br.datapath_type !== 'netdev' || tso || opts.noWait) return Object.freeze({})
     const offload = await checksumOffPeer(this.service?.namespace, port)
