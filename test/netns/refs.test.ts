@@ -2,11 +2,11 @@
 // pid or path, attached, identified by inode, watched with netns.monitor. `nsenter --net=...`
 // and `ip netns` are the oracles.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { netns, type NetnsEvent } from '../../src/netns/index.js'
 import { isNsnetError, type NsnetErrorCode } from '../../src/netlink/errors.js'
 import { Rtnl } from '../../src/rtnl.js'
@@ -96,7 +96,9 @@ describe('netns.open by pid and path', () => {
     const script = `import { netns } from ${JSON.stringify(src)}\n` +
       `const h = await netns.open({ pid: ${a} }); await h.links.list(); console.log(h.name); ` +
       `if (process.argv[2] === 'kill') process.kill(process.pid, 'SIGKILL'); else process.exit(0)`
-    const file = join(mkdtempSync(join(tmpdir(), 'refs-')), 'leak.mts')
+    const dir = mkdtempSync(join(tmpdir(), 'refs-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true })) // /tmp is the host's
+    const file = join(dir, 'leak.mts')
     writeFileSync(file, script)
     const exited = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' })
     expect(exited.stdout).toMatch(/^nsnet-ref-\d+-1/)
