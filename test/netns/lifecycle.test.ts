@@ -1,6 +1,6 @@
 // netns lifecycle against `ip netns` as the oracle: add/list/exists/delete/pids/identify/ids.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { netns } from '../../src/netns/index.js'
 import { isNsnetError } from '../../src/netlink/errors.js'
@@ -224,6 +224,7 @@ describe('netns.setResolvConf / exec / execAll', () => {
     expect(isNsnetError(e, 'ETIMEDOUT')).toBe(true)
     expect(Date.now() - t0).toBeLessThan(2000)
     const grandchild = Number(readFileSync(pidFile, 'utf8'))
+    rmSync(pidFile) // /tmp is the host's
     expect(await waitFor(() => !alive(grandchild), 1000)).toBe(true)
     expect(await netns.pids('lc-m')).toEqual([])
   })
