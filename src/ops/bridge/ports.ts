@@ -46,8 +46,8 @@ const IFF_UP = 0x1
 const STP_STATES: Readonly<Record<string, number>> = { disabled: 0, listening: 1, learning: 2, forwarding: 3, blocking: 4 }
 const STP_NAMES = Object.keys(STP_STATES)
 
-/** One bridge port, as `bridge -d -j link show` prints it. */
-export interface BridgePort {
+/** One bridge port, as `bridge -d -j link show` prints it: its options under set()'s names, so a listed port goes back to set(). */
+export interface BridgePort extends Omit<BridgePortOptions, 'backup_port' | 'self' | 'master'> {
   readonly ifindex: number
   /** The peer (`IFLA_LINK`) when it is in this namespace; `link_index` when it is elsewhere. */
   readonly link?: string
@@ -56,25 +56,7 @@ export interface BridgePort {
   readonly flags: readonly string[]
   readonly mtu?: number
   readonly master?: string
-  readonly state?: string | number
-  readonly priority?: number
-  readonly cost?: number
-  readonly hairpin?: boolean
-  readonly guard?: boolean
-  readonly root_block?: boolean
-  readonly fastleave?: boolean
-  readonly learning?: boolean
-  readonly learning_sync?: boolean
-  readonly flood?: boolean
-  readonly mcast_flood?: boolean
-  readonly bcast_flood?: boolean
-  readonly mcast_router?: number
-  readonly mcast_to_unicast?: boolean
-  readonly neigh_suppress?: boolean
-  readonly vlan_tunnel?: boolean
   readonly backup_port?: string
-  readonly isolated?: boolean
-  readonly locked?: boolean
 }
 
 /** What set() changes; only the given options are sent. Names as list() prints them. */
