@@ -16,10 +16,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = performance.now();
 
 const entries = [
-  // The helper must say "ready" fast: `netlink` is swapped for a shim that loads only the raw
-  // socket binding (the package index costs ~50 ms), and the rtnetlink code is split into
-  // dist/helper-chunks/, loaded on the first rtnetlink request (parsing it costs ~10 ms).
-  { src: 'src/netns/helper/main.ts', out: 'dist/helper.js', alias: { netlink: './src/netns/netlink-lazy.ts' },
+  // The helper must say "ready" fast: the rtnetlink code is split into dist/helper-chunks/,
+  // loaded on the first rtnetlink request (parsing it costs ~10 ms); the binding's adapter
+  // (src/netlink/engine/binding.ts) loads only the raw socket module, and only when needed.
+  { src: 'src/netns/helper/main.ts', out: 'dist/helper.js',
     split: { outdir: 'dist', entryNames: 'helper', chunkNames: 'helper-chunks/[name]-[hash]' } },
   { src: 'src/index.ts', out: 'dist/index.js' },
   { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
@@ -27,8 +27,8 @@ const entries = [
   { src: 'src/sandbox/inner.ts', out: 'dist/sandbox-inner.js' },
   { src: 'src/topology/service.ts', out: 'dist/service.js' },
   // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process); it too
-  // should subscribe fast, so it gets the same lazy `netlink` shim as the helper.
-  { src: 'src/ops/monitor/child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
+  // should subscribe fast, which the binding's adapter sees to (it loads only the raw socket module).
+  { src: 'src/ops/monitor/child.ts', out: 'dist/monitor-child.js' },
   // nsnet/testing and its vitest fixture: the package index (and vitest) stay imports, so they
   // share the index's classes instead of carrying copies.
   { src: 'src/testing/index.ts', out: 'dist/testing/index.js', external: ['../index.js'] },

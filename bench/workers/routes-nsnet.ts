@@ -13,13 +13,13 @@
 //   dump-decode                     diagnostic: decoding a captured dump, no kernel in the clock
 import fs from 'node:fs'
 import { Rtnl } from '../../src/index.js'
-import { RawNetlinkSocket } from 'netlink'
 import { Writer, parseCidr, parseErrorMessage, parseIPv4, parseMessages } from '../../src/netlink/codec.js'
 import { NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from '../../src/netlink/constants.js'
 import { linkIndex, linkNames } from '../../src/ops/context.js'
 import { decodeRoute, type Route } from '../../src/ops/routes/operations.js'
 import { AF_INET, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/ops/rtnl.js'
 import type { Request } from '../../src/netlink/engine.js'
+import { openRawSocket, type RawSocket } from '../../src/netlink/engine/binding.js'
 import type { RouteSpec } from '../../src/ops/routes/operations.js'
 
 const [mode, ...args] = process.argv.slice(2)
@@ -43,8 +43,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; u
 }
 
 /** A bare socket of the binding nsnet uses, for the floor measurements. */
-function bareSocket(): RawNetlinkSocket {
-  const sock = new RawNetlinkSocket(NETLINK_ROUTE, { messagePeeking: false, msgBufferSize: 32 << 10 } as ConstructorParameters<typeof RawNetlinkSocket>[1])
+function bareSocket(): RawSocket {
+  const sock = openRawSocket(NETLINK_ROUTE, { peek: false, bufferBytes: 32 << 10 })
   sock.setRecvBufferSize(4 << 20)
   return sock
 }

@@ -37,6 +37,8 @@ export async function linkIndex(ctx: OpsContext, link: LinkRef, operation: strin
     replies = await ctx.sock.request({
       type: RTM_GETLINK,
       expectsReply: true,
+      // Concurrent calls naming the same link (100,000 routes.add via one dev) ask once.
+      shareable: true,
       object: `link ${name}`,
       body: (w) => {
         w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)

@@ -492,8 +492,8 @@ describe('the receive window (child processes)', () => {
 
   it('control: the raw binding really aborts the process when the receive buffer overflows', async () => {
     const r = await runChild(`
-      import { RawNetlinkSocket } from 'netlink'
-      const s = new RawNetlinkSocket(0, { messagePeeking: false, msgBufferSize: 32768 })
+      import { openRawSocket } from '${ROOT}/src/netlink/engine/binding.ts'
+      const s = openRawSocket(0, { peek: false, bufferBytes: 32768 })
       s.setRecvBufferSize(4096)
       s.on('message', () => {})
       s.on('error', () => {})

@@ -259,7 +259,7 @@ export class Links {
     let replies: RawMessage[]
     try {
       replies = await this.ctx.sock.request({
-        type: RTM_GETLINK, expectsReply: true, operation, object: t.object,
+        type: RTM_GETLINK, expectsReply: true, shareable: true, operation, object: t.object,
         body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, 0) },
       }, opts)
     } catch (e) {

@@ -13,10 +13,10 @@
 //
 // argv[2] is a ChildConfig as JSON. The child exits when its stdin closes (parent gone).
 import { once } from 'node:events'
-import { RawNetlinkSocket } from 'netlink'
 import { Attrs, parseMessages, type RawMessage } from '../../netlink/codec.js'
 import { NETLINK_ROUTE } from '../../netlink/constants.js'
 import { NetlinkSocket, type Request } from '../../netlink/engine.js'
+import { closeRawSocket, openRawSocket, type RawSocket } from '../../netlink/engine/binding.js'
 import { linkNames, type OpsContext } from '../context.js'
 import {
   AF_UNSPEC, IFADDRMSG_LEN, IFINFOMSG_LEN, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_DELRULE,
@@ -64,18 +64,14 @@ const DUMPS: Readonly<Record<MonitorKind, Request>> = {
 // backlog we stop and report an overrun: a slow reader costs a resync, not unbounded memory.
 const DEFAULT_BACKLOG_BYTES = 16 << 20
 let backlogLimit = DEFAULT_BACKLOG_BYTES
-let mc: RawNetlinkSocket | undefined
+let mc: RawSocket | undefined
 let exiting = false
 
 /** Writes the last line, then exits (at once if the parent has stopped reading for 2 s). */
 function exitAfter(line: string, code: number): void {
   if (exiting) return
   exiting = true
-  try {
-    mc?.close() // no more notifications, and no more ENOBUFS for the binding to choke on
-  } catch {
-    // already closed
-  }
+  if (mc) closeRawSocket(mc) // no more notifications, and no more ENOBUFS for the binding to choke on
   process.stdout.write(line, () => process.exit(code))
   setTimeout(() => process.exit(code), 2000).unref()
 }
@@ -152,10 +148,7 @@ async function main(): Promise<void> {
     if (text) emit(text)
   }
 
-  const sub = new RawNetlinkSocket(NETLINK_ROUTE, {
-    messagePeeking: false,
-    msgBufferSize: 64 * 1024,
-  } as ConstructorParameters<typeof RawNetlinkSocket>[1])
+  const sub = openRawSocket(NETLINK_ROUTE, { peek: false, bufferBytes: 64 * 1024 })
   mc = sub
   sub.on('error', (err) => {
     // Usually the binding aborts (SIGABRT) before this listener runs; when it does run, exit at

@@ -29,25 +29,42 @@ export class Routes {
    * Filters run in user space; the kernel is asked only for the family.
    */
   async list(filter: RouteFilter = {}, opts?: CallOptions): Promise<Route[]> {
-    const f = routeFilter(filter, { operation: 'routes.list', namespace: this.ctx.namespace })
-    new SpecCheck({ operation: 'routes.list', namespace: this.ctx.namespace }).options(opts)
+    const { req, decode, call } = await this.dumpOf(filter, opts, 'routes.list')
+    return this.ctx.sock.dump(req, decode, call)
+  }
+
+  /**
+   * list() as an async iterator (`ip route show`, read as it comes): routes are handed over
+   * as each datagram is decoded, so memory does not grow with the table. Ends with EDUMPINTR
+   * if the table changed while it was read.
+   */
+  async *stream(filter: RouteFilter = {}, opts?: CallOptions): AsyncGenerator<Route, void, undefined> {
+    const { req, decode, call } = await this.dumpOf(filter, opts, 'routes.stream')
+    yield* this.ctx.sock.stream(req, decode, call)
+  }
+
+  /** The dump request and decoder that list() and stream() share. */
+  private async dumpOf(filter: RouteFilter, opts: CallOptions | undefined, operation: string) {
+    const f = routeFilter(filter, { operation, namespace: this.ctx.namespace })
+    new SpecCheck({ operation, namespace: this.ctx.namespace }).options(opts)
     // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
     const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
     // As ip (and addresses, neighbours): a device that does not exist is ENODEV, not [].
-    if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, 'routes.list', call)
+    if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, operation, call)
     const names = await linkNames(this.ctx, call)
     const af = f.family === undefined ? AF_UNSPEC : afOf(f.family)
     const want = f.table
     // Skip other tables before decoding: the rtmsg byte is exact except for ids above 255.
     const quick = want !== undefined && want < 256 && want !== RT_TABLE_COMPAT && want !== 0
-    return this.ctx.sock.dump({ type: RTM_GETROUTE, body: rtmsgOnly(af), operation: 'routes.list' }, (m: RawMessage) => {
+    const decode = (m: RawMessage): Route | undefined => {
       if (m.type !== RTM_NEWROUTE) return undefined
       if (quick && m.buf[m.start + 4] !== want) return undefined
       const fam = m.buf[m.start]
       if (fam !== AF_INET && fam !== AF_INET6) return undefined
       const r = decodeRoute(m, names)
       return (quick && f.onlyTable) || matchRoute(r, f, names) ? r : undefined
-    }, call)
+    }
+    return { req: { type: RTM_GETROUTE, body: rtmsgOnly(af), operation }, decode, call }
   }
 
   /** The route the kernel would use for `dst`, as `ip route get ADDRESS [from A] [iif D] [oif D] [mark M]`. */
