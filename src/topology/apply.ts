@@ -12,7 +12,7 @@ import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink,
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
 import { addNat, type NatNft } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
-import { applyShaping } from './shaping.js'
+import { applyShaping, type ShapingApi } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 import { NO_VLAN_FILTERING, type BridgeVlanSpec } from '../ops/bridge/index.js'
@@ -30,7 +30,7 @@ export interface NodeApi {
   readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
   readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
   readonly routes: { add(route: RouteSpec): Promise<unknown> }
-  readonly nft: NatNft
+  readonly nft: NatNft & ShapingApi['nft']
   readonly bridge: { readonly vlans: { add(dev: string, vlan: BridgeVlanSpec): Promise<unknown>; delete(dev: string, vlan: BridgeVlanSpec): Promise<unknown> } }
 }
 
