@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { Rtnl } from '../../src/rtnl.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
-import { SpecError } from '../../src/topology/validate.js'
+import { SpecError } from '../../src/topology/validate/index.js'
 import { Topology } from '../../src/topology/topology.js'
 import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
 
