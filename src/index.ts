@@ -39,7 +39,7 @@ export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor/operations.js'
 export { Topology, type UpOptions } from './topology/topology.js'
-export { SpecError, type SpecProblem } from './topology/validate.js'
+export { SpecError, type SpecProblem } from './topology/validate/index.js'
 export { reap, type ReapOptions, type ReapResult } from './topology/reap.js'
 export type { TeardownReport } from './topology/apply.js'
 export type { Step as TopologyStep } from './topology/plan.js'

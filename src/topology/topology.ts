@@ -25,7 +25,7 @@ import {
 } from './probes.js'
 import type { EchoResult } from './sockets.js'
 import type { ResolvedTopology, TopologySpec } from './spec.js'
-import { validate } from './validate.js'
+import { validate } from './validate/index.js'
 
 export type UpOptions = BuildOptions
 
