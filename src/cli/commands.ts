@@ -9,7 +9,7 @@ import { isRunId, listMarkers, processAlive, readMarker, sameWorld } from '../to
 import { reap, type ReapResult } from '../topology/reap.js'
 import type { TopologySpec } from '../topology/spec.js'
 import { Topology } from '../topology/topology.js'
-import { SpecError } from '../topology/validate.js'
+import { SpecError } from '../topology/validate/index.js'
 import { UsageError, type Command } from './args.js'
 import { progress, progressMode } from './progress.js'
 import { specSchema } from './spec-schema.js'

@@ -47,8 +47,7 @@ export class Routes {
   private async dumpOf(filter: RouteFilter, opts: CallOptions | undefined, operation: string) {
     const f = routeFilter(filter, { operation, namespace: this.ctx.namespace })
     new SpecCheck({ operation, namespace: this.ctx.namespace }).options(opts)
-    // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
-    const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
+    const call: CallOptions = opts ?? {}
     // As ip (and addresses, neighbours): a device that does not exist is ENODEV, not [].
     if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, operation, call)
     const names = await linkNames(this.ctx, call)

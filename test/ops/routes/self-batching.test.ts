@@ -81,3 +81,19 @@ describe('self-batching of concurrent calls', () => {
     }
   }, 60_000)
 })
+
+describe('routes.stream', () => {
+  it('yields what list() returns; leaving early lets the next dump run', async () => {
+    const n = 3000
+    await rt.routes.addMany(Array.from({ length: n }, (_, i) => ({ dst: dst(i), gateway: '10.77.0.2', protocol: 'static' as const })))
+    const listed = await rt.routes.list({ protocol: 'static' })
+    const streamed = []
+    for await (const r of rt.routes.stream({ protocol: 'static' })) streamed.push(r)
+    expect(streamed).toEqual(listed)
+    expect(streamed.length).toBe(n)
+    let seen = 0
+    for await (const _r of rt.routes.stream()) if (++seen === 10) break
+    expect((await rt.routes.list({ protocol: 'static' })).length).toBe(n)
+    expect(ipRoutes('proto', 'static').length).toBe(n)
+  }, 60_000)
+})
