@@ -1,5 +1,6 @@
 // The public surface of nsnet.
-export { Rtnl, type RtnlApi, type RtnlOptions } from './rtnl.js'
+export { Rtnl, type RtnlOptions } from './rtnl.js'
+export type { RtnlApi, ApiOf, NftApi, TcApi, BridgeApi } from './api.js'
 export {
   NsnetError, BatchError, isNsnetError, NSNET_CODES, type NsnetErrorCode, type NsnetOwnCode, type ErrnoCode, type ErrorContext,
 } from './netlink/errors.js'
