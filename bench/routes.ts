@@ -4,8 +4,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Netns, OUT, VETH, median, sh, sleep } from './harness.js'
 import { ipBatch, ipEach, ipJson, ipStartupMs } from './peers/iproute2.js'
-import { npmNetlink } from './peers/netlink.js'
-import { decodeOnly, kernelFloor, nsnet, nsnetEngine } from './peers/nsnet.js'
+import { npmNetlink, npmNetlinkSerial } from './peers/netlink.js'
+import { decodeOnly, kernelFloor, nsnet, nsnetConcurrent, nsnetConcurrentRss, nsnetEngine, nsnetSerial, nsnetStream } from './peers/nsnet.js'
 import { pyroute2 } from './peers/pyroute2.js'
 import type { RouteSet, RouteTool, Sample } from './peers/tool.js'
 import { compare, type BenchRow } from './report.js'
@@ -21,6 +21,10 @@ export interface RoutesBenchOptions {
   readonly pyroute2DumpRuns: number
   /** Routes inserted with one `ip route add` process each, scaled to n; 0 skips it. */
   readonly ipEach: number
+  /** Routes each awaited routes.add() / npm netlink newRoute() inserts one after another, scaled to n. */
+  readonly serial: number
+  /** Concurrent routes.add() calls of the memory row. */
+  readonly rssCount: number
   /** Add diagnostic rows: kernel floor, engine alone, route decoding alone. */
   readonly diag: boolean
   readonly only?: 'insert' | 'dump'
@@ -120,10 +124,13 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
   const insertCount = new Map<string, number>([
     [nsnet.id, n], [ipBatch.id, n], [npmNetlink.id, n],
     [pyroute2.id, Math.min(n, o.pyroute2Insert)], [ipEach.id, Math.min(n, o.ipEach)], [nsnetEngine.id, n], [kernelFloor.id, n],
+    [nsnetConcurrent.id, n], [nsnetSerial.id, Math.min(n, o.serial)], [npmNetlinkSerial.id, Math.min(n, o.serial)],
+    [nsnetConcurrentRss.id, o.rssCount],
   ])
   const ins = new Map<string, Collected>()
   if (o.only !== 'dump') {
-    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])]
+    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, nsnetConcurrent, nsnetSerial, npmNetlinkSerial, nsnetConcurrentRss,
+      ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])]
       .filter((t) => insertCount.get(t.id)! > 0 && usable(t))
     for (const t of tools) ins.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     for (let run = 0; run < o.runs; run++) {
@@ -140,6 +147,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
           const scaled = (s.ms * n) / count
           c.values.push(scaled)
           if (s.userMs !== undefined) c.cpuMs.push(((s.userMs + s.sysMs!) * n) / count)
+          if (s.peakKb !== undefined && s.baseKb !== undefined) c.rssMiB.push(s.peakKb / 1024)
           o.log(`  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}`
             + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + cpuText(s) + `  (verified ${v.found} routes)`)
         } catch (e) {
@@ -176,6 +184,27 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     peerRow(npmNetlink, undefined, 'npm netlink: newRoute() per route, request + ACK each, 64 in flight')
     peerRow(pyroute2, undefined, "pyroute2: IPRoute().route('add', ...) per route")
     peerRow(ipEach, undefined, 'one `ip route add` process per route, start-up included')
+    // Self-batching: individual calls, concurrent and one after another.
+    const row = (measurement: string, label: string, me: RouteTool, peer: RouteTool, target: number, extra: string) => {
+      const a = ins.get(me.id), b = ins.get(peer.id)
+      const notes = [cpuNote(a, b, peer), extra, a?.error ? `nsnet failed: ${a.error}` : undefined, b?.error ? `${peer.name} failed: ${b.error}` : undefined]
+      rows.push(compare({
+        section: 'routes', measurement, nsnet: label, nsnetValue: a && !a.error ? median(a.values) : null,
+        peer: peer.name, peerValue: b && !b.error ? median(b.values) : null, target,
+        note: notes.filter(Boolean).join('; '), samples: { nsnet: a?.values, peer: b?.values },
+      }))
+    }
+    row(`insert ${N} routes, one call each, all at once`, 'Promise.all(routes.add)', nsnetConcurrent, ipBatch, 1.0,
+      'the engine packs the queued requests into datagrams of up to 1024 messages, each with its own ACK')
+    const serialN = Math.min(n, o.serial).toLocaleString('en-US')
+    row(`routes.add awaited one after another (${serialN} routes, scaled to ${N})`, 'await routes.add', nsnetSerial, npmNetlinkSerial, 0.8,
+      'the ratio is the ratio of the time per call')
+    const r = ins.get(nsnetConcurrentRss.id)
+    rows.push(compare({
+      section: 'routes', measurement: `${o.rssCount.toLocaleString('en-US')} concurrent routes.add: peak RSS`, nsnet: 'Promise.all(routes.add)', unit: 'MiB',
+      nsnetValue: r?.rssMiB.length ? median(r.rssMiB) : null, peer: 'target', peerValue: 200, target: 1.0,
+      note: 'peak RSS (maxRSS) of the whole worker process' + (r?.error ? `; failed: ${r.error}` : ''), samples: { nsnet: r?.rssMiB },
+    }))
     if (o.diag) diagRows(rows, ins, ipBatch, `insert ${N} (diagnostic)`, {
       [nsnetEngine.id]: 'engine batch(), prebuilt bytes', [kernelFloor.id]: 'kernel floor: prebuilt datagrams',
     })
@@ -184,7 +213,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
   // ---------- dump ----------
   const dmp = new Map<string, Collected>()
   if (o.only !== 'insert') {
-    const tools = [nsnet, ipJson, npmNetlink, ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []), ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].filter(usable)
+    const tools = [nsnet, nsnetStream, ipJson, npmNetlink, ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []), ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].filter(usable)
     for (const t of tools) dmp.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     // One namespace holds the table every tool dumps (read-only work); filled by ip -batch and verified.
     const ns = Netns.create('nsb-dump', { veth: true })
@@ -241,6 +270,14 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     }
     peerRow(ipJson, 1.0, 'ip -j route show > /dev/null: the time ip takes to dump and print JSON')
     peerRow(npmNetlink, undefined, 'npm netlink: getRoutes({family: AF_INET}), kept to table main; addresses stay Buffers')
+    const st = dmp.get(nsnetStream.id), ipj = dmp.get(ipJson.id)
+    rows.push(compare({
+      section: 'routes', measurement: `stream ${N} routes`, nsnet: "for await (routes.stream({table:'main'}))", nsnetValue: st && !st.error ? median(st.values) : null,
+      peer: ipJson.name, peerValue: ipj && !ipj.error ? median(ipj.values) : null, status: 'INFO',
+      note: [cpuNote(st, ipj, ipJson), st?.rssMiB.length ? `peak RSS +${median(st.rssMiB).toFixed(1)} MiB (list(): +${mine?.rssMiB.length ? median(mine.rssMiB).toFixed(1) : '?'} MiB)` : undefined,
+        st?.error ? `failed: ${st.error}` : undefined].filter(Boolean).join('; '),
+      samples: { nsnet: st?.values, peer: ipj?.values },
+    }))
     peerRow(pyroute2, undefined, 'pyroute2: list(IPRoute().get_routes(family=AF_INET, table=254))')
     const rssNote = 'peak RSS (maxRSS) of a process doing only the dump, minus its maxRSS just before the dump'
     for (const t of [npmNetlink, pyroute2]) {
@@ -258,7 +295,7 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     })
   }
 
-  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].map((t) => [t.name, t.timing]))
+  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2, nsnetConcurrent, nsnetSerial, npmNetlinkSerial, nsnetStream, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].map((t) => [t.name, t.timing]))
   return {
     rows,
     details: {
@@ -268,4 +305,32 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
       dump: Object.fromEntries([...dmp].map(([k, v]) => [k, v])),
     },
   }
+}
+
+/**
+ * Internet scale: 1,000,000 routes inserted with addMany in a fresh namespace, then streamed
+ * back; against the absolute targets of issue 13 (5 s, 64 MiB of extra RSS). Runs once: long.
+ */
+export async function benchMillion(log: (line: string) => void, n = 1_000_000): Promise<BenchRow[]> {
+  const set = routeSet(n)
+  const N = n.toLocaleString('en-US')
+  const ns = Netns.create('nsb-1m', { veth: true })
+  const rows: BenchRow[] = []
+  try {
+    const ins = await nsnet.insert!(ns, set, n)
+    log(`  1M insert ${ins.ms.toFixed(0)} ms${cpuText(ins)}`)
+    const st = await nsnetStream.dump!(ns, set)
+    const extra = st.peakKb !== undefined && st.baseKb !== undefined ? (st.peakKb - st.baseKb) / 1024 : null
+    log(`  1M stream ${st.ms.toFixed(0)} ms${cpuText(st)} matched ${st.matched} peak RSS +${extra?.toFixed(1)} MiB`)
+    if (st.matched !== n) throw new Error(`VERIFICATION FAILED: streamed ${st.matched} benchmark routes, expected ${n}`)
+    rows.push(compare({ section: 'routes', measurement: `insert ${N} routes (one run)`, nsnet: 'routes.addMany', nsnetValue: ins.ms,
+      peer: 'target', peerValue: 5000, target: 1.0, note: ins.userMs !== undefined ? `CPU ${(ins.userMs + ins.sysMs!).toFixed(0)} ms` : undefined }))
+    rows.push(compare({ section: 'routes', measurement: `stream ${N} routes back: extra RSS (one run)`, nsnet: 'routes.stream', unit: 'MiB',
+      nsnetValue: extra, peer: 'target', peerValue: 64, target: 1.0, note: `${st.ms.toFixed(0)} ms wall; peak RSS (maxRSS) minus maxRSS before the stream` }))
+  } catch (e) {
+    rows.push({ section: 'routes', measurement: `${N} routes`, nsnet: 'routes.addMany + routes.stream', nsnetValue: null, status: 'ERROR', note: (e as Error).message })
+  } finally {
+    dispose(ns, log)
+  }
+  return rows
 }

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { OUT, ROOT, bundle, machineLoad, requireHermetic, sh } from './harness.js'
 import { nodeFlags } from './peers/nsnet.js'
 import { normaliseRows, renderTable, renderVerdict, writeJson, type BenchRow } from './report.js'
-import { benchRoutes } from './routes.js'
+import { benchMillion, benchRoutes } from './routes.js'
 
 const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
   --quick            pyroute2 inserts 2,000 routes and dumps once, no per-process ip route add
@@ -22,12 +22,15 @@ const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
   --pyroute2 K       routes pyroute2 inserts, scaled to N (default 10000; 0 skips pyroute2)
   --ip-each K        routes inserted with one ip process each, scaled to N (default 2000; 0 skips)
   --diag             add a row timing the engine's batch() alone
+  --million          add the 1,000,000-route rows (addMany, then routes.stream back; one run)
+  --serial K         routes added one awaited call after another, by nsnet and npm netlink (default 3000)
+  --rss-count K      concurrent routes.add calls of the peak-RSS row (default 30000)
   --prof             run the nsnet worker under node --cpu-prof (profiles in .bench-out/prof)
 `
 
 function parseArgs(argv: string[]) {
   const o = { n: 100_000, runs: 3, quick: false, pyroute2: undefined as number | undefined, ipEach: undefined as number | undefined,
-    diag: false, prof: false, only: undefined as 'insert' | 'dump' | undefined }
+    diag: false, prof: false, million: false, serial: 3000, rssCount: 30_000, only: undefined as 'insert' | 'dump' | undefined }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const num = () => {
@@ -41,6 +44,9 @@ function parseArgs(argv: string[]) {
     else if (a === '--pyroute2') o.pyroute2 = num()
     else if (a === '--ip-each') o.ipEach = num()
     else if (a === '--diag') o.diag = true
+    else if (a === '--million') o.million = true
+    else if (a === '--serial') o.serial = Math.max(1, num())
+    else if (a === '--rss-count') o.rssCount = Math.max(1, num())
     else if (a === '--prof') o.prof = true
     else if (a === '--only') {
       const v = argv[++i]
@@ -87,13 +93,14 @@ async function main(): Promise<number> {
   const sectionSeconds: Record<string, number> = {}
   let t = performance.now()
   const routes = await benchRoutes({
-    n: args.n, runs: args.runs, diag: args.diag, only: args.only, log,
+    n: args.n, runs: args.runs, diag: args.diag, only: args.only, log, serial: args.serial, rssCount: args.rssCount,
     pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
     pyroute2DumpRuns: args.pyroute2 === 0 ? 0 : args.quick ? 1 : args.runs,
     ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
   })
   rows.push(...routes.rows)
   details.routes = routes.details
+  if (args.million) rows.push(...await benchMillion(log))
   sectionSeconds.routes = (performance.now() - t) / 1000
   log(`routes: ${sectionSeconds.routes.toFixed(0)} s`)
 

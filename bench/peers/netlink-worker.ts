@@ -2,6 +2,7 @@
 // benchmark peer only. Runs inside the namespace under test, times itself, prints one JSON line.
 //
 //   insert FILE COUNT GATEWAY DEV   newRoute() per route (request + ACK each), WINDOW in flight
+//   insert-serial FILE COUNT GATEWAY DEV   newRoute() per route, one awaited after another
 //   dump GATEWAY                    getRoutes({ family: AF_INET }), kept to table main
 import fs from 'node:fs'
 import { createRtNetlink } from 'netlink'
@@ -23,7 +24,7 @@ function v4(text: string): Buffer {
   return Buffer.from(text.split('.').map(Number))
 }
 
-async function insert(file: string, count: number, gateway: string, dev: string): Promise<void> {
+async function insert(file: string, count: number, gateway: string, dev: string, lanes = WINDOW): Promise<void> {
   const dsts = fs.readFileSync(file, 'utf8').split('\n', count).filter(Boolean)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -44,7 +45,7 @@ async function insert(file: string, count: number, gateway: string, dev: string)
       )
     }
   }
-  await Promise.all(Array.from({ length: WINDOW }, lane))
+  await Promise.all(Array.from({ length: lanes }, lane))
   const ms = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   sock.socket.close()
@@ -69,6 +70,7 @@ async function dump(gateway: string): Promise<void> {
 }
 
 if (mode === 'insert') await insert(args[0]!, Number(args[1]), args[2]!, args[3]!)
+else if (mode === 'insert-serial') await insert(args[0]!, Number(args[1]), args[2]!, args[3]!, 1)
 else if (mode === 'dump') await dump(args[0]!)
 else {
   process.stderr.write(`netlink-worker: unknown mode ${mode}\n`)

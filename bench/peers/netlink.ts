@@ -18,3 +18,14 @@ export const npmNetlink: RouteTool = {
     return workerResult<Sample>(t, 'npm netlink dump')
   },
 }
+
+/** The same, one awaited newRoute() after another: the per-call latency of the package. */
+export const npmNetlinkSerial: RouteTool = {
+  id: 'npm-netlink-serial',
+  name: 'npm netlink, one awaited after another',
+  timing: 'internal (timed inside its process; start-up excluded)',
+  async insert(ns: Netns, set: RouteSet, count: number): Promise<Sample> {
+    const t = await timeProcess(ns.exec([process.execPath, worker(), 'insert-serial', set.file, String(count), set.gateway, set.dev]))
+    return workerResult<Sample>(t, 'npm netlink serial insert')
+  },
+}

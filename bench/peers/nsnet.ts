@@ -24,6 +24,35 @@ export const nsnet: RouteTool = {
   dump: (ns: Netns, set: RouteSet) => run(ns, ['dump', set.gateway], 'nsnet routes.list'),
 }
 
+/** Individual routes.add() calls, all at once: the engine packs them (self-batching). */
+export const nsnetConcurrent: RouteTool = {
+  id: 'nsnet-concurrent',
+  name: 'nsnet concurrent routes.add',
+  timing: 'internal (timed inside its process; start-up excluded)',
+  insert: (ns: Netns, set: RouteSet, count: number) =>
+    run(ns, ['insert-concurrent', set.file, String(count), set.gateway, set.dev], 'nsnet concurrent routes.add'),
+}
+
+/** The same for the memory row: a smaller count, peak RSS is what counts. */
+export const nsnetConcurrentRss: RouteTool = { ...nsnetConcurrent, id: 'nsnet-concurrent-rss', name: 'nsnet concurrent routes.add (RSS)' }
+
+/** One awaited routes.add() after another: the per-call latency. */
+export const nsnetSerial: RouteTool = {
+  id: 'nsnet-serial',
+  name: 'nsnet routes.add one awaited after another',
+  timing: 'internal (timed inside its process; start-up excluded)',
+  insert: (ns: Netns, set: RouteSet, count: number) =>
+    run(ns, ['insert-serial', set.file, String(count), set.gateway, set.dev], 'nsnet serial routes.add'),
+}
+
+/** routes.stream() of table main. */
+export const nsnetStream: RouteTool = {
+  id: 'nsnet-stream',
+  name: 'nsnet routes.stream',
+  timing: 'internal (timed inside its process; start-up excluded)',
+  dump: (ns: Netns, set: RouteSet) => run(ns, ['stream', set.gateway], 'nsnet routes.stream'),
+}
+
 /**
  * Diagnostic: the engine alone. Insert: batch() of prebuilt route bytes (no route encoding).
  * Dump: dump() with a decoder that only checks the table (no route decoding).

@@ -4,6 +4,9 @@
 //
 //   insert FILE COUNT GATEWAY DEV   rt.routes.addMany() of the first COUNT destinations in FILE
 //   dump GATEWAY                    rt.routes.list({ table: 'main' }); peak RSS over the baseline
+//   insert-concurrent FILE COUNT GATEWAY DEV   Promise.all of one rt.routes.add() per route; peak RSS
+//   insert-serial FILE COUNT GATEWAY DEV       one awaited rt.routes.add() after another
+//   stream GATEWAY                  for await of rt.routes.stream({ table: 'main' }); peak RSS over the baseline
 //   insert-engine FILE COUNT GATEWAY DEV   diagnostic: NetlinkSocket.batch() of prebuilt route bytes
 //                                   (engine + kernel, no route encoding)
 //   insert-raw FILE COUNT GATEWAY DEV      diagnostic: prebuilt 64 KiB datagrams on a bare socket
@@ -59,6 +62,20 @@ async function insert(file: string, count: string, gateway: string, dev: string)
     return r
   })
   print({ ...t, count: dsts.length, result: value })
+}
+
+/** Individual calls, all at once (`concurrent`) or one awaited after another: what self-batching is for. */
+async function insertEach(file: string, count: string, gateway: string, dev: string, concurrent: boolean): Promise<void> {
+  const dsts = readSet(file, Number(count))
+  const rt = await Rtnl.open()
+  const baseKb = process.resourceUsage().maxRSS
+  const t = await timed(async () => {
+    if (concurrent) await Promise.all(dsts.map((dst) => rt.routes.add({ dst, gateway, dev })))
+    else for (const dst of dsts) await rt.routes.add({ dst, gateway, dev })
+  })
+  const peakKb = process.resourceUsage().maxRSS
+  await rt.close()
+  print({ ...t, value: undefined, count: dsts.length, baseKb, peakKb })
 }
 
 /** rtmsg + RTA_DST/RTA_GATEWAY/RTA_OIF of each route, built before the clock starts (diagnostics only). */
@@ -125,6 +142,22 @@ async function insertRaw(file: string, count: string, gateway: string, dev: stri
   }))
   sock.close()
   print({ ...t, value: undefined, count: dsts.length, errors, datagrams: datagrams.length })
+}
+
+async function stream(gateway: string): Promise<void> {
+  const rt = await Rtnl.open()
+  const baseKb = process.resourceUsage().maxRSS
+  let total = 0
+  let matched = 0
+  const t = await timed(async () => {
+    for await (const r of rt.routes.stream({ table: 'main' })) {
+      total++
+      if (r.gateway === gateway) matched++
+    }
+  })
+  const peakKb = process.resourceUsage().maxRSS
+  await rt.close()
+  print({ ...t, value: undefined, total, matched, baseKb, peakKb })
 }
 
 async function dump(gateway: string): Promise<void> {
@@ -216,6 +249,9 @@ async function dumpRaw(): Promise<void> {
 }
 
 if (mode === 'insert') await insert(args[0]!, args[1]!, args[2]!, args[3]!)
+else if (mode === 'insert-concurrent') await insertEach(args[0]!, args[1]!, args[2]!, args[3]!, true)
+else if (mode === 'insert-serial') await insertEach(args[0]!, args[1]!, args[2]!, args[3]!, false)
+else if (mode === 'stream') await stream(args[0]!)
 else if (mode === 'insert-raw') await insertRaw(args[0]!, args[1]!, args[2]!, args[3]!)
 else if (mode === 'insert-engine') await insertEngine(args[0]!, args[1]!, args[2]!, args[3]!)
 else if (mode === 'dump') await dump(args[0]!)
