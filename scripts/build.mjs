@@ -52,7 +52,7 @@ const common = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['netlink'],
+  external: ['netlink', 'yaml'],
   sourcemap: release ? false : 'linked',
   logLevel: 'warning',
   absWorkingDir: ROOT,
