@@ -98,11 +98,16 @@ export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number,
   const s = createSocket(host.includes(':') ? 'udp6' : 'udp4')
   const payload = Buffer.alloc(DATAGRAM, 0x6e)
   let packets = 0
-  const start = performance.now()
-  // Paced: datagrams due by now at `rate`, then a millisecond's sleep (bursts stay a few datagrams).
-  const due = () => (limit.rate ? ((performance.now() - start) / 1000) * limit.rate / (8 * DATAGRAM) : Infinity)
+  // Paced: one datagram every `gap` ms. Time lost to a late timer is made up by at most 16
+  // datagrams at once (19 KB: within a shaper's queue); more would be the sender's loss, not the link's.
+  const gap = limit.rate ? (8 * DATAGRAM * 1000) / limit.rate : 0
+  let next = performance.now()
   while (more(sent)) {
-    if (packets >= due()) { await new Promise((r) => setTimeout(r, 1)); continue }
+    if (gap) {
+      const now = performance.now()
+      if (now < next) { await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(next - now)))); continue }
+      next = Math.max(next, now - 16 * gap) + gap
+    }
     // A datagram a firewall rule of this host drops (loss emulated with nf_tables) fails its
     // send with EPERM, one a full queue drops with ENOBUFS: both were sent and lost on the way.
     await new Promise<void>((r, j) => s.send(payload, port, host, (e) => (e && !DROPPED_ON_THE_WAY.has((e as NodeJS.ErrnoException).code ?? '') ? j(e) : r())))
