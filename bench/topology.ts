@@ -35,6 +35,8 @@ async function bundleWorker(): Promise<string> {
   // The processes the topology starts (helper, services) come from dist/.
   const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`)
+  // The bundled worker lives in .bench-out/, where the helper lookup beside the module fails.
+  process.env.NSNET_HELPER ??= path.join(ROOT, 'dist/helper.js')
   return outfile
 }
 

@@ -75,6 +75,32 @@ export async function add(name: string): Promise<void> {
   await ip(['netns', 'add', name], 'netns.add', name)
 }
 
+/**
+ * Creates several named namespaces with one `ip -batch` process (`ip netns add NAME` for
+ * each, ip returning to its own namespace after each). Names that exist already are refused
+ * before anything is made (EEXIST naming them). Resolves with the failure of each name
+ * that could not be created; the others exist.
+ */
+export async function addMany(names: readonly string[]): Promise<Map<string, NsnetError>> {
+  const operation = 'netns.add'
+  for (const name of names) checkNetnsName(name, operation)
+  const taken = names.filter((name) => existsSync(netnsPath(name)))
+  if (taken.length) {
+    throw new NsnetError(`network namespace${taken.length === 1 ? '' : 's'} ${taken.map((n) => `"${n}"`).join(', ')} already exist${taken.length === 1 ? 's' : ''}`, {
+      code: 'EEXIST', errno: 17, operation, object: `netns ${taken[0]}`,
+    })
+  }
+  const failed = new Map<string, NsnetError>()
+  if (names.length === 0) return failed
+  const r = await runCommand(['ip', '-force', '-batch', '-'], { timeoutMs: 60_000, input: names.map((n) => `netns add ${n}\n`).join('') }, { operation })
+  for (const name of names) {
+    if (existsSync(netnsPath(name))) continue
+    const msg = r.stderr.trim() || `ip netns add ${name} exited with ${r.code}`
+    failed.set(name, new NsnetError(msg, { code: /File exists/.test(msg) ? 'EEXIST' : 'EIO', operation, object: `netns ${name}` }))
+  }
+  return failed
+}
+
 /** Whether /run/netns/NAME exists. */
 export async function exists(name: string): Promise<boolean> {
   checkNetnsName(name, 'netns.exists')

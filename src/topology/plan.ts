@@ -56,12 +56,16 @@ export function plan(topo: ResolvedTopology): Phase[] {
   }
   const local = (host: string) => topo.hosts.find((h) => h.node === host)?.netns === null
   for (const v of topo.veths) {
-    // An end in the current namespace is created first, enslaved and up in the same message.
-    const [a, b] = local(v.b.host) && !local(v.a.host) ? [v.b, v.a] : [v.a, v.b]
+    // The first end is created up (and, when it is here, enslaved) by the veth message itself;
+    // the peer cannot be raised in that message (the kernel opens it before the pair is linked).
+    // An end inside a namespace goes first where the other is here: it then needs no helper,
+    // and the end here is enslaved and raised from here.
+    const [a, b] = local(v.a.host) && !local(v.b.host) ? [v.b, v.a] : [v.a, v.b]
     veths.push({ kind: 'veth', index: v.index, a, b, ...(v.mtu ? { mtu: v.mtu } : {}) })
     for (const e of [a, b]) {
       // An Open vSwitch port is added with ovs-vsctl add-port, after the veth exists.
-      if (e.switch || e.vlans || !(e === a && local(a.host))) {
+      const first = e === a
+      if (e.switch || e.vlans || !first || (e.master && !local(e.host))) {
         ports.push({
           kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}),
           ...(e.vlans ? { vlans: e.vlans } : {}),
@@ -176,7 +180,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const b = netnsOf(topo, s.b.host)
       const mtu = s.mtu ? ` mtu ${s.mtu}` : ''
       const mac = (m?: string) => (m ? ` address ${q(m)}` : '')
-      const first = a === null ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up` : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)}`
+      const first = a === null ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up` : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)} up`
       return `ip link add ${first} type veth peer name ${q(s.b.ifname)}${b === null ? '' : ` netns ${q(b)}`}${mtu}${mac(s.b.mac)}`
     }
     case 'port': {
