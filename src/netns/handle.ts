@@ -152,7 +152,12 @@ export class NetnsHandle implements AsyncDisposable {
 
   /** Starts the helper unless one is running; resolves when it is ready. */
   async start(): Promise<void> {
-    await this.readyHelper('netns.open')
+    this.calling++
+    try {
+      await this.readyHelper('netns.open')
+    } finally {
+      this.calling--
+    }
   }
 
   /** The helper, started if needed and known to live in this handle's namespace (else ESTALE). */

@@ -93,10 +93,23 @@ export async function addMany(names: readonly string[]): Promise<Map<string, Nsn
   const failed = new Map<string, NsnetError>()
   if (names.length === 0) return failed
   const r = await runCommand(['ip', '-force', '-batch', '-'], { timeoutMs: 60_000, input: names.map((n) => `netns add ${n}\n`).join('') }, { operation })
-  for (const name of names) {
-    if (existsSync(netnsPath(name))) continue
-    const msg = r.stderr.trim() || `ip netns add ${name} exited with ${r.code}`
-    failed.set(name, new NsnetError(msg, { code: /File exists/.test(msg) ? 'EEXIST' : 'EIO', operation, object: `netns ${name}` }))
+  // ip names each line it could not run ("Command failed -:LINE"), after that line's own message.
+  // A name that exists now may still be somebody else's (a racing `ip netns add`): only the
+  // lines ip ran without a failure are ours.
+  const lines = r.stderr.split('\n')
+  const failedLines = new Map<number, string>()
+  lines.forEach((l, i) => {
+    const m = /^Command failed -:(\d+)/.exec(l)
+    if (m) failedLines.set(Number(m[1]), lines.slice(0, i).reverse().find((x) => x.trim() && !x.startsWith('Command failed')) ?? l)
+  })
+  names.forEach((name, i) => {
+    const msg = failedLines.get(i + 1) ?? (existsSync(netnsPath(name)) ? undefined : r.stderr.trim() || `ip netns add ${name} exited with ${r.code}`)
+    if (msg === undefined) return
+    failed.set(name, new NsnetError(msg, { code: /File exists/.test(msg) ? 'EEXIST' : 'EIO', errno: /File exists/.test(msg) ? 17 : undefined, operation, object: `netns ${name}` }))
+  })
+  if (r.code !== 0 && failedLines.size === 0) {
+    // ip stopped without naming a line: none of them can be called ours.
+    for (const name of names) if (!failed.has(name)) failed.set(name, new NsnetError(r.stderr.trim() || `ip -batch exited with ${r.code}`, { code: 'EIO', operation, object: `netns ${name}` }))
   }
   return failed
 }

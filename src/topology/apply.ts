@@ -229,13 +229,10 @@ export class Lab {
       }
       names.push(this.host((s as { host: string }).host).netns!)
     }
-    let failed: Map<string, NsnetError>
-    try {
-      failed = await addNamespaces(names)
-    } finally {
-      for (const name of names) recordNamespace(this.marker, name, () => undefined)
-      writeMarker(this.marker)
-    }
+    // Recorded (by inode) only what this run's ip made: a name it lost to a racer stays theirs.
+    const failed = await addNamespaces(names)
+    for (const name of names) if (!failed.has(name)) recordNamespace(this.marker, name, () => undefined)
+    writeMarker(this.marker)
     const bad = steps.find((s) => failed.has(this.host((s as { host: string }).host).netns!))
     if (bad) throw stepError(failed.get(this.host((bad as { host: string }).host).netns!), this.topo, bad)
   }
