@@ -76,6 +76,7 @@ function scrub(n: number): void {
 const cpuOf = (t: Timed) => (t.userMs ?? NaN) + (t.sysMs ?? NaN)
 
 async function runNsnet(worker: string, n: number): Promise<Run> {
+  scrub(n)
   const r = await timed([process.execPath, worker, String(n)])
   if (r.code !== 0) { scrub(n); throw new Error(`nsnet worker (${n} hosts) failed: ${r.stderr.trim().slice(-1500)}`) }
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { upMs: number; verifyMs: number; downMs: number; peakRssMiB: number; helpersPeak: number }
@@ -85,9 +86,14 @@ async function runNsnet(worker: string, n: number): Promise<Run> {
 async function runScript(n: number): Promise<Run> {
   const file = path.join(OUT, `topology-${n}.sh`)
   fs.writeFileSync(file, benchShell(n))
+  scrub(n)
   const r = await timed(['bash', file])
   if (r.code !== 0) { scrub(n); throw new Error(`shell peer (${n} hosts) failed: ${r.stderr.trim().slice(-1500)}`) }
   const marks = new Map(r.stdout.trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k!, Number(v) / 1e6]))
+  if (!['start', 'up', 'verified', 'down'].every((k) => Number.isFinite(marks.get(k)))) {
+    scrub(n)
+    throw new Error(`shell peer (${n} hosts) did not finish: stdout ${JSON.stringify(r.stdout.slice(-300))}, stderr ${JSON.stringify(r.stderr.slice(-300))}`)
+  }
   return {
     wallMs: r.wallMs, cpuMs: cpuOf(r), upMs: marks.get('up')! - marks.get('start')!, verifyMs: marks.get('verified')! - marks.get('up')!,
     downMs: marks.get('down')! - marks.get('verified')!, peakRssMiB: (r.maxRssKb ?? NaN) / 1024,
