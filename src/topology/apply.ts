@@ -199,8 +199,10 @@ export class Lab {
       const outside = (async () => {
         for (const steps of here) {
           opts.signal?.throwIfAborted()
-          // NAT may start nft processes: a few at a time; netlink steps are not throttled.
-          await limited(steps, steps[0]!.kind === 'nat' ? 8 : 1024, (s) => this.step(s, opts))
+          // NAT may start nft processes: a few at a time. Netlink steps: 64 in flight, since the
+          // kernel makes links one at a time anyway (rtnl_lock), and 1,000 queued veths waited
+          // longer than the 15 s a request may take.
+          await limited(steps, steps[0]!.kind === 'nat' ? 8 : 64, (s) => this.step(s, opts))
         }
       })()
       outside.catch(() => undefined)
