@@ -78,7 +78,7 @@ const cpuOf = (t: Timed) => (t.userMs ?? NaN) + (t.sysMs ?? NaN)
 async function runNsnet(worker: string, n: number): Promise<Run> {
   scrub(n)
   const r = await timed([process.execPath, worker, String(n)])
-  if (r.code !== 0) { scrub(n); throw new Error(`nsnet worker (${n} hosts) failed: ${r.stderr.trim().slice(-1500)}`) }
+  if (r.code !== 0) { scrub(n); throw new Error(`nsnet worker (${n} hosts) failed: ${r.stdout.trim().slice(-300)} ${r.stderr.trim().slice(-1500)}`) }
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { upMs: number; verifyMs: number; downMs: number; peakRssMiB: number; helpersPeak: number }
   return { wallMs: r.wallMs, cpuMs: cpuOf(r), upMs: res.upMs, verifyMs: res.verifyMs, downMs: res.downMs, peakRssMiB: res.peakRssMiB, helpersPeak: res.helpersPeak }
 }

@@ -31,8 +31,10 @@ let next = 1
 await Promise.all(Array.from({ length: 8 }, async () => {
   while (next <= n) {
     const i = next++
-    const r = await lab.ping(`h${i}`, '10.0.0.1', { method: 'ping' })
-    if (!r.ok) failures++
+    // One ping with a 1 s deadline may go unanswered on a machine at load 15+: try three times.
+    let ok = false
+    for (let attempt = 0; attempt < 3 && !ok; attempt++) ok = (await lab.ping(`h${i}`, '10.0.0.1', { method: 'ping' })).ok
+    if (!ok) failures++
   }
 }))
 const t2 = performance.now()
