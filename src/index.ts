@@ -1,5 +1,6 @@
 // The public surface of nsnet.
-export { Rtnl, type RtnlApi, type RtnlOptions } from './rtnl.js'
+export { Rtnl, type RtnlOptions } from './rtnl.js'
+export type { RtnlApi, ApiOf, NftApi, TcApi, BridgeApi } from './api.js'
 export {
   NsnetError, BatchError, isNsnetError, NSNET_CODES, type NsnetErrorCode, type NsnetOwnCode, type ErrnoCode, type ErrorContext,
 } from './netlink/errors.js'
@@ -38,7 +39,7 @@ export {
   type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
 } from './ops/monitor/operations.js'
 export { Topology, type UpOptions } from './topology/topology.js'
-export { SpecError, type SpecProblem } from './topology/validate.js'
+export { SpecError, type SpecProblem } from './topology/validate/index.js'
 export { reap, type ReapOptions, type ReapResult } from './topology/reap.js'
 export type { TeardownReport } from './topology/apply.js'
 export type { Step as TopologyStep } from './topology/plan.js'

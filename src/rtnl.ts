@@ -10,10 +10,14 @@ import { Rules } from './ops/rules/operations.js'
 import { Ethtool } from './ops/ethtool/operations.js'
 import { Nexthops } from './ops/nexthops/operations.js'
 import { Bridge } from './ops/bridge/index.js'
-import { monitor, type Monitor, type MonitorEvent, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
+import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
 import { Nft } from './nftables/nft.js'
 import { NETLINK_NETFILTER } from './nftables/constants.js'
 import { Tc } from './ops/tc/index.js'
+import { NETLINK_GENERIC } from './netlink/genl.js'
+import type { RtnlApi } from './api.js'
+
+export type { RtnlApi }
 
 export interface RtnlOptions {
   /** Default timeout of each kernel call in ms (default 15000). */
@@ -22,24 +26,6 @@ export interface RtnlOptions {
   readonly namespace?: string
   /** Requested SO_RCVBUF in bytes (default 1 MiB, capped by net.core.rmem_max). */
   readonly receiveBufferBytes?: number
-}
-
-/** What Rtnl and a namespace handle (`netns.open()`) both offer. */
-export interface RtnlApi {
-  readonly links: Links
-  readonly addresses: Addresses
-  readonly routes: Routes
-  readonly neighbors: Neighbors
-  readonly rules: Rules
-  /** nf_tables (what `nft` does), on a NETLINK_NETFILTER socket of its own. */
-  readonly nft: Nft
-  /** Device features over ethtool netlink (`ethtool -k/-K`). */
-  readonly ethtool: Ethtool
-  /** Traffic control, what `tc` does: qdiscs, classes, filters. */
-  readonly tc: Tc
-  readonly nexthops: Nexthops
-  readonly bridge: Bridge
-  monitor(kinds: readonly MonitorKind[], opts?: MonitorOptions): AsyncIterable<MonitorEvent>
 }
 
 export class Rtnl implements RtnlApi, AsyncDisposable {
@@ -55,6 +41,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   readonly context: OpsContext
   readonly nft: Nft
   private nftSocket: NetlinkSocket | undefined
+  private genlSocket: NetlinkSocket | undefined
 
   private constructor(readonly socket: NetlinkSocket, namespace: string | undefined, private readonly timeoutMs?: number) {
     this.context = { sock: socket, namespace }
@@ -67,7 +54,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.nft = new Nft(() => (this.nftSocket ??= NetlinkSocket.open({
       protocol: NETLINK_NETFILTER, namespace, timeoutMs, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
     })), namespace)
-    this.ethtool = new Ethtool(this.context)
+    this.ethtool = new Ethtool(this.context, () => (this.genlSocket ??= NetlinkSocket.open({ protocol: NETLINK_GENERIC, namespace, timeoutMs })))
     this.tc = new Tc(this.context)
     this.nexthops = new Nexthops(this.context)
     this.bridge = new Bridge(this.context)
@@ -90,7 +77,7 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   async close(): Promise<void> {
     this.socket.close()
     this.nftSocket?.close()
-    this.ethtool.close()
+    this.genlSocket?.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

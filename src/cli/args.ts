@@ -13,7 +13,7 @@ type OptionSpec = { readonly type: 'boolean' | 'string'; readonly short?: string
 
 export interface Command {
   readonly name: string
-  /** What the positionals are, for the usage line: `SPEC.json`, `[RUNID|NAME]`, `[--] COMMAND...`. */
+  /** What the positionals are, for the usage line: `SPEC`, `[RUNID|NAME]`, `[--] COMMAND...`. */
   readonly args: string
   readonly summary: string
   /** More lines for `nsnet CMD --help`. */

@@ -1,7 +1,6 @@
 // The `nsnet` commands: each with its usage, options and what it does. Exit codes: 0 done,
 // 1 a check failed (an invalid spec, a run not removed, sandboxes unsupported), 2 usage error;
 // `up` interrupted by SIGINT/SIGTERM rolls back and exits 130/143.
-import { readFileSync } from 'node:fs'
 import { NsnetError } from '../netlink/errors.js'
 import { sandbox } from '../sandbox/sandbox.js'
 import { checkSandboxSupport, describeUnsupported } from '../sandbox/support.js'
@@ -9,9 +8,10 @@ import { isRunId, listMarkers, processAlive, readMarker, sameWorld } from '../to
 import { reap, type ReapResult } from '../topology/reap.js'
 import type { TopologySpec } from '../topology/spec.js'
 import { Topology } from '../topology/topology.js'
-import { SpecError } from '../topology/validate.js'
+import { SpecError } from '../topology/validate/index.js'
 import { UsageError, type Command } from './args.js'
 import { progress, progressMode } from './progress.js'
+import { readSpecFile } from './spec-file.js'
 import { specSchema } from './spec-schema.js'
 
 const JSON_OPT = { type: 'boolean', help: 'print the result as JSON' } as const
@@ -21,20 +21,6 @@ function write(text: string): void {
 }
 function writeJson(v: unknown): void {
   write(`${JSON.stringify(v, null, 2)}\n`)
-}
-
-function readSpec(path: string): TopologySpec {
-  let text: string
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8')
-  } catch (e) {
-    throw new NsnetError(`cannot read the spec ${path}: ${(e as Error).message}`, { code: 'ENOENT' })
-  }
-  try {
-    return JSON.parse(text) as TopologySpec
-  } catch (e) {
-    throw new NsnetError(`the spec ${path} is not JSON: ${(e as Error).message}`, { code: 'EINVAL_ARGUMENT' })
-  }
 }
 
 /** Run ids for a run id or a lab name (`nsnet down NAME`). */
@@ -55,20 +41,22 @@ function printReap(r: ReapResult): void {
   for (const f of r.report?.failed ?? []) write(`  could not remove ${f.object}: ${f.error}\n`)
 }
 
+const SPEC_DETAILS = 'SPEC is a JSON (.json) or YAML (.yaml, .yml) file, or - for stdin.'
+
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
 
 export const commands: readonly Command[] = [
   {
-    name: 'up', args: 'SPEC.json', positionals: [1, 1],
+    name: 'up', args: 'SPEC', positionals: [1, 1],
     summary: 'Build a topology and keep it up after nsnet exits.',
-    details: 'Remove it with nsnet down. SPEC.json may be - for stdin. Progress shows on a terminal.\nCtrl-C (SIGINT) or SIGTERM during the build removes what it made\nand exits 130 or 143.',
+    details: `${SPEC_DETAILS}\nRemove it with nsnet down. Progress shows on a terminal.\nCtrl-C (SIGINT) or SIGTERM during the build removes what it made\nand exits 130 or 143.`,
     options: {
       json: { type: 'boolean', help: 'print the run (id, name, namespaces) as JSON' },
       verbose: { type: 'boolean', short: 'v', help: 'print each step as the ip command that does the same' },
       quiet: { type: 'boolean', short: 'q', help: 'print nothing while building' },
     },
     async run(flags, [file]) {
-      const spec = readSpec(file!)
+      const spec = await readSpecFile(file!)
       const steps = Topology.plan(spec) // validates first: an invalid spec touches nothing
       const phaseOf = new Map(steps.map((s) => [s.command, s.phase]))
       const shown = progress(progressMode(flags, process.stderr.isTTY === true), steps.length, flags.json ? process.stderr : process.stdout)
@@ -110,12 +98,12 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'check', args: 'SPEC.json', positionals: [1, 1],
+    name: 'check', args: 'SPEC', positionals: [1, 1],
     summary: 'Validate a spec without touching anything.',
-    details: 'Exits 1 if the spec has problems (each is listed, with its path).',
+    details: `${SPEC_DETAILS}\nExits 1 if the spec has problems (each is listed, with its path).`,
     options: { json: { type: 'boolean', help: 'print { valid, problems } as JSON' } },
     async run(flags, [file]) {
-      const spec = readSpec(file!)
+      const spec = await readSpecFile(file!)
       try {
         const t = Topology.validate(spec)
         if (flags.json) writeJson({ valid: true, name: t.name, problems: [] })
@@ -129,20 +117,22 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'draw', args: 'SPEC.json', positionals: [1, 1],
+    name: 'draw', args: 'SPEC', positionals: [1, 1],
     summary: 'Draw a spec as a text outline, or as a Mermaid flowchart.',
+    details: SPEC_DETAILS,
     options: { mermaid: { type: 'boolean', help: 'a Mermaid flowchart instead of text' } },
     async run(flags, [file]) {
-      write(Topology.draw(readSpec(file!), flags.mermaid ? 'mermaid' : 'text'))
+      write(Topology.draw(await readSpecFile(file!), flags.mermaid ? 'mermaid' : 'text'))
       return 0
     },
   },
   {
-    name: 'script', args: 'SPEC.json', positionals: [1, 1],
+    name: 'script', args: 'SPEC', positionals: [1, 1],
     summary: 'Print the ip commands that build a spec.',
+    details: SPEC_DETAILS,
     options: {},
     async run(_flags, [file]) {
-      write(Topology.script(readSpec(file!)))
+      write(Topology.script(await readSpecFile(file!)))
       return 0
     },
   },

@@ -1,6 +1,6 @@
 // A JSON Schema of the topology spec (`nsnet schema`), for editors: point a spec's "$schema"
 // or the editor's settings at its output. test/cli/schema.test.ts keeps it equal to
-// src/topology/validate.ts (the same fields, the same required ones, accepted by validate()).
+// src/topology/validate/ (the same fields, the same required ones, accepted by validate()).
 // The validator stays the authority: it also checks what a schema cannot say (names that
 // exist, gateways on a shared subnet, pools that run dry).
 

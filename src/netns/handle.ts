@@ -3,77 +3,38 @@
 // stops when idle, so a handle is cheap to keep.
 import type { ChildProcess } from 'node:child_process'
 import { NsnetError, isNsnetError } from '../netlink/errors.js'
-import type { Addresses } from '../ops/addresses/operations.js'
 import type { OpsContext } from '../ops/context.js'
-import type { Links } from '../ops/links/operations.js'
 import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '../ops/monitor/operations.js'
-import type { Neighbors } from '../ops/neighbors/operations.js'
-import type { Routes } from '../ops/routes/operations.js'
-import type { Rules } from '../ops/rules/operations.js'
-import type { Nft, NftChains, NftRules, NftTables } from '../nftables/nft.js'
-import { remoteNft } from '../nftables/remote.js'
-import type { Ethtool } from '../ops/ethtool/operations.js'
-import type { Nexthops } from '../ops/nexthops/operations.js'
-import type { BridgeFdb, BridgePorts, BridgeVlans } from '../ops/bridge/index.js'
-import { HelperProcess, defaultHelperPath, splitSignal, type HelperOptions } from './helper/client.js'
+import type { ApiOf, BridgeApi, NftApi, RtnlApi, TcApi } from '../api.js'
+import { HelperProcess, defaultHelperPath, remoteApi, splitOptions, type HelperOptions } from './helper/client.js'
 import type { HelperSlots } from './helper/slots.js'
-import type { Classes, Filters, Qdiscs } from '../ops/tc/index.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { NamespaceIdentity } from './identity.js'
 import { checkNetnsName } from './names.js'
-import type { RtnlGroup } from './helper/protocol.js'
+import type { HelperOp, NetnsFiles, NetnsSysctl, OpArgs, OpResult } from './helper/protocol.js'
 import { register, unregister } from './registry.js'
-import type { SysctlValue } from './sysctl.js'
 
-/** An ops class as seen through the helper: every method, now asynchronous. */
-export type Remote<T> = {
-  readonly [K in keyof T as T[K] extends (...a: never[]) => unknown ? K : never]:
-    T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never
-}
+/** @deprecated the same as ApiOf<T>: every method of RtnlApi is asynchronous on both transports. */
+export type Remote<T> = ApiOf<T>
 
-/** `rt.bridge` as seen through the helper. */
-export interface RemoteBridge {
-  readonly fdb: Remote<BridgeFdb>
-  readonly links: Remote<BridgePorts>
-  readonly vlans: Remote<BridgeVlans>
-}
+/** @deprecated rt.nft is the same type on both transports: RtnlApi['nft']. */
+export type RemoteNft = NftApi
 
-/** rt.nft as seen through the helper. */
-export type RemoteNft = Remote<Nft> & {
-  readonly tables: Remote<NftTables>
-  readonly chains: Remote<NftChains>
-  readonly rules: Remote<NftRules>
-}
+export type { NetnsFiles, NetnsSysctl }
 
-export interface NetnsSysctl {
-  /** The value as `ip netns exec NAME sysctl -n KEY` prints it. */
-  get(key: string): Promise<string>
-  /** As `ip netns exec NAME sysctl -w KEY=VALUE`. */
-  set(key: string, value: SysctlValue): Promise<void>
-}
-
-export interface NetnsFiles {
-  /** As `ip netns exec NAME cat PATH` (e.g. /proc/net/dev, /sys/class/net/...). */
-  read(path: string): Promise<string>
-  /** As `ip netns exec NAME sh -c 'echo DATA > PATH'` (one write). */
-  write(path: string, data: string): Promise<void>
-  /** As `ip netns exec NAME ls PATH`. */
-  list(path: string): Promise<string[]>
-}
-
-export class NetnsHandle implements AsyncDisposable {
-  readonly links: Remote<Links>
-  readonly addresses: Remote<Addresses>
-  readonly routes: Remote<Routes>
-  readonly neighbors: Remote<Neighbors>
-  readonly rules: Remote<Rules>
+export class NetnsHandle implements RtnlApi, AsyncDisposable {
+  readonly links: RtnlApi['links']
+  readonly addresses: RtnlApi['addresses']
+  readonly routes: RtnlApi['routes']
+  readonly neighbors: RtnlApi['neighbors']
+  readonly rules: RtnlApi['rules']
   /** rt.nft inside the namespace (as `ip netns exec NAME nft ...`). */
-  readonly nft: RemoteNft
-  readonly ethtool: Remote<Ethtool>
+  readonly nft: NftApi
+  readonly ethtool: RtnlApi['ethtool']
   /** Traffic control inside the namespace, as `ip netns exec NAME tc ...`. */
-  readonly tc: { readonly qdiscs: Remote<Qdiscs>; readonly classes: Remote<Classes>; readonly filters: Remote<Filters> }
-  readonly nexthops: Remote<Nexthops>
-  readonly bridge: RemoteBridge
+  readonly tc: TcApi
+  readonly nexthops: RtnlApi['nexthops']
+  readonly bridge: BridgeApi
   readonly sysctl: NetnsSysctl
   readonly files: NetnsFiles
   private proc: HelperProcess | undefined
@@ -100,49 +61,21 @@ export class NetnsHandle implements AsyncDisposable {
     this.idleMs = opts.idleMs ?? 30_000
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000
     this.slots = opts.slots
-    const g = (group: RtnlGroup) => this.group(group)
-    this.links = g('links') as Remote<Links>
-    this.addresses = g('addresses') as Remote<Addresses>
-    this.routes = g('routes') as Remote<Routes>
-    this.neighbors = g('neighbors') as Remote<Neighbors>
-    this.rules = g('rules') as Remote<Rules>
-    this.nft = remoteNft<RemoteNft>((op, args) => this.call(op, args))
-    this.ethtool = g('ethtool') as Remote<Ethtool>
-    this.tc = Object.freeze({
-      qdiscs: g('tc.qdiscs') as Remote<Qdiscs>, classes: g('tc.classes') as Remote<Classes>, filters: g('tc.filters') as Remote<Filters>,
-    })
-    this.nexthops = g('nexthops') as Remote<Nexthops>
-    this.bridge = Object.freeze({
-      fdb: g('bridge.fdb') as Remote<BridgeFdb>, links: g('bridge.links') as Remote<BridgePorts>, vlans: g('bridge.vlans') as Remote<BridgeVlans>,
-    })
-    this.sysctl = {
-      get: (key) => this.call('sysctl.get', [key]) as Promise<string>,
-      set: (key, value) => this.call('sysctl.set', [key, value]) as Promise<void>,
-    }
-    this.files = {
-      read: (path) => this.call('files.read', [path]) as Promise<string>,
-      write: (path, data) => this.call('files.write', [path, data]) as Promise<void>,
-      list: (path) => this.call('files.list', [path]) as Promise<string[]>,
-    }
+    // Every method, from the protocol's table of operations.
+    const api = remoteApi((op, args) => this.send(op, args))
+    this.links = api.links
+    this.addresses = api.addresses
+    this.routes = api.routes
+    this.neighbors = api.neighbors
+    this.rules = api.rules
+    this.nft = api.nft
+    this.ethtool = api.ethtool
+    this.tc = api.tc
+    this.nexthops = api.nexthops
+    this.bridge = api.bridge
+    this.sysctl = api.sysctl
+    this.files = api.files
     register(name, this)
-  }
-
-  /** A forwarding object: any method name becomes a request `group.method` to the helper. */
-  private group(group: RtnlGroup): object {
-    const methods = new Map<string, (...a: unknown[]) => Promise<unknown>>()
-    return new Proxy(Object.freeze({}), {
-      get: (_t, key) => {
-        // Not thenable, not iterable: only string method names forward.
-        if (typeof key !== 'string' || key === 'then' || key === 'toJSON') return undefined
-        let fn = methods.get(key)
-        if (!fn) {
-          const op = `${group}.${key}`
-          fn = (...a: unknown[]) => this.call(op, a)
-          methods.set(key, fn)
-        }
-        return fn
-      },
-    })
   }
 
   /** The helper's pid while one is running. */
@@ -243,9 +176,14 @@ export class NetnsHandle implements AsyncDisposable {
     this.idleTimer.unref()
   }
 
-  /** Sends `op` to the helper (starting it if needed). A trailing options object loses its `signal` here. */
-  async call(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
-    const { args, signal, timeoutMs } = splitSignal(rawArgs, op, this.name)
+  /** Runs operation `op` of the helper's table (what `h.links.add(...)` does): `h.call('links.add', [spec])`. */
+  call<K extends HelperOp>(op: K, args: Readonly<OpArgs<K>>): Promise<OpResult<K>> {
+    return this.send(op, args) as Promise<OpResult<K>>
+  }
+
+  /** Sends `op` to the helper (starting it if needed); the call options lose their `signal` here. */
+  private async send(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
+    const { args, signal, timeoutMs } = splitOptions(op, rawArgs, this.name)
     this.calling++
     try {
       const proc = await this.readyHelper(op)

@@ -8,36 +8,20 @@ import { HelperSlots } from '../netns/helper/slots.js'
 import { availableParallelism } from 'node:os'
 import type { NetnsHandle } from '../netns/handle.js'
 import { readSysctl, writeSysctl } from '../netns/sysctl.js'
-import type { RouteSpec } from '../ops/routes/types.js'
+import type { RtnlApi } from '../api.js'
 import { Rtnl } from '../rtnl.js'
 import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink, type RunMarker } from './marker.js'
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
-import { addNat, type NatNft } from './nat.js'
+import { addNat } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
-import { NO_VLAN_FILTERING, type BridgeVlanSpec } from '../ops/bridge/index.js'
+import { NO_VLAN_FILTERING } from '../ops/bridge/index.js'
 import { LabSwitches } from './ovs.js'
 
-/** What the topology needs of a namespace's rtnetlink API (a local Rtnl or a helper handle). */
-export interface NodeApi {
-  readonly links: {
-    add(spec: object): Promise<unknown>
-    set(ref: string, changes: object): Promise<unknown>
-    get(ref: string): Promise<{ readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }>
-    list(): Promise<ReadonlyArray<{ readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }>>
-    delete(ref: string | number): Promise<unknown>
-  }
-  readonly addresses: { add(link: string, cidr: string, options?: { flags?: string[] }): Promise<unknown> }
-  readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
-  readonly routes: { add(route: RouteSpec): Promise<unknown> }
-  readonly nft: NatNft
-  readonly bridge: { readonly vlans: { add(dev: string, vlan: BridgeVlanSpec): Promise<unknown>; delete(dev: string, vlan: BridgeVlanSpec): Promise<unknown> } }
-}
-
 /** A Linux bridge port's VLANs, as bridgeVlanCommands() prints them. */
-async function addPortVlans(api: NodeApi, ifname: string, v: PortVlansSpec): Promise<void> {
+async function addPortVlans(api: RtnlApi, ifname: string, v: PortVlansSpec): Promise<void> {
   for (const vid of v.tagged ?? []) await api.bridge.vlans.add(ifname, { vid })
   if (v.pvid !== undefined) await api.bridge.vlans.add(ifname, { vid: v.pvid, pvid: true, untagged: v.untagged !== false })
   if (v.pvid !== 1 && !(v.tagged ?? []).includes(1)) await api.bridge.vlans.delete(ifname, { vid: 1 })
@@ -125,15 +109,15 @@ export class Lab {
   }
 
   /** The rtnetlink API inside `node` (the current namespace's own, or a helper's). */
-  async api(node: string): Promise<NodeApi> {
+  async api(node: string): Promise<RtnlApi> {
     const h = this.host(node)
     if (h.netns === null) return this.localApi()
-    return (await this.handle(h.netns)) as unknown as NodeApi
+    return this.handle(h.netns)
   }
 
   /** The rtnetlink API of the current namespace (veths are created from here). */
-  async localApi(): Promise<NodeApi> {
-    return (await (this.local ??= Rtnl.open())) as unknown as NodeApi
+  async localApi(): Promise<RtnlApi> {
+    return this.local ??= Rtnl.open()
   }
 
   handle(name: string): Promise<NetnsHandle> {
@@ -336,7 +320,7 @@ export class Lab {
         case 'address': {
           // IPv6: no duplicate address detection, so the address works at once (a lab owns its wires).
           const v6 = s.cidr.includes(':')
-          await (await this.api(s.host)).addresses.add(s.ifname, s.cidr, ...(v6 ? [{ flags: ['nodad'] }] : []))
+          await (await this.api(s.host)).addresses.add(s.ifname, s.cidr, ...(v6 ? [{ flags: ['nodad'] as const }] : []))
           return
         }
         case 'route': {
@@ -478,7 +462,7 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
   // whose twin was in a deleted namespace go with it shortly; wait for that a little, then
   // delete what is left (bridges, veths between two links here), if it is still ours.
   if (marker.links.length && here) {
-    const rt = await Rtnl.open() as unknown as NodeApi & { close(): Promise<void> }
+    const rt = await Rtnl.open()
     try {
       const bridges = new Set(marker.topology.bridges.map((b) => b.node))
       // Ours by identity only; deleted by the ifindex that matched, never by name.

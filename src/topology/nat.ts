@@ -2,10 +2,10 @@
 // itself over NETLINK_NETFILTER (rt.nft, through the namespace's helper), so no program is
 // needed; `nft` and `iptables` remain as choices and run inside the namespace
 // (`ip netns exec ROUTER ...`), so they only ever see that namespace's firewall.
+import type { NftApi } from '../api.js'
 import { NsnetError } from '../netlink/errors.js'
 import { resolveProgram } from '../netns/exec.js'
 import { netns } from '../netns/index.js'
-import type { MasqueradeOptions } from '../nftables/high-level.js'
 import { formatRuleset } from '../nftables/text.js'
 import { iptablesArgs, nftScript } from './plan.js'
 import type { ResolvedNat } from './spec.js'
@@ -13,9 +13,8 @@ import type { ResolvedNat } from './spec.js'
 export type NatBackend = 'nsnet' | 'nft' | 'iptables'
 
 /** What NAT needs of a namespace's rt.nft (a local Rtnl's or a helper handle's). */
-export interface NatNft {
-  masquerade(opts: MasqueradeOptions): Promise<unknown>
-}
+/** What nsnet NAT needs of a namespace's rt.nft. */
+type NatNft = Pick<NftApi, 'masquerade'>
 
 /** The table every backend writes to, so that `nft list table ip nsnet` shows the rule whoever wrote it. */
 export const NAT_TABLE = { family: 'ip', name: 'nsnet' } as const

@@ -6,7 +6,8 @@
 import type { Ovs } from '../ovs/ovs.js'
 import { writeMarker } from './marker.js'
 import type { Step } from './plan.js'
-import type { NodeApi, TeardownReport } from './apply.js'
+import type { RtnlApi } from '../api.js'
+import type { TeardownReport } from './apply.js'
 import type { RunMarker } from './marker.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
 import { NsnetError } from '../netlink/errors.js'
@@ -15,7 +16,7 @@ interface LabLike {
   readonly topo: ResolvedTopology
   readonly marker: RunMarker
   host(node: string): ResolvedHost
-  api(node: string): Promise<NodeApi>
+  api(node: string): Promise<RtnlApi>
   /** The ifalias that marks links the run made in the current namespace. */
   alias(): string
   /** Records the identity of a link just made in the current namespace (see ownership.ts). */

@@ -198,7 +198,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const env = Object.entries(s.process.env ?? {}).map(([k, v]) => q(`${k}=${v}`))
       return `${inNs(topo, s.host)}${env.length ? `env ${env.join(' ')} ` : ''}${s.process.command.map(q).join(' ')} &`
     }
-    case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping).join('\n')
+    case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping, q).join('\n')
   }
 }
 

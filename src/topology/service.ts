@@ -5,7 +5,7 @@
 //   service.js probe tcp|udp HOST PORT [--message M] [--timeout MS]
 //   service.js reach HOST [--port 9] [--timeout MS]             reachability without ping
 //   service.js resolve NAME                                     getaddrinfo, as libc sees it
-//   service.js sink tcp|udp PORT / blast tcp|udp HOST PORT [--seconds S | --bytes N]   throughput
+//   service.js sink tcp|udp PORT / blast tcp|udp HOST PORT [--seconds S | --bytes N] [--rate BITS]   throughput
 //
 // Servers print one line `ready ...` once listening and run until killed; the others print
 // one JSON line and exit 0 on success, 1 on failure.
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     }
     case 'blast': {
       const [proto, host, port] = args
-      await runBlast(proto === 'udp' ? 'udp' : 'tcp', host!, Number(port), { seconds: num(option(args, '--seconds')), bytes: num(option(args, '--bytes')) },
+      await runBlast(proto === 'udp' ? 'udp' : 'tcp', host!, Number(port), { seconds: num(option(args, '--seconds')), bytes: num(option(args, '--bytes')), rate: num(option(args, '--rate')) },
         (l) => process.stdout.write(l + '\n'))
       process.exit(0)
     }

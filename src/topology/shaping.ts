@@ -1,11 +1,14 @@
 // Shaped links (Mininet's TCLink): `rate`, `burst`, `limit`, `delay`, `jitter` and `loss` on a
 // link (both ends' egress) or on one end (that end's egress). A rate becomes a tbf at the root
-// of the end (handle 5:); delay, jitter and loss become netem under it (handle 10:), which needs
-// a kernel with netem: without it up() refuses before anything is made, naming the feature.
+// of the end (handle 5:); delay, jitter and loss become netem under it (handle 10:) where the
+// kernel has netem. Without netem, loss alone becomes an nf_tables rule in the end's namespace
+// (`oifname END numgen random mod 10000 < P*100 drop` in chain `loss` of table `inet nsnet`,
+// which goes with the namespace), and delay or jitter are refused before anything is made.
 import { NsnetError } from '../netlink/errors.js'
 import { kernelHasQdisc } from '../ops/tc/probe.js'
 import { parsePercent, parseRate, parseSize, parseTime, TcSpecError } from '../ops/tc/units.js'
 import { Rtnl } from '../rtnl.js'
+import type { DropRandomOptions } from '../nftables/high-level.js'
 import type { ResolvedTopology } from './spec.js'
 
 /** What a link or one of its ends may say about shaping. */
@@ -86,47 +89,104 @@ export function netemOptions(s: ResolvedShaping): Record<string, unknown> | unde
   return { ...(s.delay ? { delay: s.delay } : {}), ...(s.jitter ? { jitter: s.jitter } : {}), ...(s.loss !== undefined ? { loss: s.loss } : {}) }
 }
 
-/** Refuses, before anything is made, shaping the kernel cannot do (netem for delay, jitter, loss). */
+let netem: Promise<boolean> | undefined
+
+/** Whether the kernel has qdisc netem: one probe per process (qdisc kinds are the kernel's, not a namespace's). */
+export function kernelHasNetem(): Promise<boolean> {
+  if (!netem) {
+    netem = (async () => {
+      const rt = await Rtnl.open()
+      try { return await rt.tc.qdiscs.supports('netem') } finally { await rt.close() }
+    })()
+    netem.catch(() => { netem = undefined })
+  }
+  return netem
+}
+
+/** Whether an end's netem part is only loss, which nf_tables can stand in for. */
+function lossOnly(s: ResolvedShaping): boolean {
+  return s.loss !== undefined && s.delay === undefined && s.jitter === undefined
+}
+
+/**
+ * Refuses, before anything is made, shaping the kernel cannot do: without netem, delay and
+ * jitter anywhere, and loss on an end in the current namespace (its nf_tables rule would
+ * outlive the lab there).
+ */
 export async function checkShapingSupport(topo: ResolvedTopology): Promise<void> {
-  const wanting: string[] = []
+  const delayed: string[] = []
+  const lossyHere: string[] = []
+  const here = new Set(topo.hosts.filter((h) => h.netns === null).map((h) => h.node))
   for (const v of topo.veths) {
     for (const [side, e] of [['a', v.a], ['b', v.b]] as const) {
-      if (e.shaping && netemOptions(e.shaping)) wanting.push(`links[${v.index}].${side} (${Object.keys(netemOptions(e.shaping)!).join(', ')})`)
+      const n = e.shaping && netemOptions(e.shaping)
+      if (!n) continue
+      if (!lossOnly(e.shaping!)) delayed.push(`links[${v.index}].${side} (${Object.keys(n).filter((k) => k !== 'loss').join(', ')})`)
+      else if (here.has(e.host)) lossyHere.push(`links[${v.index}].${side}`)
     }
   }
-  if (!wanting.length) return
-  const rt = await Rtnl.open()
-  try {
-    if (await kernelHasQdisc(rt.context, 'netem')) return
-  } finally {
-    await rt.close()
+  if (!delayed.length && !lossyHere.length) return
+  if (await kernelHasNetem()) return
+  const ctx = { code: 'EUNSUPPORTED', operation: 'topology.up', object: 'shaped links' } as const
+  if (delayed.length) {
+    throw new NsnetError(`kernel has no qdisc netem, which delay and jitter need: ${delayed.join('; ')}`, {
+      ...ctx, hint: 'the running kernel was built without CONFIG_NET_SCH_NETEM; rate (tbf) and loss (nf_tables numgen) work without it',
+    })
   }
-  throw new NsnetError(`kernel has no qdisc netem, which delay, jitter and loss need: ${wanting.join('; ')}`, {
-    code: 'EUNSUPPORTED', operation: 'topology.up', object: 'shaped links',
-    hint: 'the running kernel was built without CONFIG_NET_SCH_NETEM; rate alone works (tbf)',
+  throw new NsnetError(`kernel has no qdisc netem, and loss through nf_tables needs the end in a namespace of the lab: ${lossyHere.join('; ')}`, {
+    ...ctx, hint: 'an nf_tables rule in the current namespace would outlive the lab; put that end in a host with its own namespace',
   })
 }
 
-/** The tc commands for one shaped end, as Topology.script() prints them. */
-export function shapeCommands(prefix: string, ifname: string, s: ResolvedShaping): string[] {
+/** What applyShaping needs of a node's API (an Rtnl or a namespace handle). */
+export interface ShapingApi {
+  readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
+  readonly nft: { dropRandom(percent: number, opts?: DropRandomOptions): Promise<unknown> }
+}
+
+/** The nft script that drops `loss`% of what leaves `ifname`, as dropRandom writes it. */
+export function lossScript(ifname: string, loss: number): string {
+  return [
+    'table inet nsnet {',
+    '  chain loss {',
+    '    type filter hook postrouting priority filter; policy accept;',
+    `    oifname "${ifname}" numgen random mod 10000 < ${Math.round(loss * 100)} drop`,
+    '  }',
+    '}',
+  ].join('\n')
+}
+
+/**
+ * The commands for one shaped end, as Topology.script() prints them. Loss alone is netem where
+ * the kernel has it, else the nf_tables rule up() writes instead: the script tries netem first.
+ */
+export function shapeCommands(prefix: string, ifname: string, s: ResolvedShaping, quote: (word: string) => string = (w) => w): string[] {
   const lines: string[] = []
+  const dev = quote(ifname)
   if (s.rate !== undefined) {
     const t = tbfOptions(s)
-    lines.push(`${prefix}tc qdisc replace dev ${ifname} root handle 5: tbf rate ${t.rate} burst ${t.burst} limit ${t.limit}`)
+    lines.push(`${prefix}tc qdisc replace dev ${dev} root handle 5: tbf rate ${t.rate} burst ${t.burst} limit ${t.limit}`)
   }
   const n = netemOptions(s)
   if (n) {
     const args = [n.delay ? `delay ${n.delay}${n.jitter ? ` ${n.jitter}` : ''}` : '', n.loss !== undefined ? `loss ${n.loss}%` : ''].filter(Boolean).join(' ')
-    lines.push(`${prefix}tc qdisc replace dev ${ifname} ${s.rate !== undefined ? 'parent 5:1' : 'root'} handle 10: netem ${args}`)
+    const netemLine = `${prefix}tc qdisc replace dev ${dev} ${s.rate !== undefined ? 'parent 5:1' : 'root'} handle 10: netem ${args}`
+    lines.push(lossOnly(s) ? `${netemLine} 2>/dev/null ||\n  ${prefix}nft -f - <<'EOF'\n${lossScript(ifname, s.loss!)}\nEOF` : netemLine)
   }
   return lines
 }
 
 /** What apply does for one shaped end, through the node's API (Rtnl or a namespace handle). */
-export async function applyShaping(api: { readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } } }, ifname: string, s: ResolvedShaping): Promise<void> {
+export async function applyShaping(api: ShapingApi, ifname: string, s: ResolvedShaping): Promise<void> {
   if (s.rate !== undefined) await api.tc.qdiscs.replace({ dev: ifname, kind: 'tbf', handle: '5:', options: tbfOptions(s) })
   const n = netemOptions(s)
-  if (n) await api.tc.qdiscs.replace({ dev: ifname, kind: 'netem', handle: '10:', ...(s.rate !== undefined ? { parent: '5:1' } : {}), options: n })
+  if (!n) return
+  // checkShapingSupport() has refused what nf_tables cannot stand in for.
+  if (lossOnly(s) && !(await kernelHasNetem())) {
+    await api.nft.dropRandom(s.loss!, { out: ifname })
+    return
+  }
+  await api.tc.qdiscs.replace({ dev: ifname, kind: 'netem', handle: '10:', ...(s.rate !== undefined ? { parent: '5:1' } : {}), options: n })
 }
 
 /** How a drawing shows an end's shaping: '[10mbit 20ms 1% loss]'. */

@@ -5,6 +5,7 @@
 import { createServer, connect } from 'node:net'
 import { createSocket } from 'node:dgram'
 import { NsnetError } from '../netlink/errors.js'
+import { parseRate, TcSpecError } from '../ops/tc/units.js'
 import { execWhere, serviceArgv, spawnWhere, type Where } from './probes.js'
 
 export interface ThroughputOptions {
@@ -15,6 +16,12 @@ export interface ThroughputOptions {
   readonly protocol?: 'tcp' | 'udp'
   /** Port of the sink (default 5201). */
   readonly port?: number
+  /**
+   * UDP only: send at this rate (bits/s or tc text, '8mbit'), as `iperf3 -u -b` does; default as
+   * fast as the socket takes them. Below a link's rate, the loss measured is the link's own
+   * and not the receiver's socket overflowing.
+   */
+  readonly rate?: number | string
 }
 
 export interface ThroughputResult {
@@ -32,6 +39,7 @@ export interface ThroughputResult {
 }
 
 const DATAGRAM = 1200
+const DROPPED_ON_THE_WAY = new Set(['EPERM', 'ENOBUFS'])
 const END = 'nsnet-throughput-end '
 
 /** `service.js sink tcp|udp PORT`: prints `ready sink`, then one JSON line when the transfer ends. */
@@ -62,8 +70,8 @@ export async function runSink(proto: 'tcp' | 'udp', port: number, print: (line: 
   print(`ready sink ${proto}:${port}`)
 }
 
-/** `service.js blast tcp|udp HOST PORT --seconds S | --bytes N`: sends, then prints what it sent. */
-export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number, limit: { seconds?: number; bytes?: number }, print: (line: string) => void): Promise<void> {
+/** `service.js blast tcp|udp HOST PORT --seconds S | --bytes N [--rate BITS]`: sends, then prints what it sent. */
+export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number, limit: { seconds?: number; bytes?: number; rate?: number }, print: (line: string) => void): Promise<void> {
   const deadline = performance.now() + (limit.seconds ?? 3) * 1000
   const more = (sent: number) => (limit.bytes !== undefined ? sent < limit.bytes : performance.now() < deadline)
   let sent = 0
@@ -90,8 +98,19 @@ export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number,
   const s = createSocket(host.includes(':') ? 'udp6' : 'udp4')
   const payload = Buffer.alloc(DATAGRAM, 0x6e)
   let packets = 0
+  // Paced: one datagram every `gap` ms. Time lost to a late timer is made up by at most 16
+  // datagrams at once (19 KB: within a shaper's queue); more would be the sender's loss, not the link's.
+  const gap = limit.rate ? (8 * DATAGRAM * 1000) / limit.rate : 0
+  let next = performance.now()
   while (more(sent)) {
-    await new Promise<void>((r, j) => s.send(payload, port, host, (e) => (e ? j(e) : r())))
+    if (gap) {
+      const now = performance.now()
+      if (now < next) { await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(next - now)))); continue }
+      next = Math.max(next, now - 16 * gap) + gap
+    }
+    // A datagram a firewall rule of this host drops (loss emulated with nf_tables) fails its
+    // send with EPERM, one a full queue drops with ENOBUFS: both were sent and lost on the way.
+    await new Promise<void>((r, j) => s.send(payload, port, host, (e) => (e && !DROPPED_ON_THE_WAY.has((e as NodeJS.ErrnoException).code ?? '') ? j(e) : r())))
     sent += DATAGRAM
     packets++
     if (packets % 32 === 0) await new Promise((r) => setImmediate(r))
@@ -111,6 +130,7 @@ export async function measureThroughput(from: Where, to: Where, address: string,
   const port = opts.port ?? 5201
   const fail = (why: string) => new NsnetError(`throughput ${protocol} to ${address}: ${why}`, { code: 'ESERVICE', operation: 'topology.throughput', namespace: to ?? undefined })
   if (protocol !== 'tcp' && protocol !== 'udp') throw new NsnetError(`protocol must be 'tcp' or 'udp', got ${JSON.stringify(protocol)}`, { code: 'EINVAL_ARGUMENT', operation: 'topology.throughput' })
+  const rate = sendRate(protocol, opts.rate)
   const sink = spawnWhere(to, serviceArgv(['sink', protocol, String(port)]))
   let out = ''
   const lines: string[] = []
@@ -131,6 +151,7 @@ export async function measureThroughput(from: Where, to: Where, address: string,
   try {
     await ready
     const limit = opts.bytes !== undefined ? ['--bytes', String(opts.bytes)] : ['--seconds', String(opts.seconds ?? 3)]
+    if (rate !== undefined) limit.push('--rate', String(rate))
     const r = await execWhere(from, serviceArgv(['blast', protocol, address, String(port), ...limit]), { timeoutMs: 120_000 })
     if (r.code !== 0) throw fail(`the sender failed: ${r.stderr.trim() || r.stdout.trim()}`)
     const sent = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; sent?: number }
@@ -145,5 +166,18 @@ export async function measureThroughput(from: Where, to: Where, address: string,
     return Object.freeze(result)
   } finally {
     if (sink.exitCode === null && sink.signalCode === null) { try { sink.kill('SIGKILL') } catch { /* gone */ } }
+  }
+}
+
+/** The UDP send rate in bits/s, or undefined for as fast as possible; refused for TCP (its rate is the link's). */
+function sendRate(protocol: 'tcp' | 'udp', rate: number | string | undefined): number | undefined {
+  if (rate === undefined) return undefined
+  const bad = (why: string) => new NsnetError(why, { code: 'EINVAL_ARGUMENT', operation: 'topology.throughput', object: 'rate' })
+  if (protocol !== 'udp') throw bad('rate paces the UDP sender; TCP sends as fast as the link takes it')
+  try {
+    return parseRate(rate) * 8 // parseRate answers bytes/s, as tc's rate fields are
+  } catch (e) {
+    if (e instanceof TcSpecError) throw bad(`rate: ${e.message}`)
+    throw e
   }
 }

@@ -4,14 +4,13 @@
 import { createHash } from 'node:crypto'
 import { NsnetError } from '../netlink/errors.js'
 import { netns } from '../netns/index.js'
-import type { NetnsHandle } from '../netns/handle.js'
 import type { ExecOptions, ExecResult } from '../netns/exec.js'
 import { readSysctl } from '../netns/sysctl.js'
-import type { Rtnl } from '../rtnl.js'
+import type { RtnlApi } from '../api.js'
 import { parseCidr } from '../netlink/codec.js'
 import { contains } from './addressing.js'
 import type { Ovs } from '../ovs/ovs.js'
-import { Lab, teardown, type BuildOptions, type NodeApi, type TeardownReport } from './apply.js'
+import { Lab, teardown, type BuildOptions, type TeardownReport } from './apply.js'
 import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './throughput.js'
 import type { LinkStats64 } from '../ops/links/stats.js'
 import { checkShapingSupport } from './shaping.js'
@@ -26,7 +25,7 @@ import {
 } from './probes.js'
 import type { EchoResult } from './sockets.js'
 import type { ResolvedTopology, TopologySpec } from './spec.js'
-import { validate } from './validate.js'
+import { validate } from './validate/index.js'
 
 export type UpOptions = BuildOptions
 
@@ -164,8 +163,8 @@ export class Topology implements AsyncDisposable {
   }
 
   /** The rtnetlink API inside a node, as `ip -n NS ...`: `(await lab.rtnl('mario')).routes.list()`. */
-  async rtnl(node: string): Promise<Rtnl | NetnsHandle> {
-    return (await this.lab.api(node)) as unknown as Rtnl | NetnsHandle
+  rtnl(node: string): Promise<RtnlApi> {
+    return this.lab.api(node)
   }
 
   /** The Open vSwitch holding switch `node` (`ovs-vsctl --db=unix:SOCK`): its verbs, show(), service.dbSocket. */
@@ -323,7 +322,7 @@ async function checkFree(topo: ResolvedTopology): Promise<void> {
     const { Rtnl } = await import('../rtnl.js')
     const rt = await Rtnl.open()
     try {
-      const names = new Set((await (rt as unknown as NodeApi).links.list()).map((l) => l.ifname))
+      const names = new Set((await rt.links.list()).map((l) => l.ifname))
       for (const l of local) if (names.has(l)) taken.push(`link ${l}`)
     } finally {
       await rt.close()

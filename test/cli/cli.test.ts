@@ -68,7 +68,7 @@ describe('usage', () => {
     expect(unknown).toMatchObject({ code: 2, stdout: '' })
     expect(unknown.stderr).toMatch(/^nsnet: unknown command "frobnicate"\n/)
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toMatch(/^nsnet: nsnet up needs SPEC\.json\n\nusage: nsnet up SPEC\.json/)
+    expect(missing.stderr).toMatch(/^nsnet: nsnet up needs SPEC\n\nusage: nsnet up SPEC\n/)
     expect(badFlag.code).toBe(2)
     expect(badFlag.stderr).toMatch(/^nsnet: unknown option --bogus/)
     expect(extra.code).toBe(2)

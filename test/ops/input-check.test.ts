@@ -149,8 +149,8 @@ describe('one input check for every operation', () => {
       await method(api, 'links.list')(undefined, { timeoutMs: 0 })
       await method(api, 'neighbors.add')({ dst: '10.61.0.9', lladdr: '02:00:00:00:00:09', dev: DEV }, undefined)
       await method(api, 'neighbors.delete')({ dst: '10.61.0.9', dev: DEV })
-      await method(api, 'addresses.list')({ link: DEV, timeoutMs: 3000 })
-      await method(api, 'routes.list')({ table: 'all', signal: new AbortController().signal })
+      await method(api, 'addresses.list')({ link: DEV }, { timeoutMs: 3000 })
+      await method(api, 'routes.list')({ table: 'all' }, { signal: new AbortController().signal })
     }
     expect(ip('rule', 'show')).not.toContain('201:')
   })

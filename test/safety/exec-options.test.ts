@@ -96,7 +96,7 @@ test('methods the ops classes keep private are not callable through a handle', a
   const h = await netns.open(NS)
   try {
     for (const op of ['links.explainAddError', 'links.resolveLinks', 'links.fetch', 'routes.constructor']) {
-      const err = await refusal(() => h.call(op, []))
+      const err = await refusal(() => h.call(op as never, [] as never))
       expect(err.code).toBe('EINVAL_ARGUMENT')
       expect(err.message).toMatch(/has no public method/)
     }

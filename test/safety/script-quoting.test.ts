@@ -11,7 +11,7 @@ import { afterAll, expect, test } from 'vitest'
 import { teardownScript } from '../../src/topology/plan.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
-import { validate } from '../../src/topology/validate.js'
+import { validate } from '../../src/topology/validate/index.js'
 import { ensureHelperBundle, ipj, runNetnsEntries, waitFor } from '../netns/support.js'
 
 await ensureHelperBundle()

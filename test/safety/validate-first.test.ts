@@ -7,7 +7,7 @@ import { NsnetError } from '../../src/netlink/errors.js'
 import { listMarkers } from '../../src/topology/marker.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
-import { SpecError } from '../../src/topology/validate.js'
+import { SpecError } from '../../src/topology/validate/index.js'
 import { ensureHelperBundle, ipj, runNetnsEntries } from '../netns/support.js'
 
 await ensureHelperBundle()

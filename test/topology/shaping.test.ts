@@ -1,14 +1,16 @@
 // Shaped links (Mininet's TCLink): validation, the tc commands script() prints, the qdiscs up()
 // makes (checked with `tc -j qdisc show` inside the namespaces), the throughput a TCP transfer
-// through them measures, and the refusal of delay/loss on a kernel without netem.
+// through them measures, and the refusal of delay on a kernel without netem, where loss becomes
+// an nf_tables rule (checked with `nft -j list ruleset` inside the namespace).
 import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, test } from 'vitest'
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { Rtnl } from '../../src/rtnl.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
-import { SpecError } from '../../src/topology/validate.js'
+import { SpecError } from '../../src/topology/validate/index.js'
 import { Topology } from '../../src/topology/topology.js'
-import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
+import { lossScript } from '../../src/topology/shaping.js'
+import { ensureHelperBundle, ip, runNetnsEntries } from '../netns/support.js'
 
 await ensureHelperBundle()
 
@@ -19,7 +21,19 @@ afterEach(async () => {
 })
 const up = async (spec: TopologySpec) => { const l = await Topology.up(spec); labs.push(l); return l }
 const tcIn = (ns: string, dev: string) => JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'tc', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' }))
+const nftIn = (ns: string) => JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })).nftables as Record<string, Record<string, unknown>>[]
+/** The ruleset without what differs between two writers of the same rules (handles, nft's version). */
+const plainRuleset = (r: Record<string, Record<string, unknown>>[]) => r.filter((o) => !o.metainfo).map((o) => {
+  const [k, v] = Object.entries(o)[0]!
+  const { handle: _h, ...rest } = v
+  return { [k]: rest }
+})
 const ipStats = (ns: string, dev: string) => JSON.parse(execFileSync('ip', ['-n', ns, '-s', '-s', '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' }))[0].stats64
+
+const hasNetem = async () => {
+  const rt = await Rtnl.open()
+  try { return await rt.tc.qdiscs.supports('netem') } finally { await rt.close() }
+}
 
 const pair = (link: Record<string, unknown>, prefix: string): TopologySpec => ({
   prefix, hosts: [{ name: 'a' }, { name: 'b' }],
@@ -46,20 +60,91 @@ describe('validation and script', () => {
     expect(script).toContain('ip netns exec svb tc qdisc replace dev eth0 parent 5:1 handle 10: netem delay 20ms')
     expect(Topology.draw(spec)).toContain('veth [10mbit 20ms] ──')
   })
+
+  test('loss alone: script() tries netem, else the nf_tables rule up() writes without it', () => {
+    const script = Topology.script(pair({ rate: '10mbit', loss: 10 }, 'sv'))
+    expect(script).toContain(`ip netns exec sva tc qdisc replace dev eth0 parent 5:1 handle 10: netem loss 10% 2>/dev/null ||
+  ip netns exec sva nft -f - <<'EOF'
+table inet nsnet {
+  chain loss {
+    type filter hook postrouting priority filter; policy accept;
+    oifname "eth0" numgen random mod 10000 < 1000 drop
+  }
+}
+EOF
+`)
+    expect(Topology.draw(pair({ rate: '10mbit', loss: 10 }, 'sv'))).toContain('veth [10mbit 10% loss] ──')
+  })
 })
 
 describe('shaped labs', () => {
   test('delay on a kernel without netem: EUNSUPPORTED naming netem, before anything is made', async () => {
-    const rt = await Rtnl.open()
-    const hasNetem = await rt.tc.qdiscs.supports('netem')
-    await rt.close()
-    if (hasNetem) return // this kernel can do it; nothing to refuse
+    if (await hasNetem()) return // this kernel can do it; nothing to refuse
     const e = await Topology.up(pair({ rate: '10mbit', delay: '20ms', loss: 1 }, 'sn')).catch((x) => x)
     expect(isNsnetError(e, 'EUNSUPPORTED')).toBe(true)
     expect(e.message).toContain('kernel has no qdisc netem')
-    expect(e.message).toContain('links[0].a (delay, loss)')
+    expect(e.message).toContain('links[0].a (delay); links[0].b (delay)')
+    expect(runNetnsEntries()).toEqual([])
+    const j = await Topology.up(pair({ b: { node: 'b', addresses: ['10.70.0.2/24'], jitter: '1ms', delay: '5ms' } }, 'sn')).catch((x) => x)
+    expect(j.message).toContain('links[0].b (delay, jitter)')
     expect(runNetnsEntries()).toEqual([])
   })
+
+  test('loss on an end in the current namespace, without netem: refused before anything is made', async () => {
+    if (await hasNetem()) return
+    const spec: TopologySpec = {
+      prefix: 'sh', hosts: [{ name: 'b' }],
+      links: [{ a: { node: 'host', ifname: 'shx0', addresses: ['10.70.9.1/24'] }, b: { node: 'b', addresses: ['10.70.9.2/24'] }, loss: 5 } as never],
+    }
+    const e = await Topology.up(spec).catch((x) => x)
+    expect(isNsnetError(e, 'EUNSUPPORTED'), String(e)).toBe(true)
+    expect(e.message).toContain('links[0].a')
+    expect(e.message).not.toContain('links[0].b')
+    expect(runNetnsEntries()).toEqual([])
+  })
+
+  test('10% loss on a link: 10% ± 3% of 5,000 UDP datagrams go; the rule is what nft -f of the script makes', async () => {
+    const netem = await hasNetem()
+    const lab = await up(pair({ loss: 10 }, 'sl'))
+    if (!netem) {
+      for (const ns of ['sla', 'slb']) {
+        const rules = nftIn(ns).filter((o) => o.rule).map((o) => o.rule!)
+        expect(rules).toHaveLength(1)
+        expect(rules[0]).toMatchObject({ family: 'inet', table: 'nsnet', chain: 'loss' })
+        expect(rules[0]!.expr).toEqual([
+          { match: { op: '==', left: { meta: { key: 'oifname' } }, right: 'eth0' } },
+          { match: { op: '<', left: { numgen: { mode: 'random', mod: 10000, offset: 0 } }, right: 1000 } },
+          { drop: null },
+        ])
+      }
+      // The other direction: nft itself loading the script's text makes the same ruleset.
+      ip('netns', 'add', 'sl-oracle')
+      try {
+        execFileSync('ip', ['netns', 'exec', 'sl-oracle', 'nft', '-f', '-'], { input: lossScript('eth0', 10) })
+        expect(plainRuleset(nftIn('sl-oracle'))).toEqual(plainRuleset(nftIn('sla')))
+      } finally {
+        ip('netns', 'del', 'sl-oracle')
+      }
+    }
+    // Paced below what the receiver drains, so what is lost is the link's doing.
+    const r = await lab.throughput('a', 'b', { protocol: 'udp', bytes: 5000 * 1200, rate: '8mbit' })
+    expect(r.sent).toBe(5000)
+    expect(r.loss, JSON.stringify(r)).toBeGreaterThan(0.07)
+    expect(r.loss, JSON.stringify(r)).toBeLessThan(0.13)
+    console.log(`{ loss: 10 }: ${r.sent} datagrams at 8 Mbit/s, ${r.received} arrived, ${(r.loss! * 100).toFixed(1)}% lost`)
+  }, 120_000)
+
+  test('{ rate: 10mbit, loss: 10 } on a link: below the rate 10% go, unpaced 10 Mbit/s arrive', async () => {
+    const lab = await up(pair({ rate: '10mbit', loss: 10 }, 'sc'))
+    expect(tcIn('sca', 'eth0')[0]).toMatchObject({ kind: 'tbf', handle: '5:', options: { rate: 1_250_000 } })
+    const lossy = await lab.throughput('a', 'b', { protocol: 'udp', bytes: 5000 * 1200, rate: '8mbit' })
+    expect(lossy.loss, JSON.stringify(lossy)).toBeGreaterThan(0.07)
+    expect(lossy.loss, JSON.stringify(lossy)).toBeLessThan(0.13)
+    const capped = await lab.throughput('a', 'b', { protocol: 'udp', seconds: 4 }) // as fast as it goes
+    expect(capped.bitsPerSecond, JSON.stringify(capped)).toBeGreaterThan(8.5e6)
+    expect(capped.bitsPerSecond, JSON.stringify(capped)).toBeLessThan(11.5e6)
+    console.log(`{ rate: 10mbit, loss: 10 }: at 8 Mbit/s ${(lossy.loss! * 100).toFixed(1)}% lost, ${(lossy.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived; unpaced ${(capped.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived, ${(capped.loss! * 100).toFixed(1)}% lost`)
+  }, 120_000)
 
   test('10mbit on a link: tbf on both ends (tc -j), and a TCP transfer measures about 10 Mbit/s', async () => {
     const lab = await up(pair({ rate: '10mbit' }, 'st'))

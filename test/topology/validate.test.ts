@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { SpecError, validate } from '../../src/topology/validate.js'
+import { SpecError, validate } from '../../src/topology/validate/index.js'
 import { drawMermaid, drawText } from '../../src/topology/draw.js'
 import { plan, shellScript } from '../../src/topology/plan.js'
 import type { TopologySpec } from '../../src/topology/spec.js'

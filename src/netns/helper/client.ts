@@ -9,6 +9,7 @@ import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
 import { freeze } from '../../ops/context.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
 import type { HelperSlots } from './slots.js'
+import { HELPER_OPS, isHelperOp, type HelperApi, type HelperOp } from './protocol.js'
 
 export interface HelperOptions {
   /** Stop the helper after this many ms without requests; it restarts on the next call. Default 30000; 0 = never. */
@@ -87,26 +88,49 @@ export const HELPER_NODE_FLAGS: readonly string[] = []
 const TIMEOUT_GRACE_MS = 1000
 
 /**
- * Takes the AbortSignal out of a trailing options object (it cannot cross to the helper);
- * `timeoutMs` stays for the helper's kernel calls and is also noted for a client-side guard.
+ * The arguments of `op` as they cross to the helper: no more than its method takes, trailing
+ * undefined ones dropped, and the AbortSignal taken out of its call options (always the last
+ * parameter; a signal cannot cross as JSON). `timeoutMs` stays for the helper's kernel calls
+ * and is also noted for a client-side guard. An op outside HELPER_OPS goes as it is, for the
+ * helper to refuse.
  */
-export function splitSignal(args: readonly unknown[], op?: string, namespace?: string): { args: unknown[]; signal?: AbortSignal; timeoutMs?: number } {
-  const out = [...args]
-  while (out.length && out[out.length - 1] === undefined) out.pop()
-  const last = out[out.length - 1]
-  if (!last || typeof last !== 'object' || Array.isArray(last)) return { args: out }
-  const { timeoutMs } = last as { timeoutMs?: unknown }
-  // A value the ops will refuse (NaN, negative, beyond a timer's range) sets no guard here.
-  const timeout = typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS ? timeoutMs : undefined
-  if ('signal' in last) {
-    const { signal, ...rest } = last as { signal?: AbortSignal }
-    // The one check that cannot run in the helper: a signal does not cross as JSON.
-    if (signal !== undefined) new SpecCheck({ operation: op, namespace }).signal(signal, 'options.signal')
-    if (Object.keys(rest).length) out[out.length - 1] = rest
-    else out.pop()
-    return { args: out, signal, timeoutMs: timeout }
+export function splitOptions(op: string, args: readonly unknown[], namespace?: string): { args: unknown[]; signal?: AbortSignal; timeoutMs?: number } {
+  const n = isHelperOp(op) ? HELPER_OPS[op] : args.length
+  const out = args.slice(0, n)
+  let signal: AbortSignal | undefined
+  let timeout: number | undefined
+  const last = out[n - 1]
+  if (isHelperOp(op) && last && typeof last === 'object' && !Array.isArray(last)) {
+    const { timeoutMs } = last as { timeoutMs?: unknown }
+    // A value the ops will refuse (NaN, negative, beyond a timer's range) sets no guard here.
+    if (typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS) timeout = timeoutMs
+    if ('signal' in last) {
+      const { signal: s, ...rest } = last as { signal?: AbortSignal }
+      // The one check that cannot run in the helper.
+      if (s !== undefined) signal = new SpecCheck({ operation: op, namespace }).signal(s, 'options.signal')
+      out[n - 1] = Object.keys(rest).length ? rest : undefined
+    }
   }
-  return { args: out, timeoutMs: timeout }
+  while (out.length && out[out.length - 1] === undefined) out.pop()
+  return { args: out, signal, timeoutMs: timeout }
+}
+
+/**
+ * An object of HelperApi's shape, built from HELPER_OPS, whose every method sends its
+ * operation through `send`: what a namespace handle offers.
+ */
+export function remoteApi(send: (op: HelperOp, args: readonly unknown[]) => Promise<unknown>): HelperApi {
+  const root: { [key: string]: unknown } = {}
+  for (const op of Object.keys(HELPER_OPS) as HelperOp[]) {
+    const path = op.split('.')
+    const method = path.pop()!
+    let group = root
+    for (const k of path) group = (group[k] ??= {}) as { [key: string]: unknown }
+    group[method] = (...a: unknown[]) => send(op, a)
+  }
+  // HELPER_OPS is checked against HelperApi both ways: a function at each of its paths is one.
+  const api: object = freeze(root)
+  return api as HelperApi
 }
 
 /** One helper process and the requests in flight to it. */

@@ -1,42 +1,50 @@
 // The helper's request loop: reads JSON-line requests, runs each at once (they are
 // pipelined), and answers in completion order. It runs the same ops code as Rtnl.
 import { NsnetError, codeOf, invalidArgument, type SerializedError } from '../../netlink/errors.js'
-import type { RtnlApi } from '../../rtnl.js'
+import type { RtnlApi } from '../../api.js'
+import { SpecCheck } from '../../ops/spec-check.js'
 import { listDir, readText, writeText } from '../files.js'
-import { GROUP_METHODS } from './methods.js'
-import { CHUNK_ITEMS, RTNL_GROUPS, type HelperRequest } from './protocol.js'
+import { CHUNK_ITEMS, HELPER_OPS, isHelperOp, type HelperApi, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
-import { readSysctl, writeSysctl, type SysctlValue } from '../sysctl.js'
-import { callNft } from '../../nftables/remote.js'
+import { readSysctl, writeSysctl } from '../sysctl.js'
 
 export interface ServeOptions {
   /** The namespace name this helper serves; set on every error it returns. */
   readonly namespace: string
   /** Opens the rtnetlink handle on the first rtnetlink request. */
-  readonly openRtnl: () => Promise<RtnlApi>
+  readonly openRtnl: () => Promise<ServedRtnl>
   /** Writes raw text to the parent. */
   readonly write: (text: string) => void
 }
 
-type Handler = (args: unknown[]) => Promise<unknown>
+/** The rtnetlink API a helper serves, closed when the helper ends. */
+export type ServedRtnl = RtnlApi & { close?(): Promise<void> }
+
+/** The groups a helper serves without rtnetlink. */
+type LocalGroups = Pick<HelperApi, 'sysctl' | 'files'>
 
 export class HelperServer {
-  private rtnl: Promise<RtnlApi> | undefined
+  private rtnl: Promise<ServedRtnl> | undefined
   private readonly out: LineWriter
   private readonly splitter: LineSplitter
-  private readonly local: Record<string, Handler>
+  private readonly local: LocalGroups
 
   constructor(private readonly opts: ServeOptions) {
     this.out = new LineWriter(opts.write, (fn) => setImmediate(fn))
     this.splitter = new LineSplitter((line) => this.onLine(line))
     const ns = opts.namespace
+    // These read and write files of this namespace at once: the call options are checked, not needed.
+    const options = (operation: string, o: unknown): void => { new SpecCheck({ operation, namespace: ns }).options(o) }
     this.local = {
-      ping: async () => 'pong',
-      'sysctl.get': async ([key]) => readSysctl(key as string, ns),
-      'sysctl.set': async ([key, value]) => writeSysctl(key as string, value as SysctlValue, ns),
-      'files.read': async ([path]) => readText(path as string, ns),
-      'files.write': async ([path, data]) => writeText(path as string, data as string, ns),
-      'files.list': async ([path]) => listDir(path as string, ns),
+      sysctl: {
+        get: async (key, o) => { options('sysctl.get', o); return readSysctl(key, ns) },
+        set: async (key, value, o) => { options('sysctl.set', o); return writeSysctl(key, value, ns) },
+      },
+      files: {
+        read: async (path, o) => { options('files.read', o); return readText(path, ns) },
+        write: async (path, data, o) => { options('files.write', o); return writeText(path, data, ns) },
+        list: async (path, o) => { options('files.list', o); return listDir(path, ns) },
+      },
     }
   }
 
@@ -78,32 +86,24 @@ export class HelperServer {
   }
 
   private async run(req: HelperRequest): Promise<unknown> {
-    const op = typeof req.op === 'string' ? req.op : ''
+    const op: unknown = req.op
+    // Only HELPER_OPS: the ops classes' private methods are functions at run time too.
+    if (!isHelperOp(op)) throw unknownOperation(op)
     // Arguments the caller left undefined arrive as null; `unset` names them. A null the caller
     // passed stays null, so the ops refuse it as they do in the caller's process.
     const unset = new Set(Array.isArray(req.unset) ? req.unset : [])
     const args = Array.isArray(req.args) ? req.args.map((a, i) => (unset.has(i) ? undefined : a)) : []
-    const local = Object.hasOwn(this.local, op) ? this.local[op] : undefined
-    if (local) return local(args)
-    if (op.startsWith('nft.')) return callNft((await (this.rtnl ??= this.opts.openRtnl())).nft, op, args)
-    // The method is after the last dot: 'tc.qdiscs.add' is group 'tc.qdiscs'.
-    const dot = op.lastIndexOf('.')
-    const group = op.slice(0, dot) as (typeof RTNL_GROUPS)[number]
-    const method = op.slice(dot + 1)
-    if (dot < 0 || !RTNL_GROUPS.includes(group)) {
-      throw invalidArgument(`unknown operation "${op}"`, { operation: op })
+    if (args.length > HELPER_OPS[op]) {
+      throw invalidArgument(`${op} takes ${HELPER_OPS[op]} arguments, got ${args.length}`, { operation: op })
     }
-    // Only the public API: the ops classes' private methods are functions too.
-    if (!GROUP_METHODS[group]?.has(method)) {
-      throw invalidArgument(`${group} has no public method "${method}"`, { operation: op })
-    }
-    const rtnl = await (this.rtnl ??= this.opts.openRtnl())
-    const target = group.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], rtnl) as Record<string, unknown>
-    const fn = target[method]
-    if (typeof fn !== 'function') {
-      throw invalidArgument(`${group} has no method "${method}"`, { operation: op })
-    }
-    return (fn as (...a: unknown[]) => unknown).apply(target, args)
+    // 'tc.qdiscs.add': the method is after the last dot, its object at the path before it.
+    const path = op.split('.')
+    const method = path.pop()!
+    let target: object = path[0] === 'sysctl' || path[0] === 'files' ? this.local : await (this.rtnl ??= this.opts.openRtnl())
+    for (const k of path) target = Reflect.get(target, k) as object
+    const fn: unknown = Reflect.get(target, method)
+    if (typeof fn !== 'function') throw new NsnetError(`${op} is not a method here`, { code: 'EINTERNAL', operation: op })
+    return Reflect.apply(fn, target, args)
   }
 
   private serialize(e: unknown, op: string): SerializedError {
@@ -121,6 +121,20 @@ export class HelperServer {
   async close(): Promise<void> {
     const r = this.rtnl
     this.rtnl = undefined
-    if (r) await r.then((x) => (x as { close?: () => Promise<void> }).close?.(), () => undefined)
+    if (r) await r.then((x) => x.close?.(), () => undefined)
   }
+}
+
+/** The refusal of an op outside HELPER_OPS, naming what the group (if it is one) does offer. */
+function unknownOperation(op: unknown): NsnetError {
+  const name = typeof op === 'string' ? op : JSON.stringify(op)
+  const dot = name.lastIndexOf('.')
+  const group = dot > 0 ? name.slice(0, dot) : ''
+  const offered = Object.keys(HELPER_OPS).filter((k) => k.lastIndexOf('.') === dot && k.startsWith(`${group}.`)).map((k) => k.slice(dot + 1))
+  if (offered.length) {
+    return invalidArgument(`${group} has no public method "${name.slice(dot + 1)}"`, {
+      operation: name, hint: `${group} offers ${offered.join(', ')}`,
+    })
+  }
+  return invalidArgument(`unknown operation "${name}"`, { operation: name, hint: 'the helper runs the methods of RtnlApi, sysctl and files (HELPER_OPS)' })
 }

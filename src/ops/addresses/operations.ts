@@ -19,7 +19,7 @@ export type * from './types.js'
 const OPTION_KEYS = [
   'peer', 'broadcast', 'anycast', 'label', 'scope', 'flags', 'validLifetime', 'preferredLifetime', 'metric',
 ]
-const FILTER_KEYS = ['link', 'family', 'label', 'scope', 'timeoutMs', 'signal']
+const FILTER_KEYS = ['link', 'family', 'label', 'scope']
 const IFNAMSIZ = 16
 
 /** The error's `object` for an address argument, whatever the caller passed. */
@@ -117,8 +117,7 @@ export class Addresses {
     const check: SpecCheck = checker('addresses.list', this.ctx.namespace)
     const f = check.optional(filter, 'filter', FILTER_KEYS)
     check.options(opts)
-    // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
-    const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
+    const call: CallOptions = opts ?? {}
     const family = familyNumber(f.family, (m) => check.fail(m))
     const scope = scopeNumber(f.scope, check)
     const label = f.label === undefined ? undefined : labelMatcher(check.str(f.label, 'filter.label', 255))
@@ -231,7 +230,7 @@ export class Addresses {
     const where = check.ctx
     let last: Address | undefined
     const ready = await pollWithBackoff(async (msLeft) => {
-      const all = await this.list({ link, family: c.family, timeoutMs: msLeft, signal: opts.signal })
+      const all = await this.list({ link, family: c.family }, { timeoutMs: msLeft, signal: opts.signal })
       last = all.find((a) => a.local === c.address && (!address.includes('/') || a.prefixlen === c.prefixLength))
       if (last?.dadfailed) {
         throw new NsnetError('duplicate address detection failed: another host uses this address', {

@@ -1,5 +1,6 @@
 // Public types of the address operations. A decoded Address is one `addr_info` entry of
 // `ip -j addr show` (same keys, flags as `true` keys), plus the link's ifindex and ifname.
+import type { CallOptions } from '../../netlink/engine.js'
 import type { LinkRef } from '../context.js'
 import type { FamilyName, InetFamily } from '../rtnl.js'
 
@@ -53,7 +54,7 @@ export interface Address {
 /** Flags a caller may set when adding (the others are kernel state). */
 export type SettableAddressFlag = 'nodad' | 'optimistic' | 'home' | 'mngtmpaddr' | 'noprefixroute' | 'autojoin'
 
-export interface AddressOptions {
+export interface AddressOptions extends CallOptions {
   /** Peer of a point-to-point address (`ip addr add A peer P`); its prefix length is the one given. */
   readonly peer?: string
   /** Broadcast address, or `+` (host bits set) / `-` (host bits clear) as `ip addr add ... brd +`. */
@@ -69,8 +70,6 @@ export interface AddressOptions {
   readonly preferredLifetime?: number | 'forever'
   /** Metric of the prefix route (`ip addr add ... metric N`). */
   readonly metric?: number
-  readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }
 
 export interface AddressFilter {
@@ -82,9 +81,6 @@ export interface AddressFilter {
    */
   readonly label?: string
   readonly scope?: string | number
-  /** @deprecated pass call options as list()'s second argument, as every method takes them. */
-  readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }
 
 export interface FlushSelector {
@@ -94,8 +90,7 @@ export interface FlushSelector {
   readonly scope?: string | number
 }
 
-export interface WaitReadyOptions {
+export interface WaitReadyOptions extends CallOptions {
   /** Give up after this long (default 5000 ms). */
   readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }

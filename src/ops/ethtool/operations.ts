@@ -3,10 +3,11 @@
 // active / nochange bitsets (compact form), ETHTOOL_MSG_FEATURES_SET a verbose bitset of the
 // requested bits. Constants from <linux/ethtool_netlink.h> and <linux/ethtool.h>.
 import { Attrs } from '../../netlink/codec.js'
-import { NetlinkSocket, type CallOptions } from '../../netlink/engine.js'
+import type { CallOptions, NetlinkSocket } from '../../netlink/engine.js'
 import { NsnetError, invalidArgument, isNsnetError } from '../../netlink/errors.js'
-import { NETLINK_GENERIC, genlAttrs, genlHeader, resolveFamily } from '../../netlink/genl.js'
+import { genlAttrs, genlHeader, resolveFamily } from '../../netlink/genl.js'
 import { checkLinkName, type OpsContext } from '../context.js'
+import { SpecCheck } from '../spec-check.js'
 import { LEGACY_FEATURES, expandFeatureName } from './names.js'
 
 const ETHTOOL_MSG_STRSET_GET = 1
@@ -54,14 +55,15 @@ export type Features = { readonly ifname: string } & Readonly<Record<string, Fea
 export type FeatureChanges = Readonly<Record<string, boolean>>
 
 export class Ethtool {
-  private sock: NetlinkSocket | undefined
   private names: Promise<string[]> | undefined
 
-  constructor(readonly ctx: OpsContext) {}
+  /** `socket` opens (once) the generic netlink socket; its owner (Rtnl) closes it. */
+  constructor(readonly ctx: OpsContext, private readonly socket: () => NetlinkSocket) {}
 
   /** `ethtool -k DEV` (as `ethtool -k -j` prints it): every feature's active / fixed / requested state. */
   async features(dev: string, opts?: CallOptions): Promise<Features> {
     checkLinkName(dev, this.ctx, 'ethtool.features')
+    new SpecCheck({ operation: 'ethtool.features', object: `link ${dev}`, namespace: this.ctx.namespace }).options(opts)
     const st = await this.state(dev, 'ethtool.features', opts)
     const out: Record<string, FeatureState | string> = { ifname: dev }
     const covered = new Set<string>()
@@ -89,6 +91,7 @@ export class Ethtool {
   async setFeatures(dev: string, wanted: Readonly<Record<string, boolean>>, opts?: CallOptions): Promise<FeatureChanges> {
     const operation = 'ethtool.setFeatures'
     checkLinkName(dev, this.ctx, operation)
+    new SpecCheck({ operation, object: `link ${dev}`, namespace: this.ctx.namespace }).options(opts)
     if (!wanted || typeof wanted !== 'object' || Array.isArray(wanted) || !Object.values(wanted).every((v) => typeof v === 'boolean')) {
       throw invalidArgument(`features must map names to true/false, got ${JSON.stringify(wanted)}`, { operation, object: `link ${dev}`, namespace: this.ctx.namespace })
     }
@@ -144,16 +147,10 @@ export class Ethtool {
     return Object.freeze(changes)
   }
 
-  /** Closes the generic netlink socket, if one was opened. */
-  close(): void {
-    this.sock?.close()
-    this.sock = undefined
-  }
-
   private async genl(opts?: CallOptions) {
-    this.sock ??= NetlinkSocket.open({ protocol: NETLINK_GENERIC, namespace: this.ctx.namespace })
-    const family = await resolveFamily(this.sock, 'ethtool', opts)
-    return { sock: this.sock, family }
+    const sock = this.socket()
+    const family = await resolveFamily(sock, 'ethtool', opts)
+    return { sock, family }
   }
 
   /** Feature names (bit index -> name) from the ETH_SS_FEATURES string set; the same for every device. */

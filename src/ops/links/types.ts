@@ -1,5 +1,6 @@
 // Public types of the link operations: the decoded Link, the add() specs per kind,
 // and the changes set() takes. All plain JSON.
+import type { CallOptions } from '../../netlink/engine.js'
 import type { RawAttribute } from '../../netlink/codec.js'
 import type { LinkRef } from '../context.js'
 import type { NamespaceRef } from '../netns-ref.js'
@@ -420,8 +421,7 @@ export interface LinkFilter {
 /** A link as set()/delete()/get()/waitUp() take it: name, ifindex, or a Link from list(). */
 export type LinkTarget = LinkRef | Pick<Link, 'ifindex' | 'ifname'>
 
-export interface WaitUpOptions {
+export interface WaitUpOptions extends CallOptions {
   /** Give up after this many ms (default 5000) with ETIMEDOUT. */
   readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }

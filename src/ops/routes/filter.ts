@@ -22,7 +22,7 @@ export interface CheckedRouteFilter {
   readonly onlyTable: boolean
 }
 
-const KEYS = new Set(['table', 'family', 'dev', 'dst', 'root', 'match', 'protocol', 'type', 'scope', 'gateway', 'timeoutMs', 'signal'])
+const KEYS = new Set(['table', 'family', 'dev', 'dst', 'root', 'match', 'protocol', 'type', 'scope', 'gateway'])
 
 export function routeFilter(input: RouteFilter, where: { operation: string; namespace: string | undefined }): CheckedRouteFilter {
   const c: SpecCheck = new SpecCheck(where)

@@ -31,8 +31,7 @@ export class Routes {
   async list(filter: RouteFilter = {}, opts?: CallOptions): Promise<Route[]> {
     const f = routeFilter(filter, { operation: 'routes.list', namespace: this.ctx.namespace })
     new SpecCheck({ operation: 'routes.list', namespace: this.ctx.namespace }).options(opts)
-    // Call options go last, as everywhere; the filter's own timeoutMs/signal still count.
-    const call: CallOptions = { timeoutMs: opts?.timeoutMs ?? filter.timeoutMs, signal: opts?.signal ?? filter.signal }
+    const call: CallOptions = opts ?? {}
     // As ip (and addresses, neighbours): a device that does not exist is ENODEV, not [].
     if (typeof f.dev === 'string') await linkIndex(this.ctx, f.dev, 'routes.list', call)
     const names = await linkNames(this.ctx, call)

@@ -1,5 +1,6 @@
 // Public types of the route operations. A decoded Route has the fields and names of
 // `ip -d -j route show table all` (every header field spelled out), plus `family`.
+import type { CallOptions } from '../../netlink/engine.js'
 import type { LinkRef } from '../context.js'
 import type { FamilyName, InetFamily } from '../rtnl.js'
 
@@ -150,12 +151,9 @@ export interface RouteFilter {
   readonly type?: RouteTypeName | string
   readonly scope?: string | number
   readonly gateway?: string
-  /** @deprecated pass call options as list()'s second argument, as every method takes them. */
-  readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }
 
-export interface RouteGetOptions {
+export interface RouteGetOptions extends CallOptions {
   /** Source address (`ip route get ... from`). */
   readonly from?: string
   /** Incoming interface (`iif`); needs `from`. */
@@ -166,13 +164,9 @@ export interface RouteGetOptions {
   readonly tos?: number
   /** Return the FIB entry that matched instead of the resolved result (`ip route get ... fibmatch`). */
   readonly fibmatch?: boolean
-  readonly timeoutMs?: number
-  readonly signal?: AbortSignal
 }
 
-export interface RouteBatchOptions {
-  readonly timeoutMs?: number
-  readonly signal?: AbortSignal
+export interface RouteBatchOptions extends CallOptions {
   /** Largest datagram to send (default 64 KiB). */
   readonly datagramBytes?: number
 }

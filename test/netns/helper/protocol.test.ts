@@ -1,12 +1,12 @@
 // The helper protocol's pieces that need no namespace: line framing, write coalescing,
 // options splitting, the server's dispatch and error serialisation.
 import { describe, expect, it } from 'vitest'
-import { splitSignal } from '../../../src/netns/helper/client.js'
+import { splitOptions } from '../../../src/netns/helper/client.js'
 import { HelperServer } from '../../../src/netns/helper/server.js'
 import { CHUNK_ITEMS } from '../../../src/netns/helper/protocol.js'
 import { LineSplitter, LineWriter } from '../../../src/util/lines.js'
 import { NsnetError, errorFromJSON } from '../../../src/netlink/errors.js'
-import type { RtnlApi } from '../../../src/rtnl.js'
+import type { ServedRtnl } from '../../../src/netns/helper/server.js'
 
 describe('LineSplitter', () => {
   it('splits across chunk boundaries and skips empty lines', () => {
@@ -30,13 +30,21 @@ describe('LineWriter', () => {
   })
 })
 
-describe('splitSignal', () => {
-  it('takes the signal out of a trailing options object and keeps timeoutMs', () => {
+describe('splitOptions', () => {
+  it('takes the signal out of the call options (the last parameter) and keeps timeoutMs', () => {
     const signal = new AbortController().signal
-    expect(splitSignal([1, { timeoutMs: 5, signal }])).toEqual({ args: [1, { timeoutMs: 5 }], signal, timeoutMs: 5 })
-    expect(splitSignal([1, { signal }])).toEqual({ args: [1], signal, timeoutMs: undefined })
-    expect(splitSignal([{ dst: 'x' }, undefined, undefined])).toEqual({ args: [{ dst: 'x' }] })
-    expect(splitSignal([])).toEqual({ args: [] })
+    expect(splitOptions('links.get', ['v0', { timeoutMs: 5, signal }])).toEqual({ args: ['v0', { timeoutMs: 5 }], signal, timeoutMs: 5 })
+    expect(splitOptions('links.get', ['v0', { signal }])).toEqual({ args: ['v0'], signal, timeoutMs: undefined })
+    expect(splitOptions('routes.add', [{ dst: 'x' }, undefined, undefined])).toEqual({ args: [{ dst: 'x' }] })
+    expect(splitOptions('routes.list', [])).toEqual({ args: [] })
+  })
+
+  it('looks for them in the last parameter only, and sends no more arguments than the method takes', () => {
+    const signal = new AbortController().signal
+    // A first argument that happens to hold `timeoutMs` is not the call options.
+    expect(splitOptions('routes.list', [{ timeoutMs: 5 }])).toEqual({ args: [{ timeoutMs: 5 }] })
+    expect(splitOptions('tc.filters.list', ['v0', {}, { signal }])).toEqual({ args: ['v0', {}], signal })
+    expect(splitOptions('links.list', [{}, {}, 'extra'])).toEqual({ args: [{}, {}] })
   })
 })
 
@@ -45,7 +53,7 @@ function server(groups: Record<string, object>) {
   const out: Record<string, unknown>[] = []
   const srv = new HelperServer({
     namespace: 'fake',
-    openRtnl: async () => groups as unknown as RtnlApi,
+    openRtnl: async () => groups as unknown as ServedRtnl,
     write: (t) => { for (const l of t.split('\n')) if (l) out.push(JSON.parse(l)) },
   })
   const settle = () => new Promise((r) => setTimeout(r, 20))
@@ -56,14 +64,14 @@ describe('HelperServer', () => {
   it('answers ready, results, unset args as undefined (a null passed stays null), and chunks large arrays', async () => {
     const seen: unknown[][] = []
     const { srv, out, settle } = server({
+      links: { set: async (...a: unknown[]) => { seen.push(a) } },
       routes: {
-        add: async (...a: unknown[]) => { seen.push(a) },
         list: async () => Array.from({ length: CHUNK_ITEMS * 2 + 5 }, (_, i) => ({ i })),
       },
     })
     srv.ready()
     expect(out.shift()).toEqual({ ready: true })
-    srv.push('{"id":1,"op":"routes.add","args":[{"dst":"x"},null,null],"unset":[1]}\n{"id":2,"op":"routes.list","args":[]}\n')
+    srv.push('{"id":1,"op":"links.set","args":[{"dst":"x"},null,null],"unset":[1]}\n{"id":2,"op":"routes.list","args":[]}\n')
     await settle()
     expect(seen).toEqual([[{ dst: 'x' }, undefined, null]])
     expect(out[0]).toEqual({ id: 1 })
@@ -81,16 +89,21 @@ describe('HelperServer', () => {
         explainAddError: async () => 'called',
       },
     })
-    srv.push(['links.add', 'links.set', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get', 'links.explainAddError']
-      .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : [] })).join('\n') + '\nnot json\n')
+    srv.push(['links.add', 'links.set', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get', 'links.explainAddError', 'ethtool.close', 'toString', 'links.list']
+      .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : op === 'links.list' ? [{}, {}, {}] : [] })).join('\n') + '\nnot json\n')
     await settle()
     const byId = new Map(out.map((m) => [m.id, m.error as Parameters<typeof errorFromJSON>[0]]))
     const e0 = errorFromJSON(byId.get(0)!)
     expect(e0).toMatchObject({ code: 'EEXIST', errno: 17, namespace: 'fake', object: 'link v0' })
     expect(errorFromJSON(byId.get(1)!)).toMatchObject({ code: 'EINTERNAL', namespace: 'fake', operation: 'links.set' })
     expect(errorFromJSON(byId.get(1)!).message).toContain('TypeError: x is not a function')
-    for (const id of [2, 3, 4, 5, 6, 7, 8]) expect(byId.get(id)?.code, `request ${id}`).toBe('EINVAL_ARGUMENT')
+    for (const id of [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) expect(byId.get(id)?.code, `request ${id}`).toBe('EINVAL_ARGUMENT')
+    expect(errorFromJSON(byId.get(8)!)).toMatchObject({ namespace: 'fake', operation: 'links.explainAddError' })
     expect(errorFromJSON(byId.get(8)!).message).toMatch(/links has no public method "explainAddError"/)
+    expect(errorFromJSON(byId.get(8)!).hint).toMatch(/^links offers list, get, add/)
+    expect(errorFromJSON(byId.get(9)!).message).toMatch(/ethtool has no public method "close"/)
+    expect(errorFromJSON(byId.get(6)!).message).toMatch(/unknown operation "evil.x"/)
+    expect(errorFromJSON(byId.get(11)!).message).toMatch(/links.list takes 2 arguments, got 3/)
     expect(byId.get(-1)?.code).toBe('EHELPER')
   })
 })
