@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // Build: bundle the entry points with esbuild (fast), optionally emit .d.ts with tsc.
 //   node scripts/build.mjs           -> dist/helper.js, dist/index.js, dist/cli.js, dist/sandbox-inner.js, dist/service.js,
-//                                      dist/monitor-child.js, dist/testing/{index,vitest}.js
+//                                      dist/monitor-child.js, dist/testing/{index,vitest}.js, sharing dist/chunks/
 //   node scripts/build.mjs --types   -> also tsc --emitDeclarationOnly
 //   node scripts/build.mjs --release -> what `npm pack` ships (prepack): a clean dist/ without source maps, the
 //                                      declarations, and CommonJS bundles with their declarations in dist/cjs/
-// An entry whose source does not exist yet is skipped with a notice.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -15,25 +14,34 @@ import * as esbuild from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = performance.now();
 
-const entries = [
-  // The helper must say "ready" fast: `netlink` is swapped for a shim that loads only the raw
-  // socket binding (the package index costs ~50 ms), and the rtnetlink code is split into
-  // dist/helper-chunks/, loaded on the first rtnetlink request (parsing it costs ~10 ms).
-  { src: 'src/netns/helper/main.ts', out: 'dist/helper.js', alias: { netlink: './src/netns/netlink-lazy.ts' },
-    split: { outdir: 'dist', entryNames: 'helper', chunkNames: 'helper-chunks/[name]-[hash]' } },
-  { src: 'src/index.ts', out: 'dist/index.js' },
-  { src: 'src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
-  // Started as their own processes: the sandbox supervisor and the lab services (DNS, echo, probes).
-  { src: 'src/sandbox/inner.ts', out: 'dist/sandbox-inner.js' },
-  { src: 'src/topology/service.ts', out: 'dist/service.js' },
-  // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process); it too
-  // should subscribe fast, so it gets the same lazy `netlink` shim as the helper.
-  { src: 'src/ops/monitor/child.ts', out: 'dist/monitor-child.js', alias: { netlink: './src/netns/netlink-lazy.ts' } },
-  // nsnet/testing and its vitest fixture: the package index (and vitest) stay imports, so they
-  // share the index's classes instead of carrying copies.
-  { src: 'src/testing/index.ts', out: 'dist/testing/index.js', external: ['../index.js'] },
-  { src: 'src/testing/vitest.ts', out: 'dist/testing/vitest.js', external: ['vitest', './index.js'] },
-];
+// The ES module entries, built together with code splitting: what they have in common lives
+// once, in dist/chunks/, instead of a copy per entry. Those started as their own processes
+// (helper, monitor-child, sandbox-inner, service) load only the chunks they reach.
+const entries = {
+  index: 'src/index.ts',
+  cli: 'src/cli.ts',
+  // The helper must say "ready" fast: its rtnetlink code is a dynamic import, so it sits in
+  // chunks loaded on the first rtnetlink request (parsing it costs ~10 ms).
+  helper: 'src/netns/helper/main.ts',
+  // rt.monitor()'s child (owns the multicast socket, whose overflow aborts the process).
+  'monitor-child': 'src/ops/monitor/child.ts',
+  // The sandbox supervisor and the lab services (DNS, echo, probes).
+  'sandbox-inner': 'src/sandbox/inner.ts',
+  service: 'src/topology/service.ts',
+  // nsnet/testing and its vitest fixture share the index's classes (the same chunks).
+  'testing/index': 'src/testing/index.ts',
+  'testing/vitest': 'src/testing/vitest.ts',
+};
+// `netlink` is swapped for a shim that loads only the raw socket binding: the package index
+// loads every netlink family (~50 ms), and RawNetlinkSocket is all nsnet uses of it.
+const esm = {
+  splitting: true,
+  outdir: 'dist',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  alias: { netlink: './src/netns/netlink-lazy.ts' },
+  external: ['yaml', 'vitest'],
+};
 const release = process.argv.includes('--release');
 // require('nsnet'): the same sources as CommonJS, in dist/cjs/ (its package.json says so).
 // import.meta.url becomes the bundle's own file URL, so the helper and children are found alike.
@@ -59,8 +67,9 @@ const common = {
 };
 
 // Chunk names carry a content hash, so a rebuild never changes a file that a running helper
-// may still import lazily; previous builds' chunks are pruned once they are an hour old.
-const CHUNKS = path.join(ROOT, 'dist/helper-chunks');
+// (or any running entry) may still import lazily; previous builds' chunks are pruned once they
+// are an hour old.
+const CHUNKS = path.join(ROOT, 'dist/chunks');
 for (const f of existsSync(CHUNKS) ? readdirSync(CHUNKS) : []) {
   const p = path.join(CHUNKS, f);
   if (Date.now() - statSync(p).mtimeMs > 3600_000) rmSync(p, { force: true });
@@ -69,26 +78,20 @@ for (const f of existsSync(CHUNKS) ? readdirSync(CHUNKS) : []) {
 if (release) rmSync(path.join(ROOT, 'dist'), { recursive: true, force: true });
 
 const built = [];
-const results = await Promise.allSettled(
-  [...entries, ...(release ? cjsEntries.map((e) => ({ ...e, cjs: true })) : [])].map(async (e) => {
-    if (!existsSync(path.join(ROOT, e.src))) {
-      console.log(`build: skipping ${e.src} (not written yet)`);
-      return;
-    }
-    // esbuild keeps an entry's own hashbang; add ours only when the source has none.
-    const banner = e.banner && !readFileSync(path.join(ROOT, e.src), 'utf8').startsWith('#!') ? e.banner : undefined;
+const jobs = [
+  esbuild.build({ ...common, ...esm, entryPoints: entries }).then(() => built.push(...Object.keys(entries).map((n) => `dist/${n}.js`))),
+  ...(release ? cjsEntries : []).map(async (e) => {
     await esbuild.build({
       ...common,
       entryPoints: [e.src],
-      ...(e.split ? { splitting: true, ...e.split } : { outfile: e.out }),
-      ...(e.alias ? { alias: e.alias, external: [] } : {}),
+      outfile: e.out,
       ...(e.external ? { external: [...common.external, ...e.external] } : {}),
-      ...(banner ? { banner: { js: banner } } : {}),
-      ...(e.cjs ? cjs : {}),
+      ...cjs,
     });
     built.push(e.out);
   }),
-);
+];
+const results = await Promise.allSettled(jobs);
 
 const failed = results.filter((r) => r.status === 'rejected');
 if (failed.length) {

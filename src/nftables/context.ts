@@ -3,6 +3,7 @@
 import type { RawMessage } from '../netlink/codec.js'
 import { NLM_F_CREATE } from '../netlink/constants.js'
 import type { CallOptions, NetlinkSocket } from '../netlink/engine.js'
+import { SpecCheck } from '../ops/spec-check.js'
 import { commit, type CommitOptions, type CommitResult, type Member } from './batch.js'
 import { NFT_MSG_GETRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, nftType } from './constants.js'
 import { chainBody, chainObject, familyNumber, nfgen, ruleBody, ruleObject, tableBody, tableObject, type Chain, type Rule, type Table } from './objects.js'
@@ -14,15 +15,27 @@ export interface ListFilter {
   readonly chain?: string
 }
 
+/** What a change's options may hold besides timeoutMs and signal (CommitOptions, and a rule's position). */
+const COMMIT_OPTION_KEYS = ['genid', 'retries', 'position']
+type RulePositionOption = { readonly position?: number }
+
 export class NftContext {
   constructor(readonly sock: () => NetlinkSocket, readonly namespace: string | undefined) {}
 
   /** Commits members as one transaction (see batch.commit). */
-  commit(members: readonly Member[], opts?: CommitOptions): Promise<CommitResult> {
+  async commit(members: readonly Member[], opts?: CommitOptions & RulePositionOption): Promise<CommitResult> {
+    // Every change goes through here: its call options are checked before anything is sent.
+    this.checkOptions(members[0]?.operation ?? 'nft', opts)
     return commit(this.sock(), members, opts)
   }
 
+  /** A change's options (timeoutMs, signal, genid, retries, position): EINVAL_ARGUMENT unless they are. */
+  checkOptions(operation: string, opts: unknown): void {
+    new SpecCheck({ operation, namespace: this.namespace }).options(opts, 'options', COMMIT_OPTION_KEYS)
+  }
+
   async dump<T>(msg: number, operation: string, decode: (m: RawMessage) => T | undefined, filter: ListFilter = {}, opts?: CallOptions): Promise<T[]> {
+    new SpecCheck({ operation, namespace: this.namespace }).options(opts)
     const family = filter.family === undefined ? 0 : familyNumber(filter.family, { operation, namespace: this.namespace })
     return this.sock().dump({
       type: nftType(msg), operation, object: filter.table,

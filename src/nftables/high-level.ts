@@ -8,6 +8,7 @@ import { NLM_F_APPEND, NLM_F_CREATE } from '../netlink/constants.js'
 import { NsnetError } from '../netlink/errors.js'
 import { freeze } from '../ops/context.js'
 import { parseCidr } from '../netlink/codec.js'
+import type { CallOptions } from '../netlink/engine.js'
 import type { CommitOptions } from './batch.js'
 import { NFT_MSG_DELRULE, NFT_MSG_GETCHAIN } from './constants.js'
 import { chainMember, ruleMember, tableMember, type NftContext } from './context.js'
@@ -127,7 +128,8 @@ export class HighLevel {
   async flushForward(opts: OwnedTable = {}, commitOpts?: CommitOptions): Promise<void> {
     const t = this.table(opts)
     const operation = 'nft flush chain'
-    const existing = (await this.listChains(t)).some((c) => c.name === 'forward')
+    this.c.checkOptions(operation, commitOpts)
+    const existing = (await this.listChains(t, { timeoutMs: commitOpts?.timeoutMs, signal: commitOpts?.signal })).some((c) => c.name === 'forward')
     if (!existing) return
     await this.c.commit([{ msg: NFT_MSG_DELRULE, flags: 0, body: chainBody(this.chain(t, 'forward') as Chain, this.c.where(operation), false), operation, object: chainObject(this.chain(t, 'forward')) }], commitOpts)
   }
@@ -143,8 +145,8 @@ export class HighLevel {
     return this.addTo('loss', opts, s, commitOpts)
   }
 
-  private async listChains(t: Pick<Table, 'family' | 'name'>): Promise<Chain[]> {
-    const all = await this.c.dump(NFT_MSG_GETCHAIN, 'nft list chains', decodeChain, { family: t.family as TableFamily })
+  private async listChains(t: Pick<Table, 'family' | 'name'>, opts?: CallOptions): Promise<Chain[]> {
+    const all = await this.c.dump(NFT_MSG_GETCHAIN, 'nft list chains', decodeChain, { family: t.family as TableFamily }, opts)
     return all.filter((c) => c.table === t.name)
   }
 

@@ -15,6 +15,7 @@ import {
   tableBody, tableObject, type Chain, type Rule, type Table,
 } from './objects.js'
 import { HighLevel } from './high-level.js'
+import { SpecCheck } from '../ops/spec-check.js'
 
 export type { Chain, Rule, Table, ListFilter }
 
@@ -173,7 +174,8 @@ export class Nft extends HighLevel {
   }
 
   /** The ruleset's generation id (NFT_MSG_GETGEN): pass it as `genid` to refuse a change if the ruleset moved on since. */
-  generation(opts?: CallOptions): Promise<number> {
+  async generation(opts?: CallOptions): Promise<number> {
+    new SpecCheck({ operation: 'nft generation', namespace: this.c.namespace }).options(opts)
     return readGeneration(this.c.sock(), opts)
   }
 }

@@ -49,7 +49,8 @@ export async function ensureHelperBundle(): Promise<string> {
     rmSync(copy, { recursive: true, force: true })
     mkdirSync(copy)
     cpSync(helperBundle, `${copy}/helper.js`)
-    if (existsSync(`${root}dist/helper-chunks`)) cpSync(`${root}dist/helper-chunks`, `${copy}/helper-chunks`, { recursive: true })
+    // The chunks it imports (dist/chunks/, shared by every entry), without their source maps.
+    if (existsSync(`${root}dist/chunks`)) cpSync(`${root}dist/chunks`, `${copy}/chunks`, { recursive: true, filter: (f) => !f.endsWith('.map') })
     if (await bundleWorks(`${copy}/helper.js`)) break
     if (attempt >= 3) throw new Error(`dist/helper.js does not start or answer (copied to ${copy})`)
   }

@@ -67,6 +67,10 @@ try {
     const last = r.stdout.trim().split('\n').pop() ?? ''
     check(r.status === 0 && last.startsWith('{"ok":true'), `${kind}: the compiled program runs (${r.status === 0 ? last : `exit ${r.status}\n${r.stdout}${r.stderr}`})`)
     if (kind === 'esm') {
+      // The installed bin reads a YAML spec: its parser (a dependency, not bundled) came along.
+      writeFileSync(path.join(dir, 'lab.yaml'), 'name: packaged\nhosts:\n  - name: a\n')
+      const y = spawnSync(process.execPath, [path.join(dir, 'node_modules/nsnet/dist/cli.js'), 'check', '--json', 'lab.yaml'], { cwd: dir, encoding: 'utf8' })
+      check(y.status === 0 && JSON.parse(y.stdout || '{}').name === 'packaged', `esm: the installed nsnet check reads a YAML spec${y.status === 0 ? '' : `\n${y.stdout}${y.stderr}`}`)
       // nsnet/testing/vitest with vitest as the user's (optional peer) dependency.
       const vitest = path.join(dir, 'node_modules/vitest/vitest.mjs')
       const v = spawnSync(process.execPath, [path.join(ROOT, 'test/run-hermetic.mjs'), '--exec', process.execPath, vitest, 'run', 'out/labs.test.js'], { cwd: dir, encoding: 'utf8' })

@@ -7,6 +7,7 @@ import type { CallOptions, NetlinkSocket } from '../../netlink/engine.js'
 import { NsnetError, invalidArgument, isNsnetError } from '../../netlink/errors.js'
 import { genlAttrs, genlHeader, resolveFamily } from '../../netlink/genl.js'
 import { checkLinkName, type OpsContext } from '../context.js'
+import { SpecCheck } from '../spec-check.js'
 import { LEGACY_FEATURES, expandFeatureName } from './names.js'
 
 const ETHTOOL_MSG_STRSET_GET = 1
@@ -62,6 +63,7 @@ export class Ethtool {
   /** `ethtool -k DEV` (as `ethtool -k -j` prints it): every feature's active / fixed / requested state. */
   async features(dev: string, opts?: CallOptions): Promise<Features> {
     checkLinkName(dev, this.ctx, 'ethtool.features')
+    new SpecCheck({ operation: 'ethtool.features', object: `link ${dev}`, namespace: this.ctx.namespace }).options(opts)
     const st = await this.state(dev, 'ethtool.features', opts)
     const out: Record<string, FeatureState | string> = { ifname: dev }
     const covered = new Set<string>()
@@ -89,6 +91,7 @@ export class Ethtool {
   async setFeatures(dev: string, wanted: Readonly<Record<string, boolean>>, opts?: CallOptions): Promise<FeatureChanges> {
     const operation = 'ethtool.setFeatures'
     checkLinkName(dev, this.ctx, operation)
+    new SpecCheck({ operation, object: `link ${dev}`, namespace: this.ctx.namespace }).options(opts)
     if (!wanted || typeof wanted !== 'object' || Array.isArray(wanted) || !Object.values(wanted).every((v) => typeof v === 'boolean')) {
       throw invalidArgument(`features must map names to true/false, got ${JSON.stringify(wanted)}`, { operation, object: `link ${dev}`, namespace: this.ctx.namespace })
     }

@@ -75,7 +75,8 @@ export class Links {
   }
 
   /** One link's counters (`ip -s -s -j link show dev NAME` stats64) by one small RTM_GETSTATS. */
-  stats(link: LinkRef, opts?: CallOptions): Promise<LinkStats64> {
+  async stats(link: LinkRef, opts?: CallOptions): Promise<LinkStats64> {
+    new SpecCheck({ operation: 'links.stats', namespace: this.ctx.namespace }).options(opts)
     return linkStats(this.ctx, link, opts)
   }
 

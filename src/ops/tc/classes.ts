@@ -3,7 +3,7 @@ import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, type OpsContext } from '../context.js'
-import { checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
+import { checkCallOptions, checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
 import { CLASS_KINDS, decodeClass, handleOf, writeClass, type TcWire } from './codec.js'
 import { RTM_DELTCLASS, RTM_GETTCLASS, RTM_NEWTCLASS, TC_H_ROOT } from './constants.js'
 import { formatClassid } from './handles.js'
@@ -40,6 +40,7 @@ export class Classes {
 
   /** The classes of one link (`tc -s class show dev DEV`), or of every link that has a qdisc. */
   async list(dev?: LinkRef, opts?: CallOptions): Promise<TcClass[]> {
+    checkCallOptions(this.ctx, 'tc.classes.list', opts)
     const indexes = dev === undefined
       ? [...new Set((await this.qdiscs.list(undefined, opts)).filter((q) => q.handle !== '0:').map((q) => q.ifindex))]
       : [await devIndex(this.ctx, 'tc.classes.list', { dev }, opts)]

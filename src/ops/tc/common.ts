@@ -2,6 +2,7 @@
 // operation, object and namespace; resolving the spec's dev; sending a NEW/DEL with tc's flags.
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
+import { SpecCheck } from '../spec-check.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
 import { TcSpecError } from './units.js'
@@ -44,7 +45,13 @@ export function onlyKeys(ctx: OpsContext, operation: string, object: string, spe
 }
 
 /** The dev of a spec: a name or index, resolved to the ifindex (dev wins over a list() object's ifindex). */
+/** Checks a tc call's options (timeoutMs, signal), as every operation does before it sends anything. */
+export function checkCallOptions(ctx: OpsContext, operation: string, opts: CallOptions | undefined): void {
+  new SpecCheck({ operation, namespace: ctx.namespace }).options(opts)
+}
+
 export async function devIndex(ctx: OpsContext, operation: string, spec: Record<string, unknown>, opts?: CallOptions): Promise<number> {
+  checkCallOptions(ctx, operation, opts)
   const dev = spec.dev ?? spec.ifindex
   if (typeof dev !== 'string' && typeof dev !== 'number') {
     throw invalidArgument('dev (the link, by name or index) is required', { operation, namespace: ctx.namespace })

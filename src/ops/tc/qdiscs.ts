@@ -3,7 +3,7 @@ import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, type OpsContext } from '../context.js'
-import { checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
+import { checkCallOptions, checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
 import { decodeQdisc, handleOf, HOOK_KINDS, QDISC_KINDS, writeQdisc, type TcWire } from './codec.js'
 import { RTM_DELQDISC, RTM_GETQDISC, RTM_NEWQDISC, TC_H_INGRESS, TC_H_ROOT } from './constants.js'
 import { formatClassid } from './handles.js'
@@ -54,6 +54,7 @@ export class Qdiscs {
    * ingress and clsact included.
    */
   async list(dev?: LinkRef, opts?: CallOptions): Promise<Qdisc[]> {
+    checkCallOptions(this.ctx, 'tc.qdiscs.list', opts)
     const ifindex = dev === undefined ? undefined : await devIndex(this.ctx, 'tc.qdiscs.list', { dev }, opts)
     const name = await namer(this.ctx, opts)
     const out = await this.ctx.sock.dump({
@@ -95,7 +96,8 @@ export class Qdiscs {
   }
 
   /** Whether the kernel has qdisc `kind` (a probe that changes nothing; cached). */
-  async supports(kind: string, _opts?: CallOptions): Promise<boolean> {
+  async supports(kind: string, opts?: CallOptions): Promise<boolean> {
+    checkCallOptions(this.ctx, 'tc.qdiscs.supports', opts)
     if (typeof kind !== 'string' || !QDISC_KINDS[kind]) {
       throw invalidArgument(`unknown qdisc kind ${JSON.stringify(kind)}`, { operation: 'tc.qdiscs.supports', namespace: this.ctx.namespace })
     }

@@ -153,6 +153,53 @@ describe('every op of the table on both transports', () => {
     expect(await h.files.list('/proc/sys/net/ipv4/conf')).toContain('lo')
   })
 
+  it('every method checks its call options (the last parameter) before it sends anything, on both transports', async () => {
+    const rule = { family: 'inet', table: 'apit', chain: 'c', expr: [{ counter: null }] }
+    const route = { dst: '10.99.0.0/24', type: 'blackhole' }
+    // Arguments each method accepts, up to its call options (typed: one entry per operation).
+    const before: { readonly [K in Exclude<HelperOp, `sysctl.${string}` | `files.${string}`>]: readonly unknown[] } = {
+      'links.list': [{}], 'links.get': ['lo'], 'links.add': [{ kind: 'bridge', name: 'apibr0' }], 'links.set': ['lo', { up: true }],
+      'links.delete': ['apibr0'], 'links.waitUp': ['lo'], 'links.supportsKind': ['bridge'], 'links.stats': ['lo'],
+      'addresses.list': [{}], 'addresses.add': ['lo', '10.99.0.1/32'], 'addresses.replace': ['lo', '10.99.0.1/32'],
+      'addresses.delete': ['lo', '10.99.0.1/32'], 'addresses.flush': ['lo'], 'addresses.waitReady': ['lo', '127.0.0.1'],
+      'routes.list': [{}], 'routes.get': ['127.0.0.1'], 'routes.add': [route], 'routes.replace': [route], 'routes.append': [route],
+      'routes.delete': [route], 'routes.addMany': [[route]], 'routes.deleteMany': [[route]],
+      'neighbors.list': [{}], 'neighbors.add': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }],
+      'neighbors.replace': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }], 'neighbors.delete': [{ dst: '10.99.0.9', dev: 'lo' }],
+      'rules.list': [{}], 'rules.add': [{ priority: 5, table: 100 }], 'rules.delete': [{ priority: 5, table: 100 }],
+      'ethtool.features': ['lo'], 'ethtool.setFeatures': ['lo', {}],
+      'tc.qdiscs.list': ['lo'], 'tc.qdiscs.add': [{ dev: 'lo', kind: 'tbf' }], 'tc.qdiscs.replace': [{ dev: 'lo', kind: 'tbf' }],
+      'tc.qdiscs.change': [{ dev: 'lo', kind: 'tbf' }], 'tc.qdiscs.delete': [{ dev: 'lo', parent: 'root' }], 'tc.qdiscs.supports': ['tbf'],
+      'tc.classes.list': ['lo'], 'tc.classes.add': [{ dev: 'lo', kind: 'htb' }], 'tc.classes.replace': [{ dev: 'lo', kind: 'htb' }],
+      'tc.classes.change': [{ dev: 'lo', kind: 'htb' }], 'tc.classes.delete': [{ dev: 'lo', classid: '1:1' }],
+      'tc.filters.list': ['lo', {}], 'tc.filters.add': [{ dev: 'lo', kind: 'u32' }], 'tc.filters.replace': [{ dev: 'lo', kind: 'u32' }],
+      'tc.filters.change': [{ dev: 'lo', kind: 'u32' }], 'tc.filters.delete': [{ dev: 'lo', kind: 'u32' }],
+      'nexthops.list': [{}], 'nexthops.add': [{ id: 99, blackhole: true }], 'nexthops.replace': [{ id: 99, blackhole: true }],
+      'nexthops.delete': [99], 'nexthops.flush': [{}],
+      'bridge.fdb.list': [{}], 'bridge.fdb.add': [{ mac: '02:00:00:00:00:09', dev: 'lo' }], 'bridge.fdb.append': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.fdb.replace': [{ mac: '02:00:00:00:00:09', dev: 'lo' }], 'bridge.fdb.delete': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.links.list': [{}], 'bridge.links.get': ['lo'], 'bridge.links.set': ['lo', {}],
+      'bridge.vlans.list': [{}], 'bridge.vlans.add': ['lo', { vid: 5 }], 'bridge.vlans.delete': ['lo', { vid: 5 }],
+      'nft.tables.add': [{ family: 'inet', name: 'apit' }], 'nft.tables.delete': [{ family: 'inet', name: 'apit' }], 'nft.tables.list': [{}],
+      'nft.chains.add': [{ family: 'inet', table: 'apit', name: 'c' }], 'nft.chains.delete': [{ family: 'inet', table: 'apit', name: 'c' }],
+      'nft.chains.list': [{}], 'nft.rules.add': [rule], 'nft.rules.insert': [rule], 'nft.rules.replace': [{ ...rule, handle: 1 }],
+      'nft.rules.delete': [{ ...rule, handle: 1 }], 'nft.rules.list': [{}], 'nft.rules.addMany': [[rule]],
+      'nft.flush': [{ family: 'inet', name: 'apit' }], 'nft.ruleset': [], 'nft.load': [{ nftables: [] }], 'nft.generation': [],
+      'nft.masquerade': [{ from: '10.99.0.0/24' }], 'nft.snat': [{ from: '10.99.0.0/24', to: '10.99.1.1' }],
+      'nft.dnat': [{ proto: 'tcp', port: 80, to: '10.99.0.2' }], 'nft.forwardPolicy': ['accept', {}], 'nft.allowForward': [{}],
+      'nft.flushForward': [{}], 'nft.dropRandom': [1, {}],
+    }
+    const missed: string[] = []
+    for (const [op, args] of Object.entries(before) as Array<[HelperOp, readonly unknown[]]>) {
+      expect(args.length, op).toBe(HELPER_OPS[op] - 1)
+      for (const [where, api] of [['Rtnl', rt], ['handle', h]] as const) {
+        const got = await outcome(api, op, [...args, { timeoutMs: -1 }])
+        if (!/^EINVAL_ARGUMENT: .*timeoutMs/.test(got)) missed.push(`${where} ${op}: ${got}`)
+      }
+    }
+    expect(missed).toEqual([])
+  })
+
   it('call options go in the last parameter of every method, and a signal aborts through both', async () => {
     for (const api of [rt, h] as RtnlApi[]) {
       await expect(api.links.get('lo', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'EABORTED' })
@@ -161,5 +208,6 @@ describe('every op of the table on both transports', () => {
       await expect(api.routes.list({ timeoutMs: 5 } as never)).rejects.toMatchObject({ code: 'EINVAL_ARGUMENT' })
     }
     await expect(h.sysctl.get('net.ipv4.ip_forward', { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'EABORTED' })
+    await expect(h.files.read('/proc/sys/net/ipv4/ip_forward', { timeoutMs: -1 })).rejects.toMatchObject({ code: 'EINVAL_ARGUMENT', namespace: NS })
   })
 })

@@ -2,7 +2,7 @@
 import { expect } from 'vitest'
 import { test } from 'nsnet/testing/vitest'
 
-test('a lab built through the labs fixture answers ping', async ({ labs }) => {
+test('a lab built through the labs fixture answers ping', { timeout: 60_000 }, async ({ labs }) => {
   const lab = await labs.up({
     hosts: [{ name: 'a' }, { name: 'b' }],
     links: [{ a: { node: 'a', addresses: ['10.9.0.1/24'] }, b: { node: 'b', addresses: ['10.9.0.2/24'] } }],
