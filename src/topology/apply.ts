@@ -14,7 +14,7 @@ import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink,
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
 import { addNat } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
-import { applyShaping } from './shaping.js'
+import { applyIngress, applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 import { NO_VLAN_FILTERING } from '../ops/bridge/index.js'
@@ -335,6 +335,10 @@ export class Lab {
         }
         case 'shape': {
           await applyShaping(await this.api(s.host), s.ifname, s.shaping)
+          return
+        }
+        case 'ingress': {
+          await applyIngress(await this.api(s.host), s.ifname, s.ingress)
           return
         }
         case 'nat': {

@@ -4,7 +4,7 @@
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
 import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
-import { shapeCommands, type ResolvedShaping } from './shaping.js'
+import { ingressCommands, shapeCommands, type ResolvedIngress, type ResolvedShaping } from './shaping.js'
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
 export type Step =
@@ -20,6 +20,7 @@ export type Step =
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
   | { readonly kind: 'process'; readonly host: string; readonly process: ResolvedProcess }
   | { readonly kind: 'shape'; readonly host: string; readonly ifname: string; readonly shaping: ResolvedShaping }
+  | { readonly kind: 'ingress'; readonly host: string; readonly ifname: string; readonly ingress: ResolvedIngress }
 
 export interface Phase {
   readonly name: string
@@ -73,6 +74,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
       }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
       if (e.shaping) shaping.push({ kind: 'shape', host: e.host, ifname: e.ifname, shaping: e.shaping })
+      if (e.ingress) shaping.push({ kind: 'ingress', host: e.host, ifname: e.ifname, ingress: e.ingress })
     }
   }
   // Bridges and veths need only the namespaces to exist, not their helpers: they go first,
@@ -199,6 +201,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       return `${inNs(topo, s.host)}${env.length ? `env ${env.join(' ')} ` : ''}${s.process.command.map(q).join(' ')} &`
     }
     case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping, q).join('\n')
+    case 'ingress': return ingressCommands(inNs(topo, s.host), s.ifname, s.ingress, q).join('\n')
   }
 }
 

@@ -14,6 +14,9 @@ import { tables, protocols, scopes, routeTypes } from './tables.js'
 import type { Nexthop, Route, RouteMetrics, RouteVia } from './types.js'
 import type { InetFamily } from '../rtnl.js'
 
+/** A decoded object while its fields are filled in, in the order ip prints them. */
+type Building<T> = { -readonly [K in keyof T]?: T[K] }
+
 const offs = new Int32Array(RTA_MAX + 1)
 const lens = new Int32Array(RTA_MAX + 1)
 /** Attribute types that only some routes carry; indexAttrs notes whether any was seen. */
@@ -129,7 +132,7 @@ function decodeMultipath(buf: Buffer, o: number, len: number, family: number, na
     if (nlen < RTNEXTHOP_LEN || off + nlen > end) throw decodeError(`bad rtnexthop length ${nlen}`)
     const ifindex = buf.readInt32LE(off + 4)
     // Key order as ip prints: gateway, dev, weight, flags.
-    const nh: Record<string, unknown> = {}
+    const nh: Building<Nexthop> = {}
     if (nlen > RTNEXTHOP_LEN) {
       const a = new Attrs(buf, off + RTNEXTHOP_LEN, off + nlen, RTA_VIA)
       const go = a.offset(RTA_GATEWAY)
@@ -139,7 +142,7 @@ function decodeMultipath(buf: Buffer, o: number, len: number, family: number, na
     if (ifindex > 0) nh.dev = linkName(ifindex, names)
     nh.weight = buf[off + 3]! + 1
     nh.flags = flagNames(buf[off + 2]!)
-    out.push(Object.freeze(nh) as unknown as Nexthop)
+    out.push(Object.freeze(nh) as Nexthop)
     off += align4(nlen)
   }
   return out
