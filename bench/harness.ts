@@ -43,6 +43,8 @@ export interface Timed {
   /** CPU time of the process and its children, ms (only with `cpu: true`). */
   readonly userMs?: number
   readonly sysMs?: number
+  /** Largest RSS of any one process in the tree, KiB (GNU time %M; only with `cpu: true`). */
+  readonly maxRssKb?: number
   readonly stdout: string
   readonly stderr: string
 }
@@ -59,7 +61,7 @@ let timeFileCounter = 0
 export function timeProcess(argv: readonly string[], opts: { discardStdout?: boolean; cpu?: boolean } = {}): Promise<Timed> {
   // CPU time comes from GNU time(1), written to a file so it never mixes with the output.
   const cpuFile = opts.cpu && haveTime ? path.join(OUT, `time-${process.pid}-${++timeFileCounter}.txt`) : undefined
-  const full = cpuFile ? [TIME, '-f', '%U %S', '-o', cpuFile, ...argv] : argv
+  const full = cpuFile ? [TIME, '-f', '%U %S %M', '-o', cpuFile, ...argv] : argv
   return new Promise((resolve, reject) => {
     const devnull = opts.discardStdout ? fs.openSync('/dev/null', 'w') : undefined
     const t0 = process.hrtime.bigint()
@@ -74,11 +76,11 @@ export function timeProcess(argv: readonly string[], opts: { discardStdout?: boo
       if (devnull !== undefined) fs.closeSync(devnull)
       const stdout = Buffer.concat(out).toString('utf8')
       const stderr = Buffer.concat(err).toString('utf8')
-      let cpu: { userMs?: number; sysMs?: number } = {}
+      let cpu: { userMs?: number; sysMs?: number; maxRssKb?: number } = {}
       if (cpuFile) {
-        const [u, s] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+        const [u, s, m] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
         fs.rmSync(cpuFile, { force: true })
-        if (Number.isFinite(u) && Number.isFinite(s)) cpu = { userMs: u! * 1000, sysMs: s! * 1000 }
+        if (Number.isFinite(u) && Number.isFinite(s)) cpu = { userMs: u! * 1000, sysMs: s! * 1000, ...(Number.isFinite(m) ? { maxRssKb: m } : {}) }
       }
       if (code !== 0) {
         reject(new Error(`${argv.join(' ')} failed (${code ?? sig}): ${stderr.trim().slice(-2000)}`))

@@ -12,7 +12,7 @@ export {
 } from './netns/index.js'
 export {
   decodeLink, type Link, type LinkSpec, type LinkChanges, type LinkTarget, type LinkKind, type LinkInfo, type NamespaceRef,
-  type WaitUpOptions, type VethSpec, type BridgeSpec, type VxlanSpec, type MacvlanSpec, type VlanSpec, type DummySpec,
+  type WaitUpOptions, type VethSpec, type BridgeSpec, type VxlanSpec, type MacvlanSpec, type VlanSpec, type DummySpec, type IfbSpec,
   type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
   type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
 } from './ops/links/operations.js'

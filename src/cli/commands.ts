@@ -103,7 +103,15 @@ export const commands: readonly Command[] = [
     details: `${SPEC_DETAILS}\nExits 1 if the spec has problems (each is listed, with its path).`,
     options: { json: { type: 'boolean', help: 'print { valid, problems } as JSON' } },
     async run(flags, [file]) {
-      const spec = await readSpecFile(file!)
+      let spec: TopologySpec
+      try {
+        spec = await readSpecFile(file!)
+      } catch (e) {
+        // --json answers in JSON whatever is wrong: a file that cannot be read or parsed too.
+        if (!flags.json || !(e instanceof NsnetError)) throw e
+        writeJson({ valid: false, problems: [{ path: '', message: e.message }] })
+        return 1
+      }
       try {
         const t = Topology.validate(spec)
         if (flags.json) writeJson({ valid: true, name: t.name, problems: [] })

@@ -26,8 +26,10 @@ const shaping = {
   limit: { ...quantity, description: 'queue bytes or tc text' },
   delay: { ...quantity, description: "µs or tc text ('20ms'); needs netem" },
   jitter: { ...quantity, description: 'µs or tc text; needs netem' },
-  loss: { ...quantity, description: 'percent; needs netem' },
+  loss: { ...quantity, description: 'percent; netem, or an nf_tables numgen drop rule where the kernel has no netem' },
 } as const
+/** Shaping of what arrives at an end: an ifb with a tbf, the end's ingress redirected to it. */
+const ingress = object({ rate: shaping.rate, burst: shaping.burst, limit: shaping.limit }, ['rate'], 'shaping of what arrives at this end (ifb + mirred redirect)')
 const vlans = object({
   pvid: { type: 'integer', minimum: 1, maximum: 4094 },
   untagged: { type: 'boolean' },
@@ -36,7 +38,7 @@ const vlans = object({
 
 const end = {
   description: 'a node name, or the end in detail',
-  oneOf: [str, object({ node: str, ifname: str, addresses, mac: str, vlans, ...shaping }, ['node'])],
+  oneOf: [str, object({ node: str, ifname: str, addresses, mac: str, vlans, ingress, ...shaping }, ['node'])],
 }
 
 const host = object({

@@ -7,6 +7,7 @@ import type { OpsContext } from '../ops/context.js'
 import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '../ops/monitor/operations.js'
 import type { ApiOf, BridgeApi, NftApi, RtnlApi, TcApi } from '../api.js'
 import { HelperProcess, defaultHelperPath, remoteApi, splitOptions, type HelperOptions } from './helper/client.js'
+import type { HelperSlots } from './helper/slots.js'
 import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { NamespaceIdentity } from './identity.js'
 import { checkNetnsName } from './names.js'
@@ -46,6 +47,12 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
   private readonly helperPath: string
   private readonly idleMs: number
   private readonly startTimeoutMs: number
+  private readonly slots: HelperSlots | undefined
+  /** The slot of the running helper, when the handle shares a bound. */
+  private slot: symbol | undefined
+  private starting: Promise<HelperProcess> | undefined
+  /** Calls between asking for the helper and its answer (it must not be stopped under them). */
+  private calling = 0
 
   /** Use netns.open(). */
   constructor(readonly name: string, opts: HelperOptions = {}) {
@@ -53,6 +60,7 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
     this.helperPath = opts.helperPath ?? defaultHelperPath()
     this.idleMs = opts.idleMs ?? 30_000
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000
+    this.slots = opts.slots
     // Every method, from the protocol's table of operations.
     const api = remoteApi((op, args) => this.send(op, args))
     this.links = api.links
@@ -77,13 +85,18 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
 
   /** Starts the helper unless one is running; resolves when it is ready. */
   async start(): Promise<void> {
-    await this.readyHelper('netns.open')
+    this.calling++
+    try {
+      await this.readyHelper('netns.open')
+    } finally {
+      this.calling--
+    }
   }
 
   /** The helper, started if needed and known to live in this handle's namespace (else ESTALE). */
   private async readyHelper(op: string): Promise<HelperProcess> {
     this.identity.check(op)
-    const proc = this.helper()
+    const proc = await this.helper()
     clearTimeout(this.idleTimer)
     await proc.ready
     if (this.verified !== proc) {
@@ -99,16 +112,58 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
     return proc
   }
 
-  private helper(): HelperProcess {
-    if (this.closed) throw new NsnetError('namespace handle is closed', { code: 'ECLOSED', namespace: this.name, operation: 'netns helper' })
-    if (!this.proc || this.proc.isDead) {
-      requireNetns(this.name, 'netns.open')
-      this.proc = new HelperProcess(this.name, this.helperPath, this.startTimeoutMs, () => this.armIdle())
+  private closedError(): NsnetError {
+    return new NsnetError('namespace handle is closed', { code: 'ECLOSED', namespace: this.name, operation: 'netns helper' })
+  }
+
+  private helper(): Promise<HelperProcess> {
+    if (this.closed) return Promise.reject(this.closedError())
+    if (this.proc && !this.proc.isDead) {
+      if (this.slot) this.slots?.touch(this.slot)
+      return Promise.resolve(this.proc)
     }
-    return this.proc
+    return (this.starting ??= this.spawnHelper().finally(() => { this.starting = undefined }))
+  }
+
+  /** Takes a slot (when the handle shares a bound), then spawns; the slot comes back when the process exits. */
+  private async spawnHelper(): Promise<HelperProcess> {
+    requireNetns(this.name, 'netns.open')
+    const slots = this.slots
+    const token = slots ? await slots.acquire(this) : undefined
+    if (this.closed) {
+      if (token) slots!.release(token)
+      throw this.closedError()
+    }
+    let proc: HelperProcess
+    try {
+      proc = new HelperProcess(this.name, this.helperPath, this.startTimeoutMs, () => this.armIdle())
+    } catch (e) {
+      if (token) slots!.release(token)
+      throw e
+    }
+    this.proc = proc
+    this.slot = token
+    if (token) {
+      void proc.exited.then(() => {
+        slots!.release(token)
+        if (this.slot === token) this.slot = undefined
+      })
+    }
+    return proc
+  }
+
+  /** Ends the helper if it has nothing in flight (the handle starts a new one on its next call). */
+  stopIfIdle(): boolean {
+    const proc = this.proc
+    if (!proc || proc.isDead || proc.inFlight > 0 || this.calling > 0 || this.starting) return false
+    this.proc = undefined
+    clearTimeout(this.idleTimer)
+    void proc.close()
+    return true
   }
 
   private armIdle(): void {
+    this.slots?.nudge()
     if (this.idleMs <= 0 || this.closed) return
     clearTimeout(this.idleTimer)
     const proc = this.proc
@@ -129,13 +184,18 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
   /** Sends `op` to the helper (starting it if needed); the call options lose their `signal` here. */
   private async send(op: string, rawArgs: readonly unknown[]): Promise<unknown> {
     const { args, signal, timeoutMs } = splitOptions(op, rawArgs, this.name)
-    const proc = await this.readyHelper(op)
+    this.calling++
     try {
-      return await proc.call(op, args, signal, timeoutMs)
-    } catch (e) {
-      // "No such link" may mean the name now leads elsewhere: look again before saying so.
-      if (isNsnetError(e, 'ENOENT') || isNsnetError(e, 'ENODEV') || isNsnetError(e, 'ENOTFOUND')) this.identity.check(op, true, e)
-      throw e
+      const proc = await this.readyHelper(op)
+      try {
+        return await proc.call(op, args, signal, timeoutMs)
+      } catch (e) {
+        // "No such link" may mean the name now leads elsewhere: look again before saying so.
+        if (isNsnetError(e, 'ENOENT') || isNsnetError(e, 'ENODEV') || isNsnetError(e, 'ENOTFOUND')) this.identity.check(op, true, e)
+        throw e
+      }
+    } finally {
+      this.calling--
     }
   }
 

@@ -75,6 +75,45 @@ export async function add(name: string): Promise<void> {
   await ip(['netns', 'add', name], 'netns.add', name)
 }
 
+/**
+ * Creates several named namespaces with one `ip -batch` process (`ip netns add NAME` for
+ * each, ip returning to its own namespace after each). Names that exist already are refused
+ * before anything is made (EEXIST naming them). Resolves with the failure of each name
+ * that could not be created; the others exist.
+ */
+export async function addMany(names: readonly string[]): Promise<Map<string, NsnetError>> {
+  const operation = 'netns.add'
+  for (const name of names) checkNetnsName(name, operation)
+  const taken = names.filter((name) => existsSync(netnsPath(name)))
+  if (taken.length) {
+    throw new NsnetError(`network namespace${taken.length === 1 ? '' : 's'} ${taken.map((n) => `"${n}"`).join(', ')} already exist${taken.length === 1 ? 's' : ''}`, {
+      code: 'EEXIST', errno: 17, operation, object: `netns ${taken[0]}`,
+    })
+  }
+  const failed = new Map<string, NsnetError>()
+  if (names.length === 0) return failed
+  const r = await runCommand(['ip', '-force', '-batch', '-'], { timeoutMs: 60_000, input: names.map((n) => `netns add ${n}\n`).join('') }, { operation })
+  // ip names each line it could not run ("Command failed -:LINE"), after that line's own message.
+  // A name that exists now may still be somebody else's (a racing `ip netns add`): only the
+  // lines ip ran without a failure are ours.
+  const lines = r.stderr.split('\n')
+  const failedLines = new Map<number, string>()
+  lines.forEach((l, i) => {
+    const m = /^Command failed -:(\d+)/.exec(l)
+    if (m) failedLines.set(Number(m[1]), lines.slice(0, i).reverse().find((x) => x.trim() && !x.startsWith('Command failed')) ?? l)
+  })
+  names.forEach((name, i) => {
+    const msg = failedLines.get(i + 1) ?? (existsSync(netnsPath(name)) ? undefined : r.stderr.trim() || `ip netns add ${name} exited with ${r.code}`)
+    if (msg === undefined) return
+    failed.set(name, new NsnetError(msg, { code: /File exists/.test(msg) ? 'EEXIST' : 'EIO', errno: /File exists/.test(msg) ? 17 : undefined, operation, object: `netns ${name}` }))
+  })
+  if (r.code !== 0 && failedLines.size === 0) {
+    // ip stopped without naming a line: none of them can be called ours.
+    for (const name of names) if (!failed.has(name)) failed.set(name, new NsnetError(r.stderr.trim() || `ip -batch exited with ${r.code}`, { code: 'EIO', operation, object: `netns ${name}` }))
+  }
+  return failed
+}
+
 /** Whether /run/netns/NAME exists. */
 export async function exists(name: string): Promise<boolean> {
   checkNetnsName(name, 'netns.exists')

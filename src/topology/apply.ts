@@ -3,7 +3,9 @@
 // build that failed half-way, and reap() of runs whose owner died.
 import { NsnetError, isNsnetError } from '../netlink/errors.js'
 import { netns } from '../netns/index.js'
-import { removeMany as removeNamespaces } from '../netns/lifecycle.js'
+import { addMany as addNamespaces, removeMany as removeNamespaces } from '../netns/lifecycle.js'
+import { HelperSlots } from '../netns/helper/slots.js'
+import { availableParallelism } from 'node:os'
 import type { NetnsHandle } from '../netns/handle.js'
 import { readSysctl, writeSysctl } from '../netns/sysctl.js'
 import type { RtnlApi } from '../api.js'
@@ -12,7 +14,7 @@ import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink,
 import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
 import { addNat } from './nat.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
-import { applyShaping } from './shaping.js'
+import { applyIngress, applyShaping } from './shaping.js'
 import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
 import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 import { NO_VLAN_FILTERING } from '../ops/bridge/index.js'
@@ -42,7 +44,22 @@ export interface BuildOptions {
   /** One step at a time in plan order, for walkthroughs that print each command. */
   readonly sequential?: boolean
   readonly signal?: AbortSignal
+  /**
+   * At most this many namespace helpers (node processes) alive at once, during the build and
+   * after it (lab.rtnl() stops the least recently used idle one to start another).
+   * Default: twice os.availableParallelism() (a start also waits on `ip netns exec` and pipes;
+   * 30 hosts on 2 busy cores: 15 s with 4, 23 s with 2).
+   */
+  readonly maxHelpers?: number
+  /**
+   * Keep the helpers the build started running (up to maxHelpers). Default: each is closed
+   * when its namespace is built; lab.rtnl(node) starts one again on demand.
+   */
+  readonly keepHelpers?: boolean
 }
+
+/** Steps that run inside a namespace, through its helper (no rtnetlink message reaches in from outside). */
+const INSIDE: ReadonlySet<Step['kind']> = new Set(['lo', 'sysctl', 'port', 'shape', 'address', 'route', 'nat'])
 
 /** Runs `fn` over items with at most `limit` in flight. */
 async function limited<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
@@ -69,8 +86,21 @@ export class Lab {
   readonly services: ServiceHandle[] = []
   /** Open vSwitch bridges and their private services. */
   readonly switches = new LabSwitches(this)
+  /** The bound on this lab's helper processes. */
+  readonly slots: HelperSlots
+  private saving: Promise<void> | undefined
 
-  constructor(readonly topo: ResolvedTopology, readonly marker: RunMarker) {}
+  constructor(readonly topo: ResolvedTopology, readonly marker: RunMarker, opts: { maxHelpers?: number } = {}) {
+    this.slots = new HelperSlots(opts.maxHelpers ?? 2 * availableParallelism())
+  }
+
+  /** Writes the marker once for all the steps that record something in the same turn of the event loop. */
+  saveMarker(): Promise<void> {
+    return (this.saving ??= new Promise<void>((resolve, reject) => setImmediate(() => {
+      this.saving = undefined
+      try { writeMarker(this.marker); resolve() } catch (e) { reject(e) }
+    })))
+  }
 
   host(node: string): ResolvedHost {
     const h = this.topo.hosts.find((x) => x.node === node)
@@ -93,11 +123,18 @@ export class Lab {
   handle(name: string): Promise<NetnsHandle> {
     let p = this.handles.get(name)
     if (!p) {
-      p = netns.open(name)
+      p = netns.open(name, { slots: this.slots })
       p.catch(() => this.handles.delete(name))
       this.handles.set(name, p)
     }
     return p
+  }
+
+  /** Closes the handle on `name` (its helper ends); the next handle(name) opens a new one. */
+  async dropHandle(name: string): Promise<void> {
+    const p = this.handles.get(name)
+    this.handles.delete(name)
+    await p?.then((h) => h.close(), () => undefined)
   }
 
   async closeHandles(): Promise<void> {
@@ -109,22 +146,94 @@ export class Lab {
     if (l) await l.then((r) => r.close(), () => undefined)
   }
 
-  /** Builds every phase of the plan. Throws the first failure (nothing is undone here). */
+  /**
+   * Builds every phase of the plan. Throws the first failure (nothing is undone here).
+   * What can be made from here is: all namespaces in one `ip -batch`, bridges and veths
+   * created straight into their namespaces (IFLA_NET_NS_FD), the first end of each veth up
+   * on creation. What must happen inside a namespace (lo, addresses, routes, sysctls,
+   * shaping, NAT, ports there) runs per namespace through its helper, at most maxHelpers at
+   * once; each helper starts while the links are made and ends when its namespace is done.
+   */
   async build(opts: BuildOptions = {}): Promise<void> {
     const phases = plan(this.topo)
-    for (const phase of phases) {
-      opts.signal?.throwIfAborted()
-      const run = (s: Step) => this.step(s, opts)
-      if (opts.sequential) {
-        for (const s of phase.steps) await run(s)
-      } else {
-        // Steps that start processes (ip netns add, helpers, nft) are throttled; netlink ones are not.
-        const heavy = phase.name === 'namespaces' || phase.name === 'nat' || phase.name === 'processes'
-        await limited(phase.steps, heavy ? 8 : 1024, run)
+    if (opts.sequential) {
+      for (const phase of phases) for (const s of phase.steps) await this.step(s, opts)
+    } else {
+      // Sort the steps: those made from here, phase by phase; those inside a namespace, per namespace.
+      const here: Step[][] = []
+      const inside = new Map<string, Step[][]>()
+      let namespaces: readonly Step[] = []
+      let processes: readonly Step[] = []
+      for (const phase of phases) {
+        if (phase.name === 'namespaces') { namespaces = phase.steps; continue }
+        if (phase.name === 'processes') { processes = phase.steps; continue }
+        const mine: Step[] = []
+        for (const s of phase.steps) {
+          const host = 'host' in s ? this.host(s.host) : undefined
+          if (host?.netns == null || !INSIDE.has(s.kind)) { mine.push(s); continue }
+          const groups = inside.get(host.node) ?? []
+          inside.set(host.node, groups)
+          const last = groups.at(-1)
+          if (last && last[0]!.kind === s.kind) last.push(s)
+          else groups.push([s])
+        }
+        if (mine.length) here.push(mine)
       }
+      await this.addNamespaces(namespaces, opts)
+      const outside = (async () => {
+        for (const steps of here) {
+          opts.signal?.throwIfAborted()
+          // NAT may start nft processes: a few at a time. Netlink steps: 64 in flight, since the
+          // kernel makes links one at a time anyway (rtnl_lock), and 1,000 queued veths waited
+          // longer than the 15 s a request may take.
+          await limited(steps, steps[0]!.kind === 'nat' ? 8 : 64, (s) => this.step(s, opts))
+        }
+      })()
+      outside.catch(() => undefined)
+      // Helpers start while the links are made; their steps wait for the links.
+      // Both settle before a failure is thrown: the rollback must not race helpers still starting.
+      const settled = await Promise.allSettled([
+        outside,
+        limited([...inside], this.slots.limit, ([host, groups]) => this.buildInside(host, groups, outside, opts)),
+      ])
+      for (const r of settled) if (r.status === 'rejected') throw r.reason
+      await limited(processes, 8, (s) => this.step(s, opts))
     }
+    if (!opts.keepHelpers) await Promise.all([...this.handles.keys()].map((name) => this.dropHandle(name)))
     this.marker.complete = true
     writeMarker(this.marker)
+  }
+
+  /** All namespaces with one `ip -batch` process; each recorded (its inode) before the step is done. */
+  private async addNamespaces(steps: readonly Step[], opts: BuildOptions): Promise<void> {
+    const names: string[] = []
+    for (const s of steps) {
+      opts.signal?.throwIfAborted()
+      try {
+        opts.onStep?.(s, ipCommand(this.topo, s))
+      } catch (e) {
+        throw stepError(e, this.topo, s)
+      }
+      names.push(this.host((s as { host: string }).host).netns!)
+    }
+    // Recorded (by inode) only what this run's ip made: a name it lost to a racer stays theirs.
+    const failed = await addNamespaces(names)
+    for (const name of names) if (!failed.has(name)) recordNamespace(this.marker, name, () => undefined)
+    writeMarker(this.marker)
+    const bad = steps.find((s) => failed.has(this.host((s as { host: string }).host).netns!))
+    if (bad) throw stepError(failed.get(this.host((bad as { host: string }).host).netns!), this.topo, bad)
+  }
+
+  /** One namespace's inside steps through its helper, a phase's steps together; then the helper ends unless kept. */
+  private async buildInside(host: string, groups: readonly Step[][], outside: Promise<void>, opts: BuildOptions): Promise<void> {
+    const name = this.host(host).netns!
+    try {
+      await this.handle(name).catch((e) => { throw stepError(e, this.topo, groups[0]![0]!) })
+      await outside
+      for (const group of groups) await Promise.all(group.map((s) => this.step(s, opts)))
+    } finally {
+      if (!opts.keepHelpers) await this.dropHandle(name)
+    }
   }
 
   private async step(s: Step, opts: BuildOptions): Promise<void> {
@@ -136,8 +245,6 @@ export class Lab {
           const name = this.host(s.host).netns!
           await netns.add(name)
           recordNamespace(this.marker, name)
-          // Start its helper now: it is the slow part, and the next phases need it.
-          this.handle(name).catch(() => undefined)
           return
         }
         case 'lo': {
@@ -164,10 +271,12 @@ export class Lab {
         }
         case 'bridge': {
           if (s.ovs) return await this.switches.addBridge(s)
-          const api = await this.api(s.host)
-          const local = this.host(s.host).netns === null
+          // Made from here, also inside a namespace (IFLA_NET_NS_FD): no helper needed.
+          const api = await this.localApi()
+          const ns = this.host(s.host).netns
+          const local = ns === null
           await api.links.add({
-            name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : {}),
+            name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : { namespace: ns }),
             ...(s.vlanFiltering ? { vlanFiltering: true } : {}),
           }).catch((e) => { throw s.vlanFiltering && isNsnetError(e, 'EOPNOTSUPP') ? noVlanFiltering(e, s.name) : e })
           if (local) await this.recordLocalLink(s.name)
@@ -175,15 +284,15 @@ export class Lab {
         }
         case 'veth': {
           // Created from here with each end straight in its namespace: one message, no moves.
-          // An end in the current namespace (plan() puts it first) is enslaved, raised and
-          // marked (ifalias) in the same message.
+          // The first end is raised in the same message; here it is also enslaved and marked
+          // (ifalias). The peer is raised by its port step.
           const local = await this.localApi()
           const { a, b } = s
           const nsA = this.host(a.host).netns
           const nsB = this.host(b.host).netns
           await local.links.add({
-            name: a.ifname, kind: 'veth',
-            ...(nsA !== null ? { namespace: nsA } : { alias: this.alias(), up: true, ...(a.master ? { master: a.master } : {}) }),
+            name: a.ifname, kind: 'veth', up: true,
+            ...(nsA !== null ? { namespace: nsA } : { alias: this.alias(), ...(a.master ? { master: a.master } : {}) }),
             ...(s.mtu ? { mtu: s.mtu } : {}),
             ...(a.mac ? { address: a.mac } : {}),
             peer: {
@@ -228,6 +337,10 @@ export class Lab {
           await applyShaping(await this.api(s.host), s.ifname, s.shaping)
           return
         }
+        case 'ingress': {
+          await applyIngress(await this.api(s.host), s.ifname, s.ingress)
+          return
+        }
         case 'nat': {
           await addNat(this.host(s.host).netns!, s.nat, async () => (await this.api(s.host)).nft)
           return
@@ -256,7 +369,9 @@ export class Lab {
 
   /** Records the ifindex of a link just made here, before its step is reported done. */
   async recordLocalLink(name: string): Promise<void> {
-    recordLink(this.marker, await (await this.localApi()).links.get(name))
+    let changed = false
+    recordLink(this.marker, await (await this.localApi()).links.get(name), () => { changed = true })
+    if (changed) await this.saveMarker()
   }
 }
 

@@ -31,7 +31,7 @@ export function drawText(topo: ResolvedTopology): string {
         if (me.host !== h.node) continue
         const where = peer.master ? `${peer.master} (port ${peer.ifname})` : `${peer.node} ${peer.ifname}`
         const role = me.master ? `port of ${me.master}; ` : ''
-        rows.push([me.ifname, me.addresses.join(' '), `${role}veth${shapingLabel(me.shaping)} ── ${where}`])
+        rows.push([me.ifname, me.addresses.join(' '), `${role}veth${shapingLabel(me.shaping, me.ingress)} ── ${where}`])
       }
     }
     const w0 = Math.max(0, ...rows.map((r) => r[0].length))

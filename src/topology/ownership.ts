@@ -14,13 +14,16 @@ export function runAlias(runId: string): string {
   return `nsnet:${runId}`
 }
 
-/** Records that the run made namespace `name` (its inode), right after `ip netns add`. */
-export function recordNamespace(marker: RunMarker, name: string): void {
+/**
+ * Records that the run made namespace `name` (its inode), right after `ip netns add`.
+ * `save` writes the marker (a build coalesces the writes of steps that finish together).
+ */
+export function recordNamespace(marker: RunMarker, name: string, save: (m: RunMarker) => void = writeMarker): void {
   const entry = marker.namespaces.find((n) => n.name === name)
   const key = fileKey(`/run/netns/${name}`)
   if (!entry || !key) return
   entry.key = key
-  writeMarker(marker)
+  save(marker)
 }
 
 /** Whether /run/netns/NAME is still the namespace the run recorded. */
@@ -34,11 +37,11 @@ interface LiveLink { readonly ifname: string; readonly ifindex: number; readonly
  * Records the ifindex of link `name` the run just made in its own namespace, if the link
  * there carries the run's alias (else it is not ours to record).
  */
-export function recordLink(marker: RunMarker, live: LiveLink): void {
+export function recordLink(marker: RunMarker, live: LiveLink, save: (m: RunMarker) => void = writeMarker): void {
   const entry = marker.links.find((l) => l.name === live.ifname)
   if (!entry || live.ifalias !== runAlias(marker.runId)) return
   entry.ifindex = live.ifindex
-  writeMarker(marker)
+  save(marker)
 }
 
 /** Whether a live link is the one the run made: its alias, and its ifindex once recorded. */

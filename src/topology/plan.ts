@@ -4,7 +4,7 @@
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
 import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
-import { shapeCommands, type ResolvedShaping } from './shaping.js'
+import { ingressCommands, shapeCommands, type ResolvedIngress, type ResolvedShaping } from './shaping.js'
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
 
 export type Step =
@@ -20,6 +20,7 @@ export type Step =
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
   | { readonly kind: 'process'; readonly host: string; readonly process: ResolvedProcess }
   | { readonly kind: 'shape'; readonly host: string; readonly ifname: string; readonly shaping: ResolvedShaping }
+  | { readonly kind: 'ingress'; readonly host: string; readonly ifname: string; readonly ingress: ResolvedIngress }
 
 export interface Phase {
   readonly name: string
@@ -56,12 +57,16 @@ export function plan(topo: ResolvedTopology): Phase[] {
   }
   const local = (host: string) => topo.hosts.find((h) => h.node === host)?.netns === null
   for (const v of topo.veths) {
-    // An end in the current namespace is created first, enslaved and up in the same message.
-    const [a, b] = local(v.b.host) && !local(v.a.host) ? [v.b, v.a] : [v.a, v.b]
+    // The first end is created up (and, when it is here, enslaved) by the veth message itself;
+    // the peer cannot be raised in that message (the kernel opens it before the pair is linked).
+    // An end inside a namespace goes first where the other is here: it then needs no helper,
+    // and the end here is enslaved and raised from here.
+    const [a, b] = local(v.a.host) && !local(v.b.host) ? [v.b, v.a] : [v.a, v.b]
     veths.push({ kind: 'veth', index: v.index, a, b, ...(v.mtu ? { mtu: v.mtu } : {}) })
     for (const e of [a, b]) {
       // An Open vSwitch port is added with ovs-vsctl add-port, after the veth exists.
-      if (e.switch || e.vlans || !(e === a && local(a.host))) {
+      const first = e === a
+      if (e.switch || e.vlans || !first || (e.master && !local(e.host))) {
         ports.push({
           kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}),
           ...(e.vlans ? { vlans: e.vlans } : {}),
@@ -69,6 +74,7 @@ export function plan(topo: ResolvedTopology): Phase[] {
       }
       for (const cidr of e.addresses) addresses.push({ kind: 'address', host: e.host, ifname: e.ifname, cidr })
       if (e.shaping) shaping.push({ kind: 'shape', host: e.host, ifname: e.ifname, shaping: e.shaping })
+      if (e.ingress) shaping.push({ kind: 'ingress', host: e.host, ifname: e.ifname, ingress: e.ingress })
     }
   }
   // Bridges and veths need only the namespaces to exist, not their helpers: they go first,
@@ -176,7 +182,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const b = netnsOf(topo, s.b.host)
       const mtu = s.mtu ? ` mtu ${s.mtu}` : ''
       const mac = (m?: string) => (m ? ` address ${q(m)}` : '')
-      const first = a === null ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up` : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)}`
+      const first = a === null ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up` : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)} up`
       return `ip link add ${first} type veth peer name ${q(s.b.ifname)}${b === null ? '' : ` netns ${q(b)}`}${mtu}${mac(s.b.mac)}`
     }
     case 'port': {
@@ -195,6 +201,7 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       return `${inNs(topo, s.host)}${env.length ? `env ${env.join(' ')} ` : ''}${s.process.command.map(q).join(' ')} &`
     }
     case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping, q).join('\n')
+    case 'ingress': return ingressCommands(inNs(topo, s.host), s.ifname, s.ingress, q).join('\n')
   }
 }
 

@@ -4,11 +4,13 @@
 // kernel has netem. Without netem, loss alone becomes an nf_tables rule in the end's namespace
 // (`oifname END numgen random mod 10000 < P*100 drop` in chain `loss` of table `inet nsnet`,
 // which goes with the namespace), and delay or jitter are refused before anything is made.
+// `ingress: { rate }` on an end shapes what arrives there: an ifb in the end's namespace, the
+// end's ingress qdisc with a match-all u32 filter redirecting (mirred) to it, a tbf on the ifb.
 import { NsnetError } from '../netlink/errors.js'
 import { kernelHasQdisc } from '../ops/tc/probe.js'
 import { parsePercent, parseRate, parseSize, parseTime, TcSpecError } from '../ops/tc/units.js'
 import { Rtnl } from '../rtnl.js'
-import type { DropRandomOptions } from '../nftables/high-level.js'
+import type { RtnlApi } from '../api.js'
 import type { ResolvedTopology } from './spec.js'
 
 /** What a link or one of its ends may say about shaping. */
@@ -28,6 +30,11 @@ export interface ShapingSpec {
 
 export const SHAPING_KEYS = ['rate', 'burst', 'limit', 'delay', 'jitter', 'loss'] as const
 
+/** What an end's `ingress` may say: a rate (tbf on the ifb the traffic is redirected to). */
+export type IngressShapingSpec = Pick<ShapingSpec, 'burst' | 'limit'> & { readonly rate: number | string }
+
+export const INGRESS_KEYS = ['rate', 'burst', 'limit'] as const
+
 /** The checked shaping of one end, in the kernel's units. */
 export interface ResolvedShaping {
   /** bits/s, as given (tc text is kept for the script). */
@@ -37,6 +44,12 @@ export interface ResolvedShaping {
   readonly delay?: string
   readonly jitter?: string
   readonly loss?: number
+}
+
+/** The checked ingress shaping of an end, and the ifb its traffic is redirected to. */
+export interface ResolvedIngress extends ResolvedShaping {
+  readonly rate: string
+  readonly ifb: string
 }
 
 /**
@@ -74,6 +87,19 @@ export function resolveShaping(link: Record<string, unknown>, end: Record<string
   const loss = check('loss', (v) => parsePercent(v))
   if (loss !== undefined) out.loss = typeof merged.loss === 'number' ? merged.loss : Number(String(merged.loss).replace('%', ''))
   return out as ResolvedShaping
+}
+
+/** An end's `ingress` (already checked to hold only INGRESS_KEYS and a rate); undefined after a problem. */
+export function resolveIngress(raw: Record<string, unknown>, path: string, ifb: string, fail: (path: string, message: string) => void): ResolvedIngress | undefined {
+  let ok = true
+  const s = resolveShaping({}, raw, path, path, (p, m) => { ok = false; fail(p, m) })
+  return ok && s?.rate !== undefined ? { ...s, rate: s.rate, ifb } : undefined
+}
+
+/** The ifb for the ingress of `ifname`: `ifb-IFNAME` where that fits in 15 bytes, else `ifbL<index><side>`. */
+export function ifbName(ifname: string, index: number, side: 'a' | 'b'): string {
+  const name = `ifb-${ifname}`
+  return Buffer.byteLength(name) <= 15 ? name : `ifbL${index}${side}`
 }
 
 /** The tbf options for a rate: burst 10 ms of it (at least two MTUs), queue 50 ms plus the burst. */
@@ -138,12 +164,6 @@ export async function checkShapingSupport(topo: ResolvedTopology): Promise<void>
   })
 }
 
-/** What applyShaping needs of a node's API (an Rtnl or a namespace handle). */
-export interface ShapingApi {
-  readonly tc: { readonly qdiscs: { replace(spec: object): Promise<unknown> } }
-  readonly nft: { dropRandom(percent: number, opts?: DropRandomOptions): Promise<unknown> }
-}
-
 /** The nft script that drops `loss`% of what leaves `ifname`, as dropRandom writes it. */
 export function lossScript(ifname: string, loss: number): string {
   return [
@@ -163,10 +183,7 @@ export function lossScript(ifname: string, loss: number): string {
 export function shapeCommands(prefix: string, ifname: string, s: ResolvedShaping, quote: (word: string) => string = (w) => w): string[] {
   const lines: string[] = []
   const dev = quote(ifname)
-  if (s.rate !== undefined) {
-    const t = tbfOptions(s)
-    lines.push(`${prefix}tc qdisc replace dev ${dev} root handle 5: tbf rate ${t.rate} burst ${t.burst} limit ${t.limit}`)
-  }
+  if (s.rate !== undefined) lines.push(tbfCommand(prefix, dev, s))
   const n = netemOptions(s)
   if (n) {
     const args = [n.delay ? `delay ${n.delay}${n.jitter ? ` ${n.jitter}` : ''}` : '', n.loss !== undefined ? `loss ${n.loss}%` : ''].filter(Boolean).join(' ')
@@ -176,8 +193,33 @@ export function shapeCommands(prefix: string, ifname: string, s: ResolvedShaping
   return lines
 }
 
+function tbfCommand(prefix: string, dev: string, s: ResolvedShaping): string {
+  const t = tbfOptions(s)
+  return `${prefix}tc qdisc replace dev ${dev} root handle 5: tbf rate ${t.rate} burst ${t.burst} limit ${t.limit}`
+}
+
+/** The commands that shape what arrives at `ifname`, as Topology.script() prints them (applyIngress does the same). */
+export function ingressCommands(prefix: string, ifname: string, s: ResolvedIngress, quote: (word: string) => string = (w) => w): string[] {
+  const dev = quote(ifname)
+  const ifb = quote(s.ifb)
+  return [
+    `${prefix}ip link add ${ifb} up type ifb`,
+    tbfCommand(prefix, ifb, s),
+    `${prefix}tc qdisc add dev ${dev} ingress`,
+    `${prefix}tc filter add dev ${dev} parent ffff: protocol all pref 1 u32 match u32 0 0 action mirred egress redirect dev ${ifb}`,
+  ]
+}
+
+/** Shapes what arrives at `ifname`: the ifb with its tbf, then the ingress qdisc and the redirect into the ifb. */
+export async function applyIngress(api: RtnlApi, ifname: string, s: ResolvedIngress): Promise<void> {
+  await api.links.add({ kind: 'ifb', name: s.ifb, up: true })
+  await api.tc.qdiscs.replace({ dev: s.ifb, kind: 'tbf', handle: '5:', options: tbfOptions(s) })
+  await api.tc.qdiscs.add({ dev: ifname, kind: 'ingress' })
+  await api.tc.filters.add({ dev: ifname, parent: 'ffff:', protocol: 'all', pref: 1, kind: 'u32', options: { actions: [{ kind: 'mirred', to_dev: s.ifb }] } })
+}
+
 /** What apply does for one shaped end, through the node's API (Rtnl or a namespace handle). */
-export async function applyShaping(api: ShapingApi, ifname: string, s: ResolvedShaping): Promise<void> {
+export async function applyShaping(api: RtnlApi, ifname: string, s: ResolvedShaping): Promise<void> {
   if (s.rate !== undefined) await api.tc.qdiscs.replace({ dev: ifname, kind: 'tbf', handle: '5:', options: tbfOptions(s) })
   const n = netemOptions(s)
   if (!n) return
@@ -189,9 +231,8 @@ export async function applyShaping(api: ShapingApi, ifname: string, s: ResolvedS
   await api.tc.qdiscs.replace({ dev: ifname, kind: 'netem', handle: '10:', ...(s.rate !== undefined ? { parent: '5:1' } : {}), options: n })
 }
 
-/** How a drawing shows an end's shaping: '[10mbit 20ms 1% loss]'. */
-export function shapingLabel(s: ResolvedShaping | undefined): string {
-  if (!s) return ''
-  const parts = [s.rate, s.delay && (s.jitter ? `${s.delay}±${s.jitter}` : s.delay), s.loss !== undefined ? `${s.loss}% loss` : undefined].filter(Boolean)
-  return parts.length ? ` [${parts.join(' ')}]` : ''
+/** How a drawing shows an end's shaping: '[10mbit 20ms 1% loss]', and its ingress: '[in 5mbit]'. */
+export function shapingLabel(s: ResolvedShaping | undefined, ingress?: ResolvedIngress): string {
+  const parts = s ? [s.rate, s.delay && (s.jitter ? `${s.delay}±${s.jitter}` : s.delay), s.loss !== undefined ? `${s.loss}% loss` : undefined].filter(Boolean) : []
+  return (parts.length ? ` [${parts.join(' ')}]` : '') + (ingress ? ` [in ${ingress.rate}]` : '')
 }

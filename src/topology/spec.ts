@@ -2,7 +2,7 @@
 // bridges, veth links, addresses, routes, sysctls, NAT rules, resolv.conf files and
 // processes make up a lab. `validate()` turns it into a `ResolvedTopology` (every
 // default filled in, every name checked) before anything is touched.
-import type { ResolvedShaping, ShapingSpec } from './shaping.js'
+import type { IngressShapingSpec, ResolvedIngress, ResolvedShaping, ShapingSpec } from './shaping.js'
 
 /** The node name that stands for the namespace the topology is applied from (never created or deleted). */
 export const CURRENT_NODE = 'host'
@@ -124,6 +124,11 @@ export interface EndSpec extends ShapingSpec {
   readonly mac?: string
   /** For an end on a bridge or switch: the port's VLANs. */
   readonly vlans?: PortVlansSpec
+  /**
+   * Shaping of what arrives at this end (the other direction of its own egress shaping): an
+   * ifb in its namespace that the end's ingress is redirected to, with a tbf on it.
+   */
+  readonly ingress?: IngressShapingSpec
 }
 
 /** A veth pair between two nodes. A string end is `{ node }`. */
@@ -213,6 +218,8 @@ export interface ResolvedEnd {
   readonly mac?: string
   /** Egress shaping of this end (tbf, and netem where the kernel has it). */
   readonly shaping?: ResolvedShaping
+  /** Shaping of what arrives at this end, through the ifb named there. */
+  readonly ingress?: ResolvedIngress
   readonly vlans?: PortVlansSpec
 }
 

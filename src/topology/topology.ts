@@ -104,7 +104,7 @@ export class Topology implements AsyncDisposable {
       // This build then races it for the names, and the kernel picks one winner (EEXIST).
       if (building.has(m.runId)) continue
       if ((m.pid === me.pid && m.pidStart === me.start) || m.pid === 0) {
-        const lab = new Lab(topo, m)
+        const lab = new Lab(topo, m, opts)
         if (m.complete && (await intact(m, lab))) {
           m.pid = me.pid
           m.pidStart = me.start
@@ -137,7 +137,7 @@ export class Topology implements AsyncDisposable {
     }
     // Everything it plans to make, by name only, before anything is made (see ownership.ts).
     writeMarker(marker)
-    const lab = new Lab(topo, marker)
+    const lab = new Lab(topo, marker, opts)
     building.add(marker.runId)
     try {
       await lab.build(opts)

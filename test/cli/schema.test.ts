@@ -38,7 +38,7 @@ const everything = {
   bridges: [{ name: 'schbr0', in: 'host', addresses: [{ pool: 'br' }, '10.62.0.1/24'], mtu: 1500, kind: 'linux', vlanFiltering: true }],
   switches: [{ name: 'schsw0', kind: 'ovs', in: 'host', addresses: [{ pool: 'br' }], mtu: 1500, datapathType: 'netdev' }],
   links: [
-    { a: { node: 'r', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:01', rate: '10mbit', burst: 4096, limit: '64kb', delay: '10ms', jitter: '1ms', loss: 1 }, b: { node: 'c', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:02', rate: 10_000_000, burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' }, mtu: 1400, rate: '20mbit', burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' },
+    { a: { node: 'r', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:01', ingress: { rate: 5_000_000, burst: 4096, limit: '64kb' }, rate: '10mbit', burst: 4096, limit: '64kb', delay: '10ms', jitter: '1ms', loss: 1 }, b: { node: 'c', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:02', ingress: { rate: '5mbit', burst: '8kb', limit: 65536 }, rate: 10_000_000, burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' }, mtu: 1400, rate: '20mbit', burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' },
     { a: 'c', b: { node: 'schbr0', vlans: { pvid: 10, untagged: true, tagged: [20] } } },
     { a: { node: 'schbr0', vlans: { pvid: 20, untagged: false, tagged: [30] } }, b: 'r' },
   ],

@@ -43,7 +43,7 @@ test('check, draw and script read a spec without touching anything', { timeout: 
   expect(r.out).toBe('nsnet: the spec has 2 problems:\n  hosts[1].name: duplicate host "a" (also hosts[0])\n  links[0].b: unknown node "zz"\n')
   expect((await nsnet('draw', good)).out).toMatch(/netns ca\n {2}eth0 {2}10\.4\.0\.1\/24 {2}veth ── cb eth0\n {2}route default via 10\.4\.0\.2/)
   expect((await nsnet('draw', good, '--mermaid')).out).toMatch(/^flowchart LR\n/)
-  expect((await nsnet('script', good)).out).toContain('ip link add eth0 netns ca type veth peer name eth0 netns cb\n')
+  expect((await nsnet('script', good)).out).toContain('ip link add eth0 netns ca up type veth peer name eth0 netns cb\n')
   expect(runNetnsEntries()).toEqual([])
 })
 

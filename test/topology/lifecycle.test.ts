@@ -175,7 +175,7 @@ describe('a failure half-way leaves nothing', () => {
       onStep: (s) => { if (s.kind === 'veth' && ++n === 2) throw new Error('injected failure') },
     }).then(() => undefined, (e: unknown) => e)
     expect((err as Error).message).toMatch(/injected failure; everything it made was removed/)
-    expect((err as Error).message).toMatch(/step `ip link add v-tb/)
+    expect((err as Error).message).toMatch(/step `ip link add \S+ netns tb up type veth peer name v-tb/)
     expect(runNetnsEntries()).toEqual([])
     expect(localLinks()).toEqual(['lo'])
     expect(forwarding()).toBe(fwd)

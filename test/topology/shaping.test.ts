@@ -75,6 +75,32 @@ EOF
 `)
     expect(Topology.draw(pair({ rate: '10mbit', loss: 10 }, 'sv'))).toContain('veth [10mbit 10% loss] ──')
   })
+
+  test('ingress on an end: an ifb per end, script() prints ifb, tbf, ingress qdisc and redirect; bad ones are problems', () => {
+    const spec = pair({ b: { node: 'b', addresses: ['10.70.0.2/24'], ingress: { rate: '10mbit' } } }, 'sv')
+    const t = Topology.validate(spec)
+    expect(t.veths[0]!.b.ingress).toEqual({ rate: '10mbit', ifb: 'ifb-eth0' })
+    expect(t.veths[0]!.b.shaping).toBeUndefined()
+    expect(t.veths[0]!.a.ingress).toBeUndefined()
+    expect(Topology.script(spec)).toContain([
+      'ip netns exec svb ip link add ifb-eth0 up type ifb',
+      'ip netns exec svb tc qdisc replace dev ifb-eth0 root handle 5: tbf rate 10mbit burst 12500 limit 75000',
+      'ip netns exec svb tc qdisc add dev eth0 ingress',
+      'ip netns exec svb tc filter add dev eth0 parent ffff: protocol all pref 1 u32 match u32 0 0 action mirred egress redirect dev ifb-eth0',
+    ].join('\n'))
+    expect(Topology.draw(spec)).toContain('veth [in 10mbit] ──')
+    const problems = (s: TopologySpec) => { try { Topology.validate(s); return [] } catch (e) { return (e as SpecError).problems.map((p) => `${p.path}: ${p.message}`) } }
+    expect(problems(pair({ b: { node: 'b', ingress: { burst: 100 } } }, 'sv')).join('\n')).toContain('links[0].b.ingress')
+    expect(problems(pair({ b: { node: 'b', ingress: { rate: '1mbit', delay: '1ms' } } }, 'sv')).join('\n')).toContain('links[0].b.ingress')
+    expect(problems(pair({ b: { node: 'b', ingress: { rate: 'fast' } } }, 'sv')).join('\n')).toContain('links[0].b.ingress.rate')
+    const here = problems({ prefix: 'sv', hosts: [{ name: 'b' }], links: [{ a: { node: 'host', ifname: 'svx0', ingress: { rate: '1mbit' } }, b: 'b' } as never] })
+    expect(here.join('\n')).toMatch(/links\[0\]\.a\.ingress: .*current namespace/)
+    // The ifb's name is claimed like any interface name of the host.
+    const clash = problems({ prefix: 'sv', hosts: [{ name: 'a' }, { name: 'b' }], links: [
+      { a: { node: 'a', ingress: { rate: '1mbit' } }, b: 'b' }, { a: { node: 'a', ifname: 'ifb-eth0' }, b: 'b' },
+    ] as never })
+    expect(clash.join('\n')).toContain('ifb-eth0')
+  })
 })
 
 describe('shaped labs', () => {
@@ -172,6 +198,21 @@ describe('shaped labs', () => {
     expect(shaped.bitsPerSecond, JSON.stringify(shaped)).toBeGreaterThan(50e6 * 0.7)
     expect(shaped.bitsPerSecond, JSON.stringify(shaped)).toBeLessThan(50e6 * 1.15)
     expect(free.bitsPerSecond, JSON.stringify(free)).toBeGreaterThan(shaped.bitsPerSecond * 1.5)
+  }, 120_000)
+
+  test('ingress 10mbit on one end: tc -j shows the ifb tbf and the redirect; that direction only is shaped', async () => {
+    const lab = await up(pair({ b: { node: 'b', addresses: ['10.70.0.2/24'], ingress: { rate: '10mbit' } } }, 'si'))
+    expect(tcIn('sib', 'ifb-eth0')[0]).toMatchObject({ kind: 'tbf', handle: '5:', root: true, options: { rate: 1_250_000 } })
+    expect(tcIn('sib', 'eth0').map((q: { kind: string }) => q.kind)).toContain('ingress')
+    const filters = JSON.parse(execFileSync('ip', ['netns', 'exec', 'sib', 'tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', 'ffff:'], { encoding: 'utf8' })) as Array<{ options?: { actions?: Array<Record<string, unknown>> } }>
+    expect(filters.flatMap((f) => f.options?.actions ?? [])).toEqual([expect.objectContaining({ kind: 'mirred', mirred_action: 'redirect', direction: 'egress', to_dev: 'ifb-eth0' })])
+    expect(tcIn('sia', 'eth0')[0]?.kind ?? 'noqueue').toBe('noqueue')
+    const shaped = await lab.throughput('a', 'b', { seconds: 4 })
+    const free = await lab.throughput('b', 'a', { seconds: 3 })
+    expect(shaped.bitsPerSecond, JSON.stringify(shaped)).toBeGreaterThan(8.5e6)
+    expect(shaped.bitsPerSecond, JSON.stringify(shaped)).toBeLessThan(11.5e6)
+    expect(free.bitsPerSecond, JSON.stringify(free)).toBeGreaterThan(shaped.bitsPerSecond * 1.5)
+    console.log(`ingress 10mbit on b: a→b ${(shaped.bitsPerSecond / 1e6).toFixed(2)} Mbit/s, b→a ${(free.bitsPerSecond / 1e6).toFixed(0)} Mbit/s`)
   }, 120_000)
 
   test('UDP throughput reports what was sent and lost', async () => {

@@ -140,9 +140,9 @@ describe('validate', () => {
     expect(shellScript(t)).toBe([
       '# namespaces', 'ip netns add mario', 'ip netns add luigi',
       '# bridges', 'ip link add my_switch up type bridge',
-      '# veths', 'ip link add veth-mario-br master my_switch up type veth peer name veth-mario netns mario', 'ip link add veth-luigi-br master my_switch up type veth peer name veth-luigi netns luigi',
+      '# veths', 'ip link add veth-mario netns mario up type veth peer name veth-mario-br', 'ip link add veth-luigi netns luigi up type veth peer name veth-luigi-br',
       '# setup', 'ip -n mario link set lo up', 'ip -n luigi link set lo up',
-      '# ports', 'ip -n mario link set veth-mario up', 'ip -n luigi link set veth-luigi up',
+      '# ports', 'ip link set veth-mario-br master my_switch up', 'ip link set veth-luigi-br master my_switch up',
       '# addresses', 'ip -n mario addr add 10.0.0.1/24 dev veth-mario', 'ip -n luigi addr add 10.0.0.2/24 dev veth-luigi', '',
     ].join('\n'))
     const text = drawText(t)

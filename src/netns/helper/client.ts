@@ -8,6 +8,7 @@ import { NsnetError, errorFromJSON, invalidArgument, type NsnetErrorCode, type S
 import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
 import { freeze } from '../../ops/context.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
+import type { HelperSlots } from './slots.js'
 import { HELPER_OPS, isHelperOp, isStreamOp, type HelperApi, type HelperOp } from './protocol.js'
 
 export interface HelperOptions {
@@ -17,6 +18,8 @@ export interface HelperOptions {
   readonly startTimeoutMs?: number
   /** The bundled helper script; default dist/helper.js of this package (or $NSNET_HELPER). */
   readonly helperPath?: string
+  /** A bound shared with other handles: at most `limit` of their helpers alive at once. */
+  readonly slots?: HelperSlots
 }
 
 interface Pending {
@@ -47,6 +50,39 @@ export function defaultHelperPath(): string {
     code: 'EHELPER', operation: 'netns.open', hint: 'run `npm run build` (node scripts/build.mjs) first',
   })
 }
+
+/** Live helper processes this process started, and the most alive at once (see helperCounts()). */
+const counts = { live: 0, peak: 0, started: 0 }
+const livePids = new Set<number>()
+
+/**
+ * How many helpers this process has running now, the most that ran at once since the last
+ * resetHelperPeak(), how many it ever started, and the pids of the live ones.
+ * (No `ip` equivalent; tests and benchmarks use it to check the topology's bound.)
+ */
+export function helperCounts(): { live: number; peak: number; started: number; pids: number[] } {
+  return { ...counts, pids: [...livePids] }
+}
+
+/** Starts a new high-water mark at the number alive now. */
+export function resetHelperPeak(): void {
+  counts.peak = counts.live
+}
+
+/**
+ * The helper's environment: the parent's, without what only slows its start. NODE_OPTIONS may
+ * load a loader (tsx, a debugger); NODE_EXTRA_CA_CERTS makes node parse a CA bundle before
+ * running anything (~300 ms of CPU here), and the helper never opens a TLS connection.
+ */
+export function helperEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.NODE_OPTIONS
+  delete env.NODE_EXTRA_CA_CERTS
+  return env
+}
+
+/** Node flags of every helper (measured in bench/netns.ts; see the README's benchmark section). */
+export const HELPER_NODE_FLAGS: readonly string[] = []
 
 /** Grace the client gives the helper beyond a call's own timeoutMs before giving up on it. */
 const TIMEOUT_GRACE_MS = 1000
@@ -117,14 +153,18 @@ export class HelperProcess {
   private failReady!: (e: NsnetError) => void
 
   constructor(readonly namespace: string, helperPath: string, startTimeoutMs: number, private readonly onIdle: () => void) {
-    const env = { ...process.env }
-    delete env.NODE_OPTIONS // a loader (tsx, a debugger) would slow the helper's start
-    this.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, helperPath, namespace], {
+    this.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...HELPER_NODE_FLAGS, helperPath, namespace], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own session: a terminal's Ctrl-C goes to the parent, which decides.
       detached: true,
-      env,
+      env: helperEnv(),
     })
+    const pid = this.child.pid
+    if (pid !== undefined) {
+      livePids.add(pid)
+      counts.started++
+      counts.peak = Math.max(counts.peak, ++counts.live)
+    }
     this.ready = new Promise<void>((resolve, reject) => { this.markReady = resolve; this.failReady = reject })
     this.ready.catch(() => undefined)
     const startTimer = setTimeout(() => {
@@ -148,6 +188,7 @@ export class HelperProcess {
       let signal: NodeJS.Signals | null = null
       const died = (): void => {
         if (this.dead) return
+        if (pid !== undefined && livePids.delete(pid)) counts.live--
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
         const tail = stderrSummary(this.stderrTail)
         this.dead = this.closing
@@ -166,6 +207,7 @@ export class HelperProcess {
       // Replies already in the pipe are still delivered: 'close' comes after stdout ends.
       // Should something else hold the pipe open, do not wait for it long.
       this.child.on('exit', (c, s) => {
+        if (pid !== undefined && livePids.delete(pid)) counts.live--
         code = c
         signal = s
         setTimeout(died, 20).unref()

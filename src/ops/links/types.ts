@@ -80,7 +80,7 @@ export interface Link {
   readonly unknown?: readonly RawAttribute[]
 }
 
-export type LinkKind = 'veth' | 'bridge' | 'vxlan' | 'macvlan' | 'vlan' | 'dummy' | 'bond' | 'vrf' | 'ipvlan' | 'wireguard' | 'tun'
+export type LinkKind = 'veth' | 'bridge' | 'vxlan' | 'macvlan' | 'vlan' | 'dummy' | 'ifb' | 'bond' | 'vrf' | 'ipvlan' | 'wireguard' | 'tun'
 
 export type LinkInfo = BridgeInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | VrfInfo | IpvlanInfo | TunInfo
   | { readonly unknown?: readonly RawAttribute[] }
@@ -290,6 +290,11 @@ export interface DummySpec extends LinkSpecBase {
   readonly kind: 'dummy'
 }
 
+/** `ip link add NAME type ifb`: where a mirred redirect sends ingress traffic to be shaped. */
+export interface IfbSpec extends LinkSpecBase {
+  readonly kind: 'ifb'
+}
+
 export type BondMode = 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb'
 
 /** Bond options; times are milliseconds. */
@@ -377,7 +382,7 @@ export interface TunInfo {
 /** What add() takes: one spec per kind, told apart by `kind`. */
 export type LinkSpec =
   | VethSpec | BridgeSpec | VxlanSpec | MacvlanSpec | VlanSpec
-  | DummySpec | BondSpec | VrfSpec | IpvlanSpec | WireguardSpec
+  | DummySpec | IfbSpec | BondSpec | VrfSpec | IpvlanSpec | WireguardSpec
 
 // ---------- set() ----------
 

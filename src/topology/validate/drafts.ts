@@ -1,7 +1,7 @@
 // The mutable, half-resolved form of a spec that the phases pass on to each other.
 import type { Cidr } from '../../netlink/codec.js'
 import type { Pool } from '../addressing.js'
-import type { ResolvedShaping } from '../shaping.js'
+import type { ResolvedIngress, ResolvedShaping } from '../shaping.js'
 import { CURRENT_NODE, type PortVlansSpec } from '../spec.js'
 import type { Checker } from './checker.js'
 
@@ -17,6 +17,7 @@ export interface EndDraft {
   addresses: AddressDraft[]
   mac?: string
   shaping?: ResolvedShaping
+  ingress?: ResolvedIngress
   vlans?: PortVlansSpec
 }
 

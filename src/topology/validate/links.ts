@@ -1,7 +1,7 @@
 // Phase 3: links[] and their two ends: the node each end is on, its interface name
 // (given or made up), addresses, MAC, shaping and a bridge port's VLANs.
 import { parseMac } from '../../netlink/codec.js'
-import { resolveShaping, SHAPING_KEYS } from '../shaping.js'
+import { ifbName, INGRESS_KEYS, resolveIngress, resolveShaping, SHAPING_KEYS, type ResolvedIngress } from '../shaping.js'
 import { CURRENT_NODE, type PortVlansSpec } from '../spec.js'
 import { addressDrafts } from './addressing.js'
 import { suggest, type Checker } from './checker.js'
@@ -16,16 +16,16 @@ export function checkLinks(d: Drafts): void {
     if (!c.fields(path, l, ['a', 'b', 'mtu', ...SHAPING_KEYS], ['a', 'b'])) return
     const draft: VethDraft = { index: i, mtu: c.integer(`${path}.mtu`, l.mtu, 68, 65535) }
     const raw = { a: l.a, b: l.b }
-    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; vlans?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
+    const parsed: Record<'a' | 'b', { node: string; ifname?: string; addresses?: unknown; mac?: unknown; vlans?: unknown; ingress?: unknown; path: string } | undefined> = { a: undefined, b: undefined }
     for (const side of ['a', 'b'] as const) {
       const v = raw[side]
       const p = `${path}.${side}`
       if (typeof v === 'string') {
         parsed[side] = { node: v, path: p }
-      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans', ...SHAPING_KEYS], ['node'])) {
+      } else if (c.fields(p, v, ['node', 'ifname', 'addresses', 'mac', 'vlans', 'ingress', ...SHAPING_KEYS], ['node'])) {
         if (typeof v.node !== 'string') { c.fail(`${p}.node`, 'must be a node name'); continue }
         if (v.ifname !== undefined && !c.ifname(`${p}.ifname`, v.ifname)) continue
-        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, vlans: v.vlans, path: p }
+        parsed[side] = { node: v.node, ifname: v.ifname as string | undefined, addresses: v.addresses, mac: v.mac, vlans: v.vlans, ingress: v.ingress, path: p }
       }
     }
     for (const side of ['a', 'b'] as const) {
@@ -59,7 +59,17 @@ export function checkLinks(d: Drafts): void {
       }
       const shaping = resolveShaping(l, typeof raw[side] === 'object' ? raw[side] as Record<string, unknown> : undefined, path, e.path, (p, m) => c.fail(p, m))
       const vlans = e.vlans === undefined ? undefined : portVlans(c, `${e.path}.vlans`, e.vlans, bridge)
-      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, shaping, ...(vlans ? { vlans } : {}) }
+      let ingress: ResolvedIngress | undefined
+      if (e.ingress !== undefined && c.fields(`${e.path}.ingress`, e.ingress, [...INGRESS_KEYS], ['rate'])) {
+        // The ifb would outlive the lab in the current namespace (only a namespace of the lab takes its devices along).
+        if (host.netns === null) c.fail(`${e.path}.ingress`, 'ingress shaping makes an ifb device in the end\'s namespace; the current namespace gets none (put the end in a host)')
+        else {
+          const ifb = ifbName(ifname, i, side)
+          claimIfname(c, host, ifb, `${e.path}.ingress`)
+          ingress = resolveIngress(e.ingress, `${e.path}.ingress`, ifb, (p2, m) => c.fail(p2, m))
+        }
+      }
+      const end: EndDraft = { path: e.path, node: e.node, host: host.node, ifname, master: bridge?.node, addresses, mac, shaping, ...(ingress ? { ingress } : {}), ...(vlans ? { vlans } : {}) }
       draft[side] = end
       d.ends.push(end)
     }

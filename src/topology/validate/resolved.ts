@@ -9,6 +9,7 @@ export function resolvedTopology(d: Drafts, hosts: ResolvedHost[]): ResolvedTopo
     node: e.node, host: e.host, ifname: e.ifname, addresses: texts(e.addresses),
     ...(e.master ? (bridges.get(e.master)?.ovs ? { switch: e.master } : { master: e.master }) : {}), ...(e.mac ? { mac: e.mac } : {}),
     ...(e.shaping ? { shaping: e.shaping } : {}),
+    ...(e.ingress ? { ingress: e.ingress } : {}),
     ...(e.vlans ? { vlans: e.vlans } : {}),
   })
   const resolvedBridges: ResolvedBridge[] = [...bridges.values()].map((b) => ({

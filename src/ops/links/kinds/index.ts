@@ -2,6 +2,7 @@
 import { bond } from './bond.js'
 import { bridge, bridgePort } from './bridge.js'
 import { dummy } from './dummy.js'
+import { ifb } from './ifb.js'
 import { ipvlan } from './ipvlan.js'
 import type { KindCodec, PortCodec } from './kind.js'
 import { macvlan } from './macvlan.js'
@@ -16,7 +17,7 @@ export type { KindCodec, PortCodec, Resolved, Names } from './kind.js'
 export { nameOfIndex } from './kind.js'
 
 const kinds = new Map<string, KindCodec>(
-  [veth, bridge, vxlan, macvlan, vlan, dummy, bond, vrf, ipvlan, wireguard, tun].map((k) => [k.kind, k]),
+  [veth, bridge, vxlan, macvlan, vlan, dummy, ifb, bond, vrf, ipvlan, wireguard, tun].map((k) => [k.kind, k]),
 )
 const ports = new Map<string, PortCodec>([bridgePort].map((p) => [p.kind, p]))
 
