@@ -1,12 +1,12 @@
-import { configDefaults, defineConfig } from 'vitest/config';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 // Each test file gets its own network namespace: vitest forks its workers with
 // process.execPath, so we point that at a wrapper that unshares first. Only inside the
 // runner (NSNET_HERMETIC=1); test/setup.ts refuses to run anywhere else anyway.
 if (process.env.NSNET_HERMETIC === '1' && !process.env.NSNET_REAL_NODE) {
-  process.env.NSNET_REAL_NODE = process.execPath;
-  process.execPath = fileURLToPath(new URL('./test/worker-netns.sh', import.meta.url));
+  process.env.NSNET_REAL_NODE = process.execPath
+  process.execPath = fileURLToPath(new URL('./test/worker-netns.sh', import.meta.url))
 }
 
 // Run through `npm test` (node test/run-hermetic.mjs), never plain `vitest`: the runner puts
@@ -25,4 +25,4 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
   },
-});
+})

@@ -14,8 +14,7 @@ export const OUT = path.join(ROOT, '.bench-out')
 /** Refuses to run where a mistake could change the host's networking. */
 export function requireHermetic(): void {
   if (process.env.NSNET_HERMETIC !== '1') {
-    process.stderr.write('bench: refusing to run outside the hermetic runner; use `npm run bench` '
-      + '(or `node test/run-hermetic.mjs --bench`)\n')
+    process.stderr.write('bench: refusing to run outside the hermetic runner; use `npm run bench` ' + '(or `node test/run-hermetic.mjs --bench`)\n')
     process.exit(2)
   }
 }
@@ -70,7 +69,10 @@ export function timeProcess(argv: readonly string[], opts: { discardStdout?: boo
     const err: Buffer[] = []
     child.stdout?.on('data', (b: Buffer) => out.push(b))
     child.stderr!.on('data', (b: Buffer) => err.push(b))
-    child.on('error', (e) => { if (devnull !== undefined) fs.closeSync(devnull); reject(e) })
+    child.on('error', (e) => {
+      if (devnull !== undefined) fs.closeSync(devnull)
+      reject(e)
+    })
     child.on('close', (code, sig) => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
       if (devnull !== undefined) fs.closeSync(devnull)

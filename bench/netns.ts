@@ -9,10 +9,10 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Rtnl } from '../src/rtnl.js'
 import { netns } from '../src/netns/index.js'
-import type { ModuleRow } from './report.js'
+import { Rtnl } from '../src/rtnl.js'
 import { median } from './harness.js'
+import type { ModuleRow } from './report.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
@@ -26,8 +26,7 @@ export interface NetnsBenchOptions {
 }
 
 function row(r: Omit<NetnsBenchRow, 'ratio' | 'measurement'> & { ratio?: number | null }): NetnsBenchRow {
-  const ratio = r.ratio !== undefined ? r.ratio
-    : r.nsnetValue != null && r.peerValue != null && r.peerValue > 0 ? r.nsnetValue / r.peerValue : null
+  const ratio = r.ratio !== undefined ? r.ratio : r.nsnetValue != null && r.peerValue != null && r.peerValue > 0 ? r.nsnetValue / r.peerValue : null
   return { ...r, measurement: r.name, ratio }
 }
 
@@ -109,15 +108,29 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
       await h.close()
       ipExec.push(await timeExit(['ip', 'netns', 'exec', NS, process.execPath, '-e', '0']))
     }
-    rows.push(row({
-      name: 'helper ready (spawn to "ready")', nsnet: 'netns.open()', nsnetValue: median(ready),
-      peer: 'node -e 0 (exit)', peerValue: median(bare), target: 1.2, samples: { nsnet: ready, peer: bare },
-      note: `median of ${samples}, interleaved; includes ip netns exec`,
-    }))
-    rows.push(row({
-      name: 'helper ready vs the same launcher', nsnet: 'netns.open()', nsnetValue: median(ready),
-      peer: 'ip netns exec NS node -e 0', peerValue: median(ipExec), status: 'INFO', samples: { nsnet: ready, peer: ipExec },
-    }))
+    rows.push(
+      row({
+        name: 'helper ready (spawn to "ready")',
+        nsnet: 'netns.open()',
+        nsnetValue: median(ready),
+        peer: 'node -e 0 (exit)',
+        peerValue: median(bare),
+        target: 1.2,
+        samples: { nsnet: ready, peer: bare },
+        note: `median of ${samples}, interleaved; includes ip netns exec`,
+      }),
+    )
+    rows.push(
+      row({
+        name: 'helper ready vs the same launcher',
+        nsnet: 'netns.open()',
+        nsnetValue: median(ready),
+        peer: 'ip netns exec NS node -e 0',
+        peerValue: median(ipExec),
+        status: 'INFO',
+        samples: { nsnet: ready, peer: ipExec },
+      }),
+    )
     log(`  helper ready ${median(ready).toFixed(1)} ms, node -e 0 ${median(bare).toFixed(1)} ms, ip netns exec node -e 0 ${median(ipExec).toFixed(1)} ms`)
 
     // 2. 10,000 pipelined route adds: through the helper vs the same API in this process.
@@ -151,12 +164,18 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
     }
     const rateHelper = N / (median(viaHelper) / 1000)
     const rateParent = N / (median(inParent) / 1000)
-    rows.push(row({
-      name: `${N.toLocaleString('en-US')} pipelined routes.add`, nsnet: 'through the helper', nsnetValue: median(viaHelper),
-      peer: 'same calls in the parent', peerValue: median(inParent), target: 2.0,
-      samples: { nsnet: viaHelper, peer: inParent },
-      note: `rate ${Math.round(rateHelper)}/s vs ${Math.round(rateParent)}/s = ${(rateHelper / rateParent).toFixed(2)} of the parent's (target >= 0.5, i.e. time ratio <= 2)`,
-    }))
+    rows.push(
+      row({
+        name: `${N.toLocaleString('en-US')} pipelined routes.add`,
+        nsnet: 'through the helper',
+        nsnetValue: median(viaHelper),
+        peer: 'same calls in the parent',
+        peerValue: median(inParent),
+        target: 2.0,
+        samples: { nsnet: viaHelper, peer: inParent },
+        note: `rate ${Math.round(rateHelper)}/s vs ${Math.round(rateParent)}/s = ${(rateHelper / rateParent).toFixed(2)} of the parent's (target >= 0.5, i.e. time ratio <= 2)`,
+      }),
+    )
     log(`  ${N} adds: helper ${median(viaHelper).toFixed(0)} ms, parent ${median(inParent).toFixed(0)} ms`)
 
     // 3. Memory of one idle helper: a fresh one that opened its socket and served a few requests.
@@ -169,10 +188,16 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
       await new Promise((r) => setTimeout(r, 200))
       rss = rssMiB(idle.pid!)
     }
-    rows.push(row({
-      name: `RSS of a helper after ${N.toLocaleString('en-US')} pipelined adds`, nsnet: 'nsnet helper', nsnetValue: busyRss, unit: 'MiB', status: 'INFO',
-      note: 'requests read each datagram at its exact size (dumps use their own 32 KiB-buffer socket); the rest is V8 heap not yet collected',
-    }))
+    rows.push(
+      row({
+        name: `RSS of a helper after ${N.toLocaleString('en-US')} pipelined adds`,
+        nsnet: 'nsnet helper',
+        nsnetValue: busyRss,
+        unit: 'MiB',
+        status: 'INFO',
+        note: 'requests read each datagram at its exact size (dumps use their own 32 KiB-buffer socket); the rest is V8 heap not yet collected',
+      }),
+    )
 
     // 4. pyroute2 NetNS as a peer: start, adds (sequential: its API is synchronous), child RSS.
     if (pyroute2Available()) {
@@ -192,22 +217,41 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
       })
       const py = JSON.parse(out.trim().split('\n').pop()!) as { startMs: number; addMs: number; childRssKb: number; children: number }
       sh('ip', ['-n', NS, 'route', 'flush', 'table', '101'])
-      rows.push(row({
-        name: 'namespace handle start, from spawn', nsnet: 'netns.open()', nsnetValue: median(ready),
-        peer: 'python3: import pyroute2, NetNS()', peerValue: readyMs, status: 'INFO',
-        note: `one pyroute2 run; NetNS() alone (import excluded, it forks the loaded interpreter) took ${py.startMs.toFixed(1)} ms`,
-      }))
+      rows.push(
+        row({
+          name: 'namespace handle start, from spawn',
+          nsnet: 'netns.open()',
+          nsnetValue: median(ready),
+          peer: 'python3: import pyroute2, NetNS()',
+          peerValue: readyMs,
+          status: 'INFO',
+          note: `one pyroute2 run; NetNS() alone (import excluded, it forks the loaded interpreter) took ${py.startMs.toFixed(1)} ms`,
+        }),
+      )
       const perRoute = py.addMs / pyN
-      rows.push(row({
-        name: `${N.toLocaleString('en-US')} route adds in another namespace`, nsnet: 'helper, pipelined', nsnetValue: median(viaHelper),
-        peer: 'pyroute2 NetNS.route(add)', peerValue: perRoute * N, target: 1.0,
-        note: `pyroute2 ran ${pyN} adds (${perRoute.toFixed(3)} ms each), scaled to ${N}`,
-      }))
-      rows.push(row({
-        name: 'RSS of an idle namespace helper', nsnet: 'nsnet helper', nsnetValue: rss, unit: 'MiB',
-        peer: 'pyroute2 NetNS child', peerValue: py.childRssKb / 1024, status: 'INFO',
-        note: `VmRSS after serving requests; pyroute2: ${py.children} child process(es)`,
-      }))
+      rows.push(
+        row({
+          name: `${N.toLocaleString('en-US')} route adds in another namespace`,
+          nsnet: 'helper, pipelined',
+          nsnetValue: median(viaHelper),
+          peer: 'pyroute2 NetNS.route(add)',
+          peerValue: perRoute * N,
+          target: 1.0,
+          note: `pyroute2 ran ${pyN} adds (${perRoute.toFixed(3)} ms each), scaled to ${N}`,
+        }),
+      )
+      rows.push(
+        row({
+          name: 'RSS of an idle namespace helper',
+          nsnet: 'nsnet helper',
+          nsnetValue: rss,
+          unit: 'MiB',
+          peer: 'pyroute2 NetNS child',
+          peerValue: py.childRssKb / 1024,
+          status: 'INFO',
+          note: `VmRSS after serving requests; pyroute2: ${py.children} child process(es)`,
+        }),
+      )
     } else {
       rows.push(row({ name: 'RSS of an idle namespace helper', nsnet: 'nsnet helper', nsnetValue: rss, unit: 'MiB', status: 'INFO' }))
       rows.push(row({ name: 'pyroute2 NetNS peer', nsnet: '-', nsnetValue: null, status: 'SKIPPED', note: `pyroute2 is not importable by ${PYTHON}` }))
@@ -235,13 +279,26 @@ export async function benchNetns(opts: NetnsBenchOptions = {}): Promise<NetnsBen
       sh('umount', ['-l', `/run/netns/bench-b${i}`])
       sh('rm', [`/run/netns/bench-b${i}`])
     }
-    rows.push(row({
-      name: 'create a named namespace', nsnet: 'netns.add (ip netns add)', nsnetValue: median(viaIp),
-      peer: 'native: touch + unshare --net=FILE', peerValue: median(native), status: 'INFO', samples: { nsnet: viaIp, peer: native },
-    }))
-    rows.push(row({
-      name: 'delete a named namespace', nsnet: 'netns.delete (waits for release)', nsnetValue: median(del), status: 'INFO', samples: { nsnet: del },
-    }))
+    rows.push(
+      row({
+        name: 'create a named namespace',
+        nsnet: 'netns.add (ip netns add)',
+        nsnetValue: median(viaIp),
+        peer: 'native: touch + unshare --net=FILE',
+        peerValue: median(native),
+        status: 'INFO',
+        samples: { nsnet: viaIp, peer: native },
+      }),
+    )
+    rows.push(
+      row({
+        name: 'delete a named namespace',
+        nsnet: 'netns.delete (waits for release)',
+        nsnetValue: median(del),
+        status: 'INFO',
+        samples: { nsnet: del },
+      }),
+    )
   } finally {
     await netns.delete(NS, { kill: true }).catch(() => undefined)
   }
@@ -256,9 +313,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = await benchNetns({ quick: process.argv.includes('--quick') })
   for (const r of rows) {
     const v = (x: number | null | undefined) => (x == null ? 'n/a' : x.toFixed(r.unit === 'MiB' ? 1 : 1))
-    process.stdout.write(`${r.name}: ${r.nsnet} ${v(r.nsnetValue)}${r.unit === 'MiB' ? ' MiB' : ' ms'}`
-      + (r.peer ? ` | ${r.peer} ${v(r.peerValue)} | ratio ${r.ratio == null ? 'n/a' : r.ratio.toFixed(2)}${r.target ? ` (target <= ${r.target})` : ''}` : '')
-      + (r.note ? ` — ${r.note}` : '') + '\n')
+    process.stdout.write(
+      `${r.name}: ${r.nsnet} ${v(r.nsnetValue)}${r.unit === 'MiB' ? ' MiB' : ' ms'}` +
+        (r.peer ? ` | ${r.peer} ${v(r.peerValue)} | ratio ${r.ratio == null ? 'n/a' : r.ratio.toFixed(2)}${r.target ? ` (target <= ${r.target})` : ''}` : '') +
+        (r.note ? ` — ${r.note}` : '') +
+        '\n',
+    )
   }
   process.exit(0)
 }

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { Ovs } from '../src/ovs/ovs.js'
 import { ovsInstalled } from '../src/ovs/service.js'
-import type { ModuleRow } from './report.js'
 import { median, timeProcess } from './harness.js'
+import type { ModuleRow } from './report.js'
 
 export interface OvsBenchOptions {
   readonly runs?: number
@@ -47,51 +47,95 @@ export async function benchOvs(opts: OvsBenchOptions = {}): Promise<ModuleRow[]>
   const vsctl = ['ovs-vsctl', `--db=unix:${db}`]
   const ports = (b: string) => Array.from({ length: N }, (_, i) => `${b}p${i}`)
   try {
-    const seq: number[] = [], par: number[] = [], seqCpu: number[] = [], parCpu: number[] = []
-    const each: number[] = [], eachCpu: number[] = [], one: number[] = [], oneCpu: number[] = []
+    const seq: number[] = [],
+      par: number[] = [],
+      seqCpu: number[] = [],
+      parCpu: number[] = []
+    const each: number[] = [],
+      eachCpu: number[] = [],
+      one: number[] = [],
+      oneCpu: number[] = []
     for (let r = 0; r < runs; r++) {
       log(`  ovs run ${r + 1}/${runs}`)
       await ovs.addBridge('bs')
-      let t = await timed(async () => { for (const p of ports('bs')) await ovs.addPort('bs', p, { type: 'internal' }) })
-      seq.push(t.wall); seqCpu.push(t.cpu)
+      let t = await timed(async () => {
+        for (const p of ports('bs')) await ovs.addPort('bs', p, { type: 'internal' })
+      })
+      seq.push(t.wall)
+      seqCpu.push(t.cpu)
       await ovs.deleteBridge('bs')
       await ovs.addBridge('bp')
-      t = await timed(async () => { await Promise.all(ports('bp').map((p) => ovs.addPort('bp', p, { type: 'internal' }))) })
-      par.push(t.wall); parCpu.push(t.cpu)
+      t = await timed(async () => {
+        await Promise.all(ports('bp').map((p) => ovs.addPort('bp', p, { type: 'internal' })))
+      })
+      par.push(t.wall)
+      parCpu.push(t.cpu)
       await ovs.deleteBridge('bp')
       // 100 ovs-vsctl processes, one after the other (a shell loop, timed with its CPU).
       execFileSync(vsctl[0]!, [...vsctl.slice(1), 'add-br', 'be', '--', 'set', 'bridge', 'be', 'datapath_type=netdev'])
-      const loop = ports('be').map((p) => `${vsctl.join(' ')} add-port be ${p} -- set interface ${p} type=internal`).join('\n')
+      const loop = ports('be')
+        .map((p) => `${vsctl.join(' ')} add-port be ${p} -- set interface ${p} type=internal`)
+        .join('\n')
       const e = await timeProcess(['sh', '-c', loop], { cpu: true })
-      each.push(e.wallMs); eachCpu.push((e.userMs ?? 0) + (e.sysMs ?? 0))
+      each.push(e.wallMs)
+      eachCpu.push((e.userMs ?? 0) + (e.sysMs ?? 0))
       execFileSync(vsctl[0]!, [...vsctl.slice(1), 'del-br', 'be'])
       execFileSync(vsctl[0]!, [...vsctl.slice(1), 'add-br', 'bo', '--', 'set', 'bridge', 'bo', 'datapath_type=netdev'])
       const clauses = ports('bo').flatMap((p) => ['--', 'add-port', 'bo', p, '--', 'set', 'interface', p, 'type=internal'])
       const o = await timeProcess([...vsctl, ...clauses], { cpu: true })
-      one.push(o.wallMs); oneCpu.push((o.userMs ?? 0) + (o.sysMs ?? 0))
+      one.push(o.wallMs)
+      oneCpu.push((o.userMs ?? 0) + (o.sysMs ?? 0))
       execFileSync(vsctl[0]!, [...vsctl.slice(1), 'del-br', 'bo'])
     }
     const cpuNote = (a: number[], b: number[]) => `CPU ${median(a).toFixed(0)} ms (nsnet process) vs ${median(b).toFixed(0)} ms (ovs-vsctl processes)`
-    rows.push(row({
-      name: `${N} addPort, one after the other`, nsnet: 'ovs.addPort (each waits)', nsnetValue: median(seq),
-      peer: `${N} ovs-vsctl add-port processes`, peerValue: median(each), target: 0.5, samples: { nsnet: seq, peer: each }, note: cpuNote(seqCpu, eachCpu),
-    }))
-    rows.push(row({
-      name: `${N} addPort, concurrent`, nsnet: 'Promise.all(ovs.addPort)', nsnetValue: median(par),
-      peer: `${N} ovs-vsctl add-port processes`, peerValue: median(each), target: 0.5, samples: { nsnet: par, peer: each }, note: cpuNote(parCpu, eachCpu),
-    }))
-    rows.push(row({
-      name: `${N} addPort vs one transaction`, nsnet: 'Promise.all(ovs.addPort)', nsnetValue: median(par),
-      peer: `one ovs-vsctl with ${N} -- add-port`, peerValue: median(one), target: 1.0, samples: { nsnet: par, peer: one }, note: cpuNote(parCpu, oneCpu),
-    }))
+    rows.push(
+      row({
+        name: `${N} addPort, one after the other`,
+        nsnet: 'ovs.addPort (each waits)',
+        nsnetValue: median(seq),
+        peer: `${N} ovs-vsctl add-port processes`,
+        peerValue: median(each),
+        target: 0.5,
+        samples: { nsnet: seq, peer: each },
+        note: cpuNote(seqCpu, eachCpu),
+      }),
+    )
+    rows.push(
+      row({
+        name: `${N} addPort, concurrent`,
+        nsnet: 'Promise.all(ovs.addPort)',
+        nsnetValue: median(par),
+        peer: `${N} ovs-vsctl add-port processes`,
+        peerValue: median(each),
+        target: 0.5,
+        samples: { nsnet: par, peer: each },
+        note: cpuNote(parCpu, eachCpu),
+      }),
+    )
+    rows.push(
+      row({
+        name: `${N} addPort vs one transaction`,
+        nsnet: 'Promise.all(ovs.addPort)',
+        nsnetValue: median(par),
+        peer: `one ovs-vsctl with ${N} -- add-port`,
+        peerValue: median(one),
+        target: 1.0,
+        samples: { nsnet: par, peer: one },
+        note: cpuNote(parCpu, oneCpu),
+      }),
+    )
   } finally {
     await ovs.close()
   }
 
   // Start to ready, and stopped again: Ovs.start()+close() vs the same by shell.
-  const mine: number[] = [], shell: number[] = []
+  const mine: number[] = [],
+    shell: number[] = []
   for (let r = 0; r < runs; r++) {
-    const t = await timed(async () => { const o = await Ovs.start(); await o.close() })
+    const t = await timed(async () => {
+      const o = await Ovs.start()
+      await o.close()
+    })
     mine.push(t.wall)
     const dir = mkdtempSync('/tmp/nsnet-bench-')
     const env = `OVS_RUNDIR=${dir} OVS_LOGDIR=${dir} OVS_DBDIR=${dir} OVS_SYSCONFDIR=${dir}`
@@ -106,18 +150,26 @@ export async function benchOvs(opts: OvsBenchOptions = {}): Promise<ModuleRow[]>
     shell.push(s.wallMs)
     rmSync(dir, { recursive: true, force: true })
   }
-  rows.push(row({
-    name: 'private OVS: start to ready, then stop', nsnet: 'Ovs.start() + close()', nsnetValue: median(mine),
-    peer: 'ovs-ctl style by shell (ovsdb-tool, ovsdb-server, init, ovs-vswitchd, kill)', peerValue: median(shell), samples: { nsnet: mine, peer: shell },
-    status: 'INFO',
-  }))
+  rows.push(
+    row({
+      name: 'private OVS: start to ready, then stop',
+      nsnet: 'Ovs.start() + close()',
+      nsnetValue: median(mine),
+      peer: 'ovs-ctl style by shell (ovsdb-tool, ovsdb-server, init, ovs-vswitchd, kill)',
+      peerValue: median(shell),
+      samples: { nsnet: mine, peer: shell },
+      status: 'INFO',
+    }),
+  )
   return rows
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  (await import('node:fs')).mkdirSync(new URL('../.bench-out', import.meta.url), { recursive: true })
+  ;(await import('node:fs')).mkdirSync(new URL('../.bench-out', import.meta.url), { recursive: true })
   const rows = await benchOvs({ runs: process.argv.includes('--quick') ? 1 : 3, log: (s) => process.stderr.write(s + '\n') })
   for (const r of rows) {
-    process.stdout.write(`${r.name}: nsnet ${r.nsnetValue?.toFixed(0)} ms, ${r.peer ?? ''} ${r.peerValue?.toFixed(0) ?? ''} ms, ratio ${r.ratio?.toFixed(2) ?? '-'}${r.target ? ` (target ${r.target})` : ''}${r.note ? `; ${r.note}` : ''}\n`)
+    process.stdout.write(
+      `${r.name}: nsnet ${r.nsnetValue?.toFixed(0)} ms, ${r.peer ?? ''} ${r.peerValue?.toFixed(0) ?? ''} ms, ratio ${r.ratio?.toFixed(2) ?? '-'}${r.target ? ` (target ${r.target})` : ''}${r.note ? `; ${r.note}` : ''}\n`,
+    )
   }
 }

@@ -55,8 +55,16 @@ export function compare(r: Omit<BenchRow, 'ratio' | 'status'> & { status?: Statu
 export function normaliseRows(section: string, value: unknown): BenchRow[] {
   const list = Array.isArray(value) ? value : (value as { rows?: unknown })?.rows
   if (!Array.isArray(list)) {
-    return [{ section, measurement: `${section} benchmark`, nsnet: '?', nsnetValue: null, status: 'ERROR',
-      note: `returned ${JSON.stringify(value)?.slice(0, 200)} instead of rows` }]
+    return [
+      {
+        section,
+        measurement: `${section} benchmark`,
+        nsnet: '?',
+        nsnetValue: null,
+        status: 'ERROR',
+        note: `returned ${JSON.stringify(value)?.slice(0, 200)} instead of rows`,
+      },
+    ]
   }
   return list.map((x: Record<string, unknown>) => {
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
@@ -69,7 +77,7 @@ export function normaliseRows(section: string, value: unknown): BenchRow[] {
       nsnetValue,
       peer: x.peer === undefined ? undefined : String(x.peer),
       peerValue,
-      unit: x.unit === 'MiB' ? 'MiB' as const : 'ms' as const,
+      unit: x.unit === 'MiB' ? ('MiB' as const) : ('ms' as const),
       target: num(x.target) ?? undefined,
       note: x.note === undefined ? undefined : String(x.note),
       samples: x.samples as BenchRow['samples'],
@@ -104,12 +112,24 @@ export function renderTable(rows: readonly BenchRow[]): string {
       measurement += ` [${i + 1}]`
     }
     const result = r.status === 'MISSED' ? '*** MISSED ***' : r.status
-    return [measurement, r.nsnet, fmt(r.nsnetValue, r.unit), r.peer ?? '-', r.peer ? fmt(r.peerValue, r.unit) : '-',
-      r.peer ? fmtRatio(r.ratio) : '-', r.target != null ? `<= ${r.target}x` : '-', result]
+    return [
+      measurement,
+      r.nsnet,
+      fmt(r.nsnetValue, r.unit),
+      r.peer ?? '-',
+      r.peer ? fmt(r.peerValue, r.unit) : '-',
+      r.peer ? fmtRatio(r.ratio) : '-',
+      r.target != null ? `<= ${r.target}x` : '-',
+      result,
+    ]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
   const right = new Set([2, 4, 5, 6]) // numbers line up on the right
-  const line = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ')]
   let section: string | undefined
   for (let i = 0; i < rows.length; i++) {
@@ -131,11 +151,15 @@ export function renderVerdict(rows: readonly BenchRow[]): string {
   const targets = rows.filter((r) => r.target != null)
   const lines: string[] = []
   for (const r of missed) {
-    lines.push(`MISSED: ${r.measurement}: nsnet ${fmt(r.nsnetValue, r.unit)} vs ${r.peer} ${fmt(r.peerValue, r.unit)} = ${fmtRatio(r.ratio)} (target <= ${r.target}x)`)
+    lines.push(
+      `MISSED: ${r.measurement}: nsnet ${fmt(r.nsnetValue, r.unit)} vs ${r.peer} ${fmt(r.peerValue, r.unit)} = ${fmtRatio(r.ratio)} (target <= ${r.target}x)`,
+    )
   }
   for (const r of errors) lines.push(`ERROR: ${r.measurement} (${r.nsnet}${r.peer ? ` vs ${r.peer}` : ''}): ${r.note ?? 'failed'}`)
   const passed = targets.filter((r) => r.status === 'PASS').length
-  lines.push(`targets: ${passed} of ${targets.length} met${missed.length ? `, ${missed.length} MISSED` : ''}${errors.length ? `; ${errors.length} error(s)` : ''}`)
+  lines.push(
+    `targets: ${passed} of ${targets.length} met${missed.length ? `, ${missed.length} MISSED` : ''}${errors.length ? `; ${errors.length} error(s)` : ''}`,
+  )
   return lines.join('\n')
 }
 

@@ -2,13 +2,13 @@
 // ip -j, the npm netlink package and pyroute2, each insert in its own fresh namespace.
 import fs from 'node:fs'
 import path from 'node:path'
-import { Netns, OUT, VETH, median, sh, sleep } from './harness.js'
+import { median, Netns, OUT, sh, sleep, VETH } from './harness.js'
 import { ipBatch, ipEach, ipJson, ipStartupMs } from './peers/iproute2.js'
 import { npmNetlink, npmNetlinkSerial } from './peers/netlink.js'
 import { decodeOnly, kernelFloor, nsnet, nsnetConcurrent, nsnetConcurrentRss, nsnetEngine, nsnetSerial, nsnetStream } from './peers/nsnet.js'
 import { pyroute2 } from './peers/pyroute2.js'
 import type { RouteSet, RouteTool, Sample } from './peers/tool.js'
-import { compare, type BenchRow } from './report.js'
+import { type BenchRow, compare } from './report.js'
 
 export interface RoutesBenchOptions {
   /** Routes per insert / in the dumped table. */
@@ -40,7 +40,7 @@ const SETTLE_MS = 300
  */
 export function routeSet(n: number): RouteSet {
   const dsts: string[] = new Array(n)
-  const bench = (198 << 24 | 18 << 16) >>> 0
+  const bench = ((198 << 24) | (18 << 16)) >>> 0
   const ten = (10 << 24) >>> 0
   for (let i = 0; i < n; i++) {
     const a = i < 131072 ? bench + i : ten + (i - 131072)
@@ -70,14 +70,22 @@ function diagRows(rows: BenchRow[], got: Map<string, Collected>, peer: RouteTool
   const p = got.get(peer.id)
   for (const [id, label] of Object.entries(labels)) {
     const e = got.get(id)
-    rows.push(compare({
-      section: 'routes', measurement, nsnet: label, nsnetValue: e && !e.error ? median(e.values) : null,
-      peer: peer.name, peerValue: p && !p.error ? median(p.values) : null, status: 'INFO',
-      note: "diagnostic, splitting nsnet's time: 'engine alone' leaves out route encoding/decoding; 'kernel floor' is a bare "
-        + "socket with prebuilt bytes or headers only (what any client pays); 'decoding alone' is route decoding of a captured dump, no kernel"
-        + (e?.error ? `; failed: ${e.error}` : ''),
-      samples: { nsnet: e?.values, peer: p?.values },
-    }))
+    rows.push(
+      compare({
+        section: 'routes',
+        measurement,
+        nsnet: label,
+        nsnetValue: e && !e.error ? median(e.values) : null,
+        peer: peer.name,
+        peerValue: p && !p.error ? median(p.values) : null,
+        status: 'INFO',
+        note:
+          "diagnostic, splitting nsnet's time: 'engine alone' leaves out route encoding/decoding; 'kernel floor' is a bare " +
+          "socket with prebuilt bytes or headers only (what any client pays); 'decoding alone' is route decoding of a captured dump, no kernel" +
+          (e?.error ? `; failed: ${e.error}` : ''),
+        samples: { nsnet: e?.values, peer: p?.values },
+      }),
+    )
   }
 }
 
@@ -122,16 +130,32 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
 
   // ---------- insert ----------
   const insertCount = new Map<string, number>([
-    [nsnet.id, n], [ipBatch.id, n], [npmNetlink.id, n],
-    [pyroute2.id, Math.min(n, o.pyroute2Insert)], [ipEach.id, Math.min(n, o.ipEach)], [nsnetEngine.id, n], [kernelFloor.id, n],
-    [nsnetConcurrent.id, n], [nsnetSerial.id, Math.min(n, o.serial)], [npmNetlinkSerial.id, Math.min(n, o.serial)],
+    [nsnet.id, n],
+    [ipBatch.id, n],
+    [npmNetlink.id, n],
+    [pyroute2.id, Math.min(n, o.pyroute2Insert)],
+    [ipEach.id, Math.min(n, o.ipEach)],
+    [nsnetEngine.id, n],
+    [kernelFloor.id, n],
+    [nsnetConcurrent.id, n],
+    [nsnetSerial.id, Math.min(n, o.serial)],
+    [npmNetlinkSerial.id, Math.min(n, o.serial)],
     [nsnetConcurrentRss.id, o.rssCount],
   ])
   const ins = new Map<string, Collected>()
   if (o.only !== 'dump') {
-    const tools = [nsnet, ipBatch, npmNetlink, pyroute2, ipEach, nsnetConcurrent, nsnetSerial, npmNetlinkSerial, nsnetConcurrentRss,
-      ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])]
-      .filter((t) => insertCount.get(t.id)! > 0 && usable(t))
+    const tools = [
+      nsnet,
+      ipBatch,
+      npmNetlink,
+      pyroute2,
+      ipEach,
+      nsnetConcurrent,
+      nsnetSerial,
+      npmNetlinkSerial,
+      nsnetConcurrentRss,
+      ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : []),
+    ].filter((t) => insertCount.get(t.id)! > 0 && usable(t))
     for (const t of tools) ins.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     for (let run = 0; run < o.runs; run++) {
       for (const t of rotate(tools, run)) {
@@ -148,8 +172,12 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
           c.values.push(scaled)
           if (s.userMs !== undefined) c.cpuMs.push(((s.userMs + s.sysMs!) * n) / count)
           if (s.peakKb !== undefined && s.baseKb !== undefined) c.rssMiB.push(s.peakKb / 1024)
-          o.log(`  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}`
-            + (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') + cpuText(s) + `  (verified ${v.found} routes)`)
+          o.log(
+            `  insert run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms for ${count}` +
+              (count !== n ? ` -> ${scaled.toFixed(0)} ms scaled to ${n}` : '') +
+              cpuText(s) +
+              `  (verified ${v.found} routes)`,
+          )
         } catch (e) {
           c.error = (e as Error).message
           o.log(`  insert run ${run + 1} ${t.name}: FAILED: ${c.error}`)
@@ -172,13 +200,20 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
         c?.error ? `${t.name} failed: ${c.error}` : undefined,
         !c ? `skipped: ${skipped.get(t.id) ?? 'disabled by options'}` : undefined,
       ].filter(Boolean)
-      rows.push(compare({
-        section: 'routes', measurement: `insert ${N} IPv4 routes`, nsnet: 'routes.addMany', nsnetValue: nsnetMs,
-        peer: t.name, peerValue: c && !c.error ? median(c.values) : null, target,
-        note: notes.length ? notes.join('; ') : undefined,
-        status: !c ? 'SKIPPED' : undefined,
-        samples: { nsnet: mine?.values, peer: c?.values },
-      }))
+      rows.push(
+        compare({
+          section: 'routes',
+          measurement: `insert ${N} IPv4 routes`,
+          nsnet: 'routes.addMany',
+          nsnetValue: nsnetMs,
+          peer: t.name,
+          peerValue: c && !c.error ? median(c.values) : null,
+          target,
+          note: notes.length ? notes.join('; ') : undefined,
+          status: !c ? 'SKIPPED' : undefined,
+          samples: { nsnet: mine?.values, peer: c?.values },
+        }),
+      )
     }
     peerRow(ipBatch, 0.35)
     peerRow(npmNetlink, undefined, 'npm netlink: newRoute() per route, request + ACK each, 64 in flight')
@@ -186,34 +221,73 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
     peerRow(ipEach, undefined, 'one `ip route add` process per route, start-up included')
     // Self-batching: individual calls, concurrent and one after another.
     const row = (measurement: string, label: string, me: RouteTool, peer: RouteTool, target: number, extra: string) => {
-      const a = ins.get(me.id), b = ins.get(peer.id)
+      const a = ins.get(me.id),
+        b = ins.get(peer.id)
       const notes = [cpuNote(a, b, peer), extra, a?.error ? `nsnet failed: ${a.error}` : undefined, b?.error ? `${peer.name} failed: ${b.error}` : undefined]
-      rows.push(compare({
-        section: 'routes', measurement, nsnet: label, nsnetValue: a && !a.error ? median(a.values) : null,
-        peer: peer.name, peerValue: b && !b.error ? median(b.values) : null, target,
-        note: notes.filter(Boolean).join('; '), samples: { nsnet: a?.values, peer: b?.values },
-      }))
+      rows.push(
+        compare({
+          section: 'routes',
+          measurement,
+          nsnet: label,
+          nsnetValue: a && !a.error ? median(a.values) : null,
+          peer: peer.name,
+          peerValue: b && !b.error ? median(b.values) : null,
+          target,
+          note: notes.filter(Boolean).join('; '),
+          samples: { nsnet: a?.values, peer: b?.values },
+        }),
+      )
     }
-    row(`insert ${N} routes, one call each, all at once`, 'Promise.all(routes.add)', nsnetConcurrent, ipBatch, 1.0,
-      'the engine packs the queued requests into datagrams of up to 1024 messages, each with its own ACK')
+    row(
+      `insert ${N} routes, one call each, all at once`,
+      'Promise.all(routes.add)',
+      nsnetConcurrent,
+      ipBatch,
+      1.0,
+      'the engine packs the queued requests into datagrams of up to 1024 messages, each with its own ACK',
+    )
     const serialN = Math.min(n, o.serial).toLocaleString('en-US')
-    row(`routes.add awaited one after another (${serialN} routes, scaled to ${N})`, 'await routes.add', nsnetSerial, npmNetlinkSerial, 0.8,
-      'the ratio is the ratio of the time per call')
+    row(
+      `routes.add awaited one after another (${serialN} routes, scaled to ${N})`,
+      'await routes.add',
+      nsnetSerial,
+      npmNetlinkSerial,
+      0.8,
+      'the ratio is the ratio of the time per call',
+    )
     const r = ins.get(nsnetConcurrentRss.id)
-    rows.push(compare({
-      section: 'routes', measurement: `${o.rssCount.toLocaleString('en-US')} concurrent routes.add: peak RSS`, nsnet: 'Promise.all(routes.add)', unit: 'MiB',
-      nsnetValue: r?.rssMiB.length ? median(r.rssMiB) : null, peer: 'target', peerValue: 200, target: 1.0,
-      note: 'peak RSS (maxRSS) of the whole worker process' + (r?.error ? `; failed: ${r.error}` : ''), samples: { nsnet: r?.rssMiB },
-    }))
-    if (o.diag) diagRows(rows, ins, ipBatch, `insert ${N} (diagnostic)`, {
-      [nsnetEngine.id]: 'engine batch(), prebuilt bytes', [kernelFloor.id]: 'kernel floor: prebuilt datagrams',
-    })
+    rows.push(
+      compare({
+        section: 'routes',
+        measurement: `${o.rssCount.toLocaleString('en-US')} concurrent routes.add: peak RSS`,
+        nsnet: 'Promise.all(routes.add)',
+        unit: 'MiB',
+        nsnetValue: r?.rssMiB.length ? median(r.rssMiB) : null,
+        peer: 'target',
+        peerValue: 200,
+        target: 1.0,
+        note: 'peak RSS (maxRSS) of the whole worker process' + (r?.error ? `; failed: ${r.error}` : ''),
+        samples: { nsnet: r?.rssMiB },
+      }),
+    )
+    if (o.diag)
+      diagRows(rows, ins, ipBatch, `insert ${N} (diagnostic)`, {
+        [nsnetEngine.id]: 'engine batch(), prebuilt bytes',
+        [kernelFloor.id]: 'kernel floor: prebuilt datagrams',
+      })
   }
 
   // ---------- dump ----------
   const dmp = new Map<string, Collected>()
   if (o.only !== 'insert') {
-    const tools = [nsnet, nsnetStream, ipJson, npmNetlink, ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []), ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].filter(usable)
+    const tools = [
+      nsnet,
+      nsnetStream,
+      ipJson,
+      npmNetlink,
+      ...(o.pyroute2DumpRuns > 0 ? [pyroute2] : []),
+      ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : []),
+    ].filter(usable)
     for (const t of tools) dmp.set(t.id, { values: [], cpuMs: [], rssMiB: [] })
     // One namespace holds the table every tool dumps (read-only work); filled by ip -batch and verified.
     const ns = Netns.create('nsb-dump', { veth: true })
@@ -235,9 +309,12 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
             if (s.userMs !== undefined) c.cpuMs.push(s.userMs + s.sysMs!)
             const rss = s.peakKb !== undefined && s.baseKb !== undefined ? (s.peakKb - s.baseKb) / 1024 : undefined
             if (rss !== undefined) c.rssMiB.push(rss)
-            o.log(`  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms` + cpuText(s)
-              + (s.matched !== undefined ? `  (decoded ${s.matched} benchmark routes)` : '')
-              + (rss !== undefined ? `  peak RSS +${rss.toFixed(1)} MiB` : ''))
+            o.log(
+              `  dump   run ${run + 1}/${o.runs} ${t.name.padEnd(40)} ${s.ms.toFixed(1).padStart(9)} ms` +
+                cpuText(s) +
+                (s.matched !== undefined ? `  (decoded ${s.matched} benchmark routes)` : '') +
+                (rss !== undefined ? `  peak RSS +${rss.toFixed(1)} MiB` : ''),
+            )
           } catch (e) {
             c.error = (e as Error).message
             o.log(`  dump run ${run + 1} ${t.name}: FAILED: ${c.error}`)
@@ -260,47 +337,97 @@ export async function benchRoutes(o: RoutesBenchOptions): Promise<{ rows: BenchR
         c?.error ? `${t.name} failed: ${c.error}` : undefined,
         !c ? `skipped: ${skipped.get(t.id) ?? 'disabled by options'}` : undefined,
       ].filter(Boolean)
-      rows.push(compare({
-        section: 'routes', measurement: `dump+decode ${N} routes`, nsnet: "routes.list({table:'main'})", nsnetValue: nsnetMs,
-        peer: t.name, peerValue: c && !c.error ? median(c.values) : null, target,
-        note: notes.length ? notes.join('; ') : undefined,
-        status: !c ? 'SKIPPED' : undefined,
-        samples: { nsnet: mine?.values, peer: c?.values },
-      }))
+      rows.push(
+        compare({
+          section: 'routes',
+          measurement: `dump+decode ${N} routes`,
+          nsnet: "routes.list({table:'main'})",
+          nsnetValue: nsnetMs,
+          peer: t.name,
+          peerValue: c && !c.error ? median(c.values) : null,
+          target,
+          note: notes.length ? notes.join('; ') : undefined,
+          status: !c ? 'SKIPPED' : undefined,
+          samples: { nsnet: mine?.values, peer: c?.values },
+        }),
+      )
     }
     peerRow(ipJson, 1.0, 'ip -j route show > /dev/null: the time ip takes to dump and print JSON')
     peerRow(npmNetlink, undefined, 'npm netlink: getRoutes({family: AF_INET}), kept to table main; addresses stay Buffers')
-    const st = dmp.get(nsnetStream.id), ipj = dmp.get(ipJson.id)
-    rows.push(compare({
-      section: 'routes', measurement: `stream ${N} routes`, nsnet: "for await (routes.stream({table:'main'}))", nsnetValue: st && !st.error ? median(st.values) : null,
-      peer: ipJson.name, peerValue: ipj && !ipj.error ? median(ipj.values) : null, status: 'INFO',
-      note: [cpuNote(st, ipj, ipJson), st?.rssMiB.length ? `peak RSS +${median(st.rssMiB).toFixed(1)} MiB (list(): +${mine?.rssMiB.length ? median(mine.rssMiB).toFixed(1) : '?'} MiB)` : undefined,
-        st?.error ? `failed: ${st.error}` : undefined].filter(Boolean).join('; '),
-      samples: { nsnet: st?.values, peer: ipj?.values },
-    }))
+    const st = dmp.get(nsnetStream.id),
+      ipj = dmp.get(ipJson.id)
+    rows.push(
+      compare({
+        section: 'routes',
+        measurement: `stream ${N} routes`,
+        nsnet: "for await (routes.stream({table:'main'}))",
+        nsnetValue: st && !st.error ? median(st.values) : null,
+        peer: ipJson.name,
+        peerValue: ipj && !ipj.error ? median(ipj.values) : null,
+        status: 'INFO',
+        note: [
+          cpuNote(st, ipj, ipJson),
+          st?.rssMiB.length
+            ? `peak RSS +${median(st.rssMiB).toFixed(1)} MiB (list(): +${mine?.rssMiB.length ? median(mine.rssMiB).toFixed(1) : '?'} MiB)`
+            : undefined,
+          st?.error ? `failed: ${st.error}` : undefined,
+        ]
+          .filter(Boolean)
+          .join('; '),
+        samples: { nsnet: st?.values, peer: ipj?.values },
+      }),
+    )
     peerRow(pyroute2, undefined, 'pyroute2: list(IPRoute().get_routes(family=AF_INET, table=254))')
     const rssNote = 'peak RSS (maxRSS) of a process doing only the dump, minus its maxRSS just before the dump'
     for (const t of [npmNetlink, pyroute2]) {
       const c = dmp.get(t.id)
-      rows.push(compare({
-        section: 'routes', measurement: `dump ${N} routes: peak memory`, nsnet: 'routes.list', unit: 'MiB',
-        nsnetValue: mine?.rssMiB.length ? median(mine.rssMiB) : null,
-        peer: t.name, peerValue: c?.rssMiB.length ? median(c.rssMiB) : null, status: c && !c.error && !mine?.error ? 'INFO' : c ? 'ERROR' : 'SKIPPED',
-        note: rssNote, samples: { nsnet: mine?.rssMiB, peer: c?.rssMiB },
-      }))
+      rows.push(
+        compare({
+          section: 'routes',
+          measurement: `dump ${N} routes: peak memory`,
+          nsnet: 'routes.list',
+          unit: 'MiB',
+          nsnetValue: mine?.rssMiB.length ? median(mine.rssMiB) : null,
+          peer: t.name,
+          peerValue: c?.rssMiB.length ? median(c.rssMiB) : null,
+          status: c && !c.error && !mine?.error ? 'INFO' : c ? 'ERROR' : 'SKIPPED',
+          note: rssNote,
+          samples: { nsnet: mine?.rssMiB, peer: c?.rssMiB },
+        }),
+      )
     }
-    if (o.diag) diagRows(rows, dmp, ipJson, `dump ${N} (diagnostic)`, {
-      [nsnetEngine.id]: 'engine dump(), no route decoding', [kernelFloor.id]: 'kernel floor: headers only',
-      [decodeOnly.id]: 'decoding alone, captured dump',
-    })
+    if (o.diag)
+      diagRows(rows, dmp, ipJson, `dump ${N} (diagnostic)`, {
+        [nsnetEngine.id]: 'engine dump(), no route decoding',
+        [kernelFloor.id]: 'kernel floor: headers only',
+        [decodeOnly.id]: 'decoding alone, captured dump',
+      })
   }
 
-  const timing = Object.fromEntries([nsnet, ipBatch, ipEach, ipJson, npmNetlink, pyroute2, nsnetConcurrent, nsnetSerial, npmNetlinkSerial, nsnetStream, ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : [])].map((t) => [t.name, t.timing]))
+  const timing = Object.fromEntries(
+    [
+      nsnet,
+      ipBatch,
+      ipEach,
+      ipJson,
+      npmNetlink,
+      pyroute2,
+      nsnetConcurrent,
+      nsnetSerial,
+      npmNetlinkSerial,
+      nsnetStream,
+      ...(o.diag ? [nsnetEngine, kernelFloor, decodeOnly] : []),
+    ].map((t) => [t.name, t.timing]),
+  )
   return {
     rows,
     details: {
-      n, runs: o.runs, routeSet: `${n} /32 destinations from 198.18.0.0/15 (then 10.0.0.0/9) via ${set.gateway} dev ${set.dev}`,
-      ipStartupMsSubtracted: ipStartupMs(), timing, skipped: Object.fromEntries(skipped),
+      n,
+      runs: o.runs,
+      routeSet: `${n} /32 destinations from 198.18.0.0/15 (then 10.0.0.0/9) via ${set.gateway} dev ${set.dev}`,
+      ipStartupMsSubtracted: ipStartupMs(),
+      timing,
+      skipped: Object.fromEntries(skipped),
       insert: Object.fromEntries([...ins].map(([k, v]) => [k, v])),
       dump: Object.fromEntries([...dmp].map(([k, v]) => [k, v])),
     },
@@ -323,12 +450,40 @@ export async function benchMillion(log: (line: string) => void, n = 1_000_000): 
     const extra = st.peakKb !== undefined && st.baseKb !== undefined ? (st.peakKb - st.baseKb) / 1024 : null
     log(`  1M stream ${st.ms.toFixed(0)} ms${cpuText(st)} matched ${st.matched} peak RSS +${extra?.toFixed(1)} MiB`)
     if (st.matched !== n) throw new Error(`VERIFICATION FAILED: streamed ${st.matched} benchmark routes, expected ${n}`)
-    rows.push(compare({ section: 'routes', measurement: `insert ${N} routes (one run)`, nsnet: 'routes.addMany', nsnetValue: ins.ms,
-      peer: 'target', peerValue: 5000, target: 1.0, note: ins.userMs !== undefined ? `CPU ${(ins.userMs + ins.sysMs!).toFixed(0)} ms` : undefined }))
-    rows.push(compare({ section: 'routes', measurement: `stream ${N} routes back: extra RSS (one run)`, nsnet: 'routes.stream', unit: 'MiB',
-      nsnetValue: extra, peer: 'target', peerValue: 64, target: 1.0, note: `${st.ms.toFixed(0)} ms wall; peak RSS (maxRSS) minus maxRSS before the stream` }))
+    rows.push(
+      compare({
+        section: 'routes',
+        measurement: `insert ${N} routes (one run)`,
+        nsnet: 'routes.addMany',
+        nsnetValue: ins.ms,
+        peer: 'target',
+        peerValue: 5000,
+        target: 1.0,
+        note: ins.userMs !== undefined ? `CPU ${(ins.userMs + ins.sysMs!).toFixed(0)} ms` : undefined,
+      }),
+    )
+    rows.push(
+      compare({
+        section: 'routes',
+        measurement: `stream ${N} routes back: extra RSS (one run)`,
+        nsnet: 'routes.stream',
+        unit: 'MiB',
+        nsnetValue: extra,
+        peer: 'target',
+        peerValue: 64,
+        target: 1.0,
+        note: `${st.ms.toFixed(0)} ms wall; peak RSS (maxRSS) minus maxRSS before the stream`,
+      }),
+    )
   } catch (e) {
-    rows.push({ section: 'routes', measurement: `${N} routes`, nsnet: 'routes.addMany + routes.stream', nsnetValue: null, status: 'ERROR', note: (e as Error).message })
+    rows.push({
+      section: 'routes',
+      measurement: `${N} routes`,
+      nsnet: 'routes.addMany + routes.stream',
+      nsnetValue: null,
+      status: 'ERROR',
+      note: (e as Error).message,
+    })
   } finally {
     dispose(ns, log)
   }

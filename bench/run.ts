@@ -9,9 +9,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { OUT, ROOT, bundle, machineLoad, requireHermetic, sh } from './harness.js'
+import { bundle, machineLoad, OUT, ROOT, requireHermetic, sh } from './harness.js'
 import { nodeFlags } from './peers/nsnet.js'
-import { normaliseRows, renderTable, renderVerdict, writeJson, type BenchRow } from './report.js'
+import { type BenchRow, normaliseRows, renderTable, renderVerdict, writeJson } from './report.js'
 import { benchMillion, benchRoutes } from './routes.js'
 
 const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
@@ -29,8 +29,19 @@ const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
 `
 
 function parseArgs(argv: string[]) {
-  const o = { n: 100_000, runs: 3, quick: false, pyroute2: undefined as number | undefined, ipEach: undefined as number | undefined,
-    diag: false, prof: false, million: false, serial: 3000, rssCount: 30_000, only: undefined as 'insert' | 'dump' | undefined }
+  const o = {
+    n: 100_000,
+    runs: 3,
+    quick: false,
+    pyroute2: undefined as number | undefined,
+    ipEach: undefined as number | undefined,
+    diag: false,
+    prof: false,
+    million: false,
+    serial: 3000,
+    rssCount: 30_000,
+    only: undefined as 'insert' | 'dump' | undefined,
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     const num = () => {
@@ -78,7 +89,9 @@ async function main(): Promise<number> {
   fs.mkdirSync(OUT, { recursive: true })
 
   const loadBefore = machineLoad()
-  log(`nsnet bench: ${args.n.toLocaleString('en-US')} routes, ${args.runs} run(s) each, median reported; kernel ${os.release()}, node ${process.version}, ${os.cpus().length} CPU(s), load ${loadBefore.load1.toFixed(2)}`)
+  log(
+    `nsnet bench: ${args.n.toLocaleString('en-US')} routes, ${args.runs} run(s) each, median reported; kernel ${os.release()}, node ${process.version}, ${os.cpus().length} CPU(s), load ${loadBefore.load1.toFixed(2)}`,
+  )
   await bundle('bench/workers/routes-nsnet.ts', 'routes-nsnet')
   await bundle('bench/peers/netlink-worker.ts', 'netlink-worker')
   if (args.prof) {
@@ -93,14 +106,20 @@ async function main(): Promise<number> {
   const sectionSeconds: Record<string, number> = {}
   let t = performance.now()
   const routes = await benchRoutes({
-    n: args.n, runs: args.runs, diag: args.diag, only: args.only, log, serial: args.serial, rssCount: args.rssCount,
+    n: args.n,
+    runs: args.runs,
+    diag: args.diag,
+    only: args.only,
+    log,
+    serial: args.serial,
+    rssCount: args.rssCount,
     pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
     pyroute2DumpRuns: args.pyroute2 === 0 ? 0 : args.quick ? 1 : args.runs,
     ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
   })
   rows.push(...routes.rows)
   details.routes = routes.details
-  if (args.million) rows.push(...await benchMillion(log))
+  if (args.million) rows.push(...(await benchMillion(log)))
   sectionSeconds.routes = (performance.now() - t) / 1000
   log(`routes: ${sectionSeconds.routes.toFixed(0)} s`)
 
@@ -125,26 +144,43 @@ async function main(): Promise<number> {
   const out = renderTable(rows)
   process.stdout.write(`\n${out}\n\n`)
   const timing = (details.routes as { timing: Record<string, string> }).timing
-  process.stdout.write('timing: ' + Object.entries(timing).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n')
+  process.stdout.write(
+    'timing: ' +
+      Object.entries(timing)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ') +
+      '\n',
+  )
   const loadAfter = machineLoad()
   if (loadBefore.busy || loadAfter.busy) {
-    process.stdout.write(`WARNING: the machine was busy (1-min load ${loadBefore.load1.toFixed(1)} before, ${loadAfter.load1.toFixed(1)} after, ${loadAfter.cpus} CPUs): `
-      + 'wall times are noisy; see the CPU-time cross-checks in the notes\n')
+    process.stdout.write(
+      `WARNING: the machine was busy (1-min load ${loadBefore.load1.toFixed(1)} before, ${loadAfter.load1.toFixed(1)} after, ${loadAfter.cpus} CPUs): ` +
+        'wall times are noisy; see the CPU-time cross-checks in the notes\n',
+    )
   }
   process.stdout.write(`${renderVerdict(rows)}\n`)
-  const per = Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')
+  const per = Object.entries(sectionSeconds)
+    .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
+    .join(', ')
   process.stdout.write(`bench took ${seconds.toFixed(0)} s (${per}); results in ${path.relative(ROOT, path.join(OUT, 'results.json'))}\n`)
 
   writeJson(path.join(OUT, 'results.json'), {
-    date: new Date().toISOString(), seconds, sectionSeconds,
+    date: new Date().toISOString(),
+    seconds,
+    sectionSeconds,
     load: { before: loadBefore.load1, after: loadAfter.load1 },
     env: { kernel: os.release(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, ip: sh('ip', ['-V']).trim() },
-    args, rows, details,
+    args,
+    rows,
+    details,
   })
   return rows.some((r) => r.status === 'ERROR') ? 1 : 0
 }
 
-main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`)
-  process.exit(1)
-})
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`)
+    process.exit(1)
+  },
+)

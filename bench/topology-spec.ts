@@ -29,8 +29,15 @@ export function benchAddress(i: number): string {
  * phase marks on stdout.
  */
 export function benchShell(n: number): string {
-  const L: string[] = ['set -e', `trap 'echo "failed: $BASH_COMMAND" >&2' ERR`, 'mark() { echo "$1 $(date +%s%N)"; }', 'mark start',
-    'ip link add br0 type bridge', 'ip addr add 10.0.0.1/16 dev br0', 'ip link set br0 up']
+  const L: string[] = [
+    'set -e',
+    `trap 'echo "failed: $BASH_COMMAND" >&2' ERR`,
+    'mark() { echo "$1 $(date +%s%N)"; }',
+    'mark start',
+    'ip link add br0 type bridge',
+    'ip addr add 10.0.0.1/16 dev br0',
+    'ip link set br0 up',
+  ]
   for (let i = 1; i <= n; i++) {
     const h = `h${i}`
     L.push(

@@ -7,11 +7,11 @@
 //   tsx scripts/blue.ts [--ovs] [--sandbox|--no-sandbox] [--keep] [--quiet]
 import { netns } from '../src/netns/index.js'
 import type { Route } from '../src/ops/routes/types.js'
+import { ovsInstalled } from '../src/ovs/service.js'
 import type { TopologySpec } from '../src/topology/spec.js'
 import { Topology } from '../src/topology/topology.js'
 import { routeLine, sideBySide } from './lib/format.js'
 import { walkthrough } from './lib/walkthrough.js'
-import { ovsInstalled } from '../src/ovs/service.js'
 
 const ovs = process.argv.includes('--ovs')
 if (ovs && !ovsInstalled()) {
@@ -56,13 +56,22 @@ await walkthrough('the host and namespace blue', async (w) => {
   w.print(sideBySide({ title: 'host', lines: hostRoutes.map(routeLine) }, { title: 'blue', lines: blueRoutes.map(routeLine) }))
 
   await w.check(`host: 10.1.1.0/24 is connected on ${hostDev}`, async () =>
-    hostRoutes.some((r) => r.dst === '10.1.1.0/24' && r.dev === hostDev && r.protocol === 'kernel' && r.scope === 'link' && r.prefsrc === '10.1.1.1'))
-  await w.check('blue: 10.1.1.0/24 on veth1 and default via 10.1.1.1', async () =>
-    blueRoutes.some((r) => r.dst === '10.1.1.0/24' && r.dev === 'veth1' && r.prefsrc === '10.1.1.2') &&
-    blueRoutes.some((r) => r.dst === 'default' && r.gateway === '10.1.1.1' && r.dev === 'veth1'))
+    hostRoutes.some((r) => r.dst === '10.1.1.0/24' && r.dev === hostDev && r.protocol === 'kernel' && r.scope === 'link' && r.prefsrc === '10.1.1.1'),
+  )
+  await w.check(
+    'blue: 10.1.1.0/24 on veth1 and default via 10.1.1.1',
+    async () =>
+      blueRoutes.some((r) => r.dst === '10.1.1.0/24' && r.dev === 'veth1' && r.prefsrc === '10.1.1.2') &&
+      blueRoutes.some((r) => r.dst === 'default' && r.gateway === '10.1.1.1' && r.dev === 'veth1'),
+  )
   await w.check('nsnet reads the same tables as `ip -j route`', async () => {
-    const ipj = async (node: string) => JSON.parse((await lab.exec(node, ['ip', '-j', 'route'])).stdout) as Array<{ dst: string; dev?: string; gateway?: string }>
-    const key = (l: Array<{ dst: string; dev?: string; gateway?: string }>) => l.map((r) => `${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`).sort().join('|')
+    const ipj = async (node: string) =>
+      JSON.parse((await lab.exec(node, ['ip', '-j', 'route'])).stdout) as Array<{ dst: string; dev?: string; gateway?: string }>
+    const key = (l: Array<{ dst: string; dev?: string; gateway?: string }>) =>
+      l
+        .map((r) => `${r.dst} ${r.gateway ?? ''} ${r.dev ?? ''}`)
+        .sort()
+        .join('|')
     const [a, b] = await Promise.all([ipj('host'), ipj('blue')])
     return key(a) === key(hostRoutes) && key(b) === key(blueRoutes)
   })
@@ -83,5 +92,8 @@ await walkthrough('the host and namespace blue', async (w) => {
   await lab.echoServer('lan', { tcp: 7 })
   await w.check('a TCP echo from blue to lan comes back whole (64 KiB)', async () => (await lab.echo('blue', 'tcp', 'lan', 7, 'b'.repeat(65536))).ok)
   await lab.echoServer('host', { tcp: 7 })
-  await w.check('a TCP echo from blue to the host (the bridge port) comes back whole', async () => (await lab.echo('blue', 'tcp', 'host', 7, 'h'.repeat(65536))).ok)
+  await w.check(
+    'a TCP echo from blue to the host (the bridge port) comes back whole',
+    async () => (await lab.echo('blue', 'tcp', 'host', 7, 'h'.repeat(65536))).ok,
+  )
 })

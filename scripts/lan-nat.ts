@@ -7,8 +7,9 @@
 // iptables line that does the same.
 //
 //   tsx scripts/lan-nat.ts [--sandbox|--no-sandbox] [--keep] [--quiet] [--shell ns1] [--nat=nsnet|nft|iptables]
-import type { Route } from '../src/ops/routes/types.js'
+
 import { formatRuleset } from '../src/nftables/text.js'
+import type { Route } from '../src/ops/routes/types.js'
 import { showNat } from '../src/topology/nat.js'
 import { serviceArgv } from '../src/topology/probes.js'
 import type { TopologySpec } from '../src/topology/spec.js'
@@ -16,7 +17,12 @@ import { Topology } from '../src/topology/topology.js'
 import { routeLine } from './lib/format.js'
 import { walkthrough } from './lib/walkthrough.js'
 
-const indent = (text: string): string => text.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')
+const indent = (text: string): string =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')
 
 // Who writes the masquerade: nsnet itself by default (--nat=nft or --nat=iptables runs that program).
 const natWriter = process.argv.find((a) => a.startsWith('--nat='))?.slice('--nat='.length) as 'nsnet' | 'nft' | 'iptables' | undefined
@@ -33,7 +39,13 @@ const spec: TopologySpec = {
     {
       // No route back to 192.168.0.0/24: replies reach the LAN only because of the masquerade.
       name: 'upstream',
-      processes: [{ name: 'dns', command: serviceArgv(['dns', '--listen', '203.0.113.53', '--port', '53', '--records', JSON.stringify(records)]), readyText: 'ready dns' }],
+      processes: [
+        {
+          name: 'dns',
+          command: serviceArgv(['dns', '--listen', '203.0.113.53', '--port', '53', '--records', JSON.stringify(records)]),
+          readyText: 'ready dns',
+        },
+      ],
     },
   ],
   bridges: [{ name: 'br0', in: 'router', addresses: ['192.168.0.1/24'] }],
@@ -75,12 +87,20 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
     await w.checkPing(`${ns} reaches 203.0.113.80 through the NAT`, () => lab.ping(ns, '203.0.113.80'))
   }
   const upstream = await lab.rtnl('upstream')
-  await w.check('upstream has no route to 192.168.0.0/24 (so the replies above were NATed)', async () =>
-    !((await upstream.routes.list({ family: 4 })) as Route[]).some((r) => r.dst === 'default' || r.dst.startsWith('192.168.')))
+  await w.check(
+    'upstream has no route to 192.168.0.0/24 (so the replies above were NATed)',
+    async () => !((await upstream.routes.list({ family: 4 })) as Route[]).some((r) => r.dst === 'default' || r.dst.startsWith('192.168.')),
+  )
 
   w.section('names resolve through the DNS server in upstream')
   w.print('$ cat /etc/netns/ns1/resolv.conf')
-  w.print((await lab.exec('ns1', ['cat', '/etc/resolv.conf'])).stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n'))
+  w.print(
+    (await lab.exec('ns1', ['cat', '/etc/resolv.conf'])).stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  )
   for (const ns of ['ns1', 'ns2']) {
     for (const name of ['www.example.test', 'www']) {
       const r = await lab.resolve(ns, name)
@@ -99,8 +119,11 @@ await walkthrough('a LAN behind a NAT router', async (w) => {
   await router.nft.allowForward({ established: true })
   w.print('$ ip netns exec router iptables -A FORWARD -i br0 -s 192.168.0.0/24 -j ACCEPT')
   await router.nft.allowForward({ in: 'br0', from: '192.168.0.0/24' })
-  const fw = (await router.nft.ruleset()).nftables.filter((x) => ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === 'nsnet'
-    && ('table' in x ? x.table.family : 'chain' in x ? x.chain.family : x.rule.family) === 'inet')
+  const fw = (await router.nft.ruleset()).nftables.filter(
+    (x) =>
+      ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === 'nsnet' &&
+      ('table' in x ? x.table.family : 'chain' in x ? x.chain.family : x.rule.family) === 'inet',
+  )
   w.print(`$ ip netns exec router nft list table inet nsnet\n${indent(formatRuleset({ nftables: fw }))}`)
   await w.checkPing('the LAN is allowed out again', () => lab.ping('ns1', '203.0.113.80'))
   w.print('$ ip netns exec router iptables -P FORWARD ACCEPT && ip netns exec router iptables -F FORWARD')

@@ -77,7 +77,13 @@ await walkthrough('mario and luigi on my_switch', async (w) => {
   w.print('$ ip -all netns exec ip -br addr show scope global')
   for (const r of all) {
     w.print(`netns: ${r.name}`)
-    w.print(r.stdout.trimEnd().split('\n').map((l) => `  ${l}`).join('\n'))
+    w.print(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    )
   }
   await w.check('ip -all netns exec reached mario and luigi with their addresses', async () => {
     const by = new Map(all.map((r) => [r.name, r.stdout]))
@@ -93,7 +99,9 @@ await walkthrough('mario and luigi on my_switch', async (w) => {
     w.print(showText(shown).join('\n'))
     await w.check('both veth ends are ports of my_switch (nsnet and ovs-vsctl agree)', async () => {
       const ports = await sw.listPorts('my_switch')
-      const theirs = execFileSync('ovs-vsctl', [`--db=unix:${sw.service!.dbSocket}`, 'list-ports', 'my_switch'], { encoding: 'utf8' }).trim().split('\n')
+      const theirs = execFileSync('ovs-vsctl', [`--db=unix:${sw.service!.dbSocket}`, 'list-ports', 'my_switch'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
       return { ok: ports.join(',') === 'luigi-ovs,mario-ovs' && theirs.join(',') === ports.join(','), detail: ports.join(', ') }
     })
     return
@@ -106,7 +114,10 @@ await walkthrough('mario and luigi on my_switch', async (w) => {
   })
   await w.check('both veth ends are ports of my_switch', async () => {
     const links = (await rt.links.list()) as ReadonlyArray<{ ifname: string; master?: string }>
-    const ports = links.filter((l) => l.master === 'my_switch').map((l) => l.ifname).sort()
+    const ports = links
+      .filter((l) => l.master === 'my_switch')
+      .map((l) => l.ifname)
+      .sort()
     return { ok: ports.join(',') === 'veth-luigi-br,veth-mario-br', detail: ports.join(', ') }
   })
 })

@@ -11,13 +11,19 @@ import { ping } from '../src/topology/probes.js'
 import { routeLine } from './lib/format.js'
 import { walkthrough } from './lib/walkthrough.js'
 
-interface LinkView { ifname: string; flags: readonly string[]; master?: string }
+interface LinkView {
+  ifname: string
+  flags: readonly string[]
+  master?: string
+}
 
 await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w) => {
   const say = (py: string) => w.print(`# pyroute2: ${py}`)
   const ipr = await Rtnl.open()
   w.onCleanup('ip link del br0', async () => {
-    await ipr.links.delete('br0').catch((e: unknown) => { if (!isNsnetError(e, 'ENODEV')) throw e })
+    await ipr.links.delete('br0').catch((e: unknown) => {
+      if (!isNsnetError(e, 'ENODEV')) throw e
+    })
     await ipr.close()
   })
 
@@ -63,7 +69,9 @@ await walkthrough('pyroute2-style: namespace1, v01/vp01 and a bridge', async (w)
 
   await w.check('vp01 is in namespace1 and up', async () => nsLinks.some((l) => l.ifname === 'vp01' && l.flags.includes('UP')))
   await w.check('v01 stayed on the host as a port of br0', async () => hostLinks.some((l) => l.ifname === 'v01' && l.master === 'br0'))
-  await w.check('namespace1 routes default via 10.0.0.1 dev vp01', async () => nsRoutes.some((r) => r.dst === 'default' && r.gateway === '10.0.0.1' && r.dev === 'vp01'))
+  await w.check('namespace1 routes default via 10.0.0.1 dev vp01', async () =>
+    nsRoutes.some((r) => r.dst === 'default' && r.gateway === '10.0.0.1' && r.dev === 'vp01'),
+  )
   w.print('$ ip netns exec namespace1 ping -c 1 10.0.0.1')
   await w.checkPing('namespace1 reaches its gateway 10.0.0.1', () => ping('namespace1', '10.0.0.1'))
   w.print('$ ping -c 1 10.0.0.2')

@@ -59,7 +59,10 @@ await walkthrough('two subnets on one veth, and the routes that fix it', async (
   w.print(`$ ip route get 10.0.2.1\n  ${after1.text}`)
   const after2 = await routeGet(vnet, '10.0.1.1')
   w.print(`$ ip -n vnet route get 10.0.1.1\n  ${after2.text}`)
-  await w.check('ip route get 10.0.2.1 now goes out of veth0 from 10.0.1.1', async () => after1.ok && /dev veth0/.test(after1.text) && /src 10\.0\.1\.1/.test(after1.text))
+  await w.check(
+    'ip route get 10.0.2.1 now goes out of veth0 from 10.0.1.1',
+    async () => after1.ok && /dev veth0/.test(after1.text) && /src 10\.0\.1\.1/.test(after1.text),
+  )
   await w.check('and vnet answers through veth1', async () => after2.ok && /dev veth1/.test(after2.text))
   w.print('$ ping -c 1 10.0.2.1')
   await w.checkPing('ping 10.0.2.1 works after the fix', () => lab.ping('host', '10.0.2.1'))
@@ -79,7 +82,15 @@ await walkthrough('two subnets on one veth, and the routes that fix it', async (
   })
   const pids = await lab.pids('vnet')
   const cmdline = (pid: number) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).map((a) => a.split('/').pop()).join(' ') } catch { return '?' }
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((a) => a.split('/').pop())
+        .join(' ')
+    } catch {
+      return '?'
+    }
   }
   w.print(`$ ip netns pids vnet\n${pids.map((p) => `  ${p}   ${cmdline(p).slice(0, 80)}`).join('\n')}`)
   await w.check('ip netns pids vnet lists the echo server', async () => ({ ok: pids.includes(server.pid), detail: `server pid ${server.pid}` }))

@@ -3,6 +3,8 @@
 // inside another namespace. Both implement this type, checked by the compiler, and the
 // topology uses nothing else. Every method is asynchronous and takes the call options
 // (`timeoutMs`, `signal`) in its last parameter.
+
+import type { Nft, NftChains, NftRules, NftTables } from './nftables/nft.js'
 import type { Addresses } from './ops/addresses/operations.js'
 import type { BridgeFdb, BridgePorts, BridgeVlans } from './ops/bridge/index.js'
 import type { Ethtool } from './ops/ethtool/operations.js'
@@ -13,7 +15,6 @@ import type { Nexthops } from './ops/nexthops/operations.js'
 import type { Routes } from './ops/routes/operations.js'
 import type { Rules } from './ops/rules/operations.js'
 import type { Classes, Filters, Qdiscs } from './ops/tc/index.js'
-import type { Nft, NftChains, NftRules, NftTables } from './nftables/nft.js'
 
 /** An ops class as a caller sees it on either transport: its public methods (no fields, nothing private). */
 export type ApiOf<T> = {

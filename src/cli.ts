@@ -42,16 +42,19 @@ async function main(argv: string[]): Promise<number> {
   return command.run(flags, positionals)
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-  if (e instanceof UsageError) {
-    process.stderr.write(`nsnet: ${e.message}\n\n${e.command ? commandHelp(e.command) : usage()}`)
-    process.exit(2)
-  }
-  const problems = (e as { problems?: Array<{ path: string; message: string }> }).problems
-  if (problems && problems.length > 1) {
-    process.stderr.write(`nsnet: the spec has ${problems.length} problems:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`)
-  } else {
-    process.stderr.write(`nsnet: ${isNsnetError(e) ? e.message : (e as Error)?.message ?? e}\n`)
-  }
-  process.exit(1)
-})
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`nsnet: ${e.message}\n\n${e.command ? commandHelp(e.command) : usage()}`)
+      process.exit(2)
+    }
+    const problems = (e as { problems?: Array<{ path: string; message: string }> }).problems
+    if (problems && problems.length > 1) {
+      process.stderr.write(`nsnet: the spec has ${problems.length} problems:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`)
+    } else {
+      process.stderr.write(`nsnet: ${isNsnetError(e) ? e.message : ((e as Error)?.message ?? e)}\n`)
+    }
+    process.exit(1)
+  },
+)

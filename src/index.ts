@@ -1,65 +1,190 @@
 // The public surface of nsnet.
-export { Rtnl, type RtnlOptions } from './rtnl.js'
-export type { RtnlApi, ApiOf, NftApi, TcApi, BridgeApi } from './api.js'
+
+export type { ApiOf, BridgeApi, NftApi, RtnlApi, TcApi } from './api.js'
+export { type BatchOptions, type CallOptions, type DumpOptions, NetlinkSocket, type Request } from './netlink/engine.js'
 export {
-  NsnetError, BatchError, isNsnetError, NSNET_CODES, type NsnetErrorCode, type NsnetOwnCode, type ErrnoCode, type ErrorContext,
+  BatchError,
+  type ErrnoCode,
+  type ErrorContext,
+  isNsnetError,
+  NSNET_CODES,
+  NsnetError,
+  type NsnetErrorCode,
+  type NsnetOwnCode,
 } from './netlink/errors.js'
-export type { InetFamily, FamilyName } from './ops/rtnl.js'
-export { NetlinkSocket, type Request, type CallOptions, type DumpOptions, type BatchOptions } from './netlink/engine.js'
+export type { RemoteNft } from './netns/handle.js'
 export {
-  netns, NetnsHandle, type NetnsInfo, type NsidInfo, type DeleteOptions, type ExecOptions, type ExecResult,
-  type NamedExecResult, type SpawnInOptions, type HelperOptions, type Remote, type NetnsSysctl, type NetnsFiles, type SysctlValue,
+  type DeleteOptions,
+  type ExecOptions,
+  type ExecResult,
+  type HelperOptions,
+  type NamedExecResult,
+  type NetnsFiles,
+  NetnsHandle,
+  type NetnsInfo,
+  type NetnsSysctl,
+  type NsidInfo,
+  netns,
+  type Remote,
+  type SpawnInOptions,
+  type SysctlValue,
 } from './netns/index.js'
+export { type ListFilter as NftListFilter, Nft, type Ruleset as NftRuleset } from './nftables/nft.js'
+export type { Chain as NftChain, Rule as NftRule, Table as NftTable } from './nftables/objects.js'
+export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
 export {
-  decodeLink, type Link, type LinkSpec, type LinkChanges, type LinkTarget, type LinkKind, type LinkInfo, type NamespaceRef,
-  type WaitUpOptions, type VethSpec, type BridgeSpec, type VxlanSpec, type MacvlanSpec, type VlanSpec, type DummySpec, type IfbSpec,
-  type BondSpec, type VrfSpec, type IpvlanSpec, type WireguardSpec, type BridgeInfo, type BridgePortInfo, type VxlanInfo,
-  type MacvlanInfo, type VlanInfo, type BondInfo, type VrfInfo, type IpvlanInfo, type TunInfo,
-} from './ops/links/operations.js'
-export type { LinkStats64, LinkRxStats, LinkTxStats } from './ops/links/stats.js'
-export {
-  decodeAddress, type Address, type AddressFamily, type AddressFlag, type SettableAddressFlag, type AddressOptions,
-  type AddressFilter, type FlushSelector, type WaitReadyOptions,
+  type Address,
+  type AddressFamily,
+  type AddressFilter,
+  type AddressFlag,
+  type AddressOptions,
+  decodeAddress,
+  type FlushSelector,
+  type SettableAddressFlag,
+  type WaitReadyOptions,
 } from './ops/addresses/operations.js'
 export {
-  decodeRoute, type Route, type RouteFamily, type RouteTypeName, type RouteMetrics, type RouteVia, type Nexthop,
-  type NexthopSpec, type RouteSpec, type RouteFilter, type RouteGetOptions, type RouteBatchOptions, type RouteBatchResult,
-} from './ops/routes/operations.js'
+  Bridge,
+  BridgeFdb,
+  type BridgePort,
+  type BridgePortFilter,
+  type BridgePortOptions,
+  BridgePorts,
+  type BridgeVlan,
+  type BridgeVlanPort,
+  type BridgeVlanSpec,
+  BridgeVlans,
+  decodeBridgePort,
+  decodeBridgeVlans,
+  decodeFdbEntry,
+  type FdbEntry,
+  type FdbFilter,
+  type FdbSpec,
+  type FdbState,
+  NO_VLAN_FILTERING,
+} from './ops/bridge/index.js'
 export {
-  decodeNeighbor, type Neighbor, type NeighborSpec, type NeighborFilter, type NeighborState,
-} from './ops/neighbors/operations.js'
-export { decodeRule, type Rule, type RuleSpec, type RuleFilter, type RuleAction, type PortRange } from './ops/rules/operations.js'
-export {
-  Tc, Qdiscs, Classes, Filters, decodeQdisc, decodeClass, decodeFilter, parseRate, parseSize, parseTime,
-  type Qdisc, type QdiscSpec, type TcClass, type ClassSpec, type Filter, type FilterSpec, type TcStats,
-  type Rate, type Size, type Time, type Percent, type MirredAction, type U32IpMatch, type U32Key,
-  type TbfOptions, type HtbOptions, type HtbClassOptions, type NetemOptions, type FqCodelOptions, type FifoOptions,
-} from './ops/tc/index.js'
-export {
-  type Monitor, type MonitorEvent, type MonitorKind, type MonitorAction, type MonitorOptions,
-} from './ops/monitor/operations.js'
-export { Topology, type UpOptions } from './topology/topology.js'
-export { SpecError, type SpecProblem } from './topology/validate/index.js'
-export { reap, type ReapOptions, type ReapResult } from './topology/reap.js'
-export type { TeardownReport } from './topology/apply.js'
-export type { Step as TopologyStep } from './topology/plan.js'
+  type BondInfo,
+  type BondSpec,
+  type BridgeInfo,
+  type BridgePortInfo,
+  type BridgeSpec,
+  type DummySpec,
+  decodeLink,
+  type IfbSpec,
+  type IpvlanInfo,
+  type IpvlanSpec,
+  type Link,
+  type LinkChanges,
+  type LinkInfo,
+  type LinkKind,
+  type LinkSpec,
+  type LinkTarget,
+  type MacvlanInfo,
+  type MacvlanSpec,
+  type NamespaceRef,
+  type TunInfo,
+  type VethSpec,
+  type VlanInfo,
+  type VlanSpec,
+  type VrfInfo,
+  type VrfSpec,
+  type VxlanInfo,
+  type VxlanSpec,
+  type WaitUpOptions,
+  type WireguardSpec,
+} from './ops/links/operations.js'
+export type { LinkRxStats, LinkStats64, LinkTxStats } from './ops/links/stats.js'
 export type {
-  TopologySpec, ResolvedTopology, HostSpec as TopologyHostSpec, BridgeSpec as TopologyBridgeSpec, LinkSpec as TopologyLinkSpec,
-  EndSpec as TopologyEndSpec, AddressSpec as TopologyAddressSpec, PoolSpec as TopologyPoolSpec, RouteSpec as TopologyRouteSpec,
-  NatSpec as TopologyNatSpec, DnsSpec as TopologyDnsSpec, ProcessSpec as TopologyProcessSpec,
+  Monitor,
+  MonitorAction,
+  MonitorEvent,
+  MonitorKind,
+  MonitorOptions,
+} from './ops/monitor/operations.js'
+export {
+  decodeNeighbor,
+  type Neighbor,
+  type NeighborFilter,
+  type NeighborSpec,
+  type NeighborState,
+} from './ops/neighbors/operations.js'
+export { decodeNexthop, type NexthopGroupMember, type NexthopObject, type NexthopObjectSpec, type ResilientArgs } from './ops/nexthops/codec.js'
+export { type NexthopObjectFilter, Nexthops } from './ops/nexthops/operations.js'
+export {
+  decodeRoute,
+  type Nexthop,
+  type NexthopSpec,
+  type Route,
+  type RouteBatchOptions,
+  type RouteBatchResult,
+  type RouteFamily,
+  type RouteFilter,
+  type RouteGetOptions,
+  type RouteMetrics,
+  type RouteSpec,
+  type RouteTypeName,
+  type RouteVia,
+} from './ops/routes/operations.js'
+export type { FamilyName, InetFamily } from './ops/rtnl.js'
+export { decodeRule, type PortRange, type Rule, type RuleAction, type RuleFilter, type RuleSpec } from './ops/rules/operations.js'
+export {
+  Classes,
+  type ClassSpec,
+  decodeClass,
+  decodeFilter,
+  decodeQdisc,
+  type FifoOptions,
+  type Filter,
+  type FilterSpec,
+  Filters,
+  type FqCodelOptions,
+  type HtbClassOptions,
+  type HtbOptions,
+  type MirredAction,
+  type NetemOptions,
+  type Percent,
+  parseRate,
+  parseSize,
+  parseTime,
+  type Qdisc,
+  type QdiscSpec,
+  Qdiscs,
+  type Rate,
+  type Size,
+  type TbfOptions,
+  Tc,
+  type TcClass,
+  type TcStats,
+  type Time,
+  type U32IpMatch,
+  type U32Key,
+} from './ops/tc/index.js'
+export * from './ovs/index.js'
+export { Rtnl, type RtnlOptions } from './rtnl.js'
+export { type SandboxResult, type SandboxRunOptions, sandbox } from './sandbox/sandbox.js'
+export type { SandboxSupport } from './sandbox/support.js'
+export type { TeardownReport } from './topology/apply.js'
+export { type DnsRecords, type DnsServer, type DnsServerOptions, startDnsServer } from './topology/dns.js'
+export type { Step as TopologyStep } from './topology/plan.js'
+export { type PingOptions, type PingResult, type ResolveResult, type ServiceHandle, serviceArgv } from './topology/probes.js'
+export { type ReapOptions, type ReapResult, reap } from './topology/reap.js'
+export type { ShapingSpec as TopologyShapingSpec } from './topology/shaping.js'
+export type { EchoResult } from './topology/sockets.js'
+export type {
+  AddressSpec as TopologyAddressSpec,
+  BridgeSpec as TopologyBridgeSpec,
+  DnsSpec as TopologyDnsSpec,
+  EndSpec as TopologyEndSpec,
+  HostSpec as TopologyHostSpec,
+  LinkSpec as TopologyLinkSpec,
+  NatSpec as TopologyNatSpec,
+  PoolSpec as TopologyPoolSpec,
+  ProcessSpec as TopologyProcessSpec,
+  ResolvedTopology,
+  RouteSpec as TopologyRouteSpec,
+  TopologySpec,
 } from './topology/spec.js'
 export type { ThroughputOptions, ThroughputResult } from './topology/throughput.js'
-export type { ShapingSpec as TopologyShapingSpec } from './topology/shaping.js'
-export { serviceArgv, type PingResult, type PingOptions, type ServiceHandle, type ResolveResult } from './topology/probes.js'
-export type { EchoResult } from './topology/sockets.js'
-export { startDnsServer, type DnsRecords, type DnsServer, type DnsServerOptions } from './topology/dns.js'
-export { sandbox, type SandboxRunOptions, type SandboxResult } from './sandbox/sandbox.js'
-export type { SandboxSupport } from './sandbox/support.js'
-export { Bridge, BridgeFdb, BridgePorts, BridgeVlans, decodeFdbEntry, decodeBridgePort, decodeBridgeVlans, NO_VLAN_FILTERING, type FdbEntry, type FdbFilter, type FdbSpec, type FdbState, type BridgePort, type BridgePortFilter, type BridgePortOptions, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './ops/bridge/index.js'
-export { Nexthops, type NexthopObjectFilter } from './ops/nexthops/operations.js'
-export { decodeNexthop, type NexthopObject, type NexthopObjectSpec, type NexthopGroupMember, type ResilientArgs } from './ops/nexthops/codec.js'
-export * from './ovs/index.js'
-export { Nft, type Ruleset as NftRuleset, type ListFilter as NftListFilter } from './nftables/nft.js'
-export type { Table as NftTable, Chain as NftChain, Rule as NftRule } from './nftables/objects.js'
-export type { Statement as NftStatement, TableFamily as NftFamily } from './nftables/statements.js'
-export type { RemoteNft } from './netns/handle.js'
+export { Topology, type UpOptions } from './topology/topology.js'
+export { SpecError, type SpecProblem } from './topology/validate/index.js'

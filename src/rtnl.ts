@@ -1,21 +1,22 @@
 // The public rtnetlink handle for the caller's own namespace. The namespace helper
 // builds the same object inside another namespace, so the ops code is written once.
-import { NetlinkSocket, type SocketOptions } from './netlink/engine.js'
-import type { OpsContext } from './ops/context.js'
-import { Links } from './ops/links/operations.js'
-import { Addresses } from './ops/addresses/operations.js'
-import { Routes } from './ops/routes/operations.js'
-import { Neighbors } from './ops/neighbors/operations.js'
-import { Rules } from './ops/rules/operations.js'
-import { Ethtool } from './ops/ethtool/operations.js'
-import { Nexthops } from './ops/nexthops/operations.js'
-import { Bridge } from './ops/bridge/index.js'
-import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from './ops/monitor/operations.js'
-import { Nft } from './nftables/nft.js'
-import { NETLINK_NETFILTER } from './nftables/constants.js'
-import { Tc } from './ops/tc/index.js'
-import { NETLINK_GENERIC } from './netlink/genl.js'
+
 import type { RtnlApi } from './api.js'
+import { NetlinkSocket, type SocketOptions } from './netlink/engine.js'
+import { NETLINK_GENERIC } from './netlink/genl.js'
+import { NETLINK_NETFILTER } from './nftables/constants.js'
+import { Nft } from './nftables/nft.js'
+import { Addresses } from './ops/addresses/operations.js'
+import { Bridge } from './ops/bridge/index.js'
+import type { OpsContext } from './ops/context.js'
+import { Ethtool } from './ops/ethtool/operations.js'
+import { Links } from './ops/links/operations.js'
+import { type Monitor, type MonitorKind, type MonitorOptions, monitor } from './ops/monitor/operations.js'
+import { Neighbors } from './ops/neighbors/operations.js'
+import { Nexthops } from './ops/nexthops/operations.js'
+import { Routes } from './ops/routes/operations.js'
+import { Rules } from './ops/rules/operations.js'
+import { Tc } from './ops/tc/index.js'
 
 export type { RtnlApi }
 
@@ -43,7 +44,11 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   private nftSocket: NetlinkSocket | undefined
   private genlSocket: NetlinkSocket | undefined
 
-  private constructor(readonly socket: NetlinkSocket, namespace: string | undefined, private readonly timeoutMs?: number) {
+  private constructor(
+    readonly socket: NetlinkSocket,
+    namespace: string | undefined,
+    private readonly timeoutMs?: number,
+  ) {
     this.context = { sock: socket, namespace }
     this.links = new Links(this.context)
     this.addresses = new Addresses(this.context)
@@ -51,9 +56,17 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
     this.neighbors = new Neighbors(this.context)
     this.rules = new Rules(this.context)
     // Opened on first use; 4 MiB buffers so big transactions and their answers fit (capped by rmem_max/wmem_max).
-    this.nft = new Nft(() => (this.nftSocket ??= NetlinkSocket.open({
-      protocol: NETLINK_NETFILTER, namespace, timeoutMs, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
-    })), namespace)
+    this.nft = new Nft(
+      () =>
+        (this.nftSocket ??= NetlinkSocket.open({
+          protocol: NETLINK_NETFILTER,
+          namespace,
+          timeoutMs,
+          receiveBufferBytes: 4 << 20,
+          sendBufferBytes: 4 << 20,
+        })),
+      namespace,
+    )
     this.ethtool = new Ethtool(this.context, () => (this.genlSocket ??= NetlinkSocket.open({ protocol: NETLINK_GENERIC, namespace, timeoutMs })))
     this.tc = new Tc(this.context)
     this.nexthops = new Nexthops(this.context)
@@ -63,7 +76,9 @@ export class Rtnl implements RtnlApi, AsyncDisposable {
   /** Opens a rtnetlink socket in the current network namespace (what `ip` does on start). */
   static async open(opts: RtnlOptions = {}): Promise<Rtnl> {
     const sockOpts: SocketOptions = {
-      namespace: opts.namespace, timeoutMs: opts.timeoutMs, receiveBufferBytes: opts.receiveBufferBytes,
+      namespace: opts.namespace,
+      timeoutMs: opts.timeoutMs,
+      receiveBufferBytes: opts.receiveBufferBytes,
     }
     return new Rtnl(NetlinkSocket.open(sockOpts), opts.namespace, opts.timeoutMs)
   }

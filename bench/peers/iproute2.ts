@@ -5,7 +5,7 @@
 // GNU time(1) wraps each run (also the start-up probe) to record ip's CPU time.
 import fs from 'node:fs'
 import path from 'node:path'
-import { OUT, startupMs, timeProcess, type Netns } from '../harness.js'
+import { type Netns, OUT, startupMs, timeProcess } from '../harness.js'
 import type { RouteSet, RouteTool, Sample } from './tool.js'
 
 let startup: number | undefined

@@ -1,6 +1,7 @@
 // Peer driver for the npm `netlink` package's rtnetlink module (see netlink-worker.ts).
-import { OUT, timeProcess, workerResult, type Netns } from '../harness.js'
+
 import path from 'node:path'
+import { type Netns, OUT, timeProcess, workerResult } from '../harness.js'
 import type { RouteSet, RouteTool, Sample } from './tool.js'
 
 const worker = () => path.join(OUT, 'workers', 'netlink-worker.mjs')

@@ -1,6 +1,6 @@
 // Driver for nsnet itself (see bench/workers/routes-nsnet.ts): same shape as the peers.
 import path from 'node:path'
-import { OUT, timeProcess, workerResult, type Netns } from '../harness.js'
+import { type Netns, OUT, timeProcess, workerResult } from '../harness.js'
 import type { RouteSet, RouteTool, Sample } from './tool.js'
 
 const worker = () => path.join(OUT, 'workers', 'routes-nsnet.mjs')
@@ -19,8 +19,7 @@ export const nsnet: RouteTool = {
   id: 'nsnet',
   name: 'nsnet',
   timing: 'internal (timed inside its process; start-up excluded)',
-  insert: (ns: Netns, set: RouteSet, count: number) =>
-    run(ns, ['insert', set.file, String(count), set.gateway, set.dev], 'nsnet routes.addMany'),
+  insert: (ns: Netns, set: RouteSet, count: number) => run(ns, ['insert', set.file, String(count), set.gateway, set.dev], 'nsnet routes.addMany'),
   dump: (ns: Netns, set: RouteSet) => run(ns, ['dump', set.gateway], 'nsnet routes.list'),
 }
 
@@ -41,8 +40,7 @@ export const nsnetSerial: RouteTool = {
   id: 'nsnet-serial',
   name: 'nsnet routes.add one awaited after another',
   timing: 'internal (timed inside its process; start-up excluded)',
-  insert: (ns: Netns, set: RouteSet, count: number) =>
-    run(ns, ['insert-serial', set.file, String(count), set.gateway, set.dev], 'nsnet serial routes.add'),
+  insert: (ns: Netns, set: RouteSet, count: number) => run(ns, ['insert-serial', set.file, String(count), set.gateway, set.dev], 'nsnet serial routes.add'),
 }
 
 /** routes.stream() of table main. */
@@ -61,8 +59,7 @@ export const nsnetEngine: RouteTool = {
   id: 'nsnet-engine',
   name: 'nsnet engine alone',
   timing: 'internal, only batch()/dump() timed',
-  insert: (ns: Netns, set: RouteSet, count: number) =>
-    run(ns, ['insert-engine', set.file, String(count), set.gateway, set.dev], 'nsnet engine batch'),
+  insert: (ns: Netns, set: RouteSet, count: number) => run(ns, ['insert-engine', set.file, String(count), set.gateway, set.dev], 'nsnet engine batch'),
   dump: (ns: Netns) => run(ns, ['dump-engine'], 'nsnet engine dump'),
 }
 
@@ -74,8 +71,7 @@ export const kernelFloor: RouteTool = {
   id: 'kernel-floor',
   name: 'kernel floor (bare socket)',
   timing: 'internal, only the socket work timed',
-  insert: (ns: Netns, set: RouteSet, count: number) =>
-    run(ns, ['insert-raw', set.file, String(count), set.gateway, set.dev], 'kernel floor insert'),
+  insert: (ns: Netns, set: RouteSet, count: number) => run(ns, ['insert-raw', set.file, String(count), set.gateway, set.dev], 'kernel floor insert'),
   dump: (ns: Netns) => run(ns, ['dump-raw'], 'kernel floor dump'),
 }
 

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ROOT, timeProcess, workerResult, type Netns } from '../harness.js'
+import { type Netns, ROOT, timeProcess, workerResult } from '../harness.js'
 import type { RouteSet, RouteTool, Sample } from './tool.js'
 
 const WORKER = path.join(ROOT, 'bench', 'peers', 'pyroute2_worker.py')

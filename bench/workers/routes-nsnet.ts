@@ -16,14 +16,14 @@
 //   dump-decode                     diagnostic: decoding a captured dump, no kernel in the clock
 import fs from 'node:fs'
 import { Rtnl } from '../../src/index.js'
-import { Writer, parseCidr, parseErrorMessage, parseIPv4, parseMessages } from '../../src/netlink/codec.js'
-import { NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from '../../src/netlink/constants.js'
+import { parseCidr, parseErrorMessage, parseIPv4, parseMessages, Writer } from '../../src/netlink/codec.js'
+import { NETLINK_ROUTE, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from '../../src/netlink/constants.js'
+import { openRawSocket, type RawSocket } from '../../src/netlink/engine/binding.js'
+import type { Request } from '../../src/netlink/engine.js'
 import { linkIndex, linkNames } from '../../src/ops/context.js'
+import type { RouteSpec } from '../../src/ops/routes/operations.js'
 import { decodeRoute, type Route } from '../../src/ops/routes/operations.js'
 import { AF_INET, RTM_GETROUTE, RTM_NEWROUTE } from '../../src/ops/rtnl.js'
-import type { Request } from '../../src/netlink/engine.js'
-import { openRawSocket, type RawSocket } from '../../src/netlink/engine/binding.js'
-import type { RouteSpec } from '../../src/ops/routes/operations.js'
 
 const [mode, ...args] = process.argv.slice(2)
 
@@ -101,7 +101,13 @@ async function insertEngine(file: string, count: string, gateway: string, dev: s
   const dsts = readSet(file, Number(count))
   const rt = await Rtnl.open()
   const payloads = prebuiltPayloads(dsts, gateway, await linkIndex(rt.context, dev, 'bench'))
-  const reqs: Request[] = payloads.map((p) => ({ type: RTM_NEWROUTE, flags: CREATE_EXCL, body: (w) => { w.bytes(p) } }))
+  const reqs: Request[] = payloads.map((p) => ({
+    type: RTM_NEWROUTE,
+    flags: CREATE_EXCL,
+    body: (w) => {
+      w.bytes(p)
+    },
+  }))
   const t = await timed(() => rt.socket.batch(reqs))
   await rt.close()
   print({ ...t, value: undefined, count: dsts.length })
@@ -120,7 +126,10 @@ async function insertRaw(file: string, count: string, gateway: string, dev: stri
   let w = new Writer(70_000)
   let seq = 1
   for (const p of payloads) {
-    if (w.pos + 16 + p.length > 65536) { datagrams.push(w.toBuffer()); w = new Writer(70_000) }
+    if (w.pos + 16 + p.length > 65536) {
+      datagrams.push(w.toBuffer())
+      w = new Writer(70_000)
+    }
     const m = w.beginMessage(RTM_NEWROUTE, NLM_F_REQUEST | CREATE_EXCL, seq++)
     w.bytes(p)
     w.endMessage(m)
@@ -130,16 +139,22 @@ async function insertRaw(file: string, count: string, gateway: string, dev: stri
   datagrams.push(w.toBuffer())
   const sock = bareSocket()
   let errors = 0
-  const t = await timed(() => new Promise<void>((resolve) => {
-    sock.on('message', (buf: Buffer) => {
-      for (const m of parseMessages(buf)) {
-        if (m.type !== NLMSG_ERROR) continue
-        if (parseErrorMessage(m).errno) errors++
-        if (m.seq === seq) resolve()
-      }
-    })
-    for (const d of datagrams) sock.send(d, {}, (e) => { if (e) throw e })
-  }))
+  const t = await timed(
+    () =>
+      new Promise<void>((resolve) => {
+        sock.on('message', (buf: Buffer) => {
+          for (const m of parseMessages(buf)) {
+            if (m.type !== NLMSG_ERROR) continue
+            if (parseErrorMessage(m).errno) errors++
+            if (m.seq === seq) resolve()
+          }
+        })
+        for (const d of datagrams)
+          sock.send(d, {}, (e) => {
+            if (e) throw e
+          })
+      }),
+  )
   sock.close()
   print({ ...t, value: undefined, count: dsts.length, errors, datagrams: datagrams.length })
 }
@@ -171,13 +186,16 @@ async function dump(gateway: string): Promise<void> {
   print({ ...t, total: list.length, matched, baseKb, peakKb, sample: list.find((r) => r.gateway === gateway) })
 }
 
-const rtmsgInet = (w: Writer) => { w.u8(AF_INET).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0) }
+const rtmsgInet = (w: Writer) => {
+  w.u8(AF_INET).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0)
+}
 
 /** Diagnostic: the engine's dump() with a decoder that only checks the table (engine + kernel). */
 async function dumpEngine(): Promise<void> {
   const rt = await Rtnl.open()
-  const { value, ...t } = await timed(() => rt.socket.dump({ type: RTM_GETROUTE, body: rtmsgInet },
-    (m) => (m.type === RTM_NEWROUTE && m.buf[m.start + 4] === 254 ? true : undefined)))
+  const { value, ...t } = await timed(() =>
+    rt.socket.dump({ type: RTM_GETROUTE, body: rtmsgInet }, (m) => (m.type === RTM_NEWROUTE && m.buf[m.start + 4] === 254 ? true : undefined)),
+  )
   await rt.close()
   print({ ...t, total: value.length })
 }
@@ -195,7 +213,9 @@ async function captureDump(): Promise<Buffer[]> {
       bufs.push(buf)
       for (const msg of parseMessages(buf)) if (msg.type === NLMSG_DONE) resolve()
     })
-    sock.send(w.toBuffer(), {}, (e) => { if (e) reject(e) })
+    sock.send(w.toBuffer(), {}, (e) => {
+      if (e) reject(e)
+    })
   })
   sock.close()
   return bufs
@@ -231,19 +251,24 @@ async function dumpRaw(): Promise<void> {
   rtmsgInet(w)
   w.endMessage(m)
   let total = 0
-  const t = await timed(() => new Promise<void>((resolve, reject) => {
-    sock.on('message', (buf: Buffer) => {
-      for (let off = 0; off + 16 <= buf.length;) {
-        const len = buf.readUInt32LE(off)
-        const type = buf.readUInt16LE(off + 4)
-        if (type === NLMSG_DONE) return resolve()
-        if (type === NLMSG_ERROR) return reject(new Error('dump failed'))
-        if (type === RTM_NEWROUTE && buf[off + 20] === 254) total++
-        off += (len + 3) & ~3
-      }
-    })
-    sock.send(w.toBuffer(), {}, (e) => { if (e) reject(e) })
-  }))
+  const t = await timed(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        sock.on('message', (buf: Buffer) => {
+          for (let off = 0; off + 16 <= buf.length; ) {
+            const len = buf.readUInt32LE(off)
+            const type = buf.readUInt16LE(off + 4)
+            if (type === NLMSG_DONE) return resolve()
+            if (type === NLMSG_ERROR) return reject(new Error('dump failed'))
+            if (type === RTM_NEWROUTE && buf[off + 20] === 254) total++
+            off += (len + 3) & ~3
+          }
+        })
+        sock.send(w.toBuffer(), {}, (e) => {
+          if (e) reject(e)
+        })
+      }),
+  )
   sock.close()
   print({ ...t, value: undefined, total })
 }

@@ -2,13 +2,14 @@
 // --quiet), re-running itself inside a throwaway sandbox, printing each step as the `ip`
 // command it stands for, recording checks, cleaning up, and the exit code (1 when any
 // check failed).
+
+import { spawn } from 'node:child_process'
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { spawnIn } from '../../src/netns/exec.js'
 import { sandbox } from '../../src/sandbox/sandbox.js'
 import type { PingResult } from '../../src/topology/probes.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
-import { spawn } from 'node:child_process'
 import { ensureBundles } from './bundle.js'
 
 export interface WalkthroughOptions {
@@ -47,7 +48,9 @@ export class Steps {
   async up(spec: TopologySpec): Promise<Topology> {
     const lab = await Topology.up(spec, { sequential: true, signal: this.signal, onStep: (_s, cmd) => this.print(`$ ${cmd}`) })
     this.labs.push(lab)
-    this.onCleanup(lab.teardownScript().trimEnd(), async () => { await lab.down() })
+    this.onCleanup(lab.teardownScript().trimEnd(), async () => {
+      await lab.down()
+    })
     return lab
   }
 
@@ -71,7 +74,14 @@ export class Steps {
     this.print(`$ ${command}`)
     const out = await fn()
     const text = Array.isArray(out) ? out.join('\n') : out
-    if (text.trim()) this.print(text.replace(/\n$/, '').split('\n').map((l) => `  ${l}`).join('\n'))
+    if (text.trim())
+      this.print(
+        text
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n'),
+      )
     return text
   }
 
@@ -113,13 +123,26 @@ export class Steps {
       this.print()
       this.print(bold('== --keep: left everything up'))
       for (const lab of this.labs) this.print(dim(`  remove it with: nsnet down ${lab.runId}   (or by hand:)`))
-      for (const c of this.cleanups) this.print(dim(c.what.split('\n').map((l) => `  $ ${l}`).join('\n')))
+      for (const c of this.cleanups)
+        this.print(
+          dim(
+            c.what
+              .split('\n')
+              .map((l) => `  $ ${l}`)
+              .join('\n'),
+          ),
+        )
       return
     }
     this.section('clean up')
     for (const c of this.cleanups.reverse()) {
       try {
-        this.print(c.what.split('\n').map((l) => `$ ${l}`).join('\n'))
+        this.print(
+          c.what
+            .split('\n')
+            .map((l) => `$ ${l}`)
+            .join('\n'),
+        )
         await c.fn()
       } catch (e) {
         this.failures.push(`cleanup: ${c.what}`)
@@ -175,8 +198,10 @@ export async function walkthrough(title: string, body: (w: Steps) => Promise<voi
   if (useSandbox && !sandbox.inside()) {
     const support = sandbox.check()
     if (!support.ok) {
-      process.stderr.write(`${title}: cannot make a sandbox here.\n${support.reasons.map((r) => `  - ${r}`).join('\n')}\n` +
-        `  Run it as root (it then works in the current namespace), or allow unprivileged user namespaces.\n`)
+      process.stderr.write(
+        `${title}: cannot make a sandbox here.\n${support.reasons.map((r) => `  - ${r}`).join('\n')}\n` +
+          `  Run it as root (it then works in the current namespace), or allow unprivileged user namespaces.\n`,
+      )
       process.exit(2)
     }
     await sandbox.reexec()
@@ -187,7 +212,9 @@ export async function walkthrough(title: string, body: (w: Steps) => Promise<voi
     w.interrupt()
     // The same Ctrl-C may arrive twice (from the terminal and passed on by a sandbox).
     const first = Date.now()
-    process.on('SIGINT', () => { if (Date.now() - first > 500) process.exit(130) })
+    process.on('SIGINT', () => {
+      if (Date.now() - first > 500) process.exit(130)
+    })
   })
   w.print(bold(`# ${title}`))
   w.print(dim(sandbox.inside() ? '# running in a throwaway sandbox (user+net+mount namespace)' : '# running in the current network namespace'))
@@ -196,7 +223,7 @@ export async function walkthrough(title: string, body: (w: Steps) => Promise<voi
     await body(w)
   } catch (e) {
     crashed = e
-    process.stdout.write(`${red('FAIL')} ${isNsnetError(e) ? e.message : (e as Error)?.stack ?? e}\n`)
+    process.stdout.write(`${red('FAIL')} ${isNsnetError(e) ? e.message : ((e as Error)?.stack ?? e)}\n`)
   }
   if (opts.shell && crashed === undefined && !w.signal.aborted) await interactiveShell(opts.shell, opts.shell)
   else if (opts.keep && sandbox.inside() && process.stdin.isTTY && !w.signal.aborted) {

@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util'
 
 /** A wrong command line: nsnet prints it with the command's usage and exits 2. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: Command) {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
     super(message)
   }
 }
@@ -38,7 +41,10 @@ export function commandHelp(c: Command): string {
 }
 
 /** Parses one command's arguments; throws UsageError for unknown options or wrong counts. */
-export function parseCommand(c: Command, argv: readonly string[]): { flags: Record<string, string | boolean | undefined>; positionals: string[]; help: boolean } {
+export function parseCommand(
+  c: Command,
+  argv: readonly string[],
+): { flags: Record<string, string | boolean | undefined>; positionals: string[]; help: boolean } {
   let head = [...argv]
   let tail: string[] = []
   if (c.passThrough) {
@@ -48,8 +54,10 @@ export function parseCommand(c: Command, argv: readonly string[]): { flags: Reco
       tail = argv.slice(argv[stop] === '--' ? stop + 1 : stop)
     }
   }
-  const options = Object.fromEntries(Object.entries({ ...c.options, help: HELP }).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }]))
-  let parsed
+  const options = Object.fromEntries(
+    Object.entries({ ...c.options, help: HELP }).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+  )
+  let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({ args: head, options, allowPositionals: !c.passThrough, strict: true })
   } catch (e) {

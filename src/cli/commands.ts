@@ -5,11 +5,11 @@ import { NsnetError } from '../netlink/errors.js'
 import { sandbox } from '../sandbox/sandbox.js'
 import { checkSandboxSupport, describeUnsupported } from '../sandbox/support.js'
 import { isRunId, listMarkers, processAlive, readMarker, sameWorld } from '../topology/marker.js'
-import { reap, type ReapResult } from '../topology/reap.js'
+import { type ReapResult, reap } from '../topology/reap.js'
 import type { TopologySpec } from '../topology/spec.js'
 import { Topology } from '../topology/topology.js'
 import { SpecError } from '../topology/validate/index.js'
-import { UsageError, type Command } from './args.js'
+import { type Command, UsageError } from './args.js'
 import { progress, progressMode } from './progress.js'
 import { readSpecFile } from './spec-file.js'
 import { specSchema } from './spec-schema.js'
@@ -26,7 +26,9 @@ function writeJson(v: unknown): void {
 /** Run ids for a run id or a lab name (`nsnet down NAME`). */
 function runIdsOf(lab: string, command: Command): string[] {
   if (isRunId(lab) && readMarker(lab)) return [lab]
-  const named = listMarkers().filter((m) => sameWorld(m) && m.name === lab).map((m) => m.runId)
+  const named = listMarkers()
+    .filter((m) => sameWorld(m) && m.name === lab)
+    .map((m) => m.runId)
   if (!named.length) {
     const what = isRunId(lab) ? `no run ${lab}` : `${JSON.stringify(lab)} is not a run id nor the name of a lab`
     throw new NsnetError(`${what} in /run/nsnet`, { code: 'ENOTFOUND', operation: `nsnet ${command.name}`, hint: '`nsnet runs` lists them' })
@@ -36,8 +38,10 @@ function runIdsOf(lab: string, command: Command): string[] {
 }
 
 function printReap(r: ReapResult): void {
-  write(`${r.runId} (${r.name}, pid ${r.pid || 'kept'}): ${r.status}` +
-    `${r.namespaces.length ? `; netns ${r.namespaces.join(' ')}` : ''}${r.links.length ? `; links ${r.links.join(' ')}` : ''}\n`)
+  write(
+    `${r.runId} (${r.name}, pid ${r.pid || 'kept'}): ${r.status}` +
+      `${r.namespaces.length ? `; netns ${r.namespaces.join(' ')}` : ''}${r.links.length ? `; links ${r.links.join(' ')}` : ''}\n`,
+  )
   for (const f of r.report?.failed ?? []) write(`  could not remove ${f.object}: ${f.error}\n`)
 }
 
@@ -47,7 +51,9 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const
 
 export const commands: readonly Command[] = [
   {
-    name: 'up', args: 'SPEC', positionals: [1, 1],
+    name: 'up',
+    args: 'SPEC',
+    positionals: [1, 1],
     summary: 'Build a topology and keep it up after nsnet exits.',
     details: `${SPEC_DETAILS}\nRemove it with nsnet down. Progress shows on a terminal.\nCtrl-C (SIGINT) or SIGTERM during the build removes what it made\nand exits 130 or 143.`,
     options: {
@@ -98,7 +104,9 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'check', args: 'SPEC', positionals: [1, 1],
+    name: 'check',
+    args: 'SPEC',
+    positionals: [1, 1],
     summary: 'Validate a spec without touching anything.',
     details: `${SPEC_DETAILS}\nExits 1 if the spec has problems (each is listed, with its path).`,
     options: { json: { type: 'boolean', help: 'print { valid, problems } as JSON' } },
@@ -125,7 +133,9 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'draw', args: 'SPEC', positionals: [1, 1],
+    name: 'draw',
+    args: 'SPEC',
+    positionals: [1, 1],
     summary: 'Draw a spec as a text outline, or as a Mermaid flowchart.',
     details: SPEC_DETAILS,
     options: { mermaid: { type: 'boolean', help: 'a Mermaid flowchart instead of text' } },
@@ -135,7 +145,9 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'script', args: 'SPEC', positionals: [1, 1],
+    name: 'script',
+    args: 'SPEC',
+    positionals: [1, 1],
     summary: 'Print the ip commands that build a spec.',
     details: SPEC_DETAILS,
     options: {},
@@ -145,7 +157,9 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'schema', args: '', positionals: [0, 0],
+    name: 'schema',
+    args: '',
+    positionals: [0, 0],
     summary: 'Print the JSON Schema of a topology spec, for editors.',
     options: {},
     async run() {
@@ -154,25 +168,41 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'runs', args: '', positionals: [0, 0],
+    name: 'runs',
+    args: '',
+    positionals: [0, 0],
     summary: 'List the runs recorded in /run/nsnet.',
     options: {
       all: { type: 'boolean', help: 'also runs of other mount/PID namespaces (which reap leaves alone)' },
       json: JSON_OPT,
     },
     async run(flags) {
-      const runs = listMarkers().filter((m) => flags.all || sameWorld(m)).map((m) => ({
-        runId: m.runId, name: m.name, pid: m.pid,
-        state: !sameWorld(m) ? 'foreign (another mount or PID namespace)' : m.pid === 0 ? 'kept' : processAlive(m.pid, m.pidStart) ? 'alive' : 'dead (nsnet reap removes it)',
-        created: m.created, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name),
-      }))
+      const runs = listMarkers()
+        .filter((m) => flags.all || sameWorld(m))
+        .map((m) => ({
+          runId: m.runId,
+          name: m.name,
+          pid: m.pid,
+          state: !sameWorld(m)
+            ? 'foreign (another mount or PID namespace)'
+            : m.pid === 0
+              ? 'kept'
+              : processAlive(m.pid, m.pidStart)
+                ? 'alive'
+                : 'dead (nsnet reap removes it)',
+          created: m.created,
+          namespaces: m.namespaces.map((n) => n.name),
+          links: m.links.map((l) => l.name),
+        }))
       if (flags.json) writeJson(runs)
       else for (const r of runs) write(`${r.runId}  ${r.name}  ${r.state}  netns: ${r.namespaces.join(' ') || '-'}\n`)
       return 0
     },
   },
   {
-    name: 'down', args: 'RUNID|NAME', positionals: [1, 1],
+    name: 'down',
+    args: 'RUNID|NAME',
+    positionals: [1, 1],
     summary: 'Remove one run (also a kept one), by run id or lab name.',
     details: 'Exits 1 if something could not be removed (each is listed).',
     options: { json: JSON_OPT },
@@ -180,17 +210,21 @@ export const commands: readonly Command[] = [
       const results: ReapResult[] = []
       for (const runId of runIdsOf(lab!, this)) results.push(...(await reap({ runId })))
       if (flags.json) writeJson(results)
-      else for (const r of results) {
-        write(`${r.runId}: ${r.status}\n`)
-        for (const f of r.report?.failed ?? []) write(`  could not remove ${f.object}: ${f.error}\n`)
-      }
+      else
+        for (const r of results) {
+          write(`${r.runId}: ${r.status}\n`)
+          for (const f of r.report?.failed ?? []) write(`  could not remove ${f.object}: ${f.error}\n`)
+        }
       return results.every((r) => r.status === 'removed') ? 0 : 1
     },
   },
   {
-    name: 'reap', args: '[RUNID|NAME]', positionals: [0, 1],
+    name: 'reap',
+    args: '[RUNID|NAME]',
+    positionals: [0, 1],
     summary: 'Remove what nsnet runs whose process died left behind.',
-    details: 'With RUNID or NAME, only the runs of that lab. Runs whose process lives, and kept runs\n(unless --kept), are left alone. Exits 1 if something could not be removed.',
+    details:
+      'With RUNID or NAME, only the runs of that lab. Runs whose process lives, and kept runs\n(unless --kept), are left alone. Exits 1 if something could not be removed.',
     options: {
       'dry-run': { type: 'boolean', help: 'only say what would be removed' },
       kept: { type: 'boolean', help: 'also remove runs kept up on purpose (nsnet up, --keep)' },
@@ -205,7 +239,10 @@ export const commands: readonly Command[] = [
     },
   },
   {
-    name: 'sandbox', args: '[--] [COMMAND [ARGS...]]', positionals: [0, Infinity], passThrough: true,
+    name: 'sandbox',
+    args: '[--] [COMMAND [ARGS...]]',
+    positionals: [0, Infinity],
+    passThrough: true,
     summary: 'Run COMMAND (default: $SHELL) in a throwaway user+network+mount namespace.',
     details: 'Private /run/netns, /etc/netns, /run/nsnet and /sys; no root needed. Exits with its code.',
     options: { check: { type: 'boolean', help: 'say whether sandboxes work here, and if not why (exit 1)' } },

@@ -41,12 +41,16 @@ export async function parseSpecText(text: string, name: string): Promise<Topolog
     const pos = err.linePos?.[0]
     // The parser's message ends in " at line L, column C:" and the lines around it.
     const [what, context] = err.message.split(/ at line \d+, column \d+:\n/)
-    throw new NsnetError(`the spec ${where} is not valid YAML (${pos ? `line ${pos.line}, column ${pos.col}` : `offset ${err.pos[0]}`}): ${what}` +
-      `${context?.trim() ? `\n${context.replace(/^\n+/, '').trimEnd()}` : ''}`, { code: 'EINVAL_ARGUMENT' })
+    throw new NsnetError(
+      `the spec ${where} is not valid YAML (${pos ? `line ${pos.line}, column ${pos.col}` : `offset ${err.pos[0]}`}): ${what}` +
+        `${context?.trim() ? `\n${context.replace(/^\n+/, '').trimEnd()}` : ''}`,
+      { code: 'EINVAL_ARGUMENT' },
+    )
   }
   try {
     return doc.toJS({ maxAliasCount: 100 }) as TopologySpec
-  } catch (e) { // an alias to no anchor, or aliases that would blow up
+  } catch (e) {
+    // an alias to no anchor, or aliases that would blow up
     throw new NsnetError(`the spec ${where} is not valid YAML: ${(e as Error).message}`, { code: 'EINVAL_ARGUMENT' })
   }
 }

@@ -29,46 +29,66 @@ const shaping = {
   loss: { ...quantity, description: 'percent; netem, or an nf_tables numgen drop rule where the kernel has no netem' },
 } as const
 /** Shaping of what arrives at an end: an ifb with a tbf, the end's ingress redirected to it. */
-const ingress = object({ rate: shaping.rate, burst: shaping.burst, limit: shaping.limit }, ['rate'], 'shaping of what arrives at this end (ifb + mirred redirect)')
-const vlans = object({
-  pvid: { type: 'integer', minimum: 1, maximum: 4094 },
-  untagged: { type: 'boolean' },
-  tagged: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 4094 } },
-}, [], "the port's VLANs (a bridge with vlanFiltering, or an OVS switch)")
+const ingress = object(
+  { rate: shaping.rate, burst: shaping.burst, limit: shaping.limit },
+  ['rate'],
+  'shaping of what arrives at this end (ifb + mirred redirect)',
+)
+const vlans = object(
+  {
+    pvid: { type: 'integer', minimum: 1, maximum: 4094 },
+    untagged: { type: 'boolean' },
+    tagged: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 4094 } },
+  },
+  [],
+  "the port's VLANs (a bridge with vlanFiltering, or an OVS switch)",
+)
 
 const end = {
   description: 'a node name, or the end in detail',
   oneOf: [str, object({ node: str, ifname: str, addresses, mac: str, vlans, ingress, ...shaping }, ['node'])],
 }
 
-const host = object({
-  name: { ...str, description: 'node name; the namespace is prefix + name; "host" is the current namespace' },
-  lo: { type: 'boolean', description: 'bring lo up (default true)' },
-  forwarding: { type: 'boolean', description: 'net.ipv4.ip_forward=1 and net.ipv6.conf.all.forwarding=1' },
-  sysctls: { type: 'object', description: 'net.* keys only', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-  gateway: { ...str, description: 'an address, or a node whose address on a shared subnet is the gateway' },
-  routes: {
-    type: 'array',
-    items: object({
-      dst: { ...str, description: 'a CIDR, an address, or "default"' },
-      via: str, dev: str, scope: { enum: ['global', 'link', 'host'] }, src: str,
-      metric: { type: 'integer', minimum: 0, maximum: 0xffffffff },
-      table: { oneOf: [{ const: 'main' }, { type: 'integer', minimum: 1, maximum: 0xffffffff }] },
-    }, ['dst']),
+const host = object(
+  {
+    name: { ...str, description: 'node name; the namespace is prefix + name; "host" is the current namespace' },
+    lo: { type: 'boolean', description: 'bring lo up (default true)' },
+    forwarding: { type: 'boolean', description: 'net.ipv4.ip_forward=1 and net.ipv6.conf.all.forwarding=1' },
+    sysctls: { type: 'object', description: 'net.* keys only', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    gateway: { ...str, description: 'an address, or a node whose address on a shared subnet is the gateway' },
+    routes: {
+      type: 'array',
+      items: object(
+        {
+          dst: { ...str, description: 'a CIDR, an address, or "default"' },
+          via: str,
+          dev: str,
+          scope: { enum: ['global', 'link', 'host'] },
+          src: str,
+          metric: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+          table: { oneOf: [{ const: 'main' }, { type: 'integer', minimum: 1, maximum: 0xffffffff }] },
+        },
+        ['dst'],
+      ),
+    },
+    nat: { type: 'array', items: object({ masquerade: str, out: str, backend: { enum: ['auto', 'nsnet', 'nft', 'iptables'] } }, ['masquerade', 'out']) },
+    dns: object({ nameservers: strings, search: strings }, ['nameservers'], 'written to /etc/netns/NAME/resolv.conf'),
+    processes: {
+      type: 'array',
+      items: object(
+        {
+          name: str,
+          command: { ...strings, minItems: 1, description: 'argv, run inside the namespace' },
+          env: { type: 'object', additionalProperties: str },
+          readyTcpPort: { type: 'integer', minimum: 1, maximum: 65535 },
+          readyText: str,
+        },
+        ['name', 'command'],
+      ),
+    },
   },
-  nat: { type: 'array', items: object({ masquerade: str, out: str, backend: { enum: ['auto', 'nsnet', 'nft', 'iptables'] } }, ['masquerade', 'out']) },
-  dns: object({ nameservers: strings, search: strings }, ['nameservers'], 'written to /etc/netns/NAME/resolv.conf'),
-  processes: {
-    type: 'array',
-    items: object({
-      name: str,
-      command: { ...strings, minItems: 1, description: 'argv, run inside the namespace' },
-      env: { type: 'object', additionalProperties: str },
-      readyTcpPort: { type: 'integer', minimum: 1, maximum: 65535 },
-      readyText: str,
-    }, ['name', 'command']),
-  },
-}, ['name'])
+  ['name'],
+)
 
 /** The JSON Schema (draft 2020-12) of a TopologySpec. */
 export const specSchema = Object.freeze({
@@ -81,7 +101,17 @@ export const specSchema = Object.freeze({
     hosts: { type: 'array', items: host },
     bridges: {
       type: 'array',
-      items: object({ name: str, in: str, addresses, mtu, kind: { enum: ['linux', 'ovs'], description: 'ovs: an Open vSwitch bridge' }, vlanFiltering: { type: 'boolean', description: 'vlan_filtering 1 (a Linux bridge); its ports take vlans' } }, ['name']),
+      items: object(
+        {
+          name: str,
+          in: str,
+          addresses,
+          mtu,
+          kind: { enum: ['linux', 'ovs'], description: 'ovs: an Open vSwitch bridge' },
+          vlanFiltering: { type: 'boolean', description: 'vlan_filtering 1 (a Linux bridge); its ports take vlans' },
+        },
+        ['name'],
+      ),
     },
     switches: {
       type: 'array',

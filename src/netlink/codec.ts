@@ -1,8 +1,6 @@
 // The netlink wire format: message headers, attributes and typed readers/writers.
 // Pure functions and a growable writer; no I/O. Host byte order is little-endian (x86, arm64 LE).
-import {
-  NLMSG_HDRLEN, NLA_HDRLEN, NLA_F_NESTED, NLA_TYPE_MASK, NLMSG_ERROR, align4,
-} from './constants.js'
+import { align4, NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, NLMSG_ERROR, NLMSG_HDRLEN } from './constants.js'
 import { NsnetError } from './errors.js'
 
 export function decodeError(summary: string): NsnetError {
@@ -70,10 +68,7 @@ export function parseErrorMessage(m: RawMessage): ErrorPayload {
 }
 
 /** Calls `fn` for each attribute in [start, end); stops with EDECODE on a malformed length. */
-export function forEachAttr(
-  buf: Buffer, start: number, end: number,
-  fn: (type: number, off: number, len: number) => void,
-): void {
+export function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: number, off: number, len: number) => void): void {
   let off = start
   while (off + NLA_HDRLEN <= end) {
     const alen = buf.readUInt16LE(off)
@@ -102,7 +97,12 @@ export class Attrs {
   /** Attributes above maxType as (type, offset, length) triples; turned into hex only when asked. */
   private extra: number[] | undefined
 
-  constructor(readonly buf: Buffer, readonly start: number, readonly end: number, readonly maxType: number) {
+  constructor(
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly maxType: number,
+  ) {
     this.offs = new Int32Array(maxType + 1).fill(-1)
     this.lens = new Int32Array(maxType + 1)
     let off = start
@@ -122,9 +122,15 @@ export class Attrs {
     }
   }
 
-  has(type: number): boolean { return this.offs[type] !== undefined && this.offs[type]! >= 0 }
-  offset(type: number): number { return this.offs[type] ?? -1 }
-  length(type: number): number { return this.has(type) ? this.lens[type]! : -1 }
+  has(type: number): boolean {
+    return this.offs[type] !== undefined && this.offs[type]! >= 0
+  }
+  offset(type: number): number {
+    return this.offs[type] ?? -1
+  }
+  length(type: number): number {
+    return this.has(type) ? this.lens[type]! : -1
+  }
 
   /** Attributes with a type above `maxType`, raw. */
   unknown(): RawAttribute[] | undefined {
@@ -153,20 +159,36 @@ export class Attrs {
     return this.has(type) ? this.need(type, size, what) : -1
   }
 
-  u8(type: number): number | undefined { return this.has(type) ? this.buf[this.need(type, 1, 'u8')] : undefined }
-  u16(type: number): number | undefined { return this.has(type) ? this.buf.readUInt16LE(this.need(type, 2, 'u16')) : undefined }
-  u16be(type: number): number | undefined { return this.has(type) ? this.buf.readUInt16BE(this.need(type, 2, 'u16')) : undefined }
-  u32(type: number): number | undefined { return this.has(type) ? this.buf.readUInt32LE(this.need(type, 4, 'u32')) : undefined }
-  u32be(type: number): number | undefined { return this.has(type) ? this.buf.readUInt32BE(this.need(type, 4, 'u32')) : undefined }
-  s32(type: number): number | undefined { return this.has(type) ? this.buf.readInt32LE(this.need(type, 4, 's32')) : undefined }
+  u8(type: number): number | undefined {
+    return this.has(type) ? this.buf[this.need(type, 1, 'u8')] : undefined
+  }
+  u16(type: number): number | undefined {
+    return this.has(type) ? this.buf.readUInt16LE(this.need(type, 2, 'u16')) : undefined
+  }
+  u16be(type: number): number | undefined {
+    return this.has(type) ? this.buf.readUInt16BE(this.need(type, 2, 'u16')) : undefined
+  }
+  u32(type: number): number | undefined {
+    return this.has(type) ? this.buf.readUInt32LE(this.need(type, 4, 'u32')) : undefined
+  }
+  u32be(type: number): number | undefined {
+    return this.has(type) ? this.buf.readUInt32BE(this.need(type, 4, 'u32')) : undefined
+  }
+  s32(type: number): number | undefined {
+    return this.has(type) ? this.buf.readInt32LE(this.need(type, 4, 's32')) : undefined
+  }
   /** u64 as a number; exact up to 2^53, which every counter we read stays below in practice. */
   u64(type: number): number | undefined {
     if (!this.has(type)) return undefined
     const o = this.need(type, 8, 'u64')
     return this.buf.readUInt32LE(o) + this.buf.readUInt32LE(o + 4) * 0x1_0000_0000
   }
-  u64big(type: number): bigint | undefined { return this.has(type) ? this.buf.readBigUInt64LE(this.need(type, 8, 'u64')) : undefined }
-  flag(type: number): boolean { return this.has(type) }
+  u64big(type: number): bigint | undefined {
+    return this.has(type) ? this.buf.readBigUInt64LE(this.need(type, 8, 'u64')) : undefined
+  }
+  flag(type: number): boolean {
+    return this.has(type)
+  }
   str(type: number): string | undefined {
     if (!this.has(type)) return undefined
     const o = this.offs[type]!
@@ -194,7 +216,9 @@ export class Attrs {
   /** Every occurrence of `type` (for attributes that repeat), as [offset, length] pairs. */
   all(type: number): Array<[number, number]> {
     const out: Array<[number, number]> = []
-    forEachAttr(this.buf, this.start, this.end, (t, o, l) => { if (t === type) out.push([o, l]) })
+    forEachAttr(this.buf, this.start, this.end, (t, o, l) => {
+      if (t === type) out.push([o, l])
+    })
     return out
   }
 }
@@ -219,7 +243,10 @@ export function readCString(buf: Buffer, start: number, end: number): string {
 const ipText = Buffer.alloc(20)
 
 function putDecimal(v: number, p: number): number {
-  if (v >= 100) { ipText[p++] = 48 + ((v / 100) | 0); ipText[p++] = 48 + (((v / 10) | 0) % 10) } else if (v >= 10) ipText[p++] = 48 + ((v / 10) | 0)
+  if (v >= 100) {
+    ipText[p++] = 48 + ((v / 100) | 0)
+    ipText[p++] = 48 + (((v / 10) | 0) % 10)
+  } else if (v >= 10) ipText[p++] = 48 + ((v / 10) | 0)
   ipText[p++] = 48 + (v % 10)
   return p
 }
@@ -233,16 +260,20 @@ export function formatIPv4(buf: Uint8Array, o: number, prefixLength?: number): s
   p = putDecimal(buf[o + 2]!, p)
   ipText[p++] = 46
   p = putDecimal(buf[o + 3]!, p)
-  if (prefixLength !== undefined) { ipText[p++] = 47; p = putDecimal(prefixLength, p) }
+  if (prefixLength !== undefined) {
+    ipText[p++] = 47
+    p = putDecimal(prefixLength, p)
+  }
   return latin1(ipText, p)
 }
 
 // Buffer#latin1Slice is what toString('latin1') calls after checking its arguments; calling it
 // directly halves the cost of a short string. Fall back to toString where it is missing.
 type Latin1 = Buffer & { latin1Slice(start: number, end: number): string }
-const latin1 = typeof (ipText as Partial<Latin1>).latin1Slice === 'function'
-  ? (b: Buffer, end: number): string => (b as Latin1).latin1Slice(0, end)
-  : (b: Buffer, end: number): string => b.toString('latin1', 0, end)
+const latin1 =
+  typeof (ipText as Partial<Latin1>).latin1Slice === 'function'
+    ? (b: Buffer, end: number): string => (b as Latin1).latin1Slice(0, end)
+    : (b: Buffer, end: number): string => b.toString('latin1', 0, end)
 
 /** RFC 5952 text: lowercase, longest run of zero groups (two or more) as `::`, IPv4-mapped tail. */
 export function formatIPv6(buf: Uint8Array, o: number): string {
@@ -251,15 +282,26 @@ export function formatIPv6(buf: Uint8Array, o: number): string {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `::ffff:${formatIPv4(buf, o + 12)}`
   }
-  let bestStart = -1, bestLen = 0
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue }
+  let bestStart = -1,
+    bestLen = 0
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++
+      continue
+    }
     let j = i
     while (j < 8 && g[j] === 0) j++
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i
+      bestLen = j - i
+    }
     i = j
   }
-  const hex = (a: number, b: number) => g.slice(a, b).map((x) => x.toString(16)).join(':')
+  const hex = (a: number, b: number) =>
+    g
+      .slice(a, b)
+      .map((x) => x.toString(16))
+      .join(':')
   if (bestStart < 0) return hex(0, 8)
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`
 }
@@ -290,10 +332,13 @@ export function parseIPv4Number(s: string, start = 0, end = s.length): number | 
   let dots = 0
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i)
-    if (c === 46) { // '.'
+    if (c === 46) {
+      // '.'
       if (digits === 0 || dots === 3) return undefined
       value = value * 256 + part
-      part = 0; digits = 0; dots++
+      part = 0
+      digits = 0
+      dots++
     } else if (c >= 48 && c <= 57) {
       if (digits > 0 && part === 0) return undefined // leading zero
       part = part * 10 + (c - 48)
@@ -342,7 +387,10 @@ export function parseIPv6(s: string): Uint8Array | undefined {
   if (halves.length === 1 ? total !== 8 : total > 7) return undefined
   const all = [...head, ...new Array<number>(8 - total).fill(0), ...rest]
   const out = new Uint8Array(16)
-  all.forEach((v, i) => { out[2 * i] = v >> 8; out[2 * i + 1] = v & 0xff })
+  all.forEach((v, i) => {
+    out[2 * i] = v >> 8
+    out[2 * i + 1] = v & 0xff
+  })
   if (tail) out.set(tail, 12)
   return out
 }
@@ -452,19 +500,60 @@ export class Writer {
 
   align(): void {
     const pad = align4(this.pos) - this.pos
-    if (pad) { this.ensure(pad); this.buf.fill(0, this.pos, this.pos + pad); this.pos += pad }
+    if (pad) {
+      this.ensure(pad)
+      this.buf.fill(0, this.pos, this.pos + pad)
+      this.pos += pad
+    }
   }
 
-  u8(v: number): this { this.ensure(1); this.buf[this.pos++] = v & 0xff; return this }
-  u16(v: number): this { this.ensure(2); this.buf.writeUInt16LE(v & 0xffff, this.pos); this.pos += 2; return this }
-  u16be(v: number): this { this.ensure(2); this.buf.writeUInt16BE(v & 0xffff, this.pos); this.pos += 2; return this }
-  u32(v: number): this { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.pos); this.pos += 4; return this }
-  u32be(v: number): this { this.ensure(4); this.buf.writeUInt32BE(v >>> 0, this.pos); this.pos += 4; return this }
-  s32(v: number): this { this.ensure(4); this.buf.writeInt32LE(v | 0, this.pos); this.pos += 4; return this }
-  u64(v: number | bigint): this {
-    this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v), this.pos); this.pos += 8; return this
+  u8(v: number): this {
+    this.ensure(1)
+    this.buf[this.pos++] = v & 0xff
+    return this
   }
-  bytes(b: Uint8Array): this { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
+  u16(v: number): this {
+    this.ensure(2)
+    this.buf.writeUInt16LE(v & 0xffff, this.pos)
+    this.pos += 2
+    return this
+  }
+  u16be(v: number): this {
+    this.ensure(2)
+    this.buf.writeUInt16BE(v & 0xffff, this.pos)
+    this.pos += 2
+    return this
+  }
+  u32(v: number): this {
+    this.ensure(4)
+    this.buf.writeUInt32LE(v >>> 0, this.pos)
+    this.pos += 4
+    return this
+  }
+  u32be(v: number): this {
+    this.ensure(4)
+    this.buf.writeUInt32BE(v >>> 0, this.pos)
+    this.pos += 4
+    return this
+  }
+  s32(v: number): this {
+    this.ensure(4)
+    this.buf.writeInt32LE(v | 0, this.pos)
+    this.pos += 4
+    return this
+  }
+  u64(v: number | bigint): this {
+    this.ensure(8)
+    this.buf.writeBigUInt64LE(BigInt(v), this.pos)
+    this.pos += 8
+    return this
+  }
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length)
+    this.buf.set(b, this.pos)
+    this.pos += b.length
+    return this
+  }
   /** Makes room for `n` bytes, advances past them and returns their offset, for callers that store bytes directly. */
   reserve(n: number): number {
     this.ensure(n)
@@ -472,7 +561,12 @@ export class Writer {
     this.pos += n
     return at
   }
-  zeros(n: number): this { this.ensure(n); this.buf.fill(0, this.pos, this.pos + n); this.pos += n; return this }
+  zeros(n: number): this {
+    this.ensure(n)
+    this.buf.fill(0, this.pos, this.pos + n)
+    this.pos += n
+    return this
+  }
 
   private attrHeader(type: number, payloadLen: number): void {
     if (NLA_HDRLEN + payloadLen > 0xffff) throw tooLong(NLA_HDRLEN + payloadLen)
@@ -482,15 +576,50 @@ export class Writer {
     this.pos += NLA_HDRLEN
   }
 
-  attrU8(type: number, v: number): this { this.attrHeader(type, 1); this.u8(v); this.align(); return this }
-  attrU16(type: number, v: number): this { this.attrHeader(type, 2); this.u16(v); this.align(); return this }
-  attrU16be(type: number, v: number): this { this.attrHeader(type, 2); this.u16be(v); this.align(); return this }
-  attrU32(type: number, v: number): this { this.attrHeader(type, 4); return this.u32(v) }
-  attrU32be(type: number, v: number): this { this.attrHeader(type, 4); return this.u32be(v) }
-  attrS32(type: number, v: number): this { this.attrHeader(type, 4); return this.s32(v) }
-  attrU64(type: number, v: number | bigint): this { this.attrHeader(type, 8); return this.u64(v) }
-  attrFlag(type: number): this { this.attrHeader(type, 0); return this }
-  attrBytes(type: number, b: Uint8Array): this { this.attrHeader(type, b.length); this.bytes(b); this.align(); return this }
+  attrU8(type: number, v: number): this {
+    this.attrHeader(type, 1)
+    this.u8(v)
+    this.align()
+    return this
+  }
+  attrU16(type: number, v: number): this {
+    this.attrHeader(type, 2)
+    this.u16(v)
+    this.align()
+    return this
+  }
+  attrU16be(type: number, v: number): this {
+    this.attrHeader(type, 2)
+    this.u16be(v)
+    this.align()
+    return this
+  }
+  attrU32(type: number, v: number): this {
+    this.attrHeader(type, 4)
+    return this.u32(v)
+  }
+  attrU32be(type: number, v: number): this {
+    this.attrHeader(type, 4)
+    return this.u32be(v)
+  }
+  attrS32(type: number, v: number): this {
+    this.attrHeader(type, 4)
+    return this.s32(v)
+  }
+  attrU64(type: number, v: number | bigint): this {
+    this.attrHeader(type, 8)
+    return this.u64(v)
+  }
+  attrFlag(type: number): this {
+    this.attrHeader(type, 0)
+    return this
+  }
+  attrBytes(type: number, b: Uint8Array): this {
+    this.attrHeader(type, b.length)
+    this.bytes(b)
+    this.align()
+    return this
+  }
   /** NUL-terminated, as the kernel's NLA_STRING / NLA_NUL_STRING policies accept. */
   attrStr(type: number, s: string): this {
     const n = Buffer.byteLength(s)
@@ -519,12 +648,18 @@ export class Writer {
   }
 
   /** The bytes written so far (a view, valid until the next write). */
-  view(): Buffer { return this.buf.subarray(0, this.pos) }
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos)
+  }
 
   /** A copy of the bytes written so far. */
-  toBuffer(): Buffer { return Buffer.from(this.buf.subarray(0, this.pos)) }
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos))
+  }
 
-  reset(): void { this.pos = 0 }
+  reset(): void {
+    this.pos = 0
+  }
 }
 
 /** An attribute's length field is 16 bits: anything longer cannot be encoded. */

@@ -43,7 +43,7 @@ export const NSNET_CODES = Object.freeze({
   ENAT: 'a NAT rule could not be written (nft or iptables refused it)',
   ESERVICE: 'a lab service (DNS, echo, probe) did not start or answer',
   EOVSDB: 'ovsdb-server refused a transaction or answered with an error',
-  ERESTART: 'the nf_tables ruleset kept changing while a batch was computed (the kernel\'s ERESTART), retries ran out',
+  ERESTART: "the nf_tables ruleset kept changing while a batch was computed (the kernel's ERESTART), retries ran out",
 })
 
 /** A code nsnet raises itself (NSNET_CODES). */
@@ -103,16 +103,25 @@ export class NsnetError extends Error {
   /** A plain object that survives JSON (used by the namespace helper). */
   toJSON(): SerializedError {
     return {
-      name: this.name, message: this.message, summary: this.summary, code: this.code, errno: this.errno,
-      operation: this.operation, object: this.object, namespace: this.namespace,
-      hint: this.hint, index: this.index,
+      name: this.name,
+      message: this.message,
+      summary: this.summary,
+      code: this.code,
+      errno: this.errno,
+      operation: this.operation,
+      object: this.object,
+      namespace: this.namespace,
+      hint: this.hint,
+      index: this.index,
     }
   }
 
   /** The same error with context filled in where it was missing. */
   withContext(ctx: ErrorContext & { index?: number }): NsnetError {
     return new NsnetError(this.summary, {
-      code: this.code, errno: this.errno, hint: this.hint,
+      code: this.code,
+      errno: this.errno,
+      hint: this.hint,
       operation: this.operation ?? ctx.operation,
       object: this.object ?? ctx.object,
       namespace: this.namespace ?? ctx.namespace,
@@ -142,12 +151,19 @@ export interface SerializedError {
 export function errorFromJSON(e: SerializedError): NsnetError {
   if (e.failures?.length) {
     return new BatchError(e.failures.map(errorFromJSON), e.sent ?? e.failures.length, {
-      operation: e.operation, object: e.object, namespace: e.namespace,
+      operation: e.operation,
+      object: e.object,
+      namespace: e.namespace,
     })
   }
   return new NsnetError(e.summary, {
-    code: isNsnetErrorCode(e.code) ? e.code : 'EINTERNAL', errno: e.errno, operation: e.operation, object: e.object,
-    namespace: e.namespace, hint: e.hint, index: e.index,
+    code: isNsnetErrorCode(e.code) ? e.code : 'EINTERNAL',
+    errno: e.errno,
+    operation: e.operation,
+    object: e.object,
+    namespace: e.namespace,
+    hint: e.hint,
+    index: e.index,
   })
 }
 
@@ -177,7 +193,7 @@ const kernelHints: Record<string, Record<string, string>> = {
 export function kernelError(errno: number, ctx: ErrorContext & { index?: number; hint?: string }): NsnetError {
   const code = errnoName(errno)
   const hints = kernelHints[code]
-  const hint = ctx.hint ?? (hints ? hints[ctx.operation ?? ''] ?? hints['*'] : undefined)
+  const hint = ctx.hint ?? (hints ? (hints[ctx.operation ?? ''] ?? hints['*']) : undefined)
   return new NsnetError(`${code} (${describeErrno(errno)})`, { ...ctx, code, errno, hint })
 }
 
@@ -188,13 +204,31 @@ function describeErrno(errno: number): string {
 
 // The messages strerror gives for the errnos rtnetlink returns; enough for readable errors.
 const systemMessages: Record<number, string> = {
-  1: 'Operation not permitted', 2: 'No such file or directory', 3: 'No such process', 13: 'Permission denied',
-  16: 'Device or resource busy', 17: 'File exists', 19: 'No such device', 22: 'Invalid argument',
-  28: 'No space left on device', 34: 'Numerical result out of range', 61: 'No data available',
-  90: 'Message too long', 93: 'Protocol not supported', 95: 'Operation not supported',
-  97: 'Address family not supported by protocol', 98: 'Address already in use', 99: 'Cannot assign requested address',
-  101: 'Network is unreachable', 105: 'No buffer space available', 113: 'No route to host', 12: 'Cannot allocate memory',
-  7: 'Argument list too long', 36: 'File name too long', 39: 'Directory not empty', 66: 'Object is remote',
+  1: 'Operation not permitted',
+  2: 'No such file or directory',
+  3: 'No such process',
+  13: 'Permission denied',
+  16: 'Device or resource busy',
+  17: 'File exists',
+  19: 'No such device',
+  22: 'Invalid argument',
+  28: 'No space left on device',
+  34: 'Numerical result out of range',
+  61: 'No data available',
+  90: 'Message too long',
+  93: 'Protocol not supported',
+  95: 'Operation not supported',
+  97: 'Address family not supported by protocol',
+  98: 'Address already in use',
+  99: 'Cannot assign requested address',
+  101: 'Network is unreachable',
+  105: 'No buffer space available',
+  113: 'No route to host',
+  12: 'Cannot allocate memory',
+  7: 'Argument list too long',
+  36: 'File name too long',
+  39: 'Directory not empty',
+  66: 'Object is remote',
 }
 
 export function invalidArgument(summary: string, ctx: ErrorContext & { hint?: string }): NsnetError {
@@ -213,7 +247,10 @@ export class BatchError extends NsnetError {
   constructor(failures: readonly NsnetError[], sent: number, ctx: ErrorContext) {
     const first = failures[0]!
     super(`${failures.length} of ${sent} batched requests failed; first: item ${first.index}: ${first.summary}`, {
-      ...ctx, code: first.code, errno: first.errno, hint: first.hint,
+      ...ctx,
+      code: first.code,
+      errno: first.errno,
+      hint: first.hint,
     })
     this.name = 'BatchError'
     this.failures = failures
@@ -226,10 +263,14 @@ export class BatchError extends NsnetError {
 
   /** Keeps the failures (a plain NsnetError would drop them). */
   override withContext(ctx: ErrorContext & { index?: number }): BatchError {
-    return new BatchError(this.failures.map((f) => f.withContext({ namespace: ctx.namespace })), this.sent, {
-      operation: this.operation ?? ctx.operation,
-      object: this.object ?? ctx.object,
-      namespace: this.namespace ?? ctx.namespace,
-    })
+    return new BatchError(
+      this.failures.map((f) => f.withContext({ namespace: ctx.namespace })),
+      this.sent,
+      {
+        operation: this.operation ?? ctx.operation,
+        object: this.object ?? ctx.object,
+        namespace: this.namespace ?? ctx.namespace,
+      },
+    )
   }
 }

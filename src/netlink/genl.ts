@@ -2,8 +2,8 @@
 // resolved by name through the nlctrl family, as `genl ctrl get name NAME` does.
 // Constants from <linux/netlink.h> and <linux/genetlink.h>.
 import { Attrs, type RawMessage, type Writer } from './codec.js'
-import { NsnetError } from './errors.js'
 import type { CallOptions, NetlinkSocket } from './engine.js'
+import { NsnetError } from './errors.js'
 
 export const NETLINK_GENERIC = 16
 export const GENL_HDRLEN = 4
@@ -59,14 +59,26 @@ export function resolveFamily(sock: NetlinkSocket, name: string, opts?: CallOpti
 async function lookup(sock: NetlinkSocket, name: string, opts?: CallOptions): Promise<GenlFamily> {
   let replies: RawMessage[]
   try {
-    replies = await sock.request({
-      type: GENL_ID_CTRL, expectsReply: true, operation: 'CTRL_CMD_GETFAMILY', object: `genl family ${name}`,
-      body: (w) => { genlHeader(w, CTRL_CMD_GETFAMILY, 1); w.attrStr(CTRL_ATTR_FAMILY_NAME, name) },
-    }, opts)
+    replies = await sock.request(
+      {
+        type: GENL_ID_CTRL,
+        expectsReply: true,
+        operation: 'CTRL_CMD_GETFAMILY',
+        object: `genl family ${name}`,
+        body: (w) => {
+          genlHeader(w, CTRL_CMD_GETFAMILY, 1)
+          w.attrStr(CTRL_ATTR_FAMILY_NAME, name)
+        },
+      },
+      opts,
+    )
   } catch (e) {
     if (e instanceof NsnetError && e.code === 'ENOENT') {
       throw new NsnetError(`the kernel has no generic netlink family "${name}"`, {
-        code: 'EUNSUPPORTED', operation: 'CTRL_CMD_GETFAMILY', object: `genl family ${name}`, namespace: sock.namespace,
+        code: 'EUNSUPPORTED',
+        operation: 'CTRL_CMD_GETFAMILY',
+        object: `genl family ${name}`,
+        namespace: sock.namespace,
         hint: name === 'ethtool' ? 'ethtool netlink needs Linux 5.6 or newer with CONFIG_ETHTOOL_NETLINK' : undefined,
       })
     }
@@ -76,6 +88,7 @@ async function lookup(sock: NetlinkSocket, name: string, opts?: CallOptions): Pr
   if (!m) throw new NsnetError(`nlctrl sent no answer for family ${name}`, { code: 'EDECODE', operation: 'CTRL_CMD_GETFAMILY', namespace: sock.namespace })
   const a = genlAttrs(m, CTRL_ATTR_MAXATTR)
   const id = a.u16(CTRL_ATTR_FAMILY_ID)
-  if (id === undefined) throw new NsnetError(`nlctrl answer for ${name} has no family id`, { code: 'EDECODE', operation: 'CTRL_CMD_GETFAMILY', namespace: sock.namespace })
+  if (id === undefined)
+    throw new NsnetError(`nlctrl answer for ${name} has no family id`, { code: 'EDECODE', operation: 'CTRL_CMD_GETFAMILY', namespace: sock.namespace })
   return Object.freeze({ name, id, version: a.u32(CTRL_ATTR_VERSION) ?? 1, maxAttr: a.u32(CTRL_ATTR_MAXATTR) ?? 0 })
 }

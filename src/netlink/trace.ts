@@ -1,7 +1,7 @@
 // NSNET_DEBUG=1 prints every message sent and received, decoded as far as the
 // registered describers know, to stderr.
-import { parseMessages, forEachAttr, type RawMessage } from './codec.js'
-import { NLMSG_ERROR, NLMSG_DONE, NLMSG_NOOP, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP_INTR } from './constants.js'
+import { forEachAttr, parseMessages, type RawMessage } from './codec.js'
+import { NLM_F_ACK, NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP } from './constants.js'
 import { errnoName } from './errors.js'
 
 export const traceEnabled = /^(1|true|yes|netlink|all)$/i.test(process.env.NSNET_DEBUG ?? '')

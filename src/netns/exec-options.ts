@@ -7,14 +7,28 @@ import { SpecCheck } from '../ops/spec-check.js'
 
 const EXEC_FIELDS = ['timeoutMs', 'signal', 'input', 'env', 'cwd'] as const
 const SPAWN_FIELDS = [
-  'cwd', 'env', 'stdio', 'detached', 'uid', 'gid', 'serialization', 'windowsVerbatimArguments', 'windowsHide',
-  'signal', 'timeout', 'killSignal',
+  'cwd',
+  'env',
+  'stdio',
+  'detached',
+  'uid',
+  'gid',
+  'serialization',
+  'windowsVerbatimArguments',
+  'windowsHide',
+  'signal',
+  'timeout',
+  'killSignal',
 ] as const
 
-interface Where { readonly operation: string; readonly namespace?: string }
+interface Where {
+  readonly operation: string
+  readonly namespace?: string
+}
 
 function common(c: SpecCheck, o: Readonly<Record<string, unknown>>): void {
-  if (o.cwd !== undefined && (typeof o.cwd !== 'string' || o.cwd === '' || o.cwd.includes('\0'))) c.fail(`options.cwd must be a directory path, got ${JSON.stringify(o.cwd)}`)
+  if (o.cwd !== undefined && (typeof o.cwd !== 'string' || o.cwd === '' || o.cwd.includes('\0')))
+    c.fail(`options.cwd must be a directory path, got ${JSON.stringify(o.cwd)}`)
   if (o.env !== undefined) {
     const env = c.object(o.env, 'options.env')
     for (const [k, v] of Object.entries(env)) {
@@ -40,8 +54,10 @@ export function checkSpawnOptions(opts: unknown, where: Where): void {
   if (o.timeout !== undefined) c.timeout(o.timeout, 'options.timeout')
   const ks = o.killSignal
   if (ks !== undefined) {
-    const known = typeof ks === 'string' ? Object.hasOwn(osConstants.signals, ks)
-      : typeof ks === 'number' && Number.isInteger(ks) && Object.values(osConstants.signals).includes(ks)
+    const known =
+      typeof ks === 'string'
+        ? Object.hasOwn(osConstants.signals, ks)
+        : typeof ks === 'number' && Number.isInteger(ks) && Object.values(osConstants.signals).includes(ks)
     if (!known) c.fail(`options.killSignal is not a signal name or number, got ${JSON.stringify(ks)}`)
   }
   for (const f of ['uid', 'gid'] as const) if (o[f] !== undefined) c.int(o[f], `options.${f}`, 0, 0xfffffffe)

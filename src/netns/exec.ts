@@ -1,10 +1,10 @@
 // Running programs inside a named namespace, the way `ip netns exec` does: through
 // `ip netns exec NAME ...`, which also bind-mounts /etc/netns/NAME/* and remounts /sys.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs'
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
+import { accessSync, existsSync, constants as fsConstants } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
+import { codeOf, invalidArgument, NsnetError } from '../netlink/errors.js'
 import { checkExecOptions, checkSpawnOptions } from './exec-options.js'
 import { checkNetnsName, netnsPath, noSuchNetns } from './names.js'
 
@@ -37,7 +37,12 @@ export type SpawnInOptions = Omit<SpawnOptions, 'argv0' | 'shell'>
 /** Throws ENOENT naming the program unless `prog` resolves to an executable file (as execvp would). */
 export function resolveProgram(prog: string, namespace: string | undefined, operation: string, env = process.env): string {
   const executable = (p: string): boolean => {
-    try { accessSync(p, fsConstants.X_OK); return true } catch { return false }
+    try {
+      accessSync(p, fsConstants.X_OK)
+      return true
+    } catch {
+      return false
+    }
   }
   if (prog.includes('/')) {
     if (executable(prog)) return prog
@@ -48,7 +53,11 @@ export function resolveProgram(prog: string, namespace: string | undefined, oper
     }
   }
   throw new NsnetError(`program "${prog}" not found or not executable`, {
-    code: 'ENOENT', errno: 2, operation, object: `program ${prog}`, namespace,
+    code: 'ENOENT',
+    errno: 2,
+    operation,
+    object: `program ${prog}`,
+    namespace,
     hint: prog.includes('/') ? undefined : 'it is not in PATH',
   })
 }
@@ -92,10 +101,7 @@ export async function execIn(name: string, argv: readonly string[], opts?: ExecO
  * Runs a command and collects its output. It gets its own process group, so a timeout
  * or abort kills everything it started, and nothing else.
  */
-export function runCommand(
-  argv: readonly string[], opts: ExecOptions,
-  ctx: { namespace?: string; operation: string; program?: string },
-): Promise<ExecResult> {
+export function runCommand(argv: readonly string[], opts: ExecOptions, ctx: { namespace?: string; operation: string; program?: string }): Promise<ExecResult> {
   const program = ctx.program ?? argv[0]!
   const object = `program ${program}`
   return new Promise<ExecResult>((resolve, reject) => {
@@ -106,30 +112,52 @@ export function runCommand(
     }
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      detached: true, env: opts.env, cwd: opts.cwd,
+      detached: true,
+      env: opts.env,
+      cwd: opts.cwd,
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout!.on('data', (b: Buffer) => out.push(b))
     child.stderr!.on('data', (b: Buffer) => err.push(b))
     if (opts.input !== undefined) {
-      child.stdin!.on('error', () => { /* the program may exit without reading */ })
+      child.stdin!.on('error', () => {
+        /* the program may exit without reading */
+      })
       child.stdin!.end(opts.input)
     }
     let failure: NsnetError | undefined
     const killGroup = (why: NsnetError): void => {
       if (failure) return
       failure = why
-      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }
-    const timer = !opts.timeoutMs ? undefined : setTimeout(() => { // 0: no deadline
-      killGroup(new NsnetError(`did not finish within ${opts.timeoutMs} ms; killed it`, {
-        code: 'ETIMEDOUT', operation: ctx.operation, object, namespace: ctx.namespace,
-      }))
-    }, opts.timeoutMs)
-    const onAbort = (): void => killGroup(new NsnetError('aborted; killed it', {
-      code: 'EABORTED', operation: ctx.operation, object, namespace: ctx.namespace,
-    }))
+    const timer = !opts.timeoutMs
+      ? undefined
+      : setTimeout(() => {
+          // 0: no deadline
+          killGroup(
+            new NsnetError(`did not finish within ${opts.timeoutMs} ms; killed it`, {
+              code: 'ETIMEDOUT',
+              operation: ctx.operation,
+              object,
+              namespace: ctx.namespace,
+            }),
+          )
+        }, opts.timeoutMs)
+    const onAbort = (): void =>
+      killGroup(
+        new NsnetError('aborted; killed it', {
+          code: 'EABORTED',
+          operation: ctx.operation,
+          object,
+          namespace: ctx.namespace,
+        }),
+      )
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     const cleanup = (): void => {
       if (timer) clearTimeout(timer)
@@ -137,21 +165,35 @@ export function runCommand(
     }
     child.on('error', (e: NodeJS.ErrnoException) => {
       cleanup()
-      reject(new NsnetError(`cannot start ${argv[0]}: ${e.message}`, {
-        code: codeOf(e), errno: e.errno === undefined ? undefined : -e.errno, operation: ctx.operation, object, namespace: ctx.namespace,
-      }))
+      reject(
+        new NsnetError(`cannot start ${argv[0]}: ${e.message}`, {
+          code: codeOf(e),
+          errno: e.errno === undefined ? undefined : -e.errno,
+          operation: ctx.operation,
+          object,
+          namespace: ctx.namespace,
+        }),
+      )
     })
     child.on('close', (code, signal) => {
       cleanup()
-      if (failure) { reject(failure); return }
+      if (failure) {
+        reject(failure)
+        return
+      }
       const stdout = Buffer.concat(out).toString()
       const stderr = Buffer.concat(err).toString()
       // `ip netns exec` reports a failed execvp itself, with exit code 1 and nothing else.
       const execFailed = /^exec of "(.*)" failed: (.*)\n?$/.exec(stderr)
       if (code === 1 && stdout === '' && execFailed && execFailed[1] === program) {
-        reject(new NsnetError(`cannot run program "${program}": ${execFailed[2]}`, {
-          code: /No such file/.test(execFailed[2]!) ? 'ENOENT' : 'EACCES', operation: ctx.operation, object, namespace: ctx.namespace,
-        }))
+        reject(
+          new NsnetError(`cannot run program "${program}": ${execFailed[2]}`, {
+            code: /No such file/.test(execFailed[2]!) ? 'ENOENT' : 'EACCES',
+            operation: ctx.operation,
+            object,
+            namespace: ctx.namespace,
+          }),
+        )
         return
       }
       const signo = signal ? osConstants.signals[signal] : undefined

@@ -1,12 +1,16 @@
 // File access as the helper does it from inside a namespace: /proc/net/*, /proc/sys/net/*
 // and /sys/class/net/* show that namespace's view. Errors keep the errno name as code.
-import { readFile, writeFile, readdir } from 'node:fs/promises'
-import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { codeOf, invalidArgument, NsnetError } from '../netlink/errors.js'
 
 function fsError(e: unknown, operation: string, path: string, namespace: string | undefined): NsnetError {
   const err = e as NodeJS.ErrnoException
   return new NsnetError(err.code === 'ENOENT' ? `no such file ${path}` : `${path}: ${err.code ?? err.message}`, {
-    code: codeOf(err), errno: err.errno === undefined ? undefined : Math.abs(err.errno), operation, object: `file ${path}`, namespace,
+    code: codeOf(err),
+    errno: err.errno === undefined ? undefined : Math.abs(err.errno),
+    operation,
+    object: `file ${path}`,
+    namespace,
   })
 }
 

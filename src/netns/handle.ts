@@ -2,16 +2,16 @@
 // NAME, plus exec/spawn, sysctl and file access there. The helper starts on demand and
 // stops when idle, so a handle is cheap to keep.
 import type { ChildProcess } from 'node:child_process'
-import { NsnetError, isNsnetError } from '../netlink/errors.js'
-import type { OpsContext } from '../ops/context.js'
-import { monitor, type Monitor, type MonitorKind, type MonitorOptions } from '../ops/monitor/operations.js'
 import type { ApiOf, BridgeApi, NftApi, RtnlApi, TcApi } from '../api.js'
-import { HelperProcess, defaultHelperPath, remoteApi, splitOptions, type HelperOptions } from './helper/client.js'
+import { isNsnetError, NsnetError } from '../netlink/errors.js'
+import type { OpsContext } from '../ops/context.js'
+import { type Monitor, type MonitorKind, type MonitorOptions, monitor } from '../ops/monitor/operations.js'
+import { type ExecOptions, type ExecResult, execIn, requireNetns, type SpawnInOptions, spawnIn } from './exec.js'
+import { defaultHelperPath, type HelperOptions, HelperProcess, remoteApi, splitOptions } from './helper/client.js'
+import type { HelperOp, NetnsFiles, NetnsSysctl, OpArgs, OpResult } from './helper/protocol.js'
 import type { HelperSlots } from './helper/slots.js'
-import { execIn, requireNetns, spawnIn, type ExecOptions, type ExecResult, type SpawnInOptions } from './exec.js'
 import { NamespaceIdentity } from './identity.js'
 import { checkNetnsName } from './names.js'
-import type { HelperOp, NetnsFiles, NetnsSysctl, OpArgs, OpResult } from './helper/protocol.js'
 import { register, unregister } from './registry.js'
 
 /** @deprecated the same as ApiOf<T>: every method of RtnlApi is asynchronous on both transports. */
@@ -55,7 +55,10 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
   private calling = 0
 
   /** Use netns.open(). */
-  constructor(readonly name: string, opts: HelperOptions = {}) {
+  constructor(
+    readonly name: string,
+    opts: HelperOptions = {},
+  ) {
     this.identity = new NamespaceIdentity(name, 'netns.open')
     this.helperPath = opts.helperPath ?? defaultHelperPath()
     this.idleMs = opts.idleMs ?? 30_000
@@ -122,7 +125,9 @@ export class NetnsHandle implements RtnlApi, AsyncDisposable {
       if (this.slot) this.slots?.touch(this.slot)
       return Promise.resolve(this.proc)
     }
-    return (this.starting ??= this.spawnHelper().finally(() => { this.starting = undefined }))
+    return (this.starting ??= this.spawnHelper().finally(() => {
+      this.starting = undefined
+    }))
   }
 
   /** Takes a slot (when the handle shares a bound), then spawns; the slot comes back when the process exits. */

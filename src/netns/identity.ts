@@ -7,8 +7,13 @@ import { netnsPath, noSuchNetns, nsKey } from './names.js'
 
 export function staleNetns(name: string, operation: string, cause?: unknown): NsnetError {
   return new NsnetError(`namespace "${name}" is no longer the one this handle opened (deleted, or replaced by another of that name)`, {
-    code: 'ESTALE', errno: 116, operation, object: `netns ${name}`, namespace: name,
-    hint: 'open a new handle (netns.open)', cause,
+    code: 'ESTALE',
+    errno: 116,
+    operation,
+    object: `netns ${name}`,
+    namespace: name,
+    hint: 'open a new handle (netns.open)',
+    cause,
   })
 }
 
@@ -17,7 +22,10 @@ export class NamespaceIdentity {
   readonly key: string
   private checked = false
 
-  constructor(readonly name: string, operation: string) {
+  constructor(
+    readonly name: string,
+    operation: string,
+  ) {
     const key = nsKey(netnsPath(name))
     if (key === undefined) throw noSuchNetns(name, operation)
     this.key = key
@@ -32,7 +40,9 @@ export class NamespaceIdentity {
     if (nsKey(netnsPath(this.name)) !== this.key) throw staleNetns(this.name, operation, cause)
     if (!this.checked) {
       this.checked = true
-      setImmediate(() => { this.checked = false }).unref()
+      setImmediate(() => {
+        this.checked = false
+      }).unref()
     }
   }
 

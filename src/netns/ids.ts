@@ -3,7 +3,7 @@
 import { closeSync, openSync } from 'node:fs'
 import { Attrs, type RawMessage } from '../netlink/codec.js'
 import type { NetlinkSocket } from '../netlink/engine.js'
-import { NsnetError, codeOf } from '../netlink/errors.js'
+import { codeOf, NsnetError } from '../netlink/errors.js'
 import { AF_UNSPEC, RTGENMSG_LEN, RTM_GETNSID, RTM_NEWNSID } from '../ops/rtnl.js'
 import { netnsPath, noSuchNetns } from './names.js'
 
@@ -39,8 +39,13 @@ export async function withNetnsFd<T>(name: string, operation: string, fn: (fd: n
 export function getNsid(sock: NetlinkSocket, name: string): Promise<number | undefined> {
   return withNetnsFd(name, 'netns.id', async (fd) => {
     const replies = await sock.request({
-      type: RTM_GETNSID, expectsReply: true, object: `netns ${name}`,
-      body: (w) => { w.u8(AF_UNSPEC).zeros(3); w.attrU32(NETNSA_FD, fd) },
+      type: RTM_GETNSID,
+      expectsReply: true,
+      object: `netns ${name}`,
+      body: (w) => {
+        w.u8(AF_UNSPEC).zeros(3)
+        w.attrU32(NETNSA_FD, fd)
+      },
     })
     const m = replies.find((r) => r.type === RTM_NEWNSID)
     return m ? nsidOf(m) : undefined
@@ -50,16 +55,30 @@ export function getNsid(sock: NetlinkSocket, name: string): Promise<number | und
 /** Assigns NAME an id in the caller's namespace, as `ip netns set NAME ID` (`'auto'`: the kernel picks). */
 export async function setNsid(sock: NetlinkSocket, name: string, id: number | 'auto'): Promise<void> {
   const nsid = id === 'auto' ? NETNSA_NSID_NOT_ASSIGNED : id
-  await withNetnsFd(name, 'netns.setId', (fd) => sock.request({
-    type: RTM_NEWNSID, object: `netns ${name}`, operation: 'netns.setId',
-    body: (w) => { w.u8(AF_UNSPEC).zeros(3); w.attrU32(NETNSA_FD, fd); w.attrS32(NETNSA_NSID, nsid) },
-  }))
+  await withNetnsFd(name, 'netns.setId', (fd) =>
+    sock.request({
+      type: RTM_NEWNSID,
+      object: `netns ${name}`,
+      operation: 'netns.setId',
+      body: (w) => {
+        w.u8(AF_UNSPEC).zeros(3)
+        w.attrU32(NETNSA_FD, fd)
+        w.attrS32(NETNSA_NSID, nsid)
+      },
+    }),
+  )
 }
 
 /** Every id assigned in the caller's namespace, as `ip netns list-id`. */
 export function dumpNsids(sock: NetlinkSocket): Promise<number[]> {
-  return sock.dump({
-    type: RTM_GETNSID, operation: 'netns.listIds',
-    body: (w) => { w.u8(AF_UNSPEC).zeros(3) },
-  }, (m) => (m.type === RTM_NEWNSID ? nsidOf(m) : undefined))
+  return sock.dump(
+    {
+      type: RTM_GETNSID,
+      operation: 'netns.listIds',
+      body: (w) => {
+        w.u8(AF_UNSPEC).zeros(3)
+      },
+    },
+    (m) => (m.type === RTM_NEWNSID ? nsidOf(m) : undefined),
+  )
 }

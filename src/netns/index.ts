@@ -1,6 +1,6 @@
 // The `netns` namespace of the public API: what `ip netns` does, plus handles that
 // run the Rtnl API inside a named namespace through a helper process.
-import { execIn, type ExecOptions, type NamedExecResult } from './exec.js'
+import { type ExecOptions, execIn, type NamedExecResult } from './exec.js'
 import { checkExecOptions } from './exec-options.js'
 import { add, exists, id, identify, list, listIds, pids, remove, setId, setResolvConf } from './lifecycle.js'
 import { netnsPath } from './names.js'
@@ -52,10 +52,10 @@ export const netns = Object.freeze({
   execAll,
 })
 
-export type { NetnsInfo, NsidInfo, DeleteOptions } from './lifecycle.js'
+export type { NamespaceRef } from '../ops/netns-ref.js'
 export type { ExecOptions, ExecResult, NamedExecResult, SpawnInOptions } from './exec.js'
+export { type NetnsFiles, NetnsHandle, type NetnsSysctl, type Remote } from './handle.js'
 export type { HelperOptions } from './helper/client.js'
-export { NetnsHandle, type Remote, type NetnsSysctl, type NetnsFiles } from './handle.js'
+export type { DeleteOptions, NetnsInfo, NsidInfo } from './lifecycle.js'
 export type { SysctlValue } from './sysctl.js'
 export type { NetnsEvent, NetnsMonitor, NetnsMonitorOptions } from './watch.js'
-export type { NamespaceRef } from '../ops/netns-ref.js'

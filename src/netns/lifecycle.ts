@@ -2,15 +2,15 @@
 // Creation and deletion go through `ip netns` itself: it is the reference recipe (shared
 // /run/netns, bind-mounted nsfs file) and measured as fast as doing it natively, which would
 // need an `unshare` process anyway (bench/netns.ts compares both).
-import { existsSync, readdirSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { Attrs } from '../netlink/codec.js'
 import { NetlinkSocket } from '../netlink/engine.js'
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { invalidArgument, NsnetError } from '../netlink/errors.js'
 import { AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK } from '../ops/rtnl.js'
 import { runCommand } from './exec.js'
-import { dumpNsids, getNsid, setNsid } from './ids.js'
-import { NETNS_RUN_DIR, checkNetnsName, netnsEtcDir, netnsPath, noSuchNetns, nsKey } from './names.js'
 import { staleNetns } from './identity.js'
+import { dumpNsids, getNsid, setNsid } from './ids.js'
+import { checkNetnsName, NETNS_RUN_DIR, netnsEtcDir, netnsPath, noSuchNetns, nsKey } from './names.js'
 import { closeHandlesOf } from './registry.js'
 
 export interface NetnsInfo {
@@ -41,8 +41,15 @@ async function ip(args: string[], operation: string, name: string): Promise<void
   const r = await runCommand(['ip', ...args], { timeoutMs: 30_000 }, { operation, namespace: undefined })
   if (r.code !== 0) {
     const msg = r.stderr.trim() || `ip ${args.join(' ')} exited with ${r.code}`
-    const code = /File exists/.test(msg) ? 'EEXIST' : /No such file/.test(msg) ? 'ENOENT'
-      : /Permission denied|Operation not permitted/.test(msg) ? 'EPERM' : /busy/i.test(msg) ? 'EBUSY' : 'EIO'
+    const code = /File exists/.test(msg)
+      ? 'EEXIST'
+      : /No such file/.test(msg)
+        ? 'ENOENT'
+        : /Permission denied|Operation not permitted/.test(msg)
+          ? 'EPERM'
+          : /busy/i.test(msg)
+            ? 'EBUSY'
+            : 'EIO'
     throw new NsnetError(msg, { code, operation, object: `netns ${name}` })
   }
 }
@@ -86,9 +93,15 @@ export async function addMany(names: readonly string[]): Promise<Map<string, Nsn
   for (const name of names) checkNetnsName(name, operation)
   const taken = names.filter((name) => existsSync(netnsPath(name)))
   if (taken.length) {
-    throw new NsnetError(`network namespace${taken.length === 1 ? '' : 's'} ${taken.map((n) => `"${n}"`).join(', ')} already exist${taken.length === 1 ? 's' : ''}`, {
-      code: 'EEXIST', errno: 17, operation, object: `netns ${taken[0]}`,
-    })
+    throw new NsnetError(
+      `network namespace${taken.length === 1 ? '' : 's'} ${taken.map((n) => `"${n}"`).join(', ')} already exist${taken.length === 1 ? 's' : ''}`,
+      {
+        code: 'EEXIST',
+        errno: 17,
+        operation,
+        object: `netns ${taken[0]}`,
+      },
+    )
   }
   const failed = new Map<string, NsnetError>()
   if (names.length === 0) return failed
@@ -100,16 +113,33 @@ export async function addMany(names: readonly string[]): Promise<Map<string, Nsn
   const failedLines = new Map<number, string>()
   lines.forEach((l, i) => {
     const m = /^Command failed -:(\d+)/.exec(l)
-    if (m) failedLines.set(Number(m[1]), lines.slice(0, i).reverse().find((x) => x.trim() && !x.startsWith('Command failed')) ?? l)
+    if (m)
+      failedLines.set(
+        Number(m[1]),
+        lines
+          .slice(0, i)
+          .reverse()
+          .find((x) => x.trim() && !x.startsWith('Command failed')) ?? l,
+      )
   })
   names.forEach((name, i) => {
     const msg = failedLines.get(i + 1) ?? (existsSync(netnsPath(name)) ? undefined : r.stderr.trim() || `ip netns add ${name} exited with ${r.code}`)
     if (msg === undefined) return
-    failed.set(name, new NsnetError(msg, { code: /File exists/.test(msg) ? 'EEXIST' : 'EIO', errno: /File exists/.test(msg) ? 17 : undefined, operation, object: `netns ${name}` }))
+    failed.set(
+      name,
+      new NsnetError(msg, {
+        code: /File exists/.test(msg) ? 'EEXIST' : 'EIO',
+        errno: /File exists/.test(msg) ? 17 : undefined,
+        operation,
+        object: `netns ${name}`,
+      }),
+    )
   })
   if (r.code !== 0 && failedLines.size === 0) {
     // ip stopped without naming a line: none of them can be called ours.
-    for (const name of names) if (!failed.has(name)) failed.set(name, new NsnetError(r.stderr.trim() || `ip -batch exited with ${r.code}`, { code: 'EIO', operation, object: `netns ${name}` }))
+    for (const name of names)
+      if (!failed.has(name))
+        failed.set(name, new NsnetError(r.stderr.trim() || `ip -batch exited with ${r.code}`, { code: 'EIO', operation, object: `netns ${name}` }))
   }
   return failed
 }
@@ -124,15 +154,19 @@ export async function exists(name: string): Promise<boolean> {
 export async function list(): Promise<NetnsInfo[]> {
   const all = names()
   if (all.length === 0) return []
-  return withSocket((sock) => Promise.all(all.map(async (name) => {
-    let id: number | undefined
-    try {
-      id = await getNsid(sock, name)
-    } catch {
-      // A stale file that is no longer a namespace: listed without an id, as ip does.
-    }
-    return id === undefined ? { name } : { name, id }
-  })))
+  return withSocket((sock) =>
+    Promise.all(
+      all.map(async (name) => {
+        let id: number | undefined
+        try {
+          id = await getNsid(sock, name)
+        } catch {
+          // A stale file that is no longer a namespace: listed without an id, as ip does.
+        }
+        return id === undefined ? { name } : { name, id }
+      }),
+    ),
+  )
 }
 
 /** Every assigned nsid and the namespace name it belongs to, as `ip -j netns list-id`. */
@@ -159,7 +193,6 @@ export async function id(name: string): Promise<number | undefined> {
   checkNetnsName(name, 'netns.id')
   return withSocket((sock) => getNsid(sock, name))
 }
-
 
 function procPids(): number[] {
   const out: number[] = []
@@ -196,13 +229,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  */
 function linksHere(sock: NetlinkSocket): Promise<Array<[index: number, linkNsid: number]>> {
   const IFLA_LINK_NETNSID = 37
-  return sock.dump({
-    type: RTM_GETLINK, operation: 'netns.delete',
-    body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
-  }, (m) => {
-    const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_LINK_NETNSID)
-    return [m.buf.readInt32LE(m.start + 4), a.s32(IFLA_LINK_NETNSID) ?? -1]
-  })
+  return sock.dump(
+    {
+      type: RTM_GETLINK,
+      operation: 'netns.delete',
+      body: (w) => {
+        w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
+      },
+    },
+    (m) => {
+      const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_LINK_NETNSID)
+      return [m.buf.readInt32LE(m.start + 4), a.s32(IFLA_LINK_NETNSID) ?? -1]
+    },
+  )
 }
 
 /**
@@ -224,12 +263,20 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
   let inside = await pids(name)
   if (inside.length && !opts.kill) {
     throw new NsnetError(`processes still inside: ${inside.join(', ')}`, {
-      code: 'EBUSY', errno: 16, operation, object, hint: 'end them first, or pass { kill: true } to SIGKILL exactly these pids',
+      code: 'EBUSY',
+      errno: 16,
+      operation,
+      object,
+      hint: 'end them first, or pass { kill: true } to SIGKILL exactly these pids',
     })
   }
   if (inside.length) {
     for (const pid of inside) {
-      try { process.kill(pid, 'SIGKILL') } catch { /* gone already */ }
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* gone already */
+      }
     }
     // A killed process leaves the namespace when it exits, before it is reaped.
     while ((inside = (await pids(name)).filter((p) => inside.includes(p))).length) {
@@ -259,7 +306,10 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
       if (idGone && left.length === 0) return
       if (Date.now() > deadline) {
         throw new NsnetError(`the kernel has not released it yet (${idGone ? `links ${left.join(', ')} remain` : `nsid ${nsid} remains`})`, {
-          code: 'ETIMEDOUT', operation, object, hint: 'something else still holds it (an open fd or a bind mount elsewhere)',
+          code: 'ETIMEDOUT',
+          operation,
+          object,
+          hint: 'something else still holds it (an open fd or a bind mount elsewhere)',
         })
       }
       await sleep(5)
@@ -277,7 +327,8 @@ export async function remove(name: string, opts: DeleteOptions = {}): Promise<vo
  * again just before the kill and the delete.
  */
 export async function removeMany(
-  names: readonly string[], opts: { kill?: boolean; timeoutMs?: number; keys?: ReadonlyMap<string, string> } = {},
+  names: readonly string[],
+  opts: { kill?: boolean; timeoutMs?: number; keys?: ReadonlyMap<string, string> } = {},
 ): Promise<Map<string, NsnetError>> {
   const operation = 'netns.delete'
   const failed = new Map<string, NsnetError>()
@@ -297,22 +348,44 @@ export async function removeMany(
   }
   await Promise.all(todo.filter((name) => !swapped(name)).map((name) => closeHandlesOf(name)))
   const byKey = new Map<string, string>()
-  for (const name of todo) { const k = nsKey(netnsPath(name)); if (k && !swapped(name)) byKey.set(k, name) }
-  let inside = procPids().filter((pid) => { const k = nsKey(`/proc/${pid}/ns/net`); return k !== undefined && byKey.has(k) })
+  for (const name of todo) {
+    const k = nsKey(netnsPath(name))
+    if (k && !swapped(name)) byKey.set(k, name)
+  }
+  let inside = procPids().filter((pid) => {
+    const k = nsKey(`/proc/${pid}/ns/net`)
+    return k !== undefined && byKey.has(k)
+  })
   if (inside.length && !opts.kill) {
     const busy = new Set(inside.map((pid) => byKey.get(nsKey(`/proc/${pid}/ns/net`) ?? '')).filter((n) => n !== undefined))
     for (const name of busy) {
-      failed.set(name, new NsnetError('processes still inside', {
-        code: 'EBUSY', errno: 16, operation, object: `netns ${name}`, hint: 'end them first, or pass { kill: true } to SIGKILL exactly these pids',
-      }))
+      failed.set(
+        name,
+        new NsnetError('processes still inside', {
+          code: 'EBUSY',
+          errno: 16,
+          operation,
+          object: `netns ${name}`,
+          hint: 'end them first, or pass { kill: true } to SIGKILL exactly these pids',
+        }),
+      )
     }
     inside = []
   }
   for (const pid of inside) {
-    try { process.kill(pid, 'SIGKILL') } catch { /* gone already */ }
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone already */
+    }
   }
   // A killed process leaves its namespace when it exits, before it is reaped.
-  while ((inside = inside.filter((pid) => { const k = nsKey(`/proc/${pid}/ns/net`); return k !== undefined && byKey.has(k) })).length) {
+  while (
+    (inside = inside.filter((pid) => {
+      const k = nsKey(`/proc/${pid}/ns/net`)
+      return k !== undefined && byKey.has(k)
+    })).length
+  ) {
     if (Date.now() > deadline) {
       throw new NsnetError(`processes ${inside.join(', ')} did not exit after SIGKILL`, { code: 'ETIMEDOUT', operation, object: `netns ${todo.join(', ')}` })
     }

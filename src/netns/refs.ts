@@ -2,14 +2,15 @@
 // a Docker or CNI bind mount). A handle on one gets a name in /run/netns for as long as it is
 // open (`ip netns attach`, or the same bind mount for a path), so the helper still starts with
 // `ip netns exec NAME`; close() detaches the name again.
-import { existsSync, mkdirSync, readdirSync, statSync, statfsSync, writeFileSync } from 'node:fs'
+
 import { spawnSync } from 'node:child_process'
-import { NsnetError, codeOf, invalidArgument, isNsnetError } from '../netlink/errors.js'
-import { checkNamespaceRef, namespaceLabel, type NamespaceRef } from '../ops/netns-ref.js'
+import { existsSync, mkdirSync, readdirSync, statfsSync, statSync, writeFileSync } from 'node:fs'
+import { codeOf, invalidArgument, isNsnetError, NsnetError } from '../netlink/errors.js'
+import { checkNamespaceRef, type NamespaceRef, namespaceLabel } from '../ops/netns-ref.js'
 import { runCommand } from './exec.js'
-import { open, type NetnsHandle } from './handle.js'
+import { type NetnsHandle, open } from './handle.js'
 import type { HelperOptions } from './helper/client.js'
-import { NETNS_RUN_DIR, checkNetnsName } from './names.js'
+import { checkNetnsName, NETNS_RUN_DIR } from './names.js'
 
 /** Names this process attached for handles: `nsnet-ref-<our pid>-<n>`. */
 const ATTACHED = /^nsnet-ref-(\d+)-\d+$/
@@ -31,14 +32,21 @@ export function inode(ref: NamespaceRef | number, operation = 'netns.inode'): nu
     type = statfsSync(path).type
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    if (typeof r === 'object' && 'pid' in r) throw new NsnetError(`no process ${r.pid}`, { code: 'ESRCH', errno: 3, operation, object: `pid ${r.pid}`, cause: e })
+    if (typeof r === 'object' && 'pid' in r)
+      throw new NsnetError(`no process ${r.pid}`, { code: 'ESRCH', errno: 3, operation, object: `pid ${r.pid}`, cause: e })
     throw new NsnetError(`${label} does not exist (no ${path})`, {
-      code: code === 'ENOENT' ? 'ENOTFOUND' : codeOf(e), errno: 2, operation, object: label, cause: e,
+      code: code === 'ENOENT' ? 'ENOTFOUND' : codeOf(e),
+      errno: 2,
+      operation,
+      object: label,
+      cause: e,
     })
   }
   if (type !== NSFS_MAGIC) {
     throw invalidArgument(`${label} is not a network namespace (${path} is not an nsfs file)`, {
-      operation, object: label, hint: 'give /proc/PID/ns/net or a file bind-mounted from one',
+      operation,
+      object: label,
+      hint: 'give /proc/PID/ns/net or a file bind-mounted from one',
     })
   }
   return ino
@@ -82,7 +90,11 @@ export async function openRef(ref: NamespaceRef, opts: HelperOptions = {}): Prom
   const close = h.close.bind(h)
   Object.defineProperty(h, 'close', {
     value: async () => {
-      try { await close() } finally { await detach(name) }
+      try {
+        await close()
+      } finally {
+        await detach(name)
+      }
     },
   })
   return h
@@ -124,7 +136,11 @@ function track(name: string): void {
 /** Detaches names left by processes that died without closing their handles (SIGKILL). */
 async function reapStale(): Promise<void> {
   let names: string[]
-  try { names = readdirSync(NETNS_RUN_DIR) } catch { return }
+  try {
+    names = readdirSync(NETNS_RUN_DIR)
+  } catch {
+    return
+  }
   for (const n of names) {
     const m = ATTACHED.exec(n)
     if (!m || Number(m[1]) === process.pid || existsSync(`/proc/${m[1]}`)) continue
@@ -136,8 +152,15 @@ async function run(argv: string[], operation: string, name: string): Promise<voi
   const r = await runCommand(argv, { timeoutMs: 30_000 }, { operation, namespace: undefined })
   if (r.code !== 0) {
     const msg = r.stderr.trim() || `${argv.join(' ')} exited with ${r.code}`
-    const code = /File exists/.test(msg) ? 'EEXIST' : /No such file|not exist/.test(msg) ? 'ENOENT'
-      : /Permission denied|Operation not permitted/.test(msg) ? 'EPERM' : /No such process/.test(msg) ? 'ESRCH' : 'EIO'
+    const code = /File exists/.test(msg)
+      ? 'EEXIST'
+      : /No such file|not exist/.test(msg)
+        ? 'ENOENT'
+        : /Permission denied|Operation not permitted/.test(msg)
+          ? 'EPERM'
+          : /No such process/.test(msg)
+            ? 'ESRCH'
+            : 'EIO'
     throw new NsnetError(msg, { code, operation, object: `netns ${name}` })
   }
 }

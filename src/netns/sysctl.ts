@@ -1,6 +1,6 @@
 // sysctl keys inside a namespace. net.* sysctls are per network namespace, so they are
 // read and written by the helper, whose /proc/sys/net is the namespace's own.
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
+import { invalidArgument, NsnetError } from '../netlink/errors.js'
 import { readText, writeText } from './files.js'
 
 export type SysctlValue = string | number | readonly (string | number)[]
@@ -48,7 +48,11 @@ export async function writeSysctl(key: string, value: SysctlValue, namespace: st
   const path = sysctlPath(key, 'sysctl.set', namespace)
   const ok = (v: unknown) => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && !v.includes('\n'))
   if (!(Array.isArray(value) ? value.length > 0 && value.every(ok) : ok(value))) {
-    throw invalidArgument(`bad value ${JSON.stringify(value)}: a number, a one-line string, or an array of them`, { operation: 'sysctl.set', object: `sysctl ${key}`, namespace })
+    throw invalidArgument(`bad value ${JSON.stringify(value)}: a number, a one-line string, or an array of them`, {
+      operation: 'sysctl.set',
+      object: `sysctl ${key}`,
+      namespace,
+    })
   }
   const text = Array.isArray(value) ? value.join('\t') : String(value)
   try {

@@ -3,8 +3,8 @@
 // missing. fs.watch calls both a create and a delete 'rename', and may deliver them after the
 // name came and went (a blocked event loop): each one flips the name between added and deleted,
 // as ip's IN_CREATE / IN_DELETE lines do.
-import { existsSync, mkdirSync, readdirSync, watch, type FSWatcher } from 'node:fs'
-import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
+import { existsSync, type FSWatcher, mkdirSync, readdirSync, watch } from 'node:fs'
+import { codeOf, invalidArgument, NsnetError } from '../netlink/errors.js'
 import { NETNS_RUN_DIR } from './names.js'
 
 export interface NetnsEvent {
@@ -36,10 +36,16 @@ export function monitor(opts: NetnsMonitorOptions = {}): NetnsMonitor {
   let failure: NsnetError | undefined
   mkdirSync(NETNS_RUN_DIR, { recursive: true })
   const known = new Set(readdirSync(NETNS_RUN_DIR))
-  const push = (e: NetnsEvent) => { queue.push(e); wake?.() }
+  const push = (e: NetnsEvent) => {
+    queue.push(e)
+    wake?.()
+  }
   const flip = (n: string) => {
     if (known.delete(n)) push({ type: 'delete', name: n })
-    else { known.add(n); push({ type: 'add', name: n }) }
+    else {
+      known.add(n)
+      push({ type: 'add', name: n })
+    }
   }
   /** Without a file name (or at the start) the directory itself says what changed. */
   const rescan = () => {
@@ -79,12 +85,17 @@ export function monitor(opts: NetnsMonitorOptions = {}): NetnsMonitor {
       try {
         for (;;) {
           const next = queue.shift()
-          if (next) { yield next; continue }
+          if (next) {
+            yield next
+            continue
+          }
           if (done) {
             if (failure) throw failure
             return
           }
-          await new Promise<void>((r) => { wake = r })
+          await new Promise<void>((r) => {
+            wake = r
+          })
           wake = undefined
         }
       } finally {

@@ -2,14 +2,21 @@
 // with NLM_F_ACK and a sequence number of its own, NFNL_MSG_BATCH_END, in one datagram (the
 // kernel reads one batch per datagram, applies all of it or nothing, and answers every
 // member). One answer is counted per member; a failure names the member (index and object).
-import { Writer, parseErrorMessage, type RawMessage } from '../netlink/codec.js'
-import { NLMSG_ERROR, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST } from '../netlink/constants.js'
+import { Attrs, parseErrorMessage, type RawMessage, Writer } from '../netlink/codec.js'
+import { NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_ERROR } from '../netlink/constants.js'
 import { answerCost, asNsnetError, type CallOptions, type NetlinkSocket } from '../netlink/engine.js'
-import { BatchError, NsnetError, kernelError } from '../netlink/errors.js'
+import { BatchError, kernelError, NsnetError } from '../netlink/errors.js'
 import {
-  NFNL_BATCH_GENID, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES, NFTA_GEN_ID, NFT_MSG_GETGEN, NFT_MSG_NEWGEN, NFGENMSG_LEN, nftType,
+  NFGENMSG_LEN,
+  NFNL_BATCH_GENID,
+  NFNL_MSG_BATCH_BEGIN,
+  NFNL_MSG_BATCH_END,
+  NFNL_SUBSYS_NFTABLES,
+  NFT_MSG_GETGEN,
+  NFT_MSG_NEWGEN,
+  NFTA_GEN_ID,
+  nftType,
 } from './constants.js'
-import { Attrs } from '../netlink/codec.js'
 import { nfgen } from './objects.js'
 
 /** One change inside a transaction. */
@@ -54,10 +61,16 @@ const ERESTART = 85
 
 /** Reads the ruleset generation (NFT_MSG_GETGEN), as nft does before each change. */
 export async function readGeneration(sock: NetlinkSocket, opts: CallOptions = {}): Promise<number> {
-  const replies = await sock.request({
-    type: nftType(NFT_MSG_GETGEN), expectsReply: true, operation: 'nft list ruleset', object: 'generation',
-    body: (w) => nfgen(w, 0),
-  }, opts)
+  const replies = await sock.request(
+    {
+      type: nftType(NFT_MSG_GETGEN),
+      expectsReply: true,
+      operation: 'nft list ruleset',
+      object: 'generation',
+      body: (w) => nfgen(w, 0),
+    },
+    opts,
+  )
   const m = replies[0]
   const id = m && new Attrs(m.buf, m.start + NFGENMSG_LEN, m.end, 3).u32be(NFTA_GEN_ID)
   if (id === undefined) throw new NsnetError('the kernel sent no generation id', { code: 'EDECODE', operation: 'NFT_MSG_GETGEN', namespace: sock.namespace })
@@ -87,7 +100,7 @@ export async function commit(sock: NetlinkSocket, members: readonly Member[], op
   const echoes = new Map<number, RawMessage>()
   let transactions = 0
   let genid = opts.genid
-  for (let first = 0; first < members.length;) {
+  for (let first = 0; first < members.length; ) {
     const last = cut(sock, members, starts, first)
     genid = await send(sock, members, buf, starts, first, last, genid, opts, echoes)
     transactions++
@@ -112,10 +125,17 @@ function cut(sock: NetlinkSocket, members: readonly Member[], starts: readonly n
 }
 
 async function send(
-  sock: NetlinkSocket, members: readonly Member[], buf: Buffer, starts: readonly number[], first: number, last: number,
-  givenGenid: number | undefined, opts: CommitOptions, echoes: Map<number, RawMessage>,
+  sock: NetlinkSocket,
+  members: readonly Member[],
+  buf: Buffer,
+  starts: readonly number[],
+  first: number,
+  last: number,
+  givenGenid: number | undefined,
+  opts: CommitOptions,
+  echoes: Map<number, RawMessage>,
 ): Promise<number> {
-  const retries = givenGenid === undefined ? opts.retries ?? 3 : 0
+  const retries = givenGenid === undefined ? (opts.retries ?? 3) : 0
   let genid = givenGenid
   for (let attempt = 0; ; attempt++) {
     genid ??= await readGeneration(sock, opts)
@@ -132,15 +152,26 @@ async function send(
     let echoBytes = 0
     for (let i = first; i < last; i++) if (members[i]!.echo) echoBytes += answerCost(1, 0) + starts[i + 1]! - starts[i]!
     const answers = await sock.exchange(w.toBuffer(), {
-      ...opts, operation: 'nft -f', object: `batch of ${last - first}`, extraAnswerBytes: echoBytes,
-      onSequence: (s) => { seq0 = s },
+      ...opts,
+      operation: 'nft -f',
+      object: `batch of ${last - first}`,
+      extraAnswerBytes: echoBytes,
+      onSequence: (s) => {
+        seq0 = s
+      },
     })
     const outcome = judge(sock, members, first, last, seq0, answers, echoes)
     if (outcome === 'ok') return genidAfter(genid)
-    if (outcome === 'restart' && attempt < retries) { genid = undefined; continue }
+    if (outcome === 'restart' && attempt < retries) {
+      genid = undefined
+      continue
+    }
     if (outcome === 'restart') {
       throw new NsnetError('the ruleset changed while the batch was computed (ERESTART)', {
-        code: 'ERESTART', errno: ERESTART, operation: 'nft -f', namespace: sock.namespace,
+        code: 'ERESTART',
+        errno: ERESTART,
+        operation: 'nft -f',
+        namespace: sock.namespace,
         hint: givenGenid === undefined ? `another writer kept changing it; tried ${retries + 1} times` : 'list again and recompute the change',
       })
     }
@@ -149,12 +180,17 @@ async function send(
 }
 
 /** The generation after one commit of ours (base_seq + 1, skipping 0). */
-const genidAfter = (g: number): number => ((g + 1) >>> 0) || 1
+const genidAfter = (g: number): number => (g + 1) >>> 0 || 1
 
 /** Reads the answers to one transaction: ok, a generation race, or the error to throw. */
 function judge(
-  sock: NetlinkSocket, members: readonly Member[], first: number, last: number, seq0: number,
-  answers: readonly RawMessage[], echoes: Map<number, RawMessage>,
+  sock: NetlinkSocket,
+  members: readonly Member[],
+  first: number,
+  last: number,
+  seq0: number,
+  answers: readonly RawMessage[],
+  echoes: Map<number, RawMessage>,
 ): 'ok' | 'restart' | NsnetError {
   const count = last - first
   const errnos: Array<number[] | undefined> = new Array(count)
@@ -167,7 +203,10 @@ function judge(
       continue
     }
     const { errno } = parseErrorMessage(m)
-    if (k === 0 || k === count + 1) { if (errno) batchErrno = errno; continue }
+    if (k === 0 || k === count + 1) {
+      if (errno) batchErrno = errno
+      continue
+    }
     if (k < 1 || k > count) continue
     ;(errnos[k - 1] ??= []).push(errno)
   }
@@ -178,35 +217,61 @@ function judge(
   // A commit-time failure is one more error against the first member, before its own ACK.
   const firstAnswers = errnos[0]
   if (firstAnswers && firstAnswers.length > 1 && firstAnswers[0] !== 0) {
-    return kernelError(firstAnswers[0]!, { operation: 'nft -f', object: `commit of batch of ${count}`, namespace: ns, hint: 'the kernel refused the batch as a whole; nothing was applied' })
+    return kernelError(firstAnswers[0]!, {
+      operation: 'nft -f',
+      object: `commit of batch of ${count}`,
+      namespace: ns,
+      hint: 'the kernel refused the batch as a whole; nothing was applied',
+    })
   }
   let unanswered = 0
   for (let k = 0; k < count; k++) {
     const a = errnos[k]
-    if (!a) { unanswered++; continue }
+    if (!a) {
+      unanswered++
+      continue
+    }
     const errno = a.find((e) => e !== 0)
     if (errno) {
       const m = members[first + k]!
       const earlier = first > 0 ? `; members 0..${first - 1} were committed by earlier transactions, this one and later ones were not` : ''
-      failures.push(kernelError(errno, { operation: m.operation, object: m.object, namespace: ns, index: first + k, hint: `${hintFor(errno, m) ?? ''}${earlier}` || undefined }))
+      failures.push(
+        kernelError(errno, {
+          operation: m.operation,
+          object: m.object,
+          namespace: ns,
+          index: first + k,
+          hint: `${hintFor(errno, m) ?? ''}${earlier}` || undefined,
+        }),
+      )
     }
   }
   if (failures.length) {
     return new BatchError(failures, members.length, { operation: 'nft -f', namespace: ns })
   }
   if (unanswered) {
-    return new NsnetError(`${unanswered} of ${count} members got no answer: the kernel dropped the batch`, { code: 'EPROTO', operation: 'nft -f', namespace: ns })
+    return new NsnetError(`${unanswered} of ${count} members got no answer: the kernel dropped the batch`, {
+      code: 'EPROTO',
+      operation: 'nft -f',
+      namespace: ns,
+    })
   }
   return 'ok'
 }
 
 function hintFor(errno: number, m?: Member): string | undefined {
   switch (errno) {
-    case 2: return m?.msg === 6 ? 'no such table or chain, or a jump/goto to a chain that does not exist' : 'no such table, chain or rule'
-    case 16: return 'it is in use (a chain that is jumped to, or a table that is not empty)'
-    case 17: return 'it already exists'
-    case 1: return 'needs CAP_NET_ADMIN in this network namespace'
-    case 95: return 'the kernel lacks this chain type, hook or expression'
-    default: return undefined
+    case 2:
+      return m?.msg === 6 ? 'no such table or chain, or a jump/goto to a chain that does not exist' : 'no such table, chain or rule'
+    case 16:
+      return 'it is in use (a chain that is jumped to, or a table that is not empty)'
+    case 17:
+      return 'it already exists'
+    case 1:
+      return 'needs CAP_NET_ADMIN in this network namespace'
+    case 95:
+      return 'the kernel lacks this chain type, hook or expression'
+    default:
+      return undefined
   }
 }

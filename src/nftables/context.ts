@@ -4,9 +4,9 @@ import type { RawMessage } from '../netlink/codec.js'
 import { NLM_F_CREATE } from '../netlink/constants.js'
 import type { CallOptions, NetlinkSocket } from '../netlink/engine.js'
 import { SpecCheck } from '../ops/spec-check.js'
-import { commit, type CommitOptions, type CommitResult, type Member } from './batch.js'
+import { type CommitOptions, type CommitResult, commit, type Member } from './batch.js'
 import { NFT_MSG_GETRULE, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE, NFTA_RULE_CHAIN, NFTA_RULE_TABLE, nftType } from './constants.js'
-import { chainBody, chainObject, familyNumber, nfgen, ruleBody, ruleObject, tableBody, tableObject, type Chain, type Rule, type Table } from './objects.js'
+import { type Chain, chainBody, chainObject, familyNumber, nfgen, type Rule, ruleBody, ruleObject, type Table, tableBody, tableObject } from './objects.js'
 import type { TableFamily } from './statements.js'
 
 export interface ListFilter {
@@ -20,7 +20,10 @@ const COMMIT_OPTION_KEYS = ['genid', 'retries', 'position']
 type RulePositionOption = { readonly position?: number }
 
 export class NftContext {
-  constructor(readonly sock: () => NetlinkSocket, readonly namespace: string | undefined) {}
+  constructor(
+    readonly sock: () => NetlinkSocket,
+    readonly namespace: string | undefined,
+  ) {}
 
   /** Commits members as one transaction (see batch.commit). */
   async commit(members: readonly Member[], opts?: CommitOptions & RulePositionOption): Promise<CommitResult> {
@@ -37,19 +40,27 @@ export class NftContext {
   async dump<T>(msg: number, operation: string, decode: (m: RawMessage) => T | undefined, filter: ListFilter = {}, opts?: CallOptions): Promise<T[]> {
     new SpecCheck({ operation, namespace: this.namespace }).options(opts)
     const family = filter.family === undefined ? 0 : familyNumber(filter.family, { operation, namespace: this.namespace })
-    return this.sock().dump({
-      type: nftType(msg), operation, object: filter.table,
-      body: (w) => {
-        nfgen(w, family)
-        if (msg === NFT_MSG_GETRULE && filter.table !== undefined) {
-          w.attrStr(NFTA_RULE_TABLE, filter.table)
-          if (filter.chain !== undefined) w.attrStr(NFTA_RULE_CHAIN, filter.chain)
-        }
+    return this.sock().dump(
+      {
+        type: nftType(msg),
+        operation,
+        object: filter.table,
+        body: (w) => {
+          nfgen(w, family)
+          if (msg === NFT_MSG_GETRULE && filter.table !== undefined) {
+            w.attrStr(NFTA_RULE_TABLE, filter.table)
+            if (filter.chain !== undefined) w.attrStr(NFTA_RULE_CHAIN, filter.chain)
+          }
+        },
       },
-    }, decode, opts)
+      decode,
+      opts,
+    )
   }
 
-  where(operation: string): { operation: string; namespace: string | undefined } { return { operation, namespace: this.namespace } }
+  where(operation: string): { operation: string; namespace: string | undefined } {
+    return { operation, namespace: this.namespace }
+  }
 }
 
 export function chainMember(c: NftContext, chain: Chain): Member {
@@ -65,4 +76,3 @@ export function tableMember(c: NftContext, t: Pick<Table, 'family' | 'name'>): M
 export function ruleMember(c: NftContext, rule: Rule, operation: string, flags: number, place: { handle?: number; position?: number } = {}): Member {
   return { msg: NFT_MSG_NEWRULE, flags, body: ruleBody(rule, c.where(operation), place), operation, object: ruleObject(rule) }
 }
-

@@ -2,7 +2,7 @@
 // NFTA_RULE_EXPRESSIONS as {NFTA_EXPR_NAME, NFTA_EXPR_DATA}. Attributes go in the order
 // nft 1.0.6 (libnftnl) writes them, so our bytes equal nft's. An expression we cannot
 // represent exactly (an unknown name, or attributes we do not model) is kept raw.
-import { Attrs, Writer, decodeError } from '../netlink/codec.js'
+import { Attrs, decodeError, Writer } from '../netlink/codec.js'
 import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from './constants.js'
 
 /** Registers: 0 is the verdict, 1..4 the 16-byte ones, 8..23 the 4-byte ones. */
@@ -20,13 +20,28 @@ export type Expr =
   | { readonly name: 'numgen'; readonly dreg: Register; readonly mod: number; readonly type: number; readonly offset: number }
   | { readonly name: 'byteorder'; readonly sreg: Register; readonly dreg: Register; readonly op: number; readonly len: number; readonly size: number }
   | { readonly name: 'masq'; readonly flags?: number; readonly protoMin?: Register; readonly protoMax?: Register }
-  | { readonly name: 'nat'; readonly type: number; readonly family: number; readonly addrMin?: Register; readonly addrMax?: Register; readonly protoMin?: Register; readonly protoMax?: Register; readonly flags?: number }
+  | {
+      readonly name: 'nat'
+      readonly type: number
+      readonly family: number
+      readonly addrMin?: Register
+      readonly addrMax?: Register
+      readonly protoMin?: Register
+      readonly protoMax?: Register
+      readonly flags?: number
+    }
   | RawExpr
 
 /** An expression kept as the kernel sent it: its name and NFTA_EXPR_DATA payload. */
-export interface RawExpr { readonly name: string; readonly raw: Buffer }
+export interface RawExpr {
+  readonly name: string
+  readonly raw: Buffer
+}
 
-export interface Verdict { readonly code: number; readonly chain?: string }
+export interface Verdict {
+  readonly code: number
+  readonly chain?: string
+}
 
 // Attribute numbers (<linux/netfilter/nf_tables.h>).
 const META = { DREG: 1, KEY: 2, SREG: 3, MAX: 3 }
@@ -62,10 +77,18 @@ export function exprData(e: Expr): Buffer {
 }
 
 function encodeData(w: Writer, e: Expr): void {
-  if ('raw' in e) { w.bytes(e.raw); return }
+  if ('raw' in e) {
+    w.bytes(e.raw)
+    return
+  }
   switch (e.name) {
-    case 'meta': w.attrU32be(META.KEY, e.key).attrU32be(META.DREG, e.dreg); break
-    case 'cmp': w.attrU32be(CMP.SREG, e.sreg).attrU32be(CMP.OP, e.op); value(w, CMP.DATA, e.data); break
+    case 'meta':
+      w.attrU32be(META.KEY, e.key).attrU32be(META.DREG, e.dreg)
+      break
+    case 'cmp':
+      w.attrU32be(CMP.SREG, e.sreg).attrU32be(CMP.OP, e.op)
+      value(w, CMP.DATA, e.data)
+      break
     case 'payload':
       w.attrU32be(PAYLOAD.DREG, e.dreg).attrU32be(PAYLOAD.BASE, e.base).attrU32be(PAYLOAD.OFFSET, e.offset).attrU32be(PAYLOAD.LEN, e.len)
       break
@@ -88,7 +111,9 @@ function encodeData(w: Writer, e: Expr): void {
       }
       break
     }
-    case 'ct': w.attrU32be(CT.KEY, e.key).attrU32be(CT.DREG, e.dreg); break
+    case 'ct':
+      w.attrU32be(CT.KEY, e.key).attrU32be(CT.DREG, e.dreg)
+      break
     case 'counter':
       if (e.bytes !== undefined) u64be(w, COUNTER.BYTES, e.bytes)
       if (e.packets !== undefined) u64be(w, COUNTER.PACKETS, e.packets)
@@ -102,8 +127,11 @@ function encodeData(w: Writer, e: Expr): void {
       w.attrU32be(NG.DREG, e.dreg).attrU32be(NG.MODULUS, e.mod).attrU32be(NG.TYPE, e.type).attrU32be(NG.OFFSET, e.offset)
       break
     case 'byteorder':
-      w.attrU32be(BYTEORDER.SREG, e.sreg).attrU32be(BYTEORDER.DREG, e.dreg).attrU32be(BYTEORDER.OP, e.op)
-        .attrU32be(BYTEORDER.LEN, e.len).attrU32be(BYTEORDER.SIZE, e.size)
+      w.attrU32be(BYTEORDER.SREG, e.sreg)
+        .attrU32be(BYTEORDER.DREG, e.dreg)
+        .attrU32be(BYTEORDER.OP, e.op)
+        .attrU32be(BYTEORDER.LEN, e.len)
+        .attrU32be(BYTEORDER.SIZE, e.size)
       break
     case 'masq':
       if (e.protoMin !== undefined) w.attrU32be(MASQ.PROTO_MIN, e.protoMin)
@@ -176,24 +204,33 @@ function decodeOne(name: string, buf: Buffer, start: number, end: number): Expr 
   switch (name) {
     case 'meta': {
       const n = new Attrs(d.buf, d.start, d.end, META.MAX)
-      const key = be32(n, META.KEY), dreg = be32(n, META.DREG)
+      const key = be32(n, META.KEY),
+        dreg = be32(n, META.DREG)
       return key !== undefined && dreg !== undefined && only(n, [META.KEY, META.DREG]) ? { name, key, dreg } : undefined
     }
     case 'cmp': {
       const n = new Attrs(d.buf, d.start, d.end, CMP.MAX)
-      const sreg = be32(n, CMP.SREG), op = be32(n, CMP.OP), data = dataValue(n, CMP.DATA)
+      const sreg = be32(n, CMP.SREG),
+        op = be32(n, CMP.OP),
+        data = dataValue(n, CMP.DATA)
       return sreg !== undefined && op !== undefined && data ? { name, sreg, op, data } : undefined
     }
     case 'payload': {
       const n = new Attrs(d.buf, d.start, d.end, PAYLOAD.MAX)
-      const dreg = be32(n, PAYLOAD.DREG), base = be32(n, PAYLOAD.BASE), offset = be32(n, PAYLOAD.OFFSET), len = be32(n, PAYLOAD.LEN)
+      const dreg = be32(n, PAYLOAD.DREG),
+        base = be32(n, PAYLOAD.BASE),
+        offset = be32(n, PAYLOAD.OFFSET),
+        len = be32(n, PAYLOAD.LEN)
       if (dreg === undefined || base === undefined || offset === undefined || len === undefined) return undefined
       return only(n, [PAYLOAD.DREG, PAYLOAD.BASE, PAYLOAD.OFFSET, PAYLOAD.LEN]) ? { name, dreg, base, offset, len } : undefined
     }
     case 'bitwise': {
       const n = new Attrs(d.buf, d.start, d.end, BITWISE.MAX)
-      const sreg = be32(n, BITWISE.SREG), dreg = be32(n, BITWISE.DREG), len = be32(n, BITWISE.LEN)
-      const mask = dataValue(n, BITWISE.MASK), xor = dataValue(n, BITWISE.XOR)
+      const sreg = be32(n, BITWISE.SREG),
+        dreg = be32(n, BITWISE.DREG),
+        len = be32(n, BITWISE.LEN)
+      const mask = dataValue(n, BITWISE.MASK),
+        xor = dataValue(n, BITWISE.XOR)
       const op = be32(n, BITWISE.OP)
       if (sreg === undefined || dreg === undefined || len === undefined || !mask || !xor || (op !== undefined && op !== 0)) return undefined
       // The kernel lists OP (0, mask-and-xor) even when nft left it out; it is implied.
@@ -216,7 +253,8 @@ function decodeOne(name: string, buf: Buffer, start: number, end: number): Expr 
     }
     case 'ct': {
       const n = new Attrs(d.buf, d.start, d.end, CT.MAX)
-      const key = be32(n, CT.KEY), dreg = be32(n, CT.DREG)
+      const key = be32(n, CT.KEY),
+        dreg = be32(n, CT.DREG)
       return key !== undefined && dreg !== undefined && only(n, [CT.KEY, CT.DREG]) ? { name, key, dreg } : undefined
     }
     case 'counter': {
@@ -226,20 +264,26 @@ function decodeOne(name: string, buf: Buffer, start: number, end: number): Expr 
     }
     case 'limit': {
       const n = new Attrs(d.buf, d.start, d.end, LIMIT.MAX)
-      const rate = bigBE(n, LIMIT.RATE), unit = bigBE(n, LIMIT.UNIT)
+      const rate = bigBE(n, LIMIT.RATE),
+        unit = bigBE(n, LIMIT.UNIT)
       if (rate === undefined || unit === undefined || !only(n, [LIMIT.RATE, LIMIT.UNIT, LIMIT.BURST, LIMIT.TYPE, LIMIT.FLAGS, LIMIT.PAD])) return undefined
       return { name, rate, unit, burst: be32(n, LIMIT.BURST) ?? 0, type: be32(n, LIMIT.TYPE) ?? 0, flags: be32(n, LIMIT.FLAGS) ?? 0 }
     }
     case 'numgen': {
       const n = new Attrs(d.buf, d.start, d.end, NG.MAX)
-      const dreg = be32(n, NG.DREG), mod = be32(n, NG.MODULUS), type = be32(n, NG.TYPE)
+      const dreg = be32(n, NG.DREG),
+        mod = be32(n, NG.MODULUS),
+        type = be32(n, NG.TYPE)
       if (dreg === undefined || mod === undefined || type === undefined || !only(n, [NG.DREG, NG.MODULUS, NG.TYPE, NG.OFFSET])) return undefined
       return { name, dreg, mod, type, offset: be32(n, NG.OFFSET) ?? 0 }
     }
     case 'byteorder': {
       const n = new Attrs(d.buf, d.start, d.end, BYTEORDER.MAX)
-      const sreg = be32(n, BYTEORDER.SREG), dreg = be32(n, BYTEORDER.DREG), op = be32(n, BYTEORDER.OP)
-      const len = be32(n, BYTEORDER.LEN), size = be32(n, BYTEORDER.SIZE)
+      const sreg = be32(n, BYTEORDER.SREG),
+        dreg = be32(n, BYTEORDER.DREG),
+        op = be32(n, BYTEORDER.OP)
+      const len = be32(n, BYTEORDER.LEN),
+        size = be32(n, BYTEORDER.SIZE)
       if (sreg === undefined || dreg === undefined || op === undefined || len === undefined || size === undefined) return undefined
       return { name, sreg, dreg, op, len, size }
     }
@@ -250,11 +294,18 @@ function decodeOne(name: string, buf: Buffer, start: number, end: number): Expr 
     }
     case 'nat': {
       const n = new Attrs(d.buf, d.start, d.end, NAT.MAX)
-      const type = be32(n, NAT.TYPE), family = be32(n, NAT.FAMILY)
+      const type = be32(n, NAT.TYPE),
+        family = be32(n, NAT.FAMILY)
       if (type === undefined || family === undefined || n.unknown()) return undefined
       return {
-        name, type, family, addrMin: be32(n, NAT.ADDR_MIN), addrMax: be32(n, NAT.ADDR_MAX),
-        protoMin: be32(n, NAT.PROTO_MIN), protoMax: be32(n, NAT.PROTO_MAX), flags: be32(n, NAT.FLAGS),
+        name,
+        type,
+        family,
+        addrMin: be32(n, NAT.ADDR_MIN),
+        addrMax: be32(n, NAT.ADDR_MAX),
+        protoMin: be32(n, NAT.PROTO_MIN),
+        protoMax: be32(n, NAT.PROTO_MAX),
+        flags: be32(n, NAT.FLAGS),
       }
     }
     default:

@@ -4,15 +4,16 @@
 //   prerouting   type nat hook prerouting priority dstnat    (dnat: port forwarding)
 //   forward      type filter hook forward priority filter    (forwardPolicy, allowForward)
 //   loss         type filter hook postrouting priority filter (dropRandom)
+
+import { parseCidr } from '../netlink/codec.js'
 import { NLM_F_APPEND, NLM_F_CREATE } from '../netlink/constants.js'
+import type { CallOptions } from '../netlink/engine.js'
 import { NsnetError } from '../netlink/errors.js'
 import { freeze } from '../ops/context.js'
-import { parseCidr } from '../netlink/codec.js'
-import type { CallOptions } from '../netlink/engine.js'
 import type { CommitOptions } from './batch.js'
 import { NFT_MSG_DELRULE, NFT_MSG_GETCHAIN } from './constants.js'
-import { chainMember, ruleMember, tableMember, type NftContext } from './context.js'
-import { chainBody, chainObject, decodeChain, decodeRule, type Chain, type Rule, type Table } from './objects.js'
+import { chainMember, type NftContext, ruleMember, tableMember } from './context.js'
+import { type Chain, chainBody, chainObject, decodeChain, decodeRule, type Rule, type Table } from './objects.js'
 import type { PortSpec, Statement, TableFamily } from './statements.js'
 
 export interface OwnedTable {
@@ -84,7 +85,9 @@ export class HighLevel {
   snat(opts: SnatOptions, commitOpts?: CommitOptions): Promise<Rule> {
     const op = 'nft add rule (snat)'
     const fam = this.addressFamily(typeof opts.to === 'string' ? opts.to : opts.to?.range?.[0], op)
-    const stmt: Statement = { snat: { ...(this.table(opts).family === 'inet' ? { family: fam } : {}), addr: opts.to, ...(opts.port === undefined ? {} : { port: opts.port }) } }
+    const stmt: Statement = {
+      snat: { ...(this.table(opts).family === 'inet' ? { family: fam } : {}), addr: opts.to, ...(opts.port === undefined ? {} : { port: opts.port }) },
+    }
     return this.addTo('postrouting', opts, [this.prefixMatch('saddr', opts.from, op), ...this.outMatches(opts), stmt], commitOpts)
   }
 
@@ -106,7 +109,8 @@ export class HighLevel {
 
   /** The forward chain's policy, as `nft add chain inet nsnet forward { type filter hook forward priority filter; policy P; }` (iptables -P FORWARD P). */
   async forwardPolicy(policy: 'accept' | 'drop', opts: OwnedTable = {}, commitOpts?: CommitOptions): Promise<void> {
-    if (policy !== 'accept' && policy !== 'drop') throw this.bad('nft add chain (forward policy)', `policy is "accept" or "drop", got ${JSON.stringify(policy)}`)
+    if (policy !== 'accept' && policy !== 'drop')
+      throw this.bad('nft add chain (forward policy)', `policy is "accept" or "drop", got ${JSON.stringify(policy)}`)
     const t = this.table(opts)
     await this.c.commit([tableMember(this.c, t), chainMember(this.c, { ...this.chain(t, 'forward'), policy })], commitOpts)
   }
@@ -131,7 +135,18 @@ export class HighLevel {
     this.c.checkOptions(operation, commitOpts)
     const existing = (await this.listChains(t, { timeoutMs: commitOpts?.timeoutMs, signal: commitOpts?.signal })).some((c) => c.name === 'forward')
     if (!existing) return
-    await this.c.commit([{ msg: NFT_MSG_DELRULE, flags: 0, body: chainBody(this.chain(t, 'forward') as Chain, this.c.where(operation), false), operation, object: chainObject(this.chain(t, 'forward')) }], commitOpts)
+    await this.c.commit(
+      [
+        {
+          msg: NFT_MSG_DELRULE,
+          flags: 0,
+          body: chainBody(this.chain(t, 'forward') as Chain, this.c.where(operation), false),
+          operation,
+          object: chainObject(this.chain(t, 'forward')),
+        },
+      ],
+      commitOpts,
+    )
   }
 
   /** Loss emulation without netem, as `nft add rule inet nsnet loss [oifname OUT] numgen random mod 10000 < P*100 drop`. */
@@ -163,7 +178,11 @@ export class HighLevel {
     const rule: Rule = { family: t.family, table: t.name, chain, expr }
     // Adding the chain again must not reset a policy set by forwardPolicy(): leave it out.
     const { policy: _policy, ...chainSpec } = this.chain(t, chain)
-    const members = [tableMember(this.c, t), chainMember(this.c, chain === 'forward' ? chainSpec as Chain : this.chain(t, chain)), { ...ruleMember(this.c, rule, 'nft add rule', NLM_F_CREATE | NLM_F_APPEND), echo: true }]
+    const members = [
+      tableMember(this.c, t),
+      chainMember(this.c, chain === 'forward' ? (chainSpec as Chain) : this.chain(t, chain)),
+      { ...ruleMember(this.c, rule, 'nft add rule', NLM_F_CREATE | NLM_F_APPEND), echo: true },
+    ]
     const res = await this.c.commit(members, commitOpts)
     const echoed = res.echoes.get(2)
     return freeze((echoed && decodeRule(echoed)) ?? rule)

@@ -5,19 +5,27 @@ import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_REPLACE } from '../netlink/constants.
 import type { CallOptions, NetlinkSocket } from '../netlink/engine.js'
 import { NsnetError } from '../netlink/errors.js'
 import { freeze } from '../ops/context.js'
-import { readGeneration, type CommitOptions, type Member } from './batch.js'
-import { NftContext, chainMember, ruleMember, tableMember, type ListFilter } from './context.js'
-import {
-  NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, NFT_MSG_GETTABLE,
-} from './constants.js'
-import {
-  chainBody, chainObject, decodeChain, decodeRule, decodeTable, ruleDeleteBody, ruleObject,
-  tableBody, tableObject, type Chain, type Rule, type Table,
-} from './objects.js'
-import { HighLevel } from './high-level.js'
 import { SpecCheck } from '../ops/spec-check.js'
+import { type CommitOptions, type Member, readGeneration } from './batch.js'
+import { NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, NFT_MSG_GETTABLE } from './constants.js'
+import { chainMember, type ListFilter, NftContext, ruleMember, tableMember } from './context.js'
+import { HighLevel } from './high-level.js'
+import {
+  type Chain,
+  chainBody,
+  chainObject,
+  decodeChain,
+  decodeRule,
+  decodeTable,
+  type Rule,
+  ruleDeleteBody,
+  ruleObject,
+  type Table,
+  tableBody,
+  tableObject,
+} from './objects.js'
 
-export type { Chain, Rule, Table, ListFilter }
+export type { Chain, ListFilter, Rule, Table }
 
 /** What `nft -j list ruleset` prints, without its metainfo entry. */
 export interface Ruleset {
@@ -60,7 +68,10 @@ export class NftChains {
   /** As `nft delete chain FAMILY TABLE NAME` (the chain must be empty and not jumped to). */
   async delete(chain: Pick<Chain, 'family' | 'table' | 'name'>, opts?: CommitOptions): Promise<void> {
     const operation = 'nft delete chain'
-    await this.c.commit([{ msg: NFT_MSG_DELCHAIN, flags: 0, body: chainBody(chain as Chain, this.c.where(operation), false), operation, object: chainObject(chain) }], opts)
+    await this.c.commit(
+      [{ msg: NFT_MSG_DELCHAIN, flags: 0, body: chainBody(chain as Chain, this.c.where(operation), false), operation, object: chainObject(chain) }],
+      opts,
+    )
   }
 
   /** As `nft -j list chains [FAMILY]`, optionally of one table. */
@@ -86,7 +97,12 @@ export class NftRules {
   /** As `nft replace rule FAMILY TABLE CHAIN handle H STATEMENTS...` (the rule's own handle, e.g. from list()). */
   async replace(rule: Rule, opts: CommitOptions = {}): Promise<Rule> {
     if (rule?.handle === undefined) {
-      throw new NsnetError('replace needs the rule\'s handle (take the rule from rules.list())', { code: 'EINVAL_ARGUMENT', operation: 'nft replace rule', object: rule ? ruleObject(rule) : undefined, namespace: this.c.namespace })
+      throw new NsnetError("replace needs the rule's handle (take the rule from rules.list())", {
+        code: 'EINVAL_ARGUMENT',
+        operation: 'nft replace rule',
+        object: rule ? ruleObject(rule) : undefined,
+        namespace: this.c.namespace,
+      })
     }
     return this.one(rule, 'nft replace rule', NLM_F_REPLACE, { handle: rule.handle }, opts)
   }
@@ -143,9 +159,7 @@ export class Nft extends HighLevel {
 
   /** As `nft -j list ruleset` (without the metainfo entry): each table, its chains, then their rules in chain order. */
   async ruleset(opts?: CallOptions): Promise<Ruleset> {
-    const [tables, chains, rules] = await Promise.all([
-      this.tables.list({}, opts), this.chains.list({}, opts), this.rules.list({}, opts),
-    ])
+    const [tables, chains, rules] = await Promise.all([this.tables.list({}, opts), this.chains.list({}, opts), this.rules.list({}, opts)])
     const out: Array<{ table: Table } | { chain: Chain } | { rule: Rule }> = []
     for (const t of tables) {
       out.push({ table: t })
@@ -162,12 +176,22 @@ export class Nft extends HighLevel {
    */
   async load(ruleset: Ruleset, opts?: CommitOptions): Promise<{ members: number; transactions: number }> {
     const items = ruleset?.nftables
-    if (!Array.isArray(items)) throw new NsnetError('load takes { nftables: [...] } as ruleset() returns it', { code: 'EINVAL_ARGUMENT', operation: 'nft -j -f', namespace: this.c.namespace })
+    if (!Array.isArray(items))
+      throw new NsnetError('load takes { nftables: [...] } as ruleset() returns it', {
+        code: 'EINVAL_ARGUMENT',
+        operation: 'nft -j -f',
+        namespace: this.c.namespace,
+      })
     const members = items.map((item, index): Member => {
       if (item && 'table' in item) return tableMember(this.c, item.table)
       if (item && 'chain' in item) return chainMember(this.c, item.chain)
       if (item && 'rule' in item) return ruleMember(this.c, item.rule, 'nft add rule', NLM_F_CREATE | NLM_F_APPEND)
-      throw new NsnetError(`item ${index} is not { table }, { chain } or { rule }`, { code: 'EINVAL_ARGUMENT', operation: 'nft -j -f', namespace: this.c.namespace, index })
+      throw new NsnetError(`item ${index} is not { table }, { chain } or { rule }`, {
+        code: 'EINVAL_ARGUMENT',
+        operation: 'nft -j -f',
+        namespace: this.c.namespace,
+        index,
+      })
     })
     const res = await this.c.commit(members, opts)
     return { members: res.members, transactions: res.transactions }
@@ -180,4 +204,7 @@ export class Nft extends HighLevel {
   }
 }
 
-function freezeAll<T>(a: T[]): T[] { for (const x of a) freeze(x); return a }
+function freezeAll<T>(a: T[]): T[] {
+  for (const x of a) freeze(x)
+  return a
+}

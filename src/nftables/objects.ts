@@ -3,11 +3,41 @@
 import { Attrs, type RawMessage, type Writer } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
 import {
-  CHAIN_TYPES, HOOKS, NFGENMSG_LEN, NFNETLINK_V0, NFPROTO_ARP, NFPROTO_BRIDGE, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_NETDEV,
-  NFTA_CHAIN_HANDLE, NFTA_CHAIN_HOOK, NFTA_CHAIN_MAX, NFTA_CHAIN_NAME, NFTA_CHAIN_POLICY, NFTA_CHAIN_TABLE, NFTA_CHAIN_TYPE,
-  NFTA_HOOK_HOOKNUM, NFTA_HOOK_MAX, NFTA_HOOK_PRIORITY, NFTA_RULE_CHAIN, NFTA_RULE_EXPRESSIONS, NFTA_RULE_HANDLE, NFTA_RULE_MAX,
-  NFTA_RULE_POSITION, NFTA_RULE_TABLE, NFTA_RULE_USERDATA, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_MAX, NFTA_TABLE_NAME,
-  NF_ACCEPT, NF_DROP, type ChainType, type Hook,
+  CHAIN_TYPES,
+  type ChainType,
+  HOOKS,
+  type Hook,
+  NF_ACCEPT,
+  NF_DROP,
+  NFGENMSG_LEN,
+  NFNETLINK_V0,
+  NFPROTO_ARP,
+  NFPROTO_BRIDGE,
+  NFPROTO_INET,
+  NFPROTO_IPV4,
+  NFPROTO_IPV6,
+  NFPROTO_NETDEV,
+  NFTA_CHAIN_HANDLE,
+  NFTA_CHAIN_HOOK,
+  NFTA_CHAIN_MAX,
+  NFTA_CHAIN_NAME,
+  NFTA_CHAIN_POLICY,
+  NFTA_CHAIN_TABLE,
+  NFTA_CHAIN_TYPE,
+  NFTA_HOOK_HOOKNUM,
+  NFTA_HOOK_MAX,
+  NFTA_HOOK_PRIORITY,
+  NFTA_RULE_CHAIN,
+  NFTA_RULE_EXPRESSIONS,
+  NFTA_RULE_HANDLE,
+  NFTA_RULE_MAX,
+  NFTA_RULE_POSITION,
+  NFTA_RULE_TABLE,
+  NFTA_RULE_USERDATA,
+  NFTA_TABLE_FLAGS,
+  NFTA_TABLE_HANDLE,
+  NFTA_TABLE_MAX,
+  NFTA_TABLE_NAME,
 } from './constants.js'
 import { decodeExprs, encodeExpr } from './expressions.js'
 import { checkName, delinearize, linearize, type Statement, type TableFamily } from './statements.js'
@@ -44,7 +74,12 @@ export interface Rule {
 }
 
 const FAMILIES: Record<TableFamily, number> = {
-  ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6, inet: NFPROTO_INET, arp: NFPROTO_ARP, bridge: NFPROTO_BRIDGE, netdev: NFPROTO_NETDEV,
+  ip: NFPROTO_IPV4,
+  ip6: NFPROTO_IPV6,
+  inet: NFPROTO_INET,
+  arp: NFPROTO_ARP,
+  bridge: NFPROTO_BRIDGE,
+  netdev: NFPROTO_NETDEV,
 }
 const PRIORITIES = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 } as const
 const UDATA_RULE_COMMENT = 0
@@ -99,9 +134,12 @@ export function chainBody(c: Chain, where: Where, full: boolean): (w: Writer) =>
   const table = checkName(c.table, 'table name', { ...where, object })
   const name = checkName(c.name, 'chain name', { ...where, object })
   const base = c.type !== undefined || c.hook !== undefined || c.prio !== undefined || c.policy !== undefined
-  let hooknum = 0, prio = 0, policy = NF_ACCEPT
+  let hooknum = 0,
+    prio = 0,
+    policy = NF_ACCEPT
   if (full && base) {
-    if (!CHAIN_TYPES.includes(c.type as ChainType)) throw fail(`unknown chain type ${JSON.stringify(c.type)} (one of ${CHAIN_TYPES.join(', ')}); a base chain needs type, hook and prio`, where, object)
+    if (!CHAIN_TYPES.includes(c.type as ChainType))
+      throw fail(`unknown chain type ${JSON.stringify(c.type)} (one of ${CHAIN_TYPES.join(', ')}); a base chain needs type, hook and prio`, where, object)
     hooknum = HOOKS.indexOf(c.hook as Hook)
     if (hooknum < 0) throw fail(`unknown hook ${JSON.stringify(c.hook)} (one of ${HOOKS.join(', ')})`, where, object)
     const p = typeof c.prio === 'string' ? PRIORITIES[c.prio as ChainPriorityName] : c.prio
@@ -109,7 +147,8 @@ export function chainBody(c: Chain, where: Where, full: boolean): (w: Writer) =>
       throw fail(`chain prio must be a 32-bit integer or one of ${Object.keys(PRIORITIES).join(', ')}, got ${JSON.stringify(c.prio)}`, where, object)
     }
     prio = p
-    if (c.policy !== undefined && c.policy !== 'accept' && c.policy !== 'drop') throw fail(`chain policy is "accept" or "drop", got ${JSON.stringify(c.policy)}`, where, object)
+    if (c.policy !== undefined && c.policy !== 'accept' && c.policy !== 'drop')
+      throw fail(`chain policy is "accept" or "drop", got ${JSON.stringify(c.policy)}`, where, object)
     policy = c.policy === 'drop' ? NF_DROP : NF_ACCEPT
     if (c.type === 'nat' && !['prerouting', 'input', 'output', 'postrouting'].includes(c.hook!)) throw fail(`a nat chain cannot hook ${c.hook}`, where, object)
   }
@@ -153,7 +192,8 @@ export function ruleBody(r: Rule, where: Where, place: RulePlacement = {}): (w: 
   const position = place.position === undefined ? undefined : handleValue(place.position, 'rule position', where, object)
   let udata: Buffer | undefined
   if (r.comment !== undefined) {
-    if (typeof r.comment !== 'string' || Buffer.byteLength(r.comment) + 1 > COMMENT_MAX_BYTES) throw fail(`comment must be a string of at most ${COMMENT_MAX_BYTES - 1} bytes`, where, object)
+    if (typeof r.comment !== 'string' || Buffer.byteLength(r.comment) + 1 > COMMENT_MAX_BYTES)
+      throw fail(`comment must be a string of at most ${COMMENT_MAX_BYTES - 1} bytes`, where, object)
     const text = Buffer.from(`${r.comment}\0`)
     udata = Buffer.concat([Buffer.from([UDATA_RULE_COMMENT, text.length]), text])
   }
@@ -214,7 +254,8 @@ export function decodeTable(m: RawMessage): Table | undefined {
 export function decodeChain(m: RawMessage): Chain | undefined {
   const { family, attrsAt } = header(m)
   const a = new Attrs(m.buf, attrsAt, m.end, NFTA_CHAIN_MAX)
-  const table = a.str(NFTA_CHAIN_TABLE), name = a.str(NFTA_CHAIN_NAME)
+  const table = a.str(NFTA_CHAIN_TABLE),
+    name = a.str(NFTA_CHAIN_NAME)
   if (!family || table === undefined || name === undefined) return undefined
   const c: Chain = { family, table, name, handle: u64be(a, NFTA_CHAIN_HANDLE) }
   const hook = a.nested(NFTA_CHAIN_HOOK, NFTA_HOOK_MAX)
@@ -234,7 +275,8 @@ export function decodeChain(m: RawMessage): Chain | undefined {
 export function decodeRule(m: RawMessage): Rule | undefined {
   const { family, attrsAt } = header(m)
   const a = new Attrs(m.buf, attrsAt, m.end, NFTA_RULE_MAX)
-  const table = a.str(NFTA_RULE_TABLE), chain = a.str(NFTA_RULE_CHAIN)
+  const table = a.str(NFTA_RULE_TABLE),
+    chain = a.str(NFTA_RULE_CHAIN)
   if (!family || table === undefined || chain === undefined) return undefined
   const off = a.offset(NFTA_RULE_EXPRESSIONS)
   const exprs = off < 0 ? [] : decodeExprs(m.buf, off, off + a.length(NFTA_RULE_EXPRESSIONS))

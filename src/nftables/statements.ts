@@ -6,22 +6,24 @@
 // statement stays a `{ raw: {...} }` statement that encodes to the same bytes.
 import { formatIPv4, formatIPv6, parseCidr, parseIP } from '../netlink/codec.js'
 import { NsnetError } from '../netlink/errors.js'
-import {
-  NFPROTO_IPV4, NFPROTO_IPV6, NFT_BREAK, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_NAME_MAX_BYTES, NFT_RETURN, NF_ACCEPT, NF_DROP,
-} from './constants.js'
-import { exprData, type Expr, type RawExpr } from './expressions.js'
+import { NF_ACCEPT, NF_DROP, NFPROTO_IPV4, NFPROTO_IPV6, NFT_BREAK, NFT_CONTINUE, NFT_GOTO, NFT_JUMP, NFT_NAME_MAX_BYTES, NFT_RETURN } from './constants.js'
+import { type Expr, exprData, type RawExpr } from './expressions.js'
 
 export type TableFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev'
 export type MatchOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in'
 export type MetaKey = 'iifname' | 'oifname' | 'nfproto' | 'l4proto' | 'mark'
-export type PayloadField = { readonly protocol: 'ip' | 'ip6'; readonly field: 'saddr' | 'daddr' } | { readonly protocol: 'tcp' | 'udp'; readonly field: 'sport' | 'dport' }
+export type PayloadField =
+  | { readonly protocol: 'ip' | 'ip6'; readonly field: 'saddr' | 'daddr' }
+  | { readonly protocol: 'tcp' | 'udp'; readonly field: 'sport' | 'dport' }
 export type Left =
   | { readonly meta: { readonly key: MetaKey } }
   | { readonly payload: PayloadField }
   | { readonly ct: { readonly key: 'state' } }
   | { readonly numgen: { readonly mode: 'random' | 'inc'; readonly mod: number; readonly offset: number } }
 export type Right =
-  | string | number | readonly string[]
+  | string
+  | number
+  | readonly string[]
   | { readonly prefix: { readonly addr: string; readonly len: number } }
   | { readonly range: readonly [number, number] }
 export type PortSpec = number | { readonly range: readonly [number, number] }
@@ -35,12 +37,17 @@ export type LimitPer = 'second' | 'minute' | 'hour' | 'day' | 'week'
 
 export type Statement =
   | { readonly match: { readonly op: MatchOp; readonly left: Left; readonly right: Right } }
-  | { readonly accept: null } | { readonly drop: null } | { readonly return: null } | { readonly continue: null }
-  | { readonly jump: { readonly target: string } } | { readonly goto: { readonly target: string } }
+  | { readonly accept: null }
+  | { readonly drop: null }
+  | { readonly return: null }
+  | { readonly continue: null }
+  | { readonly jump: { readonly target: string } }
+  | { readonly goto: { readonly target: string } }
   | { readonly counter: { readonly packets: number; readonly bytes: number } | null }
   | { readonly limit: { readonly rate: number; readonly per: LimitPer; readonly burst?: number; readonly inv?: boolean } }
   | { readonly masquerade: { readonly port?: PortSpec } | null }
-  | { readonly snat: NatSpec } | { readonly dnat: NatSpec }
+  | { readonly snat: NatSpec }
+  | { readonly dnat: NatSpec }
   /** An expression nsnet does not read as a statement: its name and NFTA_EXPR_DATA as hex. */
   | { readonly raw: { readonly name: string; readonly data: string } }
 
@@ -62,11 +69,24 @@ const IFNAMSIZ = 16
 const LIMIT_UNITS: Record<LimitPer, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 }
 const LIMIT_F_INV = 1
 const CT_STATES: ReadonlyArray<readonly [string, number]> = [
-  ['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64],
+  ['invalid', 1],
+  ['established', 2],
+  ['related', 4],
+  ['new', 8],
+  ['untracked', 64],
 ]
 // /etc/protocols names nft prints for `meta l4proto`.
 const L4PROTOS: Record<string, number> = {
-  icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, sctp: 132, udplite: 136,
+  icmp: 1,
+  igmp: 2,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  'ipv6-icmp': 58,
+  sctp: 132,
+  udplite: 136,
 }
 const L4PROTO_ALIASES: Record<string, number> = { icmpv6: 58 }
 const NFPROTOS: Record<string, number> = { ipv4: NFPROTO_IPV4, ipv6: NFPROTO_IPV6 }
@@ -96,7 +116,10 @@ export function checkName(name: unknown, what: string, ctx: Omit<StatementContex
   }
   const bytes = Buffer.byteLength(name)
   if (bytes > NFT_NAME_MAX_BYTES || name.includes('\0')) {
-    throw new NsnetError(`${what} "${name.slice(0, 40)}${name.length > 40 ? '…' : ''}" is ${bytes} bytes${name.includes('\0') ? ' with a NUL' : ''}; the kernel allows at most ${NFT_NAME_MAX_BYTES}`, { code: 'EINVAL_ARGUMENT', ...ctx })
+    throw new NsnetError(
+      `${what} "${name.slice(0, 40)}${name.length > 40 ? '…' : ''}" is ${bytes} bytes${name.includes('\0') ? ' with a NUL' : ''}; the kernel allows at most ${NFT_NAME_MAX_BYTES}`,
+      { code: 'EINVAL_ARGUMENT', ...ctx },
+    )
   }
   return name
 }
@@ -115,27 +138,41 @@ export function linearize(family: TableFamily, stmts: readonly Statement[], ctx:
     const body = (s as Record<string, unknown>)[key]
     const prev = i > 0 ? stmts[i - 1] : undefined
     switch (key) {
-      case 'match': return linearizeMatch(family, body as MatchBody, prev, out, (m) => bad(ctx, i, m))
-      case 'accept': return verdict(out, NF_ACCEPT)
-      case 'drop': return verdict(out, NF_DROP)
-      case 'return': return verdict(out, NFT_RETURN)
-      case 'continue': return verdict(out, NFT_CONTINUE)
-      case 'jump': case 'goto': {
+      case 'match':
+        return linearizeMatch(family, body as MatchBody, prev, out, (m) => bad(ctx, i, m))
+      case 'accept':
+        return verdict(out, NF_ACCEPT)
+      case 'drop':
+        return verdict(out, NF_DROP)
+      case 'return':
+        return verdict(out, NFT_RETURN)
+      case 'continue':
+        return verdict(out, NFT_CONTINUE)
+      case 'jump':
+      case 'goto': {
         const target = (body as { target?: unknown } | null)?.target
         checkName(target, `${key} target`, { operation: ctx.operation, object: ctx.object, namespace: ctx.namespace })
         return verdict(out, key === 'jump' ? NFT_JUMP : NFT_GOTO, target as string)
       }
-      case 'counter': out.push({ name: 'counter' }); return
-      case 'limit': return linearizeLimit(body, out, (m) => bad(ctx, i, m))
+      case 'counter':
+        out.push({ name: 'counter' })
+        return
+      case 'limit':
+        return linearizeLimit(body, out, (m) => bad(ctx, i, m))
       case 'masquerade': {
         const port = (body as { port?: PortSpec } | null)?.port
-        if (port === undefined) { out.push({ name: 'masq' }); return }
+        if (port === undefined) {
+          out.push({ name: 'masq' })
+          return
+        }
         const [lo, hi] = portRange(port, (m) => bad(ctx, i, m))
         out.push(imm(1, be16(lo)), imm(2, be16(hi)))
         out.push({ name: 'masq', flags: NF_NAT_RANGE_PROTO_SPECIFIED, protoMin: 1, protoMax: 2 })
         return
       }
-      case 'snat': case 'dnat': return linearizeNat(family, key, body as NatSpec, out, (m) => bad(ctx, i, m))
+      case 'snat':
+      case 'dnat':
+        return linearizeNat(family, key, body as NatSpec, out, (m) => bad(ctx, i, m))
       case 'raw': {
         const r = body as { name?: unknown; data?: unknown }
         if (typeof r?.name !== 'string' || typeof r.data !== 'string' || !/^([0-9a-f]{2})*$/i.test(r.data)) {
@@ -144,23 +181,42 @@ export function linearize(family: TableFamily, stmts: readonly Statement[], ctx:
         out.push({ name: r.name, raw: Buffer.from(r.data, 'hex') })
         return
       }
-      default: throw bad(ctx, i, `unknown statement "${key}"`)
+      default:
+        throw bad(ctx, i, `unknown statement "${key}"`)
     }
   })
   return out
 }
 
-interface MatchBody { op?: unknown; left?: unknown; right?: unknown }
+interface MatchBody {
+  op?: unknown
+  left?: unknown
+  right?: unknown
+}
 
 function verdict(out: Expr[], code: number, chain?: string): void {
   out.push({ name: 'immediate', dreg: REG_VERDICT, verdict: chain === undefined ? { code } : { code, chain } })
 }
 
-function imm(dreg: number, data: Buffer): Expr { return { name: 'immediate', dreg, data } }
+function imm(dreg: number, data: Buffer): Expr {
+  return { name: 'immediate', dreg, data }
+}
 
-function be16(n: number): Buffer { const b = Buffer.alloc(2); b.writeUInt16BE(n); return b }
-function be32(n: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b }
-function le32(n: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b }
+function be16(n: number): Buffer {
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(n)
+  return b
+}
+function be32(n: number): Buffer {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n >>> 0)
+  return b
+}
+function le32(n: number): Buffer {
+  const b = Buffer.alloc(4)
+  b.writeUInt32LE(n >>> 0)
+  return b
+}
 
 function port(v: unknown, fail: (m: string) => NsnetError): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw fail(`port must be an integer in 1..65535, got ${JSON.stringify(v)}`)
@@ -169,7 +225,8 @@ function port(v: unknown, fail: (m: string) => NsnetError): number {
 
 function portRange(p: PortSpec, fail: (m: string) => NsnetError): [number, number] {
   if (typeof p === 'object' && p !== null && Array.isArray(p.range)) {
-    const lo = port(p.range[0], fail), hi = port(p.range[1], fail)
+    const lo = port(p.range[0], fail),
+      hi = port(p.range[1], fail)
     if (lo > hi) throw fail(`port range ${lo}-${hi} is backwards`)
     return [lo, hi]
   }
@@ -247,7 +304,8 @@ function linearizeMatch(family: TableFamily, m: MatchBody, prev: Statement | und
   const [offset, len] = spec
   if (protocol === 'ip' || protocol === 'ip6') {
     const nfproto = protocol === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6
-    if ((family === 'ip' && protocol === 'ip6') || (family === 'ip6' && protocol === 'ip')) throw fail(`${protocol} ${field} cannot match in a table of family ${family}`)
+    if ((family === 'ip' && protocol === 'ip6') || (family === 'ip6' && protocol === 'ip'))
+      throw fail(`${protocol} ${field} cannot match in a table of family ${family}`)
     if (family !== 'ip' && family !== 'ip6' && family !== 'inet') throw fail(`payload matches are supported in ip, ip6 and inet tables, not ${family}`)
     if (family === 'inet' && !explicitMatch(prev, 'nfproto', nfproto)) {
       out.push({ name: 'meta', key: META_KEYS.nfproto, dreg: REG_1 })
@@ -257,15 +315,18 @@ function linearizeMatch(family: TableFamily, m: MatchBody, prev: Statement | und
     let text: string
     let plen = max
     if (typeof right === 'string') text = right
-    else if (right && typeof right === 'object' && 'prefix' in right) { text = right.prefix.addr; plen = right.prefix.len }
-    else throw fail(`${protocol} ${field} compares with an address or { prefix: { addr, len } }, got ${JSON.stringify(right)}`)
+    else if (right && typeof right === 'object' && 'prefix' in right) {
+      text = right.prefix.addr
+      plen = right.prefix.len
+    } else throw fail(`${protocol} ${field} compares with an address or { prefix: { addr, len } }, got ${JSON.stringify(right)}`)
     const c = parseCidr(`${text}/${plen}`)
     if (!c || c.family !== (protocol === 'ip' ? 4 : 6)) throw fail(`"${text}/${plen}" is not an ${protocol === 'ip' ? 'IPv4' : 'IPv6'} address or prefix`)
     if (plen === 0) throw fail(`${protocol} ${field} ${text}/0 matches every address; leave the match out`)
     const bytes = Buffer.from(c.bytes)
     for (let b = 0; b < bytes.length; b++) {
       const keep = Math.max(0, Math.min(8, plen - 8 * b))
-      if ((bytes[b]! & ~((0xff << (8 - keep)) & 0xff)) !== 0) throw fail(`prefix ${text}/${plen} has host bits set (the network is ${networkText(c.bytes, plen)})`)
+      if ((bytes[b]! & ~((0xff << (8 - keep)) & 0xff)) !== 0)
+        throw fail(`prefix ${text}/${plen} has host bits set (the network is ${networkText(c.bytes, plen)})`)
     }
     if (plen % 8 === 0) {
       // nft >= 0.9.8 compares only the prefix's bytes.
@@ -306,7 +367,8 @@ function networkText(bytes: Uint8Array, plen: number): string {
 
 function metaValue(key: MetaKey, right: Right, fail: (m: string) => NsnetError): Buffer {
   switch (key) {
-    case 'iifname': case 'oifname': {
+    case 'iifname':
+    case 'oifname': {
       if (typeof right !== 'string' || right.length === 0) throw fail(`${key} compares with an interface name, got ${JSON.stringify(right)}`)
       const wildcard = right.endsWith('*') && !right.endsWith('\\*')
       const name = wildcard ? right.slice(0, -1) : right
@@ -322,12 +384,14 @@ function metaValue(key: MetaKey, right: Right, fail: (m: string) => NsnetError):
       return Buffer.from([v])
     }
     case 'l4proto': {
-      const v = typeof right === 'string' ? L4PROTOS[right] ?? L4PROTO_ALIASES[right] : right
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) throw fail(`meta l4proto is a protocol name (tcp, udp, icmp, ...) or 0..255, got ${JSON.stringify(right)}`)
+      const v = typeof right === 'string' ? (L4PROTOS[right] ?? L4PROTO_ALIASES[right]) : right
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255)
+        throw fail(`meta l4proto is a protocol name (tcp, udp, icmp, ...) or 0..255, got ${JSON.stringify(right)}`)
       return Buffer.from([v])
     }
     case 'mark': {
-      if (typeof right !== 'number' || !Number.isInteger(right) || right < 0 || right > 0xffffffff) throw fail(`meta mark is a 32-bit integer, got ${JSON.stringify(right)}`)
+      if (typeof right !== 'number' || !Number.isInteger(right) || right < 0 || right > 0xffffffff)
+        throw fail(`meta mark is a 32-bit integer, got ${JSON.stringify(right)}`)
       return le32(right)
     }
   }
@@ -357,12 +421,17 @@ function linearizeLimit(body: unknown, out: Expr[], fail: (m: string) => NsnetEr
 
 function linearizeNat(family: TableFamily, kind: 'snat' | 'dnat', spec: NatSpec, out: Expr[], fail: (m: string) => NsnetError): void {
   if (!spec || typeof spec !== 'object') throw fail(`${kind} needs { addr, port? }`)
-  const [loText, hiText] = typeof spec.addr === 'string' ? [spec.addr, undefined]
-    : spec.addr && Array.isArray(spec.addr.range) ? [spec.addr.range[0], spec.addr.range[1]] : [undefined, undefined]
+  const [loText, hiText] =
+    typeof spec.addr === 'string'
+      ? [spec.addr, undefined]
+      : spec.addr && Array.isArray(spec.addr.range)
+        ? [spec.addr.range[0], spec.addr.range[1]]
+        : [undefined, undefined]
   const lo = typeof loText === 'string' ? parseIP(loText) : undefined
   if (!lo) throw fail(`${kind} addr must be an address or { range: [from, to] }, got ${JSON.stringify(spec.addr)}`)
   const hi = hiText === undefined ? undefined : parseIP(hiText)
-  if (hiText !== undefined && (!hi || hi.family !== lo.family)) throw fail(`${kind} address range end ${JSON.stringify(hiText)} is not an address of the same family`)
+  if (hiText !== undefined && (!hi || hi.family !== lo.family))
+    throw fail(`${kind} address range end ${JSON.stringify(hiText)} is not an address of the same family`)
   if (hi && Buffer.compare(Buffer.from(lo.bytes), Buffer.from(hi.bytes)) > 0) throw fail(`${kind} address range ${loText}-${hiText} is backwards`)
   const fam = lo.family === 4 ? 'ip' : 'ip6'
   if (spec.family !== undefined && spec.family !== fam) throw fail(`${kind} family ${spec.family} does not match address ${loText}`)
@@ -371,17 +440,30 @@ function linearizeNat(family: TableFamily, kind: 'snat' | 'dnat', spec: NatSpec,
   out.push(imm(reg, Buffer.from(lo.bytes)))
   const addrMin = reg++
   let addrMax: number | undefined
-  if (hi) { out.push(imm(reg, Buffer.from(hi.bytes))); addrMax = reg++ }
+  if (hi) {
+    out.push(imm(reg, Buffer.from(hi.bytes)))
+    addrMax = reg++
+  }
   let protoMin: number | undefined
   let protoMax: number | undefined
   if (spec.port !== undefined) {
     const [plo, phi] = portRange(spec.port, fail)
-    out.push(imm(reg, be16(plo))); protoMin = reg++
-    if (phi !== plo) { out.push(imm(reg, be16(phi))); protoMax = reg++ }
+    out.push(imm(reg, be16(plo)))
+    protoMin = reg++
+    if (phi !== plo) {
+      out.push(imm(reg, be16(phi)))
+      protoMax = reg++
+    }
   }
   out.push({
-    name: 'nat', type: NAT_TYPES[kind], family: fam === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6,
-    addrMin, addrMax, protoMin, protoMax, flags: protoMin !== undefined ? NF_NAT_RANGE_PROTO_SPECIFIED : undefined,
+    name: 'nat',
+    type: NAT_TYPES[kind],
+    family: fam === 'ip' ? NFPROTO_IPV4 : NFPROTO_IPV6,
+    addrMin,
+    addrMax,
+    protoMin,
+    protoMax,
+    flags: protoMin !== undefined ? NF_NAT_RANGE_PROTO_SPECIFIED : undefined,
   })
 }
 
@@ -389,7 +471,10 @@ function linearizeNat(family: TableFamily, kind: 'snat' | 'dnat', spec: NatSpec,
 
 /** FIELDS flattened for the decoder: [protocol, field, base, offset, len]. */
 const FIELD_LIST: ReadonlyArray<readonly [string, string, number, number, number]> = Object.entries(FIELDS).flatMap(([protocol, fields]) =>
-  Object.entries(fields).map(([field, [offset, len]]) => [protocol, field, protocol === 'ip' || protocol === 'ip6' ? PAYLOAD_NETWORK : PAYLOAD_TRANSPORT, offset, len] as const))
+  Object.entries(fields).map(
+    ([field, [offset, len]]) => [protocol, field, protocol === 'ip' || protocol === 'ip6' ? PAYLOAD_NETWORK : PAYLOAD_TRANSPORT, offset, len] as const,
+  ),
+)
 
 /** Reads VM expressions back as statements, as `nft -j list ruleset` shows them. */
 export function delinearize(family: TableFamily, exprs: readonly Expr[]): Statement[] {
@@ -397,7 +482,10 @@ export function delinearize(family: TableFamily, exprs: readonly Expr[]): Statem
   let i = 0
   while (i < exprs.length) {
     const n = readOne(family, exprs, i, out)
-    if (n > 0) { i += n; continue }
+    if (n > 0) {
+      i += n
+      continue
+    }
     const e = exprs[i]!
     out.push({ raw: { name: e.name, data: rawHex(e) } })
     i++
@@ -434,9 +522,15 @@ function readOne(family: TableFamily, x: readonly Expr[], i: number, out: Statem
       return 1
     }
     case 'masq':
-      if (e.protoMin === undefined && e.protoMax === undefined && !e.flags) { out.push({ masquerade: null }); return 1 }
+      if (e.protoMin === undefined && e.protoMax === undefined && !e.flags) {
+        out.push({ masquerade: null })
+        return 1
+      }
       return 0
-    case 'meta': case 'ct': case 'payload': case 'numgen':
+    case 'meta':
+    case 'ct':
+    case 'payload':
+    case 'numgen':
       return readMatch(family, x, i, out)
     default:
       return 0
@@ -445,21 +539,29 @@ function readOne(family: TableFamily, x: readonly Expr[], i: number, out: Statem
 
 function verdictStatement(code: number, chain: string | undefined): Statement | undefined {
   switch (code) {
-    case NF_ACCEPT: return { accept: null }
-    case NF_DROP: return { drop: null }
-    case NFT_RETURN: return { return: null }
-    case NFT_CONTINUE: return { continue: null }
-    case NFT_JUMP: return chain === undefined ? undefined : { jump: { target: chain } }
-    case NFT_GOTO: return chain === undefined ? undefined : { goto: { target: chain } }
-    case NFT_BREAK: return undefined
-    default: return undefined
+    case NF_ACCEPT:
+      return { accept: null }
+    case NF_DROP:
+      return { drop: null }
+    case NFT_RETURN:
+      return { return: null }
+    case NFT_CONTINUE:
+      return { continue: null }
+    case NFT_JUMP:
+      return chain === undefined ? undefined : { jump: { target: chain } }
+    case NFT_GOTO:
+      return chain === undefined ? undefined : { goto: { target: chain } }
+    case NFT_BREAK:
+      return undefined
+    default:
+      return undefined
   }
 }
 
 type Known = Exclude<Expr, RawExpr>
 /** The expression if it is a modelled one called `name`. */
 function as<N extends Known['name']>(e: Expr | undefined, name: N): Extract<Known, { name: N }> | undefined {
-  return e && !('raw' in e) && e.name === name ? e as Extract<Known, { name: N }> : undefined
+  return e && !('raw' in e) && e.name === name ? (e as Extract<Known, { name: N }>) : undefined
 }
 const isCmp1 = (e: Expr | undefined): e is Extract<Known, { name: 'cmp' }> => as(e, 'cmp')?.sreg === REG_1
 
@@ -477,8 +579,20 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
   }
   if (e.name === 'ct') {
     if (e.key !== CT_STATE) return 0
-    const b = as(x[i + 1], 'bitwise') ?? x[i + 1], c = x[i + 2]
-    if (b && !('raw' in b) && b.name === 'bitwise' && b.sreg === REG_1 && b.dreg === REG_1 && b.len === 4 && isZero(b.xor) && isCmp1(c) && c.op === CMP_OPS['!='] && isZero(c.data)) {
+    const b = as(x[i + 1], 'bitwise') ?? x[i + 1],
+      c = x[i + 2]
+    if (
+      b &&
+      !('raw' in b) &&
+      b.name === 'bitwise' &&
+      b.sreg === REG_1 &&
+      b.dreg === REG_1 &&
+      b.len === 4 &&
+      isZero(b.xor) &&
+      isCmp1(c) &&
+      c.op === CMP_OPS['!='] &&
+      isZero(c.data)
+    ) {
       const names = ctStateNames(b.mask.readUInt32LE(0))
       if (!names) return 0
       out.push({ match: { op: 'in', left: { ct: { key: 'state' } }, right: names.length === 1 ? names[0]! : names } })
@@ -493,9 +607,23 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
     return 0
   }
   if (e.name === 'numgen') {
-    const b = x[i + 1], c = x[i + 2]
+    const b = x[i + 1],
+      c = x[i + 2]
     const mode = e.type === NUMGEN_TYPES.random ? 'random' : e.type === NUMGEN_TYPES.inc ? 'inc' : undefined
-    if (!mode || !b || 'raw' in b || b.name !== 'byteorder' || b.op !== BYTEORDER_HTON || b.len !== 4 || b.size !== 4 || b.sreg !== REG_1 || b.dreg !== REG_1 || !isCmp1(c) || c.data.length !== 4) return 0
+    if (
+      !mode ||
+      !b ||
+      'raw' in b ||
+      b.name !== 'byteorder' ||
+      b.op !== BYTEORDER_HTON ||
+      b.len !== 4 ||
+      b.size !== 4 ||
+      b.sreg !== REG_1 ||
+      b.dreg !== REG_1 ||
+      !isCmp1(c) ||
+      c.data.length !== 4
+    )
+      return 0
     out.push({ match: { op: CMP_NAMES[c.op]!, left: { numgen: { mode, mod: e.mod, offset: e.offset } }, right: c.data.readUInt32BE(0) } })
     return 3
   }
@@ -535,7 +663,8 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
       // `th dport` without one; we keep that raw).
       const dep = out[out.length - 1]
       if (!dep || !explicitMatch(dep, 'l4proto', L4PROTOS[protocol]!)) continue
-      const c = x[i + 1], d = x[i + 2]
+      const c = x[i + 1],
+        d = x[i + 2]
       if (!isCmp1(c) || c.data.length !== 2) return 0
       if (c.op === CMP_OPS['>='] && isCmp1(d) && d.op === CMP_OPS['<='] && d.data.length === 2) {
         out.push({ match: { op: '==', left, right: { range: [c.data.readUInt16BE(0), d.data.readUInt16BE(0)] } } })
@@ -548,7 +677,10 @@ function readMatch(family: TableFamily, x: readonly Expr[], i: number, out: Stat
   return 0
 }
 
-function isZero(b: Buffer): boolean { for (const v of b) if (v !== 0) return false; return true }
+function isZero(b: Buffer): boolean {
+  for (const v of b) if (v !== 0) return false
+  return true
+}
 
 function maskPrefix(m: Buffer): number | undefined {
   let n = 0
@@ -566,13 +698,18 @@ function maskPrefix(m: Buffer): number | undefined {
 
 function ctStateNames(bits: number): string[] | undefined {
   const names: string[] = []
-  for (const [name, bit] of CT_STATES) if (bits & bit) { names.push(name); bits &= ~bit }
+  for (const [name, bit] of CT_STATES)
+    if (bits & bit) {
+      names.push(name)
+      bits &= ~bit
+    }
   return bits === 0 && names.length ? names : undefined
 }
 
 function metaRight(key: MetaKey, d: Buffer): Right | undefined {
   switch (key) {
-    case 'iifname': case 'oifname': {
+    case 'iifname':
+    case 'oifname': {
       if (d.length === IFNAMSIZ) {
         const end = d.indexOf(0)
         return end > 0 ? d.toString('utf8', 0, end) : undefined
@@ -613,9 +750,10 @@ function readNat(family: TableFamily, x: readonly Expr[], i: number, out: Statem
   const portOf = (min: number | undefined, maxReg: number | undefined): PortSpec | undefined | null => {
     // The kernel lists max = min for a single port.
     const max = maxReg === min ? undefined : maxReg
-    const a = reg(min), b = reg(max)
+    const a = reg(min),
+      b = reg(max)
     if (min === undefined) return max === undefined ? undefined : null
-    if (!a || a.length !== 2 || (max !== undefined && (!b || b.length !== 2))) return null
+    if (a?.length !== 2 || (max !== undefined && b?.length !== 2)) return null
     const lo = a.readUInt16BE(0)
     return b ? { range: [lo, b.readUInt16BE(0)] } : lo
   }
@@ -630,7 +768,8 @@ function readNat(family: TableFamily, x: readonly Expr[], i: number, out: Statem
     const alen = t.family === NFPROTO_IPV4 ? 4 : t.family === NFPROTO_IPV6 ? 16 : 0
     // The kernel lists max = min (and the MAP_IPS flag) for a single address.
     const maxReg = t.addrMax === t.addrMin ? undefined : t.addrMax
-    const lo = reg(t.addrMin), hi = reg(maxReg)
+    const lo = reg(t.addrMin),
+      hi = reg(maxReg)
     if (!kind || !alen || !lo || lo.length !== alen || (maxReg !== undefined && (!hi || hi.length !== alen))) return 0
     const fmt = (b: Buffer) => (alen === 4 ? formatIPv4(b, 0) : formatIPv6(b, 0))
     const port = portOf(t.protoMin, t.protoMax)
@@ -638,7 +777,7 @@ function readNat(family: TableFamily, x: readonly Expr[], i: number, out: Statem
     const wantFlags = port === undefined ? undefined : NF_NAT_RANGE_PROTO_SPECIFIED
     if (((t.flags ?? 0) & ~NF_NAT_RANGE_MAP_IPS) !== (wantFlags ?? 0)) return 0
     const spec: NatSpec = {
-      ...(family === 'inet' ? { family: alen === 4 ? 'ip' as const : 'ip6' as const } : {}),
+      ...(family === 'inet' ? { family: alen === 4 ? ('ip' as const) : ('ip6' as const) } : {}),
       addr: hi ? { range: [fmt(lo), fmt(hi)] } : fmt(lo),
       ...(port === undefined ? {} : { port }),
     }
@@ -656,8 +795,12 @@ function hideDependencies(family: TableFamily, s: Statement[]): Statement[] {
   for (let k = 0; k < s.length; k++) {
     const next = s[k + 1]
     const nextLeft = next && 'match' in next ? next.match.left : undefined
-    if (family === 'inet' && (explicitMatch(s[k], 'nfproto', NFPROTO_IPV4) && isPayloadLeft(nextLeft, 'ip') ||
-      explicitMatch(s[k], 'nfproto', NFPROTO_IPV6) && isPayloadLeft(nextLeft, 'ip6'))) continue
+    if (
+      family === 'inet' &&
+      ((explicitMatch(s[k], 'nfproto', NFPROTO_IPV4) && isPayloadLeft(nextLeft, 'ip')) ||
+        (explicitMatch(s[k], 'nfproto', NFPROTO_IPV6) && isPayloadLeft(nextLeft, 'ip6')))
+    )
+      continue
     if (explicitMatch(s[k], 'l4proto', 6) && isPayloadLeft(nextLeft, 'tcp')) continue
     if (explicitMatch(s[k], 'l4proto', 17) && isPayloadLeft(nextLeft, 'udp')) continue
     out.push(s[k]!)

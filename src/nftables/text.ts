@@ -1,7 +1,8 @@
 // The ruleset as `nft list ruleset` prints it, for walkthroughs and logs: a reader who
 // knows nft reads our objects in the syntax they know (checked against nft's own output).
-import type { Chain, Rule, Table } from './objects.js'
+
 import type { Ruleset } from './nft.js'
+import type { Chain, Rule, Table } from './objects.js'
 import type { Left, NatSpec, PortSpec, Right, Statement } from './statements.js'
 
 const PRIORITY_NAMES: Record<number, string> = { [-300]: 'raw', [-150]: 'mangle', [-100]: 'dstnat', 0: 'filter', 50: 'security', 100: 'srcnat' }
@@ -21,14 +22,21 @@ export function formatRuleset(r: Ruleset): string {
 
 /** As `nft list table FAMILY NAME`. */
 export function formatTable(t: Table, chains: readonly Chain[], rules: readonly Rule[]): string {
-  const body = chains.map((c) => formatChain(c, rules.filter((r) => r.chain === c.name))).join('\n')
+  const body = chains
+    .map((c) =>
+      formatChain(
+        c,
+        rules.filter((r) => r.chain === c.name),
+      ),
+    )
+    .join('\n')
   return `table ${t.family} ${t.name} {\n${body}}\n`
 }
 
 function formatChain(c: Chain, rules: readonly Rule[]): string {
   const lines = [`\tchain ${c.name} {`]
   if (c.hook !== undefined) {
-    const prio = typeof c.prio === 'number' ? PRIORITY_NAMES[c.prio] ?? String(c.prio) : String(c.prio)
+    const prio = typeof c.prio === 'number' ? (PRIORITY_NAMES[c.prio] ?? String(c.prio)) : String(c.prio)
     lines.push(`\t\ttype ${c.type} hook ${c.hook} priority ${prio}; policy ${c.policy ?? 'accept'};`)
   }
   for (const r of rules) lines.push(`\t\t${formatRule(r)}`)

@@ -1,10 +1,10 @@
 // What every ops module needs: the socket, the namespace name for errors,
 // and link name <-> index resolution (the one lookup every object type shares).
 import { Attrs, type RawMessage } from '../netlink/codec.js'
-import type { NetlinkSocket, CallOptions } from '../netlink/engine.js'
-import { NsnetError, isNsnetError } from '../netlink/errors.js'
+import type { CallOptions, NetlinkSocket } from '../netlink/engine.js'
+import { isNsnetError, NsnetError } from '../netlink/errors.js'
+import { AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK } from './rtnl.js'
 import { SpecCheck } from './spec-check.js'
-import { RTM_GETLINK, IFINFOMSG_LEN, AF_UNSPEC } from './rtnl.js'
 
 export interface OpsContext {
   readonly sock: NetlinkSocket
@@ -34,21 +34,28 @@ export async function linkIndex(ctx: OpsContext, link: LinkRef, operation: strin
   const name = checkLinkName(link, ctx, operation)
   let replies: RawMessage[]
   try {
-    replies = await ctx.sock.request({
-      type: RTM_GETLINK,
-      expectsReply: true,
-      // Concurrent calls naming the same link (100,000 routes.add via one dev) ask once.
-      shareable: true,
-      object: `link ${name}`,
-      body: (w) => {
-        w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
-        w.attrStr(Buffer.byteLength(name) < IFNAMSIZ ? IFLA_IFNAME : IFLA_ALT_IFNAME, name)
+    replies = await ctx.sock.request(
+      {
+        type: RTM_GETLINK,
+        expectsReply: true,
+        // Concurrent calls naming the same link (100,000 routes.add via one dev) ask once.
+        shareable: true,
+        object: `link ${name}`,
+        body: (w) => {
+          w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
+          w.attrStr(Buffer.byteLength(name) < IFNAMSIZ ? IFLA_IFNAME : IFLA_ALT_IFNAME, name)
+        },
       },
-    }, opts)
+      opts,
+    )
   } catch (e) {
     if (isNsnetError(e, 'ENODEV')) {
       throw new NsnetError(`no link named "${name}"`, {
-        code: 'ENODEV', errno: 19, operation, object: `link ${name}`, namespace: ctx.namespace,
+        code: 'ENODEV',
+        errno: 19,
+        operation,
+        object: `link ${name}`,
+        namespace: ctx.namespace,
         hint: ctx.namespace ? `it is not in netns ${ctx.namespace}` : 'it is not in this network namespace',
       })
     }
@@ -61,14 +68,20 @@ export async function linkIndex(ctx: OpsContext, link: LinkRef, operation: strin
 
 /** ifindex → name for every link, from one dump; used to put names into decoded objects. */
 export async function linkNames(ctx: OpsContext, opts?: CallOptions): Promise<Map<number, string>> {
-  const pairs = await ctx.sock.dump({
-    type: RTM_GETLINK,
-    body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
-  }, (m) => {
-    const index = m.buf.readInt32LE(m.start + 4)
-    const name = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
-    return [index, name ?? `if${index}`] as const
-  }, opts)
+  const pairs = await ctx.sock.dump(
+    {
+      type: RTM_GETLINK,
+      body: (w) => {
+        w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
+      },
+    },
+    (m) => {
+      const index = m.buf.readInt32LE(m.start + 4)
+      const name = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_IFNAME).str(IFLA_IFNAME)
+      return [index, name ?? `if${index}`] as const
+    },
+    opts,
+  )
   return new Map(pairs)
 }
 

@@ -2,8 +2,8 @@
 // for a named namespace or a path, or a process id (IFLA_NET_NS_PID).
 import { closeSync, openSync } from 'node:fs'
 import type { Writer } from '../netlink/codec.js'
-import { NsnetError, codeOf, invalidArgument, isNsnetError, type ErrorContext } from '../netlink/errors.js'
-import { NETNS_RUN_DIR, checkNetnsName, noSuchNetns } from '../netns/names.js'
+import { codeOf, type ErrorContext, invalidArgument, isNsnetError, NsnetError } from '../netlink/errors.js'
+import { checkNetnsName, NETNS_RUN_DIR, noSuchNetns } from '../netns/names.js'
 
 const IFLA_NET_NS_PID = 19
 const IFLA_NET_NS_FD = 28
@@ -61,7 +61,13 @@ export function checkNamespaceRef(ns: unknown, ctx: ErrorContext, what = 'namesp
 export function openNamespace(ns: NamespaceRef, ctx: ErrorContext): OpenNamespace {
   const label = namespaceLabel(ns)
   if (typeof ns === 'object' && 'pid' in ns) {
-    return { label, write: (w) => { w.attrU32(IFLA_NET_NS_PID, ns.pid) }, close: () => {} }
+    return {
+      label,
+      write: (w) => {
+        w.attrU32(IFLA_NET_NS_PID, ns.pid)
+      },
+      close: () => {},
+    }
   }
   const path = typeof ns === 'string' ? `${NETNS_RUN_DIR}/${ns}` : ns.path
   let fd: number
@@ -72,15 +78,29 @@ export function openNamespace(ns: NamespaceRef, ctx: ErrorContext): OpenNamespac
     if (err.code === 'ENOENT') {
       const base = typeof ns === 'string' ? noSuchNetns(ns, ctx.operation ?? 'netns') : undefined
       throw new NsnetError(base ? base.summary : `${label} does not exist (no ${path})`, {
-        ...ctx, code: 'ENOTFOUND', errno: 2, hint: base?.hint,
+        ...ctx,
+        code: 'ENOTFOUND',
+        errno: 2,
+        hint: base?.hint,
       })
     }
-    throw new NsnetError(`cannot open ${path}: ${err.code ?? err.message}`, { ...ctx, code: codeOf(err), errno: err.errno === undefined ? undefined : -err.errno })
+    throw new NsnetError(`cannot open ${path}: ${err.code ?? err.message}`, {
+      ...ctx,
+      code: codeOf(err),
+      errno: err.errno === undefined ? undefined : -err.errno,
+    })
   }
   let open = true
   return {
     label,
-    write: (w) => { w.attrU32(IFLA_NET_NS_FD, fd) },
-    close: () => { if (open) { open = false; closeSync(fd) } },
+    write: (w) => {
+      w.attrU32(IFLA_NET_NS_FD, fd)
+    },
+    close: () => {
+      if (open) {
+        open = false
+        closeSync(fd)
+      }
+    },
   }
 }

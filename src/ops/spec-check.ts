@@ -4,8 +4,8 @@
 // anything is sent. The namespace helper runs the same code, so a handle refuses the same input
 // with the same words; only an AbortSignal, which cannot cross to the helper, is checked on the
 // client side, with signal() below.
-import { parseIP, parseMac, type Family } from '../netlink/codec.js'
-import { NsnetError, type ErrorContext } from '../netlink/errors.js'
+import { type Family, parseIP, parseMac } from '../netlink/codec.js'
+import { type ErrorContext, NsnetError } from '../netlink/errors.js'
 
 /** Where the input belongs; `index` is its position in a batch. Read only when an error is made. */
 export interface CheckContext extends ErrorContext {
@@ -102,9 +102,13 @@ export class SpecCheck {
 
   /** One of the names in `names` (or, when `numbers` is true, a value among them). */
   oneOf(v: unknown, what: string, names: Readonly<Record<string, number>>, numbers = false): number {
-    if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(names, v)) return names[v]!
+    if (typeof v === 'string' && Object.hasOwn(names, v)) return names[v]!
     if (numbers && typeof v === 'number' && Object.values(names).includes(v)) return v
-    this.fail(`${what} must be one of ${Object.keys(names).map((n) => `'${n}'`).join(', ')}, got ${show(v)}`)
+    this.fail(
+      `${what} must be one of ${Object.keys(names)
+        .map((n) => `'${n}'`)
+        .join(', ')}, got ${show(v)}`,
+    )
   }
 
   /** A name or number of a table (route types, protocols, scopes, tables). */

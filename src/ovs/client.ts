@@ -2,8 +2,8 @@
 // get_schema, transact with every result slot checked, monitors kept as a replica of
 // the rows they cover, echo and cancel. Everything it returns is plain frozen data.
 import { NsnetError } from '../netlink/errors.js'
-import { RpcSession, describeOvsdbError, ovsdbError, type RpcCallOptions } from './rpc.js'
-import { applyDiff, decodeRow, parseSchema, type ColumnType, type DatabaseSchema, type Datum, type TableSchema } from './datum.js'
+import { applyDiff, type ColumnType, type DatabaseSchema, type Datum, decodeRow, parseSchema, type TableSchema } from './datum.js'
+import { describeOvsdbError, ovsdbError, type RpcCallOptions, RpcSession } from './rpc.js'
 
 /** The system's database socket, where ovs-vsctl looks by default. */
 export const SYSTEM_DB_SOCKET = '/run/openvswitch/db.sock'
@@ -60,8 +60,11 @@ export class OvsdbMonitor {
   private early: Array<[unknown, boolean]> | undefined = []
 
   constructor(
-    private readonly client: OvsdbClient, readonly db: string, readonly id: string,
-    method: 'monitor_cond' | 'monitor', private readonly schema: DatabaseSchema,
+    private readonly client: OvsdbClient,
+    readonly db: string,
+    readonly id: string,
+    method: 'monitor_cond' | 'monitor',
+    private readonly schema: DatabaseSchema,
     private readonly onChange?: (changes: readonly RowChange[]) => void,
   ) {
     this.method = method
@@ -106,7 +109,11 @@ export class OvsdbMonitor {
       const check = () => {
         if (this.client.closedError) return finish(this.client.closedError)
         let v: T | undefined
-        try { v = test() } catch (e) { return finish(e as NsnetError) }
+        try {
+          v = test()
+        } catch (e) {
+          return finish(e as NsnetError)
+        }
         if (v !== undefined) finish(undefined, v)
       }
       const onAbort = () => finish(new NsnetError('aborted by the caller', { code: 'EABORTED', operation: 'wait' }))
@@ -148,8 +155,10 @@ export class OvsdbMonitor {
         this.decoded.get(table)?.delete(u)
         let kind: RowChange['kind']
         if (v2) {
-          if ('delete' in change) { t.delete(u); kind = 'delete' }
-          else if ('modify' in change) {
+          if ('delete' in change) {
+            t.delete(u)
+            kind = 'delete'
+          } else if ('modify' in change) {
             const cur = { ...(t.get(u) ?? {}) }
             for (const [col, diff] of Object.entries(change.modify as Record<string, unknown>)) {
               cur[col] = applyDiff(cur[col], diff, ts?.columns[col])
@@ -163,8 +172,10 @@ export class OvsdbMonitor {
           }
         } else {
           const { old, new: next } = change as { old?: Record<string, unknown>; new?: Record<string, unknown> }
-          if (!next) { t.delete(u); kind = 'delete' }
-          else {
+          if (!next) {
+            t.delete(u)
+            kind = 'delete'
+          } else {
             kind = initial ? 'initial' : old ? 'modify' : 'insert'
             t.set(u, { ...(t.get(u) ?? {}), ...next })
           }
@@ -199,13 +210,17 @@ export class OvsdbClient {
   /** Set once the connection ended; every later call rejects with it. */
   closedError: NsnetError | undefined
 
-  private constructor(private readonly session: RpcSession, readonly endpoint: string) {}
+  private constructor(
+    private readonly session: RpcSession,
+    readonly endpoint: string,
+  ) {}
 
   /** Connects to `unix:PATH`, a socket path or `tcp:HOST:PORT` (the system's db.sock by default). */
   static async connect(endpoint: string = SYSTEM_DB_SOCKET, opts: OvsdbConnectOptions = {}): Promise<OvsdbClient> {
     let client: OvsdbClient | undefined
     const session = await RpcSession.connect(endpoint, {
-      timeoutMs: opts.timeoutMs, signal: opts.signal,
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
       onNotification: (method, params) => client?.notification(method, params),
       onClose: (e) => {
         if (!client) return
@@ -224,7 +239,7 @@ export class OvsdbClient {
 
   /** `list_dbs`: the database names (`ovsdb-client list-dbs`). */
   async listDbs(opts?: RpcCallOptions): Promise<readonly string[]> {
-    return Object.freeze([...(await this.call('list_dbs', [], opts)) as string[]])
+    return Object.freeze([...((await this.call('list_dbs', [], opts)) as string[])])
   }
 
   /** `get_schema`: the database's schema, normalised (`ovsdb-client get-schema DB`); cached per client. */
@@ -238,7 +253,7 @@ export class OvsdbClient {
 
   /** `echo`: a round trip; resolves with what the server echoed. */
   async echo(payload: readonly unknown[] = ['nsnet'], opts?: RpcCallOptions): Promise<readonly unknown[]> {
-    return Object.freeze([...(await this.call('echo', payload, opts)) as unknown[]])
+    return Object.freeze([...((await this.call('echo', payload, opts)) as unknown[])])
   }
 
   /**
@@ -251,16 +266,18 @@ export class OvsdbClient {
     const reply = await this.call('transact', [db, ...ops], { object: opts.object ?? `database ${db}`, ...opts })
     if (!Array.isArray(reply)) throw ovsdbError(`transact reply is not an array: ${JSON.stringify(reply)}`, { operation: 'transact', object: opts.object })
     checkResults(reply, ops, opts.object)
-    return Object.freeze(reply.map((r: Record<string, unknown> | null, i) => {
-      const out: { uuid?: string; count?: number; rows?: readonly Row[] } = {}
-      if (r && Array.isArray(r.uuid)) out.uuid = r.uuid[1] as string
-      if (r && typeof r.count === 'number') out.count = r.count
-      if (r && Array.isArray(r.rows)) {
-        const table = schema?.tables[ops[i]!.table as string]
-        out.rows = Object.freeze(r.rows.map((row: Record<string, unknown>) => decodeRow(row, table) as Row))
-      }
-      return Object.freeze(out)
-    }))
+    return Object.freeze(
+      reply.map((r: Record<string, unknown> | null, i) => {
+        const out: { uuid?: string; count?: number; rows?: readonly Row[] } = {}
+        if (r && Array.isArray(r.uuid)) out.uuid = r.uuid[1] as string
+        if (r && typeof r.count === 'number') out.count = r.count
+        if (r && Array.isArray(r.rows)) {
+          const table = schema?.tables[ops[i]!.table as string]
+          out.rows = Object.freeze(r.rows.map((row: Record<string, unknown>) => decodeRow(row, table) as Row))
+        }
+        return Object.freeze(out)
+      }),
+    )
   }
 
   /**
@@ -273,7 +290,8 @@ export class OvsdbClient {
       const ts = schema.tables[table]
       if (!ts) throw new NsnetError(`database ${db} has no table ${table}`, { code: 'EINVAL_ARGUMENT', operation: 'monitor', object: `table ${table}` })
       for (const c of r.columns ?? []) {
-        if (!ts.columns[c]) throw new NsnetError(`table ${table} has no column ${c}`, { code: 'EINVAL_ARGUMENT', operation: 'monitor', object: `table ${table}` })
+        if (!ts.columns[c])
+          throw new NsnetError(`table ${table} has no column ${c}`, { code: 'EINVAL_ARGUMENT', operation: 'monitor', object: `table ${table}` })
       }
     }
     const id = `nsnet-${this.nextMonitor++}`
@@ -317,10 +335,14 @@ export class OvsdbClient {
     this.session.close()
   }
 
-  [Symbol.dispose](): void { this.close() }
+  [Symbol.dispose](): void {
+    this.close()
+  }
 
   /** @internal */
-  dropMonitor(id: string): void { this.monitors.delete(id) }
+  dropMonitor(id: string): void {
+    this.monitors.delete(id)
+  }
 
   private notification(method: string, params: readonly unknown[]): void {
     if (method !== 'update' && method !== 'update2') return
@@ -340,7 +362,10 @@ export function checkResults(reply: readonly unknown[], ops: readonly Operation[
     const op = ops[i]
     const what = op ? `operation ${i} (${op.op}${op.table ? ` ${op.table}` : ''})` : 'the commit'
     throw new NsnetError(`${what} failed: ${describeOvsdbError(r)}`, {
-      code: 'EOVSDB', operation: 'transact', object, index: op ? i : undefined,
+      code: 'EOVSDB',
+      operation: 'transact',
+      object,
+      index: op ? i : undefined,
       hint: hintFor(String(r.error)),
     })
   }
@@ -351,11 +376,16 @@ export function checkResults(reply: readonly unknown[], ops: readonly Operation[
 
 function hintFor(error: string): string | undefined {
   switch (error) {
-    case 'constraint violation': return 'a value is out of range or an index (name) is already taken'
-    case 'referential integrity violation': return 'a row refers to one that does not exist, or a required reference is missing'
-    case 'timed out': return 'a wait condition did not hold: the database changed meanwhile; retry'
-    case 'not owner': return 'another client holds the lock'
-    default: return undefined
+    case 'constraint violation':
+      return 'a value is out of range or an index (name) is already taken'
+    case 'referential integrity violation':
+      return 'a row refers to one that does not exist, or a required reference is missing'
+    case 'timed out':
+      return 'a wait condition did not hold: the database changed meanwhile; retry'
+    case 'not owner':
+      return 'another client holds the lock'
+    default:
+      return undefined
   }
 }
 
@@ -364,9 +394,13 @@ function defaultValue(type: ColumnType): unknown {
   if (type.value) return ['map', []]
   if (type.min === 0 || type.max !== 1) return ['set', []]
   switch (type.key.type) {
-    case 'string': return ''
-    case 'boolean': return false
-    case 'uuid': return ['uuid', '00000000-0000-0000-0000-000000000000']
-    default: return 0
+    case 'string':
+      return ''
+    case 'boolean':
+      return false
+    case 'uuid':
+      return ['uuid', '00000000-0000-0000-0000-000000000000']
+    default:
+      return 0
   }
 }

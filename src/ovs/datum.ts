@@ -47,14 +47,21 @@ export type Datum = Atom | readonly Atom[] | Readonly<Record<string, Atom>> | un
 
 /** Builds a DatabaseSchema from get_schema's JSON. */
 export function parseSchema(json: unknown): DatabaseSchema {
-  const s = json as { name: string; version: string; cksum?: string; tables: Record<string, { columns: Record<string, { type: unknown }>; isRoot?: boolean; indexes?: string[][]; maxRows?: number }> }
+  const s = json as {
+    name: string
+    version: string
+    cksum?: string
+    tables: Record<string, { columns: Record<string, { type: unknown }>; isRoot?: boolean; indexes?: string[][]; maxRows?: number }>
+  }
   const tables: Record<string, TableSchema> = {}
   for (const [name, t] of Object.entries(s.tables)) {
     const columns: Record<string, ColumnType> = { _uuid: UUID_COLUMN, _version: UUID_COLUMN }
     for (const [col, c] of Object.entries(t.columns)) columns[col] = parseColumnType(c.type)
     tables[name] = Object.freeze({
-      columns: Object.freeze(columns), isRoot: t.isRoot === true,
-      indexes: Object.freeze((t.indexes ?? []).map((i) => Object.freeze([...i]))), maxRows: t.maxRows,
+      columns: Object.freeze(columns),
+      isRoot: t.isRoot === true,
+      indexes: Object.freeze((t.indexes ?? []).map((i) => Object.freeze([...i]))),
+      maxRows: t.maxRows,
     })
   }
   return Object.freeze({ name: s.name, version: s.version, cksum: s.cksum, tables: Object.freeze(tables) })
@@ -76,7 +83,7 @@ function parseColumnType(t: unknown): ColumnType {
     key: parseBase(o.key),
     value: o.value === undefined ? undefined : parseBase(o.value),
     min: o.min ?? 1,
-    max: o.max === 'unlimited' ? Infinity : o.max ?? 1,
+    max: o.max === 'unlimited' ? Infinity : (o.max ?? 1),
   })
 }
 

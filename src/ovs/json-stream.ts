@@ -3,8 +3,12 @@
 // It scans bytes: the structural characters are ASCII and never occur inside a UTF-8
 // multibyte sequence, so a chunk may end anywhere, even inside a character.
 
-const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d
-const QUOTE = 0x22, BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b,
+  CLOSE_BRACE = 0x7d,
+  OPEN_BRACKET = 0x5b,
+  CLOSE_BRACKET = 0x5d
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c
 
 /** Thrown for bytes that cannot start or continue a JSON-RPC message. */
 export class JsonStreamError extends Error {}
@@ -24,7 +28,10 @@ export class JsonStreamReader {
   /** Upper bound on one message, so a peer that never closes a brace cannot eat all memory. */
   private readonly maxBytes: number
 
-  constructor(private readonly onValue: (value: unknown) => void, opts: { maxBytes?: number } = {}) {
+  constructor(
+    private readonly onValue: (value: unknown) => void,
+    opts: { maxBytes?: number } = {},
+  ) {
     this.maxBytes = opts.maxBytes ?? 256 * 1024 * 1024
   }
 
@@ -67,7 +74,9 @@ export class JsonStreamReader {
   }
 
   /** Whether a value was started but not finished (a connection that ends now was cut mid-message). */
-  get midValue(): boolean { return this.depth > 0 }
+  get midValue(): boolean {
+    return this.depth > 0
+  }
 
   private emit(last: Buffer): void {
     const bytes = this.parts.length ? Buffer.concat([...this.parts, last]) : last

@@ -2,12 +2,11 @@
 // lab does: its daemons as processes and, when vswitchd runs in the owner's namespace, the
 // taps its netdev bridges make as links. If the owner dies, `nsnet reap` stops the daemons
 // and deletes the taps; close() removes the marker.
-import {
-  currentNetns, currentWorld, newRunId, processStart, removeMarker, writeMarker, type RunMarker,
-} from '../topology/marker.js'
-import type { OvsDaemon } from './service.js'
-import { recordLink, runAlias } from '../topology/ownership.js'
+
 import { Rtnl } from '../rtnl.js'
+import { currentNetns, currentWorld, newRunId, processStart, type RunMarker, removeMarker, writeMarker } from '../topology/marker.js'
+import { recordLink, runAlias } from '../topology/ownership.js'
+import type { OvsDaemon } from './service.js'
 
 export class ServiceMarker {
   private readonly m: RunMarker
@@ -17,19 +16,37 @@ export class ServiceMarker {
   constructor(private readonly local: boolean) {
     const runId = newRunId()
     this.m = {
-      version: 1, runId, name: 'ovs', fingerprint: `ovs-service:${runId}`, created: new Date().toISOString(),
-      pid: process.pid, pidStart: processStart(process.pid) ?? '', netns: currentNetns(), ...currentWorld(),
-      namespaces: [], links: [], sysctls: [], processes: [], etcDirs: [],
+      version: 1,
+      runId,
+      name: 'ovs',
+      fingerprint: `ovs-service:${runId}`,
+      created: new Date().toISOString(),
+      pid: process.pid,
+      pidStart: processStart(process.pid) ?? '',
+      netns: currentNetns(),
+      ...currentWorld(),
+      namespaces: [],
+      links: [],
+      sysctls: [],
+      processes: [],
+      etcDirs: [],
       topology: { name: 'ovs', prefix: '', hosts: [], bridges: [], veths: [] },
     }
     this.on = this.write()
   }
 
   private write(): boolean {
-    try { writeMarker(this.m); return true } catch { return false }
+    try {
+      writeMarker(this.m)
+      return true
+    } catch {
+      return false
+    }
   }
 
-  get runId(): string { return this.m.runId }
+  get runId(): string {
+    return this.m.runId
+  }
 
   daemon(d: OvsDaemon): void {
     this.m.processes.push({ host: 'host', name: d.name, pid: d.pid, start: d.start })
@@ -41,7 +58,10 @@ export class ServiceMarker {
     if (!this.local) return
     let changed = false
     for (const name of ['ovs-netdev', ...names]) {
-      if (!this.m.links.some((l) => l.name === name)) { this.m.links.push({ name }); changed = true }
+      if (!this.m.links.some((l) => l.name === name)) {
+        this.m.links.push({ name })
+        changed = true
+      }
     }
     if (changed && this.on) this.write()
   }

@@ -2,13 +2,13 @@
 // (named uuids, `mutate` on Open_vSwitch.bridges / Bridge.ports, `next_cfg += 1` and a
 // `select` of it), then waits until ovs-vswitchd applied it: cur_cfg >= next_cfg AND every
 // new Interface has an ofport >= 1 (cur_cfg also advances when a bridge failed).
-import { NsnetError, invalidArgument } from '../netlink/errors.js'
-import { OvsdbClient, SYSTEM_DB_SOCKET, type Operation, type OperationResult, type OvsdbMonitor, type Row } from './client.js'
-import { map, namedUuid, optional, set, uuid, type Atom, type Datum, type WireValue } from './datum.js'
-import { startService, type OvsService, type ServiceOptions } from './service.js'
-import { show, type OvsShow } from './show.js'
-import { checksumOffPeer, type OffloadChange } from './offload.js'
+import { invalidArgument, NsnetError } from '../netlink/errors.js'
+import { type Operation, type OperationResult, OvsdbClient, type OvsdbMonitor, type Row, SYSTEM_DB_SOCKET } from './client.js'
+import { type Atom, type Datum, map, namedUuid, optional, set, uuid, type WireValue } from './datum.js'
 import { ServiceMarker } from './marker.js'
+import { checksumOffPeer, type OffloadChange } from './offload.js'
+import { type OvsService, type ServiceOptions, startService } from './service.js'
+import { type OvsShow, show } from './show.js'
 
 const DB = 'Open_vSwitch'
 const IFNAMSIZ = 16
@@ -99,10 +99,36 @@ export interface OvsStartOptions extends Omit<ServiceOptions, 'otherConfig'> {
 
 /** The tables and columns the replica holds; reads are answered from it. */
 const WATCH = {
-  Open_vSwitch: ['bridges', 'cur_cfg', 'next_cfg', 'ovs_version', 'db_version', 'other_config', 'external_ids', 'datapath_types', 'iface_types', 'manager_options'],
+  Open_vSwitch: [
+    'bridges',
+    'cur_cfg',
+    'next_cfg',
+    'ovs_version',
+    'db_version',
+    'other_config',
+    'external_ids',
+    'datapath_types',
+    'iface_types',
+    'manager_options',
+  ],
   Bridge: ['name', 'ports', 'datapath_type', 'fail_mode', 'controller', 'other_config', 'external_ids', 'protocols', 'stp_enable'],
   Port: ['name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'other_config', 'external_ids'],
-  Interface: ['name', 'type', 'options', 'ofport', 'ofport_request', 'error', 'mac_in_use', 'link_state', 'admin_state', 'ifindex', 'mtu', 'other_config', 'external_ids', 'bfd_status'],
+  Interface: [
+    'name',
+    'type',
+    'options',
+    'ofport',
+    'ofport_request',
+    'error',
+    'mac_in_use',
+    'link_state',
+    'admin_state',
+    'ifindex',
+    'mtu',
+    'other_config',
+    'external_ids',
+    'bfd_status',
+  ],
   Controller: ['target', 'is_connected'],
   Manager: ['target', 'is_connected'],
 } as const
@@ -155,7 +181,9 @@ export class Ovs implements AsyncDisposable {
     const marker = opts.onDaemon ? undefined : new ServiceMarker(opts.namespace === undefined)
     let service: OvsService
     try {
-      service = await startService({ ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)) }, (sock) => initDatabase(sock, otherConfig, opts))
+      service = await startService({ ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)) }, (sock) =>
+        initDatabase(sock, otherConfig, opts),
+      )
     } catch (e) {
       marker?.remove()
       throw e
@@ -169,7 +197,12 @@ export class Ovs implements AsyncDisposable {
     }
   }
 
-  private static async attach(socket: string, service: OvsService | undefined, opts: { timeoutMs?: number; signal?: AbortSignal }, marker?: ServiceMarker): Promise<Ovs> {
+  private static async attach(
+    socket: string,
+    service: OvsService | undefined,
+    opts: { timeoutMs?: number; signal?: AbortSignal },
+    marker?: ServiceMarker,
+  ): Promise<Ovs> {
     const timeoutMs = opts.timeoutMs ?? 15_000
     const client = await OvsdbClient.connect(socket, { timeoutMs, signal: opts.signal })
     try {
@@ -184,7 +217,12 @@ export class Ovs implements AsyncDisposable {
   /** `ovs-vsctl list-br`: bridge names, sorted. */
   async listBridges(opts?: ReadOptions): Promise<readonly string[]> {
     await this.sync(opts)
-    return Object.freeze(this.replica.rows('Bridge').map((b) => b.name as string).sort())
+    return Object.freeze(
+      this.replica
+        .rows('Bridge')
+        .map((b) => b.name as string)
+        .sort(),
+    )
   }
 
   /** `ovs-vsctl br-exists NAME`. */
@@ -206,7 +244,7 @@ export class Ovs implements AsyncDisposable {
   async portToBridge(port: string, opts?: ReadOptions): Promise<string | undefined> {
     await this.sync(opts)
     const p = this.byName('Port', port)
-    return p && this.bridgeOfPort(p._uuid)?.name as string | undefined
+    return p && (this.bridgeOfPort(p._uuid)?.name as string | undefined)
   }
 
   /** `ovs-vsctl list interface NAME` (the watched columns); undefined when there is none. */
@@ -276,7 +314,8 @@ export class Ovs implements AsyncDisposable {
     const operation = 'ovs.addBridge'
     checkName(name, operation, 'bridge')
     const datapathType = opts.datapathType ?? 'netdev'
-    if (datapathType !== 'netdev' && datapathType !== 'system') throw invalidArgument(`datapathType must be 'netdev' or 'system', got ${JSON.stringify(datapathType)}`, { operation, object: `bridge ${name}` })
+    if (datapathType !== 'netdev' && datapathType !== 'system')
+      throw invalidArgument(`datapathType must be 'netdev' or 'system', got ${JSON.stringify(datapathType)}`, { operation, object: `bridge ${name}` })
     if (opts.failMode !== undefined && opts.failMode !== 'standalone' && opts.failMode !== 'secure') {
       throw invalidArgument(`failMode must be 'standalone' or 'secure', got ${JSON.stringify(opts.failMode)}`, { operation, object: `bridge ${name}` })
     }
@@ -285,7 +324,12 @@ export class Ovs implements AsyncDisposable {
     await this.sync(opts)
     if (this.byName('Bridge', name)) {
       if (opts.mayExist) return
-      throw new NsnetError(`bridge ${name} already exists`, { code: 'EEXIST', operation, object: `bridge ${name}`, hint: 'pass mayExist (--may-exist) to accept it' })
+      throw new NsnetError(`bridge ${name} already exists`, {
+        code: 'EEXIST',
+        operation,
+        object: `bridge ${name}`,
+        hint: 'pass mayExist (--may-exist) to accept it',
+      })
     }
     if (this.byName('Port', name) || this.byName('Interface', name)) {
       throw new NsnetError(`a port or interface named ${name} already exists`, { code: 'EEXIST', operation, object: `bridge ${name}` })
@@ -296,8 +340,13 @@ export class Ovs implements AsyncDisposable {
       { op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: { name, type: 'internal' } },
       { op: 'insert', table: 'Port', 'uuid-name': 'port', row: { name, interfaces: namedUuid('iface') } },
       {
-        op: 'insert', table: 'Bridge', 'uuid-name': 'bridge', row: {
-          name, ports: namedUuid('port'), datapath_type: datapathType,
+        op: 'insert',
+        table: 'Bridge',
+        'uuid-name': 'bridge',
+        row: {
+          name,
+          ports: namedUuid('port'),
+          datapath_type: datapathType,
           ...(opts.failMode && { fail_mode: opts.failMode }),
           ...(opts.otherConfig && { other_config: map(opts.otherConfig) }),
           ...(opts.externalIds && { external_ids: map(opts.externalIds) }),
@@ -320,9 +369,12 @@ export class Ovs implements AsyncDisposable {
       throw noBridge(name, operation)
     }
     const ovs = this.root()
-    await this.commit([
-      { op: 'mutate', table: DB, where: [['_uuid', '==', uuid(ovs._uuid)]], mutations: [['bridges', 'delete', set([uuid(br._uuid)])]] },
-    ], `bridge ${name}`, [], opts)
+    await this.commit(
+      [{ op: 'mutate', table: DB, where: [['_uuid', '==', uuid(ovs._uuid)]], mutations: [['bridges', 'delete', set([uuid(br._uuid)])]] }],
+      `bridge ${name}`,
+      [],
+      opts,
+    )
   }
 
   /**
@@ -354,7 +406,10 @@ export class Ovs implements AsyncDisposable {
       const on = this.bridgeOfPort(existing._uuid)?.name
       if (opts.mayExist && on === bridge) return Object.freeze({})
       throw new NsnetError(`port ${port} already exists${on ? ` on bridge ${on}` : ''}`, {
-        code: 'EEXIST', operation, object, hint: on === bridge ? 'pass mayExist (--may-exist) to accept it' : undefined,
+        code: 'EEXIST',
+        operation,
+        object,
+        hint: on === bridge ? 'pass mayExist (--may-exist) to accept it' : undefined,
       })
     }
     if (this.byName('Interface', port)) throw new NsnetError(`an interface named ${port} already exists`, { code: 'EEXIST', operation, object })
@@ -362,13 +417,22 @@ export class Ovs implements AsyncDisposable {
     if (type === 'internal' && br.datapath_type === 'netdev') this.marker?.taps([port])
     const ops: Operation[] = [
       {
-        op: 'insert', table: 'Interface', 'uuid-name': 'iface', row: {
-          name: port, ...(type && { type }), ...(opts.options && { options: map(opts.options) }),
+        op: 'insert',
+        table: 'Interface',
+        'uuid-name': 'iface',
+        row: {
+          name: port,
+          ...(type && { type }),
+          ...(opts.options && { options: map(opts.options) }),
         },
       },
       {
-        op: 'insert', table: 'Port', 'uuid-name': 'port', row: {
-          name: port, interfaces: namedUuid('iface'),
+        op: 'insert',
+        table: 'Port',
+        'uuid-name': 'port',
+        row: {
+          name: port,
+          interfaces: namedUuid('iface'),
           ...(opts.tag !== undefined && { tag: opts.tag }),
           ...(opts.trunks && { trunks: set(opts.trunks) }),
           ...(opts.otherConfig && { other_config: map(opts.otherConfig) }),
@@ -401,13 +465,19 @@ export class Ovs implements AsyncDisposable {
     if (!p || !br || (bridge !== undefined && br.name !== bridge)) {
       if (opts.ifExists) return
       throw new NsnetError(p && br ? `port ${port} is on bridge ${br.name as string}, not ${bridge}` : `no port named ${port}`, {
-        code: 'ENOTFOUND', operation, object, hint: p ? undefined : 'pass ifExists (--if-exists) to accept that',
+        code: 'ENOTFOUND',
+        operation,
+        object,
+        hint: p ? undefined : 'pass ifExists (--if-exists) to accept that',
       })
     }
     if (br.name === port) throw invalidArgument(`port ${port} is the bridge's own port; delete the bridge instead`, { operation, object })
-    await this.commit([
-      { op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(br._uuid)]], mutations: [['ports', 'delete', set([uuid(p._uuid)])]] },
-    ], object, [], opts)
+    await this.commit(
+      [{ op: 'mutate', table: 'Bridge', where: [['_uuid', '==', uuid(br._uuid)]], mutations: [['ports', 'delete', set([uuid(p._uuid)])]] }],
+      object,
+      [],
+      opts,
+    )
   }
 
   /** `ovs-vsctl set port PORT tag=N trunks=[...]` (`tag: null` is `ovs-vsctl clear port PORT tag`). */
@@ -438,7 +508,9 @@ export class Ovs implements AsyncDisposable {
       if (this.service?.vswitchdAlive && !this.client.closedError) {
         const ovs = this.replica.rows(DB)[0]
         if (ovs && (ovs.bridges as string[]).length) {
-          await this.commit([{ op: 'update', table: DB, where: [['_uuid', '==', uuid(ovs._uuid)]], row: { bridges: set([]) } }], 'every bridge', [], { timeoutMs: 5000 }).catch(() => undefined)
+          await this.commit([{ op: 'update', table: DB, where: [['_uuid', '==', uuid(ovs._uuid)]], row: { bridges: set([]) } }], 'every bridge', [], {
+            timeoutMs: 5000,
+          }).catch(() => undefined)
         }
       }
     } finally {
@@ -450,10 +522,15 @@ export class Ovs implements AsyncDisposable {
 
   /** Names of the devices a netdev datapath makes: one tap per internal interface. */
   private tapNames(): string[] {
-    return this.replica.rows('Interface').filter((i) => i.type === 'internal').map((i) => i.name as string)
+    return this.replica
+      .rows('Interface')
+      .filter((i) => i.type === 'internal')
+      .map((i) => i.name as string)
   }
 
-  async [Symbol.asyncDispose](): Promise<void> { await this.close() }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
 
   /**
    * Makes the replica current with everything committed before this call: ovsdb-server
@@ -490,7 +567,11 @@ export class Ovs implements AsyncDisposable {
 
   private async flush(): Promise<void> {
     const batch = this.writes.splice(0)
-    const alone = (w: QueuedWrite) => this.commitAlone(w).then(() => w.settle(), (e) => w.settle(e))
+    const alone = (w: QueuedWrite) =>
+      this.commitAlone(w).then(
+        () => w.settle(),
+        (e) => w.settle(e),
+      )
     if (batch.length === 1) return alone(batch[0]!)
     const ops: Operation[] = []
     const starts: number[] = []
@@ -505,10 +586,15 @@ export class Ovs implements AsyncDisposable {
       await Promise.all(batch.map(alone))
       return
     }
-    await Promise.all(batch.map((w, k) => {
-      const ifaces = w.fresh.map((f) => ({ name: f.name, uuid: sent.results[starts[k]! + f.slot]!.uuid! }))
-      return this.applied(sent.nextCfg, ifaces, w.object, w.opts, w.undo).then(() => w.settle(), (e) => w.settle(e))
-    }))
+    await Promise.all(
+      batch.map((w, k) => {
+        const ifaces = w.fresh.map((f) => ({ name: f.name, uuid: sent.results[starts[k]! + f.slot]!.uuid! }))
+        return this.applied(sent.nextCfg, ifaces, w.object, w.opts, w.undo).then(
+          () => w.settle(),
+          (e) => w.settle(e),
+        )
+      }),
+    )
   }
 
   private async commitAlone(w: Omit<QueuedWrite, 'settle'>): Promise<void> {
@@ -533,38 +619,54 @@ export class Ovs implements AsyncDisposable {
   }
 
   /** Waits until cur_cfg >= nextCfg and every one of `ifaces` has an ofport; else fails (after `undo`). */
-  private async applied(nextCfg: number, ifaces: { name: string; uuid: string }[], object: string, opts: WriteOptions, undo?: () => Promise<void>): Promise<void> {
+  private async applied(
+    nextCfg: number,
+    ifaces: { name: string; uuid: string }[],
+    object: string,
+    opts: WriteOptions,
+    undo?: () => Promise<void>,
+  ): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs
     let failed: { name: string; error: string | undefined } | undefined
     // A vswitchd we started that died never applies anything: notice it instead of timing out
     // (one timer for all waiting writes).
     if (this.service && this.waitingWrites++ === 0) this.watch = setInterval(() => this.replica.wake(), 200)
     try {
-      failed = await this.replica.until(() => {
-        if (this.service && !this.service.vswitchdAlive) {
-          throw new NsnetError('ovs-vswitchd is not running; the change is in the database but nothing applies it', {
-            code: 'EOVSDB', operation: 'ovs.commit', object, hint: this.logHint('see the ovs-vswitchd log'),
-          })
-        }
-        const cur = this.replica.rows(DB)[0]?.cur_cfg as number | undefined
-        if (cur === undefined || cur < nextCfg) return undefined
-        // vswitchd writes cur_cfg and the new ofports in one transaction (ovs-vsctl checks
-        // them together too), so an interface still without an ofport now has failed.
-        for (const i of ifaces) {
-          const row = this.replica.row('Interface', i.uuid)
-          const ofport = row?.ofport as number | undefined
-          if (ofport === undefined || ofport < 1) return { name: i.name, error: row?.error as string | undefined }
-        }
-        return { name: '', error: undefined }
-      }, {
-        timeoutMs, signal: opts.signal,
-        onTimeout: () => {
+      failed = await this.replica.until(
+        () => {
+          if (this.service && !this.service.vswitchdAlive) {
+            throw new NsnetError('ovs-vswitchd is not running; the change is in the database but nothing applies it', {
+              code: 'EOVSDB',
+              operation: 'ovs.commit',
+              object,
+              hint: this.logHint('see the ovs-vswitchd log'),
+            })
+          }
           const cur = this.replica.rows(DB)[0]?.cur_cfg as number | undefined
-          return new NsnetError(`ovs-vswitchd did not apply the change within ${timeoutMs} ms (cur_cfg ${cur} < next_cfg ${nextCfg})`, {
-            code: 'ETIMEDOUT', operation: 'ovs.commit', object, hint: this.logHint('is ovs-vswitchd running and connected to this database?'),
-          })
+          if (cur === undefined || cur < nextCfg) return undefined
+          // vswitchd writes cur_cfg and the new ofports in one transaction (ovs-vsctl checks
+          // them together too), so an interface still without an ofport now has failed.
+          for (const i of ifaces) {
+            const row = this.replica.row('Interface', i.uuid)
+            const ofport = row?.ofport as number | undefined
+            if (ofport === undefined || ofport < 1) return { name: i.name, error: row?.error as string | undefined }
+          }
+          return { name: '', error: undefined }
         },
-      })
+        {
+          timeoutMs,
+          signal: opts.signal,
+          onTimeout: () => {
+            const cur = this.replica.rows(DB)[0]?.cur_cfg as number | undefined
+            return new NsnetError(`ovs-vswitchd did not apply the change within ${timeoutMs} ms (cur_cfg ${cur} < next_cfg ${nextCfg})`, {
+              code: 'ETIMEDOUT',
+              operation: 'ovs.commit',
+              object,
+              hint: this.logHint('is ovs-vswitchd running and connected to this database?'),
+            })
+          },
+        },
+      )
     } catch (e) {
       if (undo && !this.client.closedError) await undo().catch(() => undefined)
       throw e
@@ -574,7 +676,10 @@ export class Ovs implements AsyncDisposable {
     if (failed.name) {
       if (undo) await undo().catch(() => undefined)
       throw new NsnetError(`ovs-vswitchd could not set up interface ${failed.name}${failed.error ? `: ${failed.error}` : ' (no ofport)'}`, {
-        code: 'EOVSDB', operation: 'ovs.commit', object, hint: this.logHint(failed.error ? undefined : 'see the ovs-vswitchd log', failed.name),
+        code: 'EOVSDB',
+        operation: 'ovs.commit',
+        object,
+        hint: this.logHint(failed.error ? undefined : 'see the ovs-vswitchd log', failed.name),
       })
     }
   }
@@ -586,7 +691,8 @@ export class Ovs implements AsyncDisposable {
 
   private root(): Row {
     const ovs = this.replica.rows(DB)[0]
-    if (!ovs) throw new NsnetError('the database has no Open_vSwitch row', { code: 'EOVSDB', operation: 'ovs', hint: 'initialise it with `ovs-vsctl --no-wait init`' })
+    if (!ovs)
+      throw new NsnetError('the database has no Open_vSwitch row', { code: 'EOVSDB', operation: 'ovs', hint: 'initialise it with `ovs-vsctl --no-wait init`' })
     return ovs
   }
 
@@ -613,7 +719,10 @@ export class Ovs implements AsyncDisposable {
 }
 
 /** A new interface of a write: its name and the slot of its insert among the write's operations. */
-interface Fresh { readonly name: string; readonly slot: number }
+interface Fresh {
+  readonly name: string
+  readonly slot: number
+}
 
 interface QueuedWrite {
   readonly ops: Operation[]
@@ -640,9 +749,7 @@ async function initDatabase(socket: string, otherConfig: Readonly<Record<string,
   try {
     const [sel] = await client.transact(DB, [{ op: 'select', table: DB, where: [], columns: ['_uuid'] }], opts)
     const row = { other_config: map(otherConfig) }
-    const op: Operation = sel!.rows!.length
-      ? { op: 'update', table: DB, where: [], row }
-      : { op: 'insert', table: DB, row }
+    const op: Operation = sel!.rows!.length ? { op: 'update', table: DB, where: [], row } : { op: 'insert', table: DB, row }
     await client.transact(DB, [op, { op: 'comment', comment: 'nsnet: init' }], opts)
   } finally {
     client.close()
@@ -650,7 +757,21 @@ async function initDatabase(socket: string, otherConfig: Readonly<Record<string,
 }
 
 function interfaceOf(i: Row): OvsInterface {
-  const pick = ['_uuid', 'name', 'type', 'options', 'ofport', 'error', 'mac_in_use', 'link_state', 'admin_state', 'ifindex', 'mtu', 'other_config', 'external_ids']
+  const pick = [
+    '_uuid',
+    'name',
+    'type',
+    'options',
+    'ofport',
+    'error',
+    'mac_in_use',
+    'link_state',
+    'admin_state',
+    'ifindex',
+    'mtu',
+    'other_config',
+    'external_ids',
+  ]
   return Object.freeze(Object.fromEntries(pick.map((k) => [k, i[k]]))) as unknown as OvsInterface
 }
 
@@ -674,14 +795,21 @@ function splitKey(k: string): [string, string | undefined] {
 }
 
 function checkName(name: unknown, operation: string, what: string): void {
-  if (typeof name !== 'string' || name.length === 0) throw invalidArgument(`${what} name must be a non-empty string, got ${JSON.stringify(name)}`, { operation })
+  if (typeof name !== 'string' || name.length === 0)
+    throw invalidArgument(`${what} name must be a non-empty string, got ${JSON.stringify(name)}`, { operation })
   const bytes = Buffer.byteLength(name)
-  if (bytes >= IFNAMSIZ) throw invalidArgument(`${what} name "${name}" is ${bytes} bytes; at most ${IFNAMSIZ - 1} (it becomes a network device)`, { operation, object: `${what} ${name}` })
-  if (/[\s/:]/.test(name) || name === '.' || name === '..') throw invalidArgument(`${what} name "${name}" contains whitespace, / or :`, { operation, object: `${what} ${name}` })
+  if (bytes >= IFNAMSIZ)
+    throw invalidArgument(`${what} name "${name}" is ${bytes} bytes; at most ${IFNAMSIZ - 1} (it becomes a network device)`, {
+      operation,
+      object: `${what} ${name}`,
+    })
+  if (/[\s/:]/.test(name) || name === '.' || name === '..')
+    throw invalidArgument(`${what} name "${name}" contains whitespace, / or :`, { operation, object: `${what} ${name}` })
 }
 
 function checkVlan(v: unknown, what: string, operation: string, object: string): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 4095) throw invalidArgument(`${what} must be a VLAN id 0..4095, got ${JSON.stringify(v)}`, { operation, object })
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 4095)
+    throw invalidArgument(`${what} must be a VLAN id 0..4095, got ${JSON.stringify(v)}`, { operation, object })
 }
 
 function checkStringMap(m: unknown, what: string, operation: string, name: string): void {

@@ -2,7 +2,7 @@
 // notifications (id null) handed to a listener, the peer's `echo` answered, and every
 // pending call rejected at once when the connection ends.
 import { connect as netConnect, type Socket } from 'node:net'
-import { NsnetError, type ErrorContext } from '../netlink/errors.js'
+import { type ErrorContext, NsnetError } from '../netlink/errors.js'
 import { JsonStreamReader } from './json-stream.js'
 
 export interface RpcCallOptions {
@@ -51,7 +51,11 @@ export class RpcSession {
   private readonly reader: JsonStreamReader
   private readonly defaultTimeout: number
 
-  private constructor(private readonly sock: Socket, readonly endpoint: string, private readonly opts: RpcSessionOptions) {
+  private constructor(
+    private readonly sock: Socket,
+    readonly endpoint: string,
+    private readonly opts: RpcSessionOptions,
+  ) {
     this.defaultTimeout = opts.timeoutMs ?? 15_000
     this.reader = new JsonStreamReader((v) => this.dispatch(v))
     sock.on('data', (chunk: Buffer) => {
@@ -63,14 +67,19 @@ export class RpcSession {
       }
     })
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      this.fail(ovsdbError(`connection to ${endpoint} failed: ${e.code ?? e.message}`, {
-        hint: 'ovsdb-server died or closed the socket', cause: e,
-      }))
+      this.fail(
+        ovsdbError(`connection to ${endpoint} failed: ${e.code ?? e.message}`, {
+          hint: 'ovsdb-server died or closed the socket',
+          cause: e,
+        }),
+      )
     })
     sock.on('close', () => {
-      this.fail(ovsdbError(`connection to ${endpoint} closed${this.reader.midValue ? ' in the middle of a message' : ''}`, {
-        hint: 'ovsdb-server exited or dropped this client',
-      }))
+      this.fail(
+        ovsdbError(`connection to ${endpoint} closed${this.reader.midValue ? ' in the middle of a message' : ''}`, {
+          hint: 'ovsdb-server exited or dropped this client',
+        }),
+      )
     })
     this.updateRef()
   }
@@ -85,17 +94,32 @@ export class RpcSession {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)
         sock.off('error', onError)
-        if (e) { sock.destroy(); reject(e) } else resolve(new RpcSession(sock, endpoint, opts))
+        if (e) {
+          sock.destroy()
+          reject(e)
+        } else resolve(new RpcSession(sock, endpoint, opts))
       }
-      const onError = (e: NodeJS.ErrnoException) => done(new NsnetError(`cannot connect to ${endpoint}: ${e.code ?? e.message}`, {
-        code: 'EOVSDB', operation: 'connect', object: endpoint,
-        hint: e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
-          ? 'no ovsdb-server listens there; start one with Ovs.start() or check the path' : undefined,
-      }))
+      const onError = (e: NodeJS.ErrnoException) =>
+        done(
+          new NsnetError(`cannot connect to ${endpoint}: ${e.code ?? e.message}`, {
+            code: 'EOVSDB',
+            operation: 'connect',
+            object: endpoint,
+            hint: e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'no ovsdb-server listens there; start one with Ovs.start() or check the path' : undefined,
+          }),
+        )
       const onAbort = () => done(new NsnetError('aborted by the caller', { code: 'EABORTED', operation: 'connect', object: endpoint }))
-      const timer = setTimeout(() => done(new NsnetError(`no connection within ${timeoutMs} ms`, {
-        code: 'ETIMEDOUT', operation: 'connect', object: endpoint,
-      })), timeoutMs)
+      const timer = setTimeout(
+        () =>
+          done(
+            new NsnetError(`no connection within ${timeoutMs} ms`, {
+              code: 'ETIMEDOUT',
+              operation: 'connect',
+              object: endpoint,
+            }),
+          ),
+        timeoutMs,
+      )
       if (opts.signal?.aborted) return onAbort()
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       sock.once('error', onError)
@@ -103,7 +127,9 @@ export class RpcSession {
     })
   }
 
-  get isClosed(): boolean { return this.closed !== undefined }
+  get isClosed(): boolean {
+    return this.closed !== undefined
+  }
 
   /** Sends a request and resolves with its `result`; an `error` reply rejects with EOVSDB. */
   call(method: string, params: readonly unknown[], opts: RpcCallOptions = {}): Promise<unknown> {
@@ -127,9 +153,16 @@ export class RpcSession {
         reject(new NsnetError('aborted by the caller', { ...ctx, code: 'EABORTED' }))
       }
       this.pending.set(id, {
-        method, ctx,
-        resolve: (r) => { finish(); resolve(r) },
-        reject: (e) => { finish(); reject(e) },
+        method,
+        ctx,
+        resolve: (r) => {
+          finish()
+          resolve(r)
+        },
+        reject: (e) => {
+          finish()
+          reject(e)
+        },
       })
       if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
         timer = setTimeout(() => {
@@ -204,6 +237,7 @@ function parseEndpoint(endpoint: string): { path: string } | { host: string; por
   if (tcp) return { host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) }
   if (endpoint.startsWith('/') || endpoint.startsWith('.')) return { path: endpoint }
   throw new NsnetError(`OVSDB endpoint must be unix:PATH, a socket path or tcp:HOST:PORT, got ${JSON.stringify(endpoint)}`, {
-    code: 'EINVAL_ARGUMENT', operation: 'connect',
+    code: 'EINVAL_ARGUMENT',
+    operation: 'connect',
   })
 }

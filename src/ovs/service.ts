@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NsnetError } from '../netlink/errors.js'
+import { netns } from '../netns/index.js'
+import { Rtnl } from '../rtnl.js'
 import { processStart } from '../topology/marker.js'
 import { sleep } from '../util/poll.js'
-import { Rtnl } from '../rtnl.js'
-import { netns } from '../netns/index.js'
 
 export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 const PROGRAMS = ['ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd'] as const
@@ -52,7 +52,9 @@ export function findOvsPrograms(): Record<(typeof PROGRAMS)[number], string> {
   if (!existsSync(VSWITCH_SCHEMA)) missing.push(VSWITCH_SCHEMA)
   if (missing.length) {
     throw new NsnetError(`Open vSwitch is not installed (missing ${missing.join(', ')})`, {
-      code: 'EUNSUPPORTED', operation: 'ovs.start', hint: INSTALL_HINT,
+      code: 'EUNSUPPORTED',
+      operation: 'ovs.start',
+      hint: INSTALL_HINT,
     })
   }
   return out as Record<(typeof PROGRAMS)[number], string>
@@ -60,7 +62,12 @@ export function findOvsPrograms(): Record<(typeof PROGRAMS)[number], string> {
 
 /** Whether the OVS programs are installed (for tests that skip without them). */
 export function ovsInstalled(): boolean {
-  try { findOvsPrograms(); return true } catch { return false }
+  try {
+    findOvsPrograms()
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** A running private service: its directory, database socket and daemons. */
@@ -75,7 +82,9 @@ export class OvsService {
   ) {}
 
   /** The database socket (`unix:` endpoint without the prefix). */
-  get dbSocket(): string { return join(this.dir, 'db.sock') }
+  get dbSocket(): string {
+    return join(this.dir, 'db.sock')
+  }
 
   /** The last lines of ovs-vswitchd's log, for error hints. */
   vswitchdLog(lines = 5, about?: string): string {
@@ -122,7 +131,10 @@ export async function startService(opts: ServiceOptions, init: (dbSocket: string
   if (Buffer.byteLength(longest) > SUN_PATH_MAX) {
     if (ownsDir) rmSync(dir, { recursive: true, force: true })
     throw new NsnetError(`directory ${dir} is too long for unix sockets (${Buffer.byteLength(longest)} > ${SUN_PATH_MAX} bytes for ${longest})`, {
-      code: 'EINVAL_ARGUMENT', operation: 'ovs.start', object: `dir ${dir}`, hint: 'pick a shorter directory, e.g. under /tmp',
+      code: 'EINVAL_ARGUMENT',
+      operation: 'ovs.start',
+      object: `dir ${dir}`,
+      hint: 'pick a shorter directory, e.g. under /tmp',
     })
   }
   const timeoutMs = opts.timeoutMs ?? 30_000
@@ -133,17 +145,31 @@ export async function startService(opts: ServiceOptions, init: (dbSocket: string
   try {
     const db = join(dir, 'conf.db')
     if (!existsSync(db)) await run([progs['ovsdb-tool'], 'create', db, VSWITCH_SCHEMA], 'ovsdb-tool create')
-    await run([
-      progs['ovsdb-server'], '--detach', '--no-chdir', `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
-      `--log-file=${join(dir, 'ovsdb-server.log')}`, '-vconsole:off', `--remote=punix:${join(dir, 'db.sock')}`,
-      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, db,
-    ], 'ovsdb-server')
+    await run(
+      [
+        progs['ovsdb-server'],
+        '--detach',
+        '--no-chdir',
+        `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
+        `--log-file=${join(dir, 'ovsdb-server.log')}`,
+        '-vconsole:off',
+        `--remote=punix:${join(dir, 'db.sock')}`,
+        `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+        db,
+      ],
+      'ovsdb-server',
+    )
     addDaemon(daemons, 'ovsdb-server', join(dir, 'ovsdb-server.pid'), opts.onDaemon)
     await init(join(dir, 'db.sock'))
     if (opts.vswitchd !== false) {
       const argv = [
-        progs['ovs-vswitchd'], '--detach', '--no-chdir', `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
-        `--log-file=${join(dir, 'ovs-vswitchd.log')}`, '-vconsole:off', `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
+        progs['ovs-vswitchd'],
+        '--detach',
+        '--no-chdir',
+        `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
+        `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+        '-vconsole:off',
+        `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
         `unix:${join(dir, 'db.sock')}`,
       ]
       await run(opts.namespace ? ['ip', 'netns', 'exec', opts.namespace, ...argv] : argv, 'ovs-vswitchd')
@@ -152,12 +178,22 @@ export async function startService(opts: ServiceOptions, init: (dbSocket: string
     return service
   } catch (e) {
     // A --detach that failed half-way may still have written its pidfile.
-    for (const [name, file] of [['ovsdb-server', 'ovsdb-server.pid'], ['ovs-vswitchd', 'ovs-vswitchd.pid']] as const) {
-      if (!daemons.some((d) => d.name === name)) { try { addDaemon(daemons, name, join(dir, file)) } catch { /* never started */ } }
+    for (const [name, file] of [
+      ['ovsdb-server', 'ovsdb-server.pid'],
+      ['ovs-vswitchd', 'ovs-vswitchd.pid'],
+    ] as const) {
+      if (!daemons.some((d) => d.name === name)) {
+        try {
+          addDaemon(daemons, name, join(dir, file))
+        } catch {
+          /* never started */
+        }
+      }
     }
     const log = tailOf(join(dir, 'ovs-vswitchd.log'), 3) || tailOf(join(dir, 'ovsdb-server.log'), 3)
     await service.stop()
-    if (e instanceof NsnetError && log && !e.hint) throw new NsnetError(e.summary, { code: e.code, operation: e.operation, object: e.object, hint: `log: ${log}` })
+    if (e instanceof NsnetError && log && !e.hint)
+      throw new NsnetError(e.summary, { code: e.code, operation: e.operation, object: e.object, hint: `log: ${log}` })
     throw e
   }
 }
@@ -189,11 +225,19 @@ function addDaemon(daemons: OvsDaemon[], name: OvsDaemon['name'], pidfile: strin
 export async function stopDaemon(d: OvsDaemon, graceMs = 5000): Promise<void> {
   const same = () => processStart(d.pid) === d.start && !isZombie(d.pid)
   if (!same()) return
-  try { process.kill(d.pid, 'SIGTERM') } catch { return }
+  try {
+    process.kill(d.pid, 'SIGTERM')
+  } catch {
+    return
+  }
   const deadline = Date.now() + graceMs
   while (same()) {
     if (Date.now() > deadline) {
-      try { process.kill(d.pid, 'SIGKILL') } catch { return }
+      try {
+        process.kill(d.pid, 'SIGKILL')
+      } catch {
+        return
+      }
       const hard = Date.now() + 5000
       while (same() && Date.now() < hard) await sleep(20, undefined, {})
       return
@@ -224,9 +268,13 @@ function runTool(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number, sign
       if (signal?.aborted) return reject(aborted())
       if (!err) return resolve()
       const e = err as NodeJS.ErrnoException & { killed?: boolean }
-      reject(new NsnetError(`${what} failed: ${(stderr || e.message).trim().split('\n').slice(-3).join(' | ')}`, {
-        code: e.killed ? 'ETIMEDOUT' : 'EOVSDB', operation: 'ovs.start', object: what,
-      }))
+      reject(
+        new NsnetError(`${what} failed: ${(stderr || e.message).trim().split('\n').slice(-3).join(' | ')}`, {
+          code: e.killed ? 'ETIMEDOUT' : 'EOVSDB',
+          operation: 'ovs.start',
+          object: what,
+        }),
+      )
     })
   })
 }

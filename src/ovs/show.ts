@@ -39,20 +39,42 @@ export function show(m: OvsdbMonitor): OvsShow {
   const ovs = m.rows('Open_vSwitch')[0]
   const refs = (r: Row | undefined, col: string, table: string) =>
     ((r?.[col] as string[] | undefined) ?? []).map((u) => m.row(table, u)).filter((x): x is Row => x !== undefined)
-  const bridges = refs(ovs, 'bridges', 'Bridge').map((b): OvsShowBridge => Object.freeze({
-    name: b.name as string,
-    datapath_type: b.datapath_type as string,
-    fail_mode: b.fail_mode as string | undefined,
-    controller: Object.freeze(refs(b, 'controller', 'Controller').map((c) => c.target as string)),
-    ports: Object.freeze(refs(b, 'ports', 'Port').map((p): OvsShowPort => Object.freeze({
-      name: p.name as string,
-      tag: p.tag as number | undefined,
-      trunks: p.trunks as number[],
-      interfaces: Object.freeze(refs(p, 'interfaces', 'Interface').map((i): OvsShowInterface => Object.freeze({
-        name: i.name as string, type: i.type as string, options: i.options as Record<string, string>, error: i.error as string | undefined,
-      })).sort(byName)),
-    })).sort(byName)),
-  })).sort(byName)
+  const bridges = refs(ovs, 'bridges', 'Bridge')
+    .map(
+      (b): OvsShowBridge =>
+        Object.freeze({
+          name: b.name as string,
+          datapath_type: b.datapath_type as string,
+          fail_mode: b.fail_mode as string | undefined,
+          controller: Object.freeze(refs(b, 'controller', 'Controller').map((c) => c.target as string)),
+          ports: Object.freeze(
+            refs(b, 'ports', 'Port')
+              .map(
+                (p): OvsShowPort =>
+                  Object.freeze({
+                    name: p.name as string,
+                    tag: p.tag as number | undefined,
+                    trunks: p.trunks as number[],
+                    interfaces: Object.freeze(
+                      refs(p, 'interfaces', 'Interface')
+                        .map(
+                          (i): OvsShowInterface =>
+                            Object.freeze({
+                              name: i.name as string,
+                              type: i.type as string,
+                              options: i.options as Record<string, string>,
+                              error: i.error as string | undefined,
+                            }),
+                        )
+                        .sort(byName),
+                    ),
+                  }),
+              )
+              .sort(byName),
+          ),
+        }),
+    )
+    .sort(byName)
   return Object.freeze({
     uuid: ovs?._uuid ?? '',
     manager: Object.freeze(refs(ovs, 'manager_options', 'Manager').map((x) => x.target as string)),

@@ -24,7 +24,9 @@ export function nodeEntry(sibling: URL, bundle: string): string[] {
       loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
     } catch {
       throw new NsnetError(`cannot run ${ts}: the tsx loader is not installed and dist/${bundle}.js is missing`, {
-        code: 'ENOENT', operation: 'nodeEntry', hint: 'run `npm run build` or install tsx',
+        code: 'ENOENT',
+        operation: 'nodeEntry',
+        hint: 'run `npm run build` or install tsx',
       })
     }
     return [process.execPath, '--import', loader, ts]

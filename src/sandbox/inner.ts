@@ -32,7 +32,9 @@ function killSandboxProcesses(): number {
       try {
         process.kill(pid, 'SIGKILL')
         found++
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
     if (!found) break
     killed += found
@@ -88,7 +90,9 @@ async function main(): Promise<void> {
   // A terminal's Ctrl-C reaches the command directly (same process group); a SIGINT sent
   // to us alone (no terminal) is passed on. SIGTERM is passed on; SIGHUP means our parent
   // died (pdeathsig): end everything.
-  process.on('SIGINT', () => { if (!process.stdin.isTTY) child.kill('SIGINT') })
+  process.on('SIGINT', () => {
+    if (!process.stdin.isTTY) child.kill('SIGINT')
+  })
   process.on('SIGTERM', () => child.kill('SIGTERM'))
   process.on('SIGHUP', () => finish(129))
 }

@@ -10,7 +10,7 @@
 // /etc/resolv.conf), so those are bound back on top. The private tmpfs ("stage") sits on
 // /sys/kernel, which always exists and which the fresh sysfs hides again afterwards.
 import { spawnSync } from 'node:child_process'
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs'
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export const SANDBOX_DIRS = ['/run/netns', '/etc/netns', '/run/nsnet'] as const
@@ -31,7 +31,9 @@ function isDir(p: string): boolean {
 }
 
 function mountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
     .map((l) => l.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
 }
 
@@ -51,7 +53,10 @@ function rebuild(dir: string, orig: string, why: Error): void {
     const from = `${orig}/${name}`
     const to = `${dir}/${name}`
     const st = lstatSync(from)
-    if (st.isSymbolicLink()) { symlinkSync(readlinkSync(from), to); continue }
+    if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(from), to)
+      continue
+    }
     if (st.isDirectory()) mkdirSync(to)
     else closeSync(openSync(to, 'w'))
     try {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { constants } from 'node:os'
 import { NsnetError } from '../netlink/errors.js'
 import { nodeEntry } from './entry.js'
-import { UNSHARE_ARGS, checkSandboxSupport, describeUnsupported, type SandboxSupport } from './support.js'
+import { checkSandboxSupport, describeUnsupported, type SandboxSupport, UNSHARE_ARGS } from './support.js'
 
 export interface SandboxRunOptions {
   /** `inherit` (default) shares this terminal; `pipe` collects stdout and stderr. */
@@ -36,15 +36,16 @@ function requireSupport(operation: string): void {
   const s: SandboxSupport = checkSandboxSupport()
   if (!s.ok) {
     throw new NsnetError(describeUnsupported(s), {
-      code: 'EUNSUPPORTED', operation, hint: 'run as root instead (the scripts run in place then)',
+      code: 'EUNSUPPORTED',
+      operation,
+      hint: 'run as root instead (the scripts run in place then)',
     })
   }
 }
 
 function supervisorArgv(): string[] {
   const inner = nodeEntry(new URL('./inner.js', import.meta.url), 'sandbox-inner')
-  const pdeath = spawnSync('setpriv', ['--pdeathsig', 'HUP', '--', 'true'], { stdio: 'ignore' }).status === 0
-    ? ['setpriv', '--pdeathsig', 'HUP', '--'] : []
+  const pdeath = spawnSync('setpriv', ['--pdeathsig', 'HUP', '--', 'true'], { stdio: 'ignore' }).status === 0 ? ['setpriv', '--pdeathsig', 'HUP', '--'] : []
   return [...UNSHARE_ARGS, '--', ...pdeath, ...inner]
 }
 
@@ -80,10 +81,26 @@ export function run(argv: readonly string[], opts: SandboxRunOptions = {}): Prom
     let timedOut = false
     // SIGHUP makes the supervisor kill everything in the sandbox and exit; SIGKILL if it hangs.
     const kill = () => {
-      try { child.kill('SIGHUP') } catch { /* gone */ }
-      setTimeout(() => { try { child.kill('SIGKILL') } catch { /* gone */ } }, 2000).unref()
+      try {
+        child.kill('SIGHUP')
+      } catch {
+        /* gone */
+      }
+      setTimeout(() => {
+        try {
+          child.kill('SIGKILL')
+        } catch {
+          /* gone */
+        }
+      }, 2000).unref()
     }
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; kill() }, opts.timeoutMs)
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            kill()
+          }, opts.timeoutMs)
     opts.signal?.addEventListener('abort', kill, { once: true })
     child.on('error', (e) => {
       if (timer) clearTimeout(timer)
@@ -94,7 +111,8 @@ export function run(argv: readonly string[], opts: SandboxRunOptions = {}): Prom
       opts.signal?.removeEventListener('abort', kill)
       resolve({
         code: code ?? 128 + (sig ? constants.signals[sig] : 0),
-        stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(),
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
         ...(timedOut ? { timedOut } : {}),
       })
     })

@@ -41,7 +41,9 @@ export function checkSandboxSupport(): SandboxSupport {
 function explain(): string[] {
   const reasons: string[] = []
   if (readProc('/proc/sys/kernel/unprivileged_userns_clone') === '0') {
-    reasons.push('kernel.unprivileged_userns_clone = 0 (Debian/Ubuntu): unprivileged user namespaces are off; `sysctl -w kernel.unprivileged_userns_clone=1` turns them on.')
+    reasons.push(
+      'kernel.unprivileged_userns_clone = 0 (Debian/Ubuntu): unprivileged user namespaces are off; `sysctl -w kernel.unprivileged_userns_clone=1` turns them on.',
+    )
   }
   if (readProc('/proc/sys/user/max_user_namespaces') === '0') {
     reasons.push('user.max_user_namespaces = 0: user namespaces are disabled; `sysctl -w user.max_user_namespaces=15000` enables them.')
@@ -50,7 +52,9 @@ function explain(): string[] {
     if (readProc(`/proc/sys/user/${k}`) === '0') reasons.push(`user.${k} = 0: these namespaces are disabled.`)
   }
   if (readProc('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') {
-    reasons.push('kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu 23.10+): AppArmor denies user namespaces to unconfined programs; give `unshare` a profile with `userns,` or run as root.')
+    reasons.push(
+      'kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu 23.10+): AppArmor denies user namespaces to unconfined programs; give `unshare` a profile with `userns,` or run as root.',
+    )
   }
   if (readProc('/sys/fs/selinux/enforce') === '1') reasons.push('SELinux is enforcing: a policy may deny user namespaces (check the audit log).')
   if (existsSync('/.dockerenv') || existsSync('/run/.containerenv')) {
@@ -62,5 +66,8 @@ function explain(): string[] {
 
 /** The whole explanation as one message. */
 export function describeUnsupported(s: SandboxSupport): string {
-  return [`this system does not allow an unprivileged user+network+mount namespace (unshare: ${s.error ?? 'failed'})`, ...s.reasons.map((r) => `  - ${r}`)].join('\n')
+  return [
+    `this system does not allow an unprivileged user+network+mount namespace (unshare: ${s.error ?? 'failed'})`,
+    ...s.reasons.map((r) => `  - ${r}`),
+  ].join('\n')
 }

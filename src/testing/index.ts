@@ -1,3 +1,3 @@
 // nsnet/testing: labs for test suites, whatever the runner. Served apart from the package
 // index, so a program that imports nsnet does not load test helpers.
-export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet, workerId } from './lab.js'
+export { LabSet, uniqueIfname, uniquePrefix, uniqueSubnet, withLab, workerId } from './lab.js'

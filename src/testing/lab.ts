@@ -1,7 +1,7 @@
 // Labs for test suites, whatever the runner: names and subnets that do not collide between
 // parallel workers, and labs that are always taken down (also when the test throws).
 // From the package index, so that the bundled dist/testing/index.js shares its Topology class.
-import { Topology, type UpOptions, type TopologySpec } from '../index.js'
+import { Topology, type TopologySpec, type UpOptions } from '../index.js'
 
 let counter = 0
 
@@ -55,7 +55,11 @@ export class LabSet {
   async downAll(): Promise<void> {
     let first: unknown
     for (const lab of this.labs.splice(0).reverse()) {
-      try { await lab.down() } catch (e) { first ??= e }
+      try {
+        await lab.down()
+      } catch (e) {
+        first ??= e
+      }
     }
     if (first !== undefined) throw first
   }

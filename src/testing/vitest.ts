@@ -12,6 +12,7 @@ export interface NsnetFixtures {
 
 export const test = base.extend<NsnetFixtures>({
   // eslint-disable-next-line no-empty-pattern
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern; labs has none
   labs: async ({}, use) => {
     const set = new LabSet()
     try {
@@ -22,4 +23,4 @@ export const test = base.extend<NsnetFixtures>({
   },
 })
 
-export { LabSet, withLab, uniqueIfname, uniquePrefix, uniqueSubnet } from './index.js'
+export { LabSet, uniqueIfname, uniquePrefix, uniqueSubnet, withLab } from './index.js'

@@ -1,6 +1,6 @@
 // Subnet arithmetic the topology needs: containment, and handing out host addresses
 // from a pool. Addresses are compared as bigints built from the codec's parsed bytes.
-import { formatIPv4, formatIPv6, networkOf, parseIP, type Cidr, type Family } from '../netlink/codec.js'
+import { type Cidr, type Family, formatIPv4, formatIPv6, networkOf, parseIP } from '../netlink/codec.js'
 
 export function toBig(bytes: Uint8Array): bigint {
   let v = 0n
@@ -11,7 +11,10 @@ export function toBig(bytes: Uint8Array): bigint {
 export function fromBig(v: bigint, family: Family): string {
   const len = family === 4 ? 4 : 16
   const out = new Uint8Array(len)
-  for (let i = len - 1; i >= 0; i--) { out[i] = Number(v & 0xffn); v >>= 8n }
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn)
+    v >>= 8n
+  }
   return family === 4 ? formatIPv4(out, 0) : formatIPv6(out, 0)
 }
 

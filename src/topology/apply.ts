@@ -1,24 +1,25 @@
 // Building a resolved topology (phase by phase, steps of a phase in parallel), and taking
 // it down again from its run marker: the same teardown serves down(), the rollback of a
 // build that failed half-way, and reap() of runs whose owner died.
-import { NsnetError, isNsnetError } from '../netlink/errors.js'
+
+import { availableParallelism } from 'node:os'
+import type { RtnlApi } from '../api.js'
+import { isNsnetError, NsnetError } from '../netlink/errors.js'
+import type { NetnsHandle } from '../netns/handle.js'
+import { HelperSlots } from '../netns/helper/slots.js'
 import { netns } from '../netns/index.js'
 import { addMany as addNamespaces, removeMany as removeNamespaces } from '../netns/lifecycle.js'
-import { HelperSlots } from '../netns/helper/slots.js'
-import { availableParallelism } from 'node:os'
-import type { NetnsHandle } from '../netns/handle.js'
 import { readSysctl, writeSysctl } from '../netns/sysctl.js'
-import type { RtnlApi } from '../api.js'
-import { Rtnl } from '../rtnl.js'
-import { currentNetns, processAlive, removeMarker, writeMarker, type MarkedLink, type RunMarker } from './marker.js'
-import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
-import { addNat } from './nat.js'
-import { ipCommand, plan, resolvConf, type Step } from './plan.js'
-import { applyIngress, applyShaping } from './shaping.js'
-import { startProcess, execWhere, serviceArgv, type ServiceHandle } from './probes.js'
-import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 import { NO_VLAN_FILTERING } from '../ops/bridge/index.js'
+import { Rtnl } from '../rtnl.js'
+import { currentNetns, type MarkedLink, processAlive, type RunMarker, removeMarker, writeMarker } from './marker.js'
+import { addNat } from './nat.js'
 import { LabSwitches } from './ovs.js'
+import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
+import { ipCommand, plan, resolvConf, type Step } from './plan.js'
+import { execWhere, type ServiceHandle, serviceArgv, startProcess } from './probes.js'
+import { applyIngress, applyShaping } from './shaping.js'
+import type { PortVlansSpec, ResolvedHost, ResolvedTopology } from './spec.js'
 
 /** A Linux bridge port's VLANs, as bridgeVlanCommands() prints them. */
 async function addPortVlans(api: RtnlApi, ifname: string, v: PortVlansSpec): Promise<void> {
@@ -30,8 +31,13 @@ async function addPortVlans(api: RtnlApi, ifname: string, v: PortVlansSpec): Pro
 /** A bridge with vlanFiltering on a kernel without it: EUNSUPPORTED naming the feature. */
 function noVlanFiltering(e: NsnetError, bridge: string): NsnetError {
   return new NsnetError(NO_VLAN_FILTERING, {
-    code: 'EUNSUPPORTED', errno: e.errno, operation: 'topology.up', object: `bridge ${bridge}`, namespace: e.namespace,
-    hint: 'vlanFiltering: true and port vlans need it; an Open vSwitch switch (kind: \'ovs\') takes port vlans without it', cause: e,
+    code: 'EUNSUPPORTED',
+    errno: e.errno,
+    operation: 'topology.up',
+    object: `bridge ${bridge}`,
+    namespace: e.namespace,
+    hint: "vlanFiltering: true and port vlans need it; an Open vSwitch switch (kind: 'ovs') takes port vlans without it",
+    cause: e,
   })
 }
 
@@ -90,16 +96,27 @@ export class Lab {
   readonly slots: HelperSlots
   private saving: Promise<void> | undefined
 
-  constructor(readonly topo: ResolvedTopology, readonly marker: RunMarker, opts: { maxHelpers?: number } = {}) {
+  constructor(
+    readonly topo: ResolvedTopology,
+    readonly marker: RunMarker,
+    opts: { maxHelpers?: number } = {},
+  ) {
     this.slots = new HelperSlots(opts.maxHelpers ?? 2 * availableParallelism())
   }
 
   /** Writes the marker once for all the steps that record something in the same turn of the event loop. */
   saveMarker(): Promise<void> {
-    return (this.saving ??= new Promise<void>((resolve, reject) => setImmediate(() => {
-      this.saving = undefined
-      try { writeMarker(this.marker); resolve() } catch (e) { reject(e) }
-    })))
+    return (this.saving ??= new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        this.saving = undefined
+        try {
+          writeMarker(this.marker)
+          resolve()
+        } catch (e) {
+          reject(e)
+        }
+      }),
+    ))
   }
 
   host(node: string): ResolvedHost {
@@ -117,7 +134,7 @@ export class Lab {
 
   /** The rtnetlink API of the current namespace (veths are created from here). */
   async localApi(): Promise<RtnlApi> {
-    return this.local ??= Rtnl.open()
+    return (this.local ??= Rtnl.open())
   }
 
   handle(name: string): Promise<NetnsHandle> {
@@ -134,16 +151,30 @@ export class Lab {
   async dropHandle(name: string): Promise<void> {
     const p = this.handles.get(name)
     this.handles.delete(name)
-    await p?.then((h) => h.close(), () => undefined)
+    await p?.then(
+      (h) => h.close(),
+      () => undefined,
+    )
   }
 
   async closeHandles(): Promise<void> {
     const all = [...this.handles.values()]
     this.handles.clear()
-    await Promise.all(all.map((p) => p.then((h) => h.close(), () => undefined)))
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (h) => h.close(),
+          () => undefined,
+        ),
+      ),
+    )
     const l = this.local
     this.local = undefined
-    if (l) await l.then((r) => r.close(), () => undefined)
+    if (l)
+      await l.then(
+        (r) => r.close(),
+        () => undefined,
+      )
   }
 
   /**
@@ -165,12 +196,21 @@ export class Lab {
       let namespaces: readonly Step[] = []
       let processes: readonly Step[] = []
       for (const phase of phases) {
-        if (phase.name === 'namespaces') { namespaces = phase.steps; continue }
-        if (phase.name === 'processes') { processes = phase.steps; continue }
+        if (phase.name === 'namespaces') {
+          namespaces = phase.steps
+          continue
+        }
+        if (phase.name === 'processes') {
+          processes = phase.steps
+          continue
+        }
         const mine: Step[] = []
         for (const s of phase.steps) {
           const host = 'host' in s ? this.host(s.host) : undefined
-          if (host?.netns == null || !INSIDE.has(s.kind)) { mine.push(s); continue }
+          if (host?.netns == null || !INSIDE.has(s.kind)) {
+            mine.push(s)
+            continue
+          }
           const groups = inside.get(host.node) ?? []
           inside.set(host.node, groups)
           const last = groups.at(-1)
@@ -228,7 +268,9 @@ export class Lab {
   private async buildInside(host: string, groups: readonly Step[][], outside: Promise<void>, opts: BuildOptions): Promise<void> {
     const name = this.host(host).netns!
     try {
-      await this.handle(name).catch((e) => { throw stepError(e, this.topo, groups[0]![0]!) })
+      await this.handle(name).catch((e) => {
+        throw stepError(e, this.topo, groups[0]![0]!)
+      })
       await outside
       for (const group of groups) await Promise.all(group.map((s) => this.step(s, opts)))
     } finally {
@@ -275,10 +317,18 @@ export class Lab {
           const api = await this.localApi()
           const ns = this.host(s.host).netns
           const local = ns === null
-          await api.links.add({
-            name: s.name, kind: 'bridge', up: true, ...(s.mtu ? { mtu: s.mtu } : {}), ...(local ? { alias: this.alias() } : { namespace: ns }),
-            ...(s.vlanFiltering ? { vlanFiltering: true } : {}),
-          }).catch((e) => { throw s.vlanFiltering && isNsnetError(e, 'EOPNOTSUPP') ? noVlanFiltering(e, s.name) : e })
+          await api.links
+            .add({
+              name: s.name,
+              kind: 'bridge',
+              up: true,
+              ...(s.mtu ? { mtu: s.mtu } : {}),
+              ...(local ? { alias: this.alias() } : { namespace: ns }),
+              ...(s.vlanFiltering ? { vlanFiltering: true } : {}),
+            })
+            .catch((e) => {
+              throw s.vlanFiltering && isNsnetError(e, 'EOPNOTSUPP') ? noVlanFiltering(e, s.name) : e
+            })
           if (local) await this.recordLocalLink(s.name)
           return
         }
@@ -291,7 +341,9 @@ export class Lab {
           const nsA = this.host(a.host).netns
           const nsB = this.host(b.host).netns
           await local.links.add({
-            name: a.ifname, kind: 'veth', up: true,
+            name: a.ifname,
+            kind: 'veth',
+            up: true,
             ...(nsA !== null ? { namespace: nsA } : { alias: this.alias(), ...(a.master ? { master: a.master } : {}) }),
             ...(s.mtu ? { mtu: s.mtu } : {}),
             ...(a.mac ? { address: a.mac } : {}),
@@ -326,9 +378,13 @@ export class Lab {
         case 'route': {
           const r = s.route
           await (await this.api(s.host)).routes.add({
-            dst: r.dst, family: r.family,
-            ...(r.via ? { gateway: r.via } : {}), ...(r.dev ? { dev: r.dev } : {}), ...(r.scope ? { scope: r.scope } : {}),
-            ...(r.src ? { prefsrc: r.src } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}),
+            dst: r.dst,
+            family: r.family,
+            ...(r.via ? { gateway: r.via } : {}),
+            ...(r.dev ? { dev: r.dev } : {}),
+            ...(r.scope ? { scope: r.scope } : {}),
+            ...(r.src ? { prefsrc: r.src } : {}),
+            ...(r.metric !== undefined ? { metric: r.metric } : {}),
             ...(r.table !== undefined ? { table: r.table } : {}),
           })
           return
@@ -348,9 +404,12 @@ export class Lab {
         case 'process': {
           const h = this.host(s.host)
           const svc = await startProcess(h.netns, s.process.command, {
-            name: s.process.name, ...(s.process.env ? { env: s.process.env } : {}),
+            name: s.process.name,
+            ...(s.process.env ? { env: s.process.env } : {}),
             ...(s.process.readyText !== undefined ? { readyText: s.process.readyText } : {}),
-            onSpawn: (pid) => { recordProcess(this.marker, s.host, s.process.name, pid) },
+            onSpawn: (pid) => {
+              recordProcess(this.marker, s.host, s.process.name, pid)
+            },
           })
           this.services.push(svc)
           if (s.process.readyTcpPort !== undefined) await waitTcp(h.netns, s.process.readyTcpPort, s.process.name)
@@ -370,7 +429,9 @@ export class Lab {
   /** Records the ifindex of a link just made here, before its step is reported done. */
   async recordLocalLink(name: string): Promise<void> {
     let changed = false
-    recordLink(this.marker, await (await this.localApi()).links.get(name), () => { changed = true })
+    recordLink(this.marker, await (await this.localApi()).links.get(name), () => {
+      changed = true
+    })
     if (changed) await this.saveMarker()
   }
 }
@@ -381,7 +442,11 @@ async function waitTcp(where: string | null, port: number, name: string): Promis
     const r = await execWhere(where, serviceArgv(['reach', '127.0.0.1', '--port', String(port), '--timeout', '500']), { timeoutMs: 10_000 })
     if (r.stdout.includes('"connected"')) return
     if (Date.now() > deadline) {
-      throw new NsnetError(`process ${name} does not accept TCP connections on port ${port}`, { code: 'ESERVICE', operation: 'process.start', namespace: where ?? undefined })
+      throw new NsnetError(`process ${name} does not accept TCP connections on port ${port}`, {
+        code: 'ESERVICE',
+        operation: 'process.start',
+        namespace: where ?? undefined,
+      })
     }
     await new Promise((r) => setTimeout(r, 50))
   }
@@ -393,7 +458,13 @@ function stepError(e: unknown, topo: ResolvedTopology, s: Step): NsnetError {
   if (e instanceof NsnetError) {
     if (e.code === 'EABORTED' || e.name === 'AbortError') return e
     return new NsnetError(`${e.message}`, {
-      code: e.code, errno: e.errno, operation: 'topology.up', object: `step \`${cmd}\``, namespace: e.namespace, hint: e.hint, cause: e,
+      code: e.code,
+      errno: e.errno,
+      operation: 'topology.up',
+      object: `step \`${cmd}\``,
+      namespace: e.namespace,
+      hint: e.hint,
+      cause: e,
     })
   }
   const err = e as Error
@@ -422,11 +493,23 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
 
   // 1. Processes first: a namespace with a process inside outlives its name.
   const procs = marker.processes.filter((p) => processAlive(p.pid, p.start))
-  for (const p of procs) { try { process.kill(p.pid, 'SIGTERM') } catch { /* gone */ } }
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, 'SIGTERM')
+    } catch {
+      /* gone */
+    }
+  }
   const deadline = Date.now() + 1000
   while (procs.some((p) => processAlive(p.pid, p.start)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   for (const p of procs) {
-    if (processAlive(p.pid, p.start)) { try { process.kill(p.pid, 'SIGKILL') } catch { /* gone */ } }
+    if (processAlive(p.pid, p.start)) {
+      try {
+        process.kill(p.pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
     report.removed.push(`process ${p.name} (pid ${p.pid}) in ${p.host}`)
   }
   await Promise.all((lab?.services ?? []).map((s) => s.stop(200)))
@@ -438,7 +521,9 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
       try {
         await writeSysctl(s.key, s.previous, undefined)
         report.removed.push(`sysctl ${s.key} (restored to ${s.previous})`)
-      } catch (e) { fail(`sysctl ${s.key}`, e) }
+      } catch (e) {
+        fail(`sysctl ${s.key}`, e)
+      }
     }
   }
 

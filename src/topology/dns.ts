@@ -133,8 +133,11 @@ export function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
       sock.on('error', () => undefined)
       const a = sock.address()
       resolve({
-        address: a.address, port: a.port,
-        get queries() { return queries },
+        address: a.address,
+        port: a.port,
+        get queries() {
+          return queries
+        },
         close: () => new Promise<void>((r) => sock.close(() => r())),
       })
     })

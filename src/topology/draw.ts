@@ -1,8 +1,9 @@
 // Drawings of a topology: a plain-text outline for terminals and a Mermaid flowchart
 // for documents. Both read only the resolved spec, so they work before up().
-import type { ResolvedTopology } from './spec.js'
-import { shapingLabel } from './shaping.js'
+
 import { routeArgs } from './plan.js'
+import { shapingLabel } from './shaping.js'
+import type { ResolvedTopology } from './spec.js'
 
 function title(topo: ResolvedTopology, host: string): string {
   const h = topo.hosts.find((x) => x.node === host)!
@@ -23,11 +24,17 @@ export function drawText(topo: ResolvedTopology): string {
     const rows: Array<[string, string, string]> = []
     for (const b of topo.bridges) {
       if (b.host !== h.node) continue
-      const ports = topo.veths.flatMap((v) => [v.a, v.b]).filter((e) => e.master === b.node || e.switch === b.node).map((e) => e.ifname)
+      const ports = topo.veths
+        .flatMap((v) => [v.a, v.b])
+        .filter((e) => e.master === b.node || e.switch === b.node)
+        .map((e) => e.ifname)
       rows.push([b.node, b.addresses.join(' '), `${b.kind === 'ovs' ? 'ovs switch' : 'bridge'}; ports: ${ports.join(', ') || 'none'}`])
     }
     for (const v of topo.veths) {
-      for (const [me, peer] of [[v.a, v.b], [v.b, v.a]] as const) {
+      for (const [me, peer] of [
+        [v.a, v.b],
+        [v.b, v.a],
+      ] as const) {
         if (me.host !== h.node) continue
         const where = peer.master ? `${peer.master} (port ${peer.ifname})` : `${peer.node} ${peer.ifname}`
         const role = me.master ? `port of ${me.master}; ` : ''

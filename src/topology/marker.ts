@@ -3,8 +3,8 @@
 // (written as each is made; see ownership.ts). reap() uses it to remove what dead runs
 // left behind, and only that: an owner is alive when a process with its pid and its start
 // time exists; a namespace, link or process is ours only when its identity matches.
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { NsnetError, codeOf, invalidArgument } from '../netlink/errors.js'
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { codeOf, invalidArgument, NsnetError } from '../netlink/errors.js'
 import { nsKey } from '../netns/names.js'
 import type { ResolvedTopology } from './spec.js'
 
@@ -125,7 +125,9 @@ export function isRunId(v: unknown): v is string {
 export function checkRunId(runId: unknown, operation: string): string {
   if (!isRunId(runId)) {
     throw invalidArgument(`${JSON.stringify(runId)} is not a run id (like ${newRunId()})`, {
-      operation, object: 'run id', hint: '`nsnet runs` lists them',
+      operation,
+      object: 'run id',
+      hint: '`nsnet runs` lists them',
     })
   }
   return runId
@@ -145,7 +147,9 @@ export function writeMarker(m: RunMarker): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException
     throw new NsnetError(`cannot write the run marker in ${RUN_DIR}: ${err.code ?? err.message}`, {
-      code: codeOf(err), operation: 'topology.up', object: `run ${m.runId}`,
+      code: codeOf(err),
+      operation: 'topology.up',
+      object: `run ${m.runId}`,
       hint: 'labs need root, or a sandbox (`nsnet sandbox -- ...`); NSNET_RUN_DIR moves the markers',
     })
   }

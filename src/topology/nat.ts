@@ -32,7 +32,8 @@ function installed(prog: string): boolean {
 export function natBackend(wanted: ResolvedNat['backend'], namespace: string): NatBackend {
   const ctx = { operation: 'nat.add', namespace }
   if (wanted === 'nft' || wanted === 'iptables') {
-    if (!installed(wanted)) throw new NsnetError(`${wanted} is not installed`, { ...ctx, code: 'ENOENT', hint: 'install it, or use backend "auto" (nsnet writes the rule itself)' })
+    if (!installed(wanted))
+      throw new NsnetError(`${wanted} is not installed`, { ...ctx, code: 'ENOENT', hint: 'install it, or use backend "auto" (nsnet writes the rule itself)' })
     return wanted
   }
   return 'nsnet'
@@ -42,7 +43,9 @@ async function run(ns: string, argv: string[], input?: string): Promise<string> 
   const r = await netns.exec(ns, argv, { timeoutMs: 15_000, ...(input === undefined ? {} : { input }) })
   if (r.code !== 0) {
     throw new NsnetError(`${argv.join(' ')} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`, {
-      code: 'ENAT', operation: 'nat.add', namespace: ns,
+      code: 'ENAT',
+      operation: 'nat.add',
+      namespace: ns,
     })
   }
   return r.stdout
@@ -57,7 +60,7 @@ export async function addNat(ns: string, nat: ResolvedNat, nft?: () => Promise<N
   const backend = natBackend(nat.backend, ns)
   if (backend === 'nsnet') {
     const api = nft ? await nft() : undefined
-    if (!api) throw new NsnetError('nsnet NAT needs the namespace\'s rt.nft', { code: 'EINVAL_ARGUMENT', operation: 'nat.add', namespace: ns })
+    if (!api) throw new NsnetError("nsnet NAT needs the namespace's rt.nft", { code: 'EINVAL_ARGUMENT', operation: 'nat.add', namespace: ns })
     await api.masquerade({ from: nat.masquerade, out: nat.out, table: NAT_TABLE })
   } else if (backend === 'nft') await run(ns, ['nft', '-f', '-'], nftScript(nat) + '\n')
   else await run(ns, ['iptables', ...iptablesArgs(nat)])
@@ -73,8 +76,11 @@ export async function showNat(ns: string, backend: NatBackend = natBackend('auto
     const h = await netns.open(ns)
     try {
       const all = await h.nft.ruleset()
-      const mine = all.nftables.filter((x) => ('table' in x ? x.table : 'chain' in x ? x.chain : x.rule).family === NAT_TABLE.family
-        && ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === NAT_TABLE.name)
+      const mine = all.nftables.filter(
+        (x) =>
+          ('table' in x ? x.table : 'chain' in x ? x.chain : x.rule).family === NAT_TABLE.family &&
+          ('table' in x ? x.table.name : 'chain' in x ? x.chain.table : x.rule.table) === NAT_TABLE.name,
+      )
       return formatRuleset({ nftables: mine })
     } finally {
       await h.close()

@@ -3,14 +3,15 @@
 // into the run marker as processes, so reap() stops them when the owner died; down() and
 // rollback delete the bridges first (netdev taps outlive vswitchd) and stop the daemons.
 // Loaded on the first switch only: labs without switches (and the CLI) never parse the OVS code.
-import type { Ovs } from '../ovs/ovs.js'
-import { writeMarker } from './marker.js'
-import type { Step } from './plan.js'
+
 import type { RtnlApi } from '../api.js'
+import { NsnetError } from '../netlink/errors.js'
+import type { Ovs } from '../ovs/ovs.js'
 import type { TeardownReport } from './apply.js'
 import type { RunMarker } from './marker.js'
+import { writeMarker } from './marker.js'
+import type { Step } from './plan.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
-import { NsnetError } from '../netlink/errors.js'
 
 interface LabLike {
   readonly topo: ResolvedTopology
@@ -33,16 +34,18 @@ export class LabSwitches {
     let p = this.byHost.get(host)
     if (!p) {
       const netns = this.lab.host(host).netns
-      p = import('../ovs/ovs.js').then(({ Ovs }) => Ovs.start({
-        ...(netns !== null ? { namespace: netns } : {}),
-        // Our own vswitchd: userspace TSO makes TCP work through the netdev datapath
-        // without touching the hosts' veths (see the note in ovs/offload).
-        userspaceTso: true,
-        onDaemon: (d) => {
-          this.lab.marker.processes.push({ host, name: d.name, pid: d.pid, start: d.start })
-          writeMarker(this.lab.marker)
-        },
-      }))
+      p = import('../ovs/ovs.js').then(({ Ovs }) =>
+        Ovs.start({
+          ...(netns !== null ? { namespace: netns } : {}),
+          // Our own vswitchd: userspace TSO makes TCP work through the netdev datapath
+          // without touching the hosts' veths (see the note in ovs/offload).
+          userspaceTso: true,
+          onDaemon: (d) => {
+            this.lab.marker.processes.push({ host, name: d.name, pid: d.pid, start: d.start })
+            writeMarker(this.lab.marker)
+          },
+        }),
+      )
       this.byHost.set(host, p)
     }
     return p
@@ -80,7 +83,8 @@ export class LabSwitches {
   async addPort(s: Extract<Step, { kind: 'port' }>): Promise<void> {
     const v = s.vlans
     await (await this.service(s.host)).addPort(s.switch!, s.ifname, {
-      ...(v?.pvid !== undefined ? { tag: v.pvid } : {}), ...(v?.tagged?.length ? { trunks: v.tagged } : {}),
+      ...(v?.pvid !== undefined ? { tag: v.pvid } : {}),
+      ...(v?.tagged?.length ? { trunks: v.tagged } : {}),
     })
   }
 
@@ -88,17 +92,20 @@ export class LabSwitches {
   async close(report?: TeardownReport): Promise<void> {
     const all = [...this.byHost.entries()]
     this.byHost.clear()
-    await Promise.all(all.map(async ([host, p]) => {
-      try {
-        const ovs = await p
-        const bridges = await ovs.listBridges().catch(() => [] as readonly string[])
-        await ovs.close()
-        for (const b of bridges) report?.removed.push(`ovs bridge ${b} in ${host}`)
-        report?.removed.push(`ovs service in ${host}`)
-      } catch (e) {
-        // A service that never started left nothing (Ovs.start stops what it began).
-        if (report && !(e instanceof Error && /not installed/.test(e.message))) report.failed.push({ object: `ovs service in ${host}`, error: (e as Error).message })
-      }
-    }))
+    await Promise.all(
+      all.map(async ([host, p]) => {
+        try {
+          const ovs = await p
+          const bridges = await ovs.listBridges().catch(() => [] as readonly string[])
+          await ovs.close()
+          for (const b of bridges) report?.removed.push(`ovs bridge ${b} in ${host}`)
+          report?.removed.push(`ovs service in ${host}`)
+        } catch (e) {
+          // A service that never started left nothing (Ovs.start stops what it began).
+          if (report && !(e instanceof Error && /not installed/.test(e.message)))
+            report.failed.push({ object: `ovs service in ${host}`, error: (e as Error).message })
+        }
+      }),
+    )
   }
 }

@@ -7,7 +7,7 @@
 // Teardown (down(), rollback, reap()) removes an object only when what is there now has
 // that identity. A name alone never matches: a planned object that was never recorded, or
 // one replaced by somebody else's under the same name, is left alone.
-import { fileKey, processStart, writeMarker, type MarkedLink, type MarkedNamespace, type MarkedProcess, type RunMarker } from './marker.js'
+import { fileKey, type MarkedLink, type MarkedNamespace, type MarkedProcess, processStart, type RunMarker, writeMarker } from './marker.js'
 
 /** The ifalias that marks the links run `runId` made in its own namespace. */
 export function runAlias(runId: string): string {
@@ -31,7 +31,11 @@ export function ownsNamespace(ns: MarkedNamespace): boolean {
   return ns.key !== undefined && fileKey(`/run/netns/${ns.name}`) === ns.key
 }
 
-interface LiveLink { readonly ifname: string; readonly ifindex: number; readonly ifalias?: string }
+interface LiveLink {
+  readonly ifname: string
+  readonly ifindex: number
+  readonly ifalias?: string
+}
 
 /**
  * Records the ifindex of link `name` the run just made in its own namespace, if the link
@@ -46,8 +50,7 @@ export function recordLink(marker: RunMarker, live: LiveLink, save: (m: RunMarke
 
 /** Whether a live link is the one the run made: its alias, and its ifindex once recorded. */
 export function ownsLink(marker: RunMarker, entry: MarkedLink, live: LiveLink): boolean {
-  return live.ifname === entry.name && live.ifalias === runAlias(marker.runId) &&
-    (entry.ifindex === undefined || live.ifindex === entry.ifindex)
+  return live.ifname === entry.name && live.ifalias === runAlias(marker.runId) && (entry.ifindex === undefined || live.ifindex === entry.ifindex)
 }
 
 /** Records a process the run started (pid and start time), as soon as it has a pid. */

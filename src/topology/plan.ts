@@ -3,9 +3,10 @@
 // bridge before its ports, addresses before the routes that use them). Each step
 // renders as the `ip` command that does the same thing, for printing and for the
 // shell-script peer of the benchmark.
-import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
-import { ingressCommands, shapeCommands, type ResolvedIngress, type ResolvedShaping } from './shaping.js'
+
 import { ovsBridgeCommand, ovsPortCommand } from './ovs-commands.js'
+import { ingressCommands, type ResolvedIngress, type ResolvedShaping, shapeCommands } from './shaping.js'
+import type { PortVlansSpec, ResolvedEnd, ResolvedNat, ResolvedProcess, ResolvedRoute, ResolvedTopology } from './spec.js'
 
 export type Step =
   | { readonly kind: 'netns'; readonly host: string }
@@ -14,7 +15,14 @@ export type Step =
   | { readonly kind: 'dns'; readonly host: string; readonly nameservers: readonly string[]; readonly search: readonly string[] }
   | { readonly kind: 'bridge'; readonly host: string; readonly name: string; readonly mtu?: number; readonly ovs?: true; readonly vlanFiltering?: true }
   | { readonly kind: 'veth'; readonly index: number; readonly a: ResolvedEnd; readonly b: ResolvedEnd; readonly mtu?: number }
-  | { readonly kind: 'port'; readonly host: string; readonly ifname: string; readonly master?: string; readonly switch?: string; readonly vlans?: PortVlansSpec }
+  | {
+      readonly kind: 'port'
+      readonly host: string
+      readonly ifname: string
+      readonly master?: string
+      readonly switch?: string
+      readonly vlans?: PortVlansSpec
+    }
   | { readonly kind: 'address'; readonly host: string; readonly ifname: string; readonly cidr: string }
   | { readonly kind: 'route'; readonly host: string; readonly route: ResolvedRoute }
   | { readonly kind: 'nat'; readonly host: string; readonly nat: ResolvedNat }
@@ -50,7 +58,11 @@ export function plan(topo: ResolvedTopology): Phase[] {
   }
   for (const b of topo.bridges) {
     bridges.push({
-      kind: 'bridge', host: b.host, name: b.node, ...(b.mtu ? { mtu: b.mtu } : {}), ...(b.kind === 'ovs' ? { ovs: true as const } : {}),
+      kind: 'bridge',
+      host: b.host,
+      name: b.node,
+      ...(b.mtu ? { mtu: b.mtu } : {}),
+      ...(b.kind === 'ovs' ? { ovs: true as const } : {}),
       ...(b.vlanFiltering ? { vlanFiltering: true as const } : {}),
     })
     for (const cidr of b.addresses) addresses.push({ kind: 'address', host: b.host, ifname: b.node, cidr })
@@ -68,7 +80,11 @@ export function plan(topo: ResolvedTopology): Phase[] {
       const first = e === a
       if (e.switch || e.vlans || !first || (e.master && !local(e.host))) {
         ports.push({
-          kind: 'port', host: e.host, ifname: e.ifname, ...(e.master ? { master: e.master } : {}), ...(e.switch ? { switch: e.switch } : {}),
+          kind: 'port',
+          host: e.host,
+          ifname: e.ifname,
+          ...(e.master ? { master: e.master } : {}),
+          ...(e.switch ? { switch: e.switch } : {}),
           ...(e.vlans ? { vlans: e.vlans } : {}),
         })
       }
@@ -168,21 +184,30 @@ export function resolvConf(nameservers: readonly string[], search: readonly stri
 /** One step as the shell command(s) that do the same with iproute2 and friends. */
 export function ipCommand(topo: ResolvedTopology, s: Step): string {
   switch (s.kind) {
-    case 'netns': return `ip netns add ${q(netnsOf(topo, s.host)!)}`
-    case 'lo': return `ip ${dashN(topo, s.host)}link set lo up`
-    case 'sysctl': return `${inNs(topo, s.host)}sysctl -qw ${q(`${s.key}=${s.value}`)}`
+    case 'netns':
+      return `ip netns add ${q(netnsOf(topo, s.host)!)}`
+    case 'lo':
+      return `ip ${dashN(topo, s.host)}link set lo up`
+    case 'sysctl':
+      return `${inNs(topo, s.host)}sysctl -qw ${q(`${s.key}=${s.value}`)}`
     case 'dns': {
       const dir = `/etc/netns/${netnsOf(topo, s.host)}`
       const lines = resolvConf(s.nameservers, s.search).trimEnd().split('\n')
       return `mkdir -p ${q(dir)} && printf '%s\\n' ${lines.map(q).join(' ')} > ${q(`${dir}/resolv.conf`)}`
     }
-    case 'bridge': return s.ovs ? ovsBridgeCommand(q(s.name)) : `ip ${dashN(topo, s.host)}link add ${q(s.name)}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge${s.vlanFiltering ? ' vlan_filtering 1' : ''}`
+    case 'bridge':
+      return s.ovs
+        ? ovsBridgeCommand(q(s.name))
+        : `ip ${dashN(topo, s.host)}link add ${q(s.name)}${s.mtu ? ` mtu ${s.mtu}` : ''} up type bridge${s.vlanFiltering ? ' vlan_filtering 1' : ''}`
     case 'veth': {
       const a = netnsOf(topo, s.a.host)
       const b = netnsOf(topo, s.b.host)
       const mtu = s.mtu ? ` mtu ${s.mtu}` : ''
       const mac = (m?: string) => (m ? ` address ${q(m)}` : '')
-      const first = a === null ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up` : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)} up`
+      const first =
+        a === null
+          ? `${q(s.a.ifname)}${mtu}${mac(s.a.mac)}${s.a.master ? ` master ${q(s.a.master)}` : ''} up`
+          : `${q(s.a.ifname)} netns ${q(a)}${mtu}${mac(s.a.mac)} up`
       return `ip link add ${first} type veth peer name ${q(s.b.ifname)}${b === null ? '' : ` netns ${q(b)}`}${mtu}${mac(s.b.mac)}`
     }
     case 'port': {
@@ -190,8 +215,10 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       if (s.switch) return `${set} && ${ovsPortCommand(q(s.switch), q(s.ifname), s.vlans)}`
       return [set, ...bridgeVlanCommands(q(s.ifname), s.vlans).map((c) => `${inNs(topo, s.host)}${c}`)].join(' && ')
     }
-    case 'address': return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${q(s.ifname)}${s.cidr.includes(':') ? ' nodad' : ''}`
-    case 'route': return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
+    case 'address':
+      return `ip ${dashN(topo, s.host)}addr add ${s.cidr} dev ${q(s.ifname)}${s.cidr.includes(':') ? ' nodad' : ''}`
+    case 'route':
+      return `ip ${dashN(topo, s.host)}${s.route.family === 6 ? '-6 ' : ''}route add ${routeArgs(s.route)}`
     case 'nat': {
       if (s.nat.backend === 'iptables') return `${inNs(topo, s.host)}iptables ${iptablesArgs(s.nat).map(q).join(' ')}`
       return `${inNs(topo, s.host)}nft -f - <<'EOF'\n${nftScript(s.nat)}\nEOF`
@@ -200,14 +227,20 @@ export function ipCommand(topo: ResolvedTopology, s: Step): string {
       const env = Object.entries(s.process.env ?? {}).map(([k, v]) => q(`${k}=${v}`))
       return `${inNs(topo, s.host)}${env.length ? `env ${env.join(' ')} ` : ''}${s.process.command.map(q).join(' ')} &`
     }
-    case 'shape': return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping, q).join('\n')
-    case 'ingress': return ingressCommands(inNs(topo, s.host), s.ifname, s.ingress, q).join('\n')
+    case 'shape':
+      return shapeCommands(inNs(topo, s.host), s.ifname, s.shaping, q).join('\n')
+    case 'ingress':
+      return ingressCommands(inNs(topo, s.host), s.ifname, s.ingress, q).join('\n')
   }
 }
 
 /** The whole build as a shell script (one command per step, in phase order). */
 export function shellScript(topo: ResolvedTopology): string {
-  return plan(topo).flatMap((p) => [`# ${p.name}`, ...p.steps.map((s) => ipCommand(topo, s))]).join('\n') + '\n'
+  return (
+    plan(topo)
+      .flatMap((p) => [`# ${p.name}`, ...p.steps.map((s) => ipCommand(topo, s))])
+      .join('\n') + '\n'
+  )
 }
 
 /** The commands that remove it again (what `down()` does). */
@@ -216,7 +249,10 @@ export function teardownScript(topo: ResolvedTopology): string {
   for (const b of topo.bridges) if (netnsOf(topo, b.host) === null) lines.push(b.kind === 'ovs' ? `ovs-vsctl del-br ${q(b.node)}` : `ip link del ${q(b.node)}`)
   for (const v of topo.veths) {
     for (const e of [v.a, v.b]) {
-      if (netnsOf(topo, e.host) === null) { lines.push(`ip link del ${q(e.ifname)}`); break }
+      if (netnsOf(topo, e.host) === null) {
+        lines.push(`ip link del ${q(e.ifname)}`)
+        break
+      }
     }
   }
   for (const h of topo.hosts) if (h.netns !== null) lines.push(`ip netns del ${q(h.netns)}`)

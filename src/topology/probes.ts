@@ -4,11 +4,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
 import { NsnetError } from '../netlink/errors.js'
+import { type ExecOptions, type ExecResult, resolveProgram, runCommand, spawnIn } from '../netns/exec.js'
 import { netns } from '../netns/index.js'
-import { resolveProgram, runCommand, spawnIn, type ExecOptions, type ExecResult } from '../netns/exec.js'
 import { nodeEntry } from '../sandbox/entry.js'
 import type { DnsRecords } from './dns.js'
-import { tcpEcho, udpEcho, reach, type EchoResult } from './sockets.js'
+import { type EchoResult, reach, tcpEcho, udpEcho } from './sockets.js'
 
 /** A namespace name, or null for the namespace this process runs in. */
 export type Where = string | null
@@ -38,7 +38,11 @@ export function spawnWhere(where: Where, argv: readonly string[], env?: NodeJS.P
 let pingPath: string | null | undefined
 function hasPing(): boolean {
   if (pingPath === undefined) {
-    try { pingPath = resolveProgram('ping', undefined, 'ping') } catch { pingPath = null }
+    try {
+      pingPath = resolveProgram('ping', undefined, 'ping')
+    } catch {
+      pingPath = null
+    }
   }
   return pingPath !== null
 }
@@ -72,7 +76,10 @@ export async function ping(where: Where, to: string, opts: PingOptions = {}): Pr
     const r = await execWhere(where, ['ping', '-n', '-q', '-c', String(count), '-W', String(wait), to], { timeoutMs: count * (timeoutMs + 1000) + 2000 })
     const rtt = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)
     return {
-      ok: r.code === 0, from, to, method,
+      ok: r.code === 0,
+      from,
+      to,
+      method,
       ...(rtt ? { rttMs: Number(rtt[1]) } : {}),
       detail: (r.stdout.split('\n').find((l) => /packets transmitted/.test(l)) ?? r.stderr.trim()) || `exit ${r.code}`,
     }
@@ -96,9 +103,18 @@ function parseJsonLine<T>(r: ExecResult, what: string): T {
 }
 
 /** Sends `message` to an echo server at host:port from `where` and checks it comes back. */
-export async function echo(where: Where, proto: 'tcp' | 'udp', host: string, port: number, message = 'hello from nsnet', timeoutMs = 2000): Promise<EchoResult> {
+export async function echo(
+  where: Where,
+  proto: 'tcp' | 'udp',
+  host: string,
+  port: number,
+  message = 'hello from nsnet',
+  timeoutMs = 2000,
+): Promise<EchoResult> {
   if (where === null) return proto === 'tcp' ? tcpEcho(host, port, message, timeoutMs) : udpEcho(host, port, message, timeoutMs)
-  const r = await execWhere(where, serviceArgv(['probe', proto, host, String(port), '--message', message, '--timeout', String(timeoutMs)]), { timeoutMs: timeoutMs + 10_000 })
+  const r = await execWhere(where, serviceArgv(['probe', proto, host, String(port), '--message', message, '--timeout', String(timeoutMs)]), {
+    timeoutMs: timeoutMs + 10_000,
+  })
   return parseJsonLine<EchoResult>(r, 'echo')
 }
 
@@ -135,11 +151,25 @@ export function startProcess(where: Where, argv: readonly string[], opts: StartO
   })
   let tail = ''
   const handle = (readyLine: string): ServiceHandle => ({
-    where, name, pid: child.pid!, readyLine, child,
+    where,
+    name,
+    pid: child.pid!,
+    readyLine,
+    child,
     stop: async (graceMs = 1000) => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      try { child.kill('SIGTERM') } catch { /* gone */ }
-      const t = setTimeout(() => { try { child.kill('SIGKILL') } catch { /* gone */ } }, graceMs)
+      try {
+        child.kill('SIGTERM')
+      } catch {
+        /* gone */
+      }
+      const t = setTimeout(() => {
+        try {
+          child.kill('SIGKILL')
+        } catch {
+          /* gone */
+        }
+      }, graceMs)
       await exited
       clearTimeout(t)
     },
@@ -147,10 +177,19 @@ export function startProcess(where: Where, argv: readonly string[], opts: StartO
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       cleanup()
-      try { child.kill('SIGKILL') } catch { /* gone */ }
-      reject(new NsnetError(`process ${name} ${why}${tail.trim() ? `: ${tail.trim().slice(-400)}` : ''}`, {
-        code: 'ESERVICE', operation: 'process.start', object: `process ${name}`, namespace: where ?? undefined,
-      }))
+      try {
+        child.kill('SIGKILL')
+      } catch {
+        /* gone */
+      }
+      reject(
+        new NsnetError(`process ${name} ${why}${tail.trim() ? `: ${tail.trim().slice(-400)}` : ''}`, {
+          code: 'ESERVICE',
+          operation: 'process.start',
+          object: `process ${name}`,
+          namespace: where ?? undefined,
+        }),
+      )
     }
     const onData = (d: Buffer) => {
       tail = (tail + d.toString()).slice(-4000)
@@ -162,8 +201,10 @@ export function startProcess(where: Where, argv: readonly string[], opts: StartO
     }
     const onExit = (code: number | null, sig: string | null) => fail(`exited before it was ready (${sig ?? `code ${code}`})`)
     const onError = (e: Error) => fail(`could not start: ${e.message}`)
-    const timer = opts.readyText === undefined ? undefined
-      : setTimeout(() => fail(`did not print "${opts.readyText}" within ${opts.readyTimeoutMs ?? 15000} ms`), opts.readyTimeoutMs ?? 15000)
+    const timer =
+      opts.readyText === undefined
+        ? undefined
+        : setTimeout(() => fail(`did not print "${opts.readyText}" within ${opts.readyTimeoutMs ?? 15000} ms`), opts.readyTimeoutMs ?? 15000)
     const cleanup = () => {
       if (timer) clearTimeout(timer)
       child.off('exit', onExit)
@@ -183,7 +224,10 @@ export function startProcess(where: Where, argv: readonly string[], opts: StartO
     child.once('error', onError)
     if (opts.onSpawn) child.once('spawn', () => opts.onSpawn!(child.pid!))
     if (opts.readyText === undefined) {
-      child.once('spawn', () => { cleanup(); settle('') })
+      child.once('spawn', () => {
+        cleanup()
+        settle('')
+      })
     }
   })
 }
@@ -215,10 +259,21 @@ export interface ResolveResult {
 /** Resolves `name` inside `where` as its programs would (its resolv.conf, nsswitch). */
 export async function resolveName(where: Where, name: string, timeoutMs = 5000): Promise<ResolveResult> {
   let getent = true
-  try { resolveProgram('getent', undefined, 'resolve') } catch { getent = false }
+  try {
+    resolveProgram('getent', undefined, 'resolve')
+  } catch {
+    getent = false
+  }
   if (getent) {
     const r = await execWhere(where, ['getent', 'hosts', name], { timeoutMs })
-    const addresses = r.code === 0 ? r.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean) : []
+    const addresses =
+      r.code === 0
+        ? r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => l.split(/\s+/)[0]!)
+            .filter(Boolean)
+        : []
     return { name, addresses, method: 'getent' }
   }
   const r = await execWhere(where, serviceArgv(['resolve', name]), { timeoutMs })

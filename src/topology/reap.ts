@@ -2,7 +2,7 @@
 // power cut of the test runner), and nothing else: runs whose owner is alive and runs that
 // were kept on purpose are left alone, and so is any object that is no longer the one the
 // run made.
-import { teardown, type TeardownReport } from './apply.js'
+import { type TeardownReport, teardown } from './apply.js'
 import { checkRunId, listMarkers, processAlive, readMarker, sameWorld } from './marker.js'
 
 export interface ReapOptions {
@@ -34,17 +34,30 @@ export interface ReapResult {
 /** Removes the leftovers of dead runs recorded in /run/nsnet (see ReapOptions). */
 export async function reap(opts: ReapOptions = {}): Promise<ReapResult[]> {
   if (opts.runId !== undefined) checkRunId(opts.runId, 'topology.reap')
-  const markers = (opts.runId !== undefined ? [readMarker(opts.runId)].filter((m) => m !== undefined) : listMarkers())
-    .filter((m) => opts.lab === undefined || m.name === opts.lab || m.runId === opts.lab)
+  const markers = (opts.runId !== undefined ? [readMarker(opts.runId)].filter((m) => m !== undefined) : listMarkers()).filter(
+    (m) => opts.lab === undefined || m.name === opts.lab || m.runId === opts.lab,
+  )
   const out: ReapResult[] = []
   for (const m of markers) {
     const base = { runId: m.runId, name: m.name, pid: m.pid, namespaces: m.namespaces.map((n) => n.name), links: m.links.map((l) => l.name) }
-    if (!sameWorld(m)) { out.push({ ...base, status: 'foreign' }); continue }
-    if (opts.runId === undefined) {
-      if (m.pid === 0 && !opts.kept) { out.push({ ...base, status: 'kept' }); continue }
-      if (m.pid !== 0 && processAlive(m.pid, m.pidStart)) { out.push({ ...base, status: 'alive' }); continue }
+    if (!sameWorld(m)) {
+      out.push({ ...base, status: 'foreign' })
+      continue
     }
-    if (opts.dryRun) { out.push({ ...base, status: 'would remove' }); continue }
+    if (opts.runId === undefined) {
+      if (m.pid === 0 && !opts.kept) {
+        out.push({ ...base, status: 'kept' })
+        continue
+      }
+      if (m.pid !== 0 && processAlive(m.pid, m.pidStart)) {
+        out.push({ ...base, status: 'alive' })
+        continue
+      }
+    }
+    if (opts.dryRun) {
+      out.push({ ...base, status: 'would remove' })
+      continue
+    }
     const report = await teardown(m)
     out.push({ ...base, status: report.failed.length ? 'partial' : 'removed', report })
   }

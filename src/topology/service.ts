@@ -33,8 +33,10 @@ async function main(): Promise<void> {
   switch (cmd) {
     case 'dns': {
       const s = await startDnsServer({
-        address: option(args, '--listen'), port: num(option(args, '--port')) ?? 53,
-        records: JSON.parse(option(args, '--records') ?? '{}'), ttl: num(option(args, '--ttl')),
+        address: option(args, '--listen'),
+        port: num(option(args, '--port')) ?? 53,
+        records: JSON.parse(option(args, '--records') ?? '{}'),
+        ttl: num(option(args, '--ttl')),
       })
       process.stdout.write(`ready dns ${s.address}:${s.port}\n`)
       return
@@ -50,24 +52,28 @@ async function main(): Promise<void> {
       const timeout = num(option(args, '--timeout'))
       const r = proto === 'udp' ? await udpEcho(host!, Number(port), message, timeout) : await tcpEcho(host!, Number(port), message, timeout)
       print(r, r.ok)
+      return
     }
-    // falls through (print exits)
     case 'sink': {
       await runSink(args[0] === 'udp' ? 'udp' : 'tcp', Number(args[1]), (l) => process.stdout.write(l + '\n'))
       return
     }
     case 'blast': {
       const [proto, host, port] = args
-      await runBlast(proto === 'udp' ? 'udp' : 'tcp', host!, Number(port), { seconds: num(option(args, '--seconds')), bytes: num(option(args, '--bytes')), rate: num(option(args, '--rate')) },
-        (l) => process.stdout.write(l + '\n'))
-      process.exit(0)
+      await runBlast(
+        proto === 'udp' ? 'udp' : 'tcp',
+        host!,
+        Number(port),
+        { seconds: num(option(args, '--seconds')), bytes: num(option(args, '--bytes')), rate: num(option(args, '--rate')) },
+        (l) => process.stdout.write(l + '\n'),
+      )
+      return process.exit(0)
     }
-    // falls through (exits)
     case 'reach': {
       const r = await reach(args[0]!, { port: num(option(args, '--port')), timeoutMs: num(option(args, '--timeout')) })
       print(r, r.reachable)
+      return
     }
-    // falls through
     case 'resolve': {
       try {
         const all = await lookup(args[0]!, { all: true })
@@ -75,8 +81,8 @@ async function main(): Promise<void> {
       } catch (e) {
         print({ name: args[0], addresses: [], error: (e as NodeJS.ErrnoException).code ?? String(e) }, false)
       }
+      return
     }
-    // falls through
     default:
       process.stderr.write(`usage: service.js dns|echo|probe|reach|resolve ...\n`)
       process.exit(2)

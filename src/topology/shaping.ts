@@ -6,11 +6,11 @@
 // which goes with the namespace), and delay or jitter are refused before anything is made.
 // `ingress: { rate }` on an end shapes what arrives there: an ifb in the end's namespace, the
 // end's ingress qdisc with a match-all u32 filter redirecting (mirred) to it, a tbf on the ifb.
+
+import type { RtnlApi } from '../api.js'
 import { NsnetError } from '../netlink/errors.js'
-import { kernelHasQdisc } from '../ops/tc/probe.js'
 import { parsePercent, parseRate, parseSize, parseTime, TcSpecError } from '../ops/tc/units.js'
 import { Rtnl } from '../rtnl.js'
-import type { RtnlApi } from '../api.js'
 import type { ResolvedTopology } from './spec.js'
 
 /** What a link or one of its ends may say about shaping. */
@@ -56,19 +56,36 @@ export interface ResolvedIngress extends ResolvedShaping {
  * The shaping of one end: the link's values, then the end's own over them. Problems go to
  * `fail(path, message)`; returns undefined when nothing is shaped.
  */
-export function resolveShaping(link: Record<string, unknown>, end: Record<string, unknown> | undefined, path: string, endPath: string,
-  fail: (path: string, message: string) => void): ResolvedShaping | undefined {
+export function resolveShaping(
+  link: Record<string, unknown>,
+  end: Record<string, unknown> | undefined,
+  path: string,
+  endPath: string,
+  fail: (path: string, message: string) => void,
+): ResolvedShaping | undefined {
   const merged: Record<string, unknown> = {}
   const from: Record<string, string> = {}
-  for (const [src, p] of [[link, path], [end ?? {}, endPath]] as const) {
-    for (const k of SHAPING_KEYS) if (src[k] !== undefined) { merged[k] = src[k]; from[k] = `${p}.${k}` }
+  for (const [src, p] of [
+    [link, path],
+    [end ?? {}, endPath],
+  ] as const) {
+    for (const k of SHAPING_KEYS)
+      if (src[k] !== undefined) {
+        merged[k] = src[k]
+        from[k] = `${p}.${k}`
+      }
   }
   if (!Object.keys(merged).length) return undefined
   const out: Record<string, unknown> = {}
   const check = (k: string, parse: (v: never) => number) => {
     if (merged[k] === undefined) return undefined
-    try { return parse(merged[k] as never) } catch (e) {
-      if (e instanceof TcSpecError) { fail(from[k]!, e.message); return undefined }
+    try {
+      return parse(merged[k] as never)
+    } catch (e) {
+      if (e instanceof TcSpecError) {
+        fail(from[k]!, e.message)
+        return undefined
+      }
       throw e
     }
   }
@@ -90,9 +107,17 @@ export function resolveShaping(link: Record<string, unknown>, end: Record<string
 }
 
 /** An end's `ingress` (already checked to hold only INGRESS_KEYS and a rate); undefined after a problem. */
-export function resolveIngress(raw: Record<string, unknown>, path: string, ifb: string, fail: (path: string, message: string) => void): ResolvedIngress | undefined {
+export function resolveIngress(
+  raw: Record<string, unknown>,
+  path: string,
+  ifb: string,
+  fail: (path: string, message: string) => void,
+): ResolvedIngress | undefined {
   let ok = true
-  const s = resolveShaping({}, raw, path, path, (p, m) => { ok = false; fail(p, m) })
+  const s = resolveShaping({}, raw, path, path, (p, m) => {
+    ok = false
+    fail(p, m)
+  })
   return ok && s?.rate !== undefined ? { ...s, rate: s.rate, ifb } : undefined
 }
 
@@ -122,9 +147,15 @@ export function kernelHasNetem(): Promise<boolean> {
   if (!netem) {
     netem = (async () => {
       const rt = await Rtnl.open()
-      try { return await rt.tc.qdiscs.supports('netem') } finally { await rt.close() }
+      try {
+        return await rt.tc.qdiscs.supports('netem')
+      } finally {
+        await rt.close()
+      }
     })()
-    netem.catch(() => { netem = undefined })
+    netem.catch(() => {
+      netem = undefined
+    })
   }
   return netem
 }
@@ -144,10 +175,18 @@ export async function checkShapingSupport(topo: ResolvedTopology): Promise<void>
   const lossyHere: string[] = []
   const here = new Set(topo.hosts.filter((h) => h.netns === null).map((h) => h.node))
   for (const v of topo.veths) {
-    for (const [side, e] of [['a', v.a], ['b', v.b]] as const) {
+    for (const [side, e] of [
+      ['a', v.a],
+      ['b', v.b],
+    ] as const) {
       const n = e.shaping && netemOptions(e.shaping)
       if (!n) continue
-      if (!lossOnly(e.shaping!)) delayed.push(`links[${v.index}].${side} (${Object.keys(n).filter((k) => k !== 'loss').join(', ')})`)
+      if (!lossOnly(e.shaping!))
+        delayed.push(
+          `links[${v.index}].${side} (${Object.keys(n)
+            .filter((k) => k !== 'loss')
+            .join(', ')})`,
+        )
       else if (here.has(e.host)) lossyHere.push(`links[${v.index}].${side}`)
     }
   }
@@ -156,11 +195,13 @@ export async function checkShapingSupport(topo: ResolvedTopology): Promise<void>
   const ctx = { code: 'EUNSUPPORTED', operation: 'topology.up', object: 'shaped links' } as const
   if (delayed.length) {
     throw new NsnetError(`kernel has no qdisc netem, which delay and jitter need: ${delayed.join('; ')}`, {
-      ...ctx, hint: 'the running kernel was built without CONFIG_NET_SCH_NETEM; rate (tbf) and loss (nf_tables numgen) work without it',
+      ...ctx,
+      hint: 'the running kernel was built without CONFIG_NET_SCH_NETEM; rate (tbf) and loss (nf_tables numgen) work without it',
     })
   }
   throw new NsnetError(`kernel has no qdisc netem, and loss through nf_tables needs the end in a namespace of the lab: ${lossyHere.join('; ')}`, {
-    ...ctx, hint: 'an nf_tables rule in the current namespace would outlive the lab; put that end in a host with its own namespace',
+    ...ctx,
+    hint: 'an nf_tables rule in the current namespace would outlive the lab; put that end in a host with its own namespace',
   })
 }
 
@@ -233,6 +274,8 @@ export async function applyShaping(api: RtnlApi, ifname: string, s: ResolvedShap
 
 /** How a drawing shows an end's shaping: '[10mbit 20ms 1% loss]', and its ingress: '[in 5mbit]'. */
 export function shapingLabel(s: ResolvedShaping | undefined, ingress?: ResolvedIngress): string {
-  const parts = s ? [s.rate, s.delay && (s.jitter ? `${s.delay}±${s.jitter}` : s.delay), s.loss !== undefined ? `${s.loss}% loss` : undefined].filter(Boolean) : []
+  const parts = s
+    ? [s.rate, s.delay && (s.jitter ? `${s.delay}±${s.jitter}` : s.delay), s.loss !== undefined ? `${s.loss}% loss` : undefined].filter(Boolean)
+    : []
   return (parts.length ? ` [${parts.join(' ')}]` : '') + (ingress ? ` [in ${ingress.rate}]` : '')
 }

@@ -31,10 +31,16 @@ export async function startEchoServers(opts: { address?: string; tcp?: number; u
   let tcpPort: number | undefined
   let udpPort: number | undefined
   if (opts.tcp !== undefined) {
-    const server: Server = createServer((s) => { s.on('error', () => undefined); s.pipe(s) })
+    const server: Server = createServer((s) => {
+      s.on('error', () => undefined)
+      s.pipe(s)
+    })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(opts.tcp, address, () => { server.off('error', reject); resolve() })
+      server.listen(opts.tcp, address, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
     tcpPort = (server.address() as { port: number }).port
     closers.push(() => new Promise((r) => server.close(() => r())))
@@ -44,12 +50,22 @@ export async function startEchoServers(opts: { address?: string; tcp?: number; u
     sock.on('message', (msg, r) => sock.send(msg, r.port, r.address))
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject)
-      sock.bind(opts.udp, address, () => { sock.off('error', reject); sock.on('error', () => undefined); resolve() })
+      sock.bind(opts.udp, address, () => {
+        sock.off('error', reject)
+        sock.on('error', () => undefined)
+        resolve()
+      })
     })
     udpPort = sock.address().port
     closers.push(() => new Promise((r) => sock.close(() => r())))
   }
-  return { tcpPort, udpPort, close: async () => { await Promise.all(closers.map((c) => c())) } }
+  return {
+    tcpPort,
+    udpPort,
+    close: async () => {
+      await Promise.all(closers.map((c) => c()))
+    },
+  }
 }
 
 /** Sends `message` over TCP and waits for it to come back whole. */
@@ -58,7 +74,11 @@ export function tcpEcho(host: string, port: number, message: string, timeoutMs =
     const t0 = performance.now()
     const sock = connect({ host, port })
     let got = ''
-    const done = (r: EchoResult) => { clearTimeout(timer); sock.destroy(); resolve(r) }
+    const done = (r: EchoResult) => {
+      clearTimeout(timer)
+      sock.destroy()
+      resolve(r)
+    }
     const timer = setTimeout(() => done({ ok: false, reply: got, error: 'ETIMEDOUT' }), timeoutMs)
     sock.setEncoding('utf8')
     sock.on('connect', () => sock.write(message))
@@ -76,7 +96,11 @@ export function udpEcho(host: string, port: number, message: string, timeoutMs =
   return new Promise((resolve) => {
     const t0 = performance.now()
     const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4')
-    const done = (r: EchoResult) => { clearTimeout(timer); sock.close(); resolve(r) }
+    const done = (r: EchoResult) => {
+      clearTimeout(timer)
+      sock.close()
+      resolve(r)
+    }
     const timer = setTimeout(() => done({ ok: false, error: 'ETIMEDOUT' }), timeoutMs)
     sock.on('message', (m) => done({ ok: m.toString() === message, reply: m.toString(), rttMs: performance.now() - t0 }))
     // A connected socket reports ICMP port-unreachable as ECONNREFUSED.
@@ -90,7 +114,11 @@ export function reach(host: string, opts: { port?: number; timeoutMs?: number } 
   return new Promise((resolve) => {
     const t0 = performance.now()
     const sock = connect({ host, port: opts.port ?? 9 })
-    const done = (r: ReachResult) => { clearTimeout(timer); sock.destroy(); resolve(r) }
+    const done = (r: ReachResult) => {
+      clearTimeout(timer)
+      sock.destroy()
+      resolve(r)
+    }
     const timer = setTimeout(() => done({ reachable: false, how: 'ETIMEDOUT' }), opts.timeoutMs ?? 1000)
     sock.on('connect', () => done({ reachable: true, how: 'connected', rttMs: performance.now() - t0 }))
     sock.on('error', (e: NodeJS.ErrnoException) => {

@@ -2,8 +2,9 @@
 // namespace counts what arrives, a blaster in the sending one writes for a time or a byte
 // count. TCP goodput is the sink's bytes over first-to-last byte; UDP adds the loss, from the
 // datagrams the blaster says it sent.
-import { createServer, connect } from 'node:net'
+
 import { createSocket } from 'node:dgram'
+import { connect, createServer } from 'node:net'
 import { NsnetError } from '../netlink/errors.js'
 import { parseRate, TcSpecError } from '../ops/tc/units.js'
 import { execWhere, serviceArgv, spawnWhere, type Where } from './probes.js'
@@ -44,13 +45,26 @@ const END = 'nsnet-throughput-end '
 
 /** `service.js sink tcp|udp PORT`: prints `ready sink`, then one JSON line when the transfer ends. */
 export async function runSink(proto: 'tcp' | 'udp', port: number, print: (line: string) => void): Promise<void> {
-  let bytes = 0, packets = 0, first = 0, last = 0
-  const note = (n: number) => { const t = performance.now(); if (!first) first = t; last = t; bytes += n; packets++ }
+  let bytes = 0,
+    packets = 0,
+    first = 0,
+    last = 0
+  const note = (n: number) => {
+    const t = performance.now()
+    if (!first) first = t
+    last = t
+    bytes += n
+    packets++
+  }
   const report = (extra: object = {}) => print(JSON.stringify({ bytes, seconds: first ? (last - first) / 1000 : 0, ...extra }))
   if (proto === 'tcp') {
     const server = createServer((sock) => {
       sock.on('data', (d) => note(d.length))
-      sock.on('end', () => { report(); server.close(); process.exit(0) })
+      sock.on('end', () => {
+        report()
+        server.close()
+        process.exit(0)
+      })
     })
     await new Promise<void>((r) => server.listen(port, () => r()))
   } else {
@@ -63,7 +77,10 @@ export async function runSink(proto: 'tcp' | 'udp', port: number, print: (line: 
       }
       note(m.length)
       clearTimeout(idle)
-      idle = setTimeout(() => { report({ received: packets }); process.exit(0) }, 5000)
+      idle = setTimeout(() => {
+        report({ received: packets })
+        process.exit(0)
+      }, 5000)
     })
     await new Promise<void>((r) => sock.bind(port, () => r()))
   }
@@ -71,7 +88,13 @@ export async function runSink(proto: 'tcp' | 'udp', port: number, print: (line: 
 }
 
 /** `service.js blast tcp|udp HOST PORT --seconds S | --bytes N [--rate BITS]`: sends, then prints what it sent. */
-export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number, limit: { seconds?: number; bytes?: number; rate?: number }, print: (line: string) => void): Promise<void> {
+export async function runBlast(
+  proto: 'tcp' | 'udp',
+  host: string,
+  port: number,
+  limit: { seconds?: number; bytes?: number; rate?: number },
+  print: (line: string) => void,
+): Promise<void> {
   const deadline = performance.now() + (limit.seconds ?? 3) * 1000
   const more = (sent: number) => (limit.bytes !== undefined ? sent < limit.bytes : performance.now() < deadline)
   let sent = 0
@@ -83,7 +106,10 @@ export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number,
           while (more(sent)) {
             const n = limit.bytes !== undefined ? Math.min(chunk.length, limit.bytes - sent) : chunk.length
             sent += n
-            if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) { s.once('drain', pump); return }
+            if (!s.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+              s.once('drain', pump)
+              return
+            }
           }
           s.end()
         }
@@ -105,7 +131,10 @@ export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number,
   while (more(sent)) {
     if (gap) {
       const now = performance.now()
-      if (now < next) { await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(next - now)))); continue }
+      if (now < next) {
+        await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(next - now))))
+        continue
+      }
       next = Math.max(next, now - 16 * gap) + gap
     }
     // A datagram a firewall rule of this host drops (loss emulated with nf_tables) fails its
@@ -128,8 +157,10 @@ export async function runBlast(proto: 'tcp' | 'udp', host: string, port: number,
 export async function measureThroughput(from: Where, to: Where, address: string, opts: ThroughputOptions = {}): Promise<ThroughputResult> {
   const protocol = opts.protocol ?? 'tcp'
   const port = opts.port ?? 5201
-  const fail = (why: string) => new NsnetError(`throughput ${protocol} to ${address}: ${why}`, { code: 'ESERVICE', operation: 'topology.throughput', namespace: to ?? undefined })
-  if (protocol !== 'tcp' && protocol !== 'udp') throw new NsnetError(`protocol must be 'tcp' or 'udp', got ${JSON.stringify(protocol)}`, { code: 'EINVAL_ARGUMENT', operation: 'topology.throughput' })
+  const fail = (why: string) =>
+    new NsnetError(`throughput ${protocol} to ${address}: ${why}`, { code: 'ESERVICE', operation: 'topology.throughput', namespace: to ?? undefined })
+  if (protocol !== 'tcp' && protocol !== 'udp')
+    throw new NsnetError(`protocol must be 'tcp' or 'udp', got ${JSON.stringify(protocol)}`, { code: 'EINVAL_ARGUMENT', operation: 'topology.throughput' })
   const rate = sendRate(protocol, opts.rate)
   const sink = spawnWhere(to, serviceArgv(['sink', protocol, String(port)]))
   let out = ''
@@ -142,10 +173,16 @@ export async function measureThroughput(from: Where, to: Where, address: string,
       while ((i = out.indexOf('\n')) >= 0) {
         const line = out.slice(0, i)
         out = out.slice(i + 1)
-        if (line.startsWith('ready')) { clearTimeout(t); resolve() } else lines.push(line)
+        if (line.startsWith('ready')) {
+          clearTimeout(t)
+          resolve()
+        } else lines.push(line)
       }
     })
-    sink.once('exit', () => { clearTimeout(t); reject(fail('the sink exited early')) })
+    sink.once('exit', () => {
+      clearTimeout(t)
+      reject(fail('the sink exited early'))
+    })
   })
   const done = new Promise<void>((r) => sink.once('exit', () => r()))
   try {
@@ -156,16 +193,25 @@ export async function measureThroughput(from: Where, to: Where, address: string,
     if (r.code !== 0) throw fail(`the sender failed: ${r.stderr.trim() || r.stdout.trim()}`)
     const sent = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bytes: number; sent?: number }
     await Promise.race([done, new Promise((r2) => setTimeout(r2, 10_000))])
-    const got = lines.length ? JSON.parse(lines.at(-1)!) as { bytes: number; seconds: number; sent?: number; received?: number } : undefined
+    const got = lines.length ? (JSON.parse(lines.at(-1)!) as { bytes: number; seconds: number; sent?: number; received?: number }) : undefined
     if (!got) throw fail('the sink reported nothing')
     const seconds = got.seconds
     const result: ThroughputResult = {
-      protocol, bytes: got.bytes, seconds, bitsPerSecond: seconds > 0 ? (got.bytes * 8) / seconds : 0,
+      protocol,
+      bytes: got.bytes,
+      seconds,
+      bitsPerSecond: seconds > 0 ? (got.bytes * 8) / seconds : 0,
       ...(protocol === 'udp' ? { sent: sent.sent ?? got.sent, received: got.received, loss: sent.sent ? 1 - (got.received ?? 0) / sent.sent : undefined } : {}),
     }
     return Object.freeze(result)
   } finally {
-    if (sink.exitCode === null && sink.signalCode === null) { try { sink.kill('SIGKILL') } catch { /* gone */ } }
+    if (sink.exitCode === null && sink.signalCode === null) {
+      try {
+        sink.kill('SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 

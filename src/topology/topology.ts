@@ -2,29 +2,36 @@
 // first, rolled back on failure, idempotent), gives access to its namespaces and checks
 // (ping, echo, DNS), and removes it again on down() or dispose.
 import { createHash } from 'node:crypto'
-import { NsnetError } from '../netlink/errors.js'
-import { netns } from '../netns/index.js'
-import type { ExecOptions, ExecResult } from '../netns/exec.js'
-import { readSysctl } from '../netns/sysctl.js'
 import type { RtnlApi } from '../api.js'
 import { parseCidr } from '../netlink/codec.js'
-import { contains } from './addressing.js'
-import type { Ovs } from '../ovs/ovs.js'
-import { Lab, teardown, type BuildOptions, type TeardownReport } from './apply.js'
-import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './throughput.js'
+import { NsnetError } from '../netlink/errors.js'
+import type { ExecOptions, ExecResult } from '../netns/exec.js'
+import { netns } from '../netns/index.js'
+import { readSysctl } from '../netns/sysctl.js'
 import type { LinkStats64 } from '../ops/links/stats.js'
-import { checkShapingSupport } from './shaping.js'
+import type { Ovs } from '../ovs/ovs.js'
+import { contains } from './addressing.js'
+import { type BuildOptions, Lab, type TeardownReport, teardown } from './apply.js'
 import { drawMermaid, drawText } from './draw.js'
-import {
-  currentNetns, currentWorld, fileKey, listMarkers, newRunId, processAlive, processStart, sameWorld, writeMarker, type RunMarker,
-} from './marker.js'
+import { currentNetns, currentWorld, fileKey, listMarkers, newRunId, processAlive, processStart, type RunMarker, sameWorld, writeMarker } from './marker.js'
 import { ipCommand, plan, shellScript, teardownScript } from './plan.js'
 import {
-  echo, execWhere, ping, resolveName, startEchoServer, startProcess,
-  type PingOptions, type PingResult, type ResolveResult, type ServiceHandle, type StartOptions,
+  echo,
+  execWhere,
+  type PingOptions,
+  type PingResult,
+  ping,
+  type ResolveResult,
+  resolveName,
+  type ServiceHandle,
+  type StartOptions,
+  startEchoServer,
+  startProcess,
 } from './probes.js'
+import { checkShapingSupport } from './shaping.js'
 import type { EchoResult } from './sockets.js'
 import type { ResolvedTopology, TopologySpec } from './spec.js'
+import { measureThroughput, type ThroughputOptions, type ThroughputResult } from './throughput.js'
 import { validate } from './validate/index.js'
 
 export type UpOptions = BuildOptions
@@ -54,12 +61,19 @@ export class Topology implements AsyncDisposable {
   private downed: Promise<TeardownReport> | undefined
   private kept = false
 
-  private constructor(private readonly lab: Lab, readonly created: boolean) {}
+  private constructor(
+    private readonly lab: Lab,
+    readonly created: boolean,
+  ) {}
 
   /** The run id; namespaces and links of this lab are recorded under /run/nsnet/<runId>.json. */
-  get runId(): string { return this.lab.marker.runId }
+  get runId(): string {
+    return this.lab.marker.runId
+  }
   /** The resolved spec (defaults filled in, pool addresses assigned). */
-  get spec(): ResolvedTopology { return this.lab.topo }
+  get spec(): ResolvedTopology {
+    return this.lab.topo
+  }
 
   /** Checks a spec completely without touching anything; returns its resolved form. (No `ip` equivalent.) */
   static validate(spec: TopologySpec): ResolvedTopology {
@@ -118,22 +132,36 @@ export class Topology implements AsyncDisposable {
       if (processAlive(m.pid, m.pidStart)) {
         // Up, or being built, by a live process: its names are taken, as the kernel would say.
         const first = m.namespaces[0] ? `netns ${m.namespaces[0].name}` : m.links[0] ? `link ${m.links[0].name}` : `run ${m.runId}`
-        throw new NsnetError(`${first} already exists: this topology is ${m.complete ? 'up' : 'being built'}, owned by pid ${m.pid} (run ${m.runId}); nothing was made`, {
-          code: 'EEXIST', operation: 'topology.up', object: first, hint: 'bring it down there, or wait for it',
-        })
+        throw new NsnetError(
+          `${first} already exists: this topology is ${m.complete ? 'up' : 'being built'}, owned by pid ${m.pid} (run ${m.runId}); nothing was made`,
+          {
+            code: 'EEXIST',
+            operation: 'topology.up',
+            object: first,
+            hint: 'bring it down there, or wait for it',
+          },
+        )
       }
       await teardown(m) // what a dead run of the same spec left behind
     }
     await checkFree(topo)
 
     const marker: RunMarker = {
-      version: 1, runId: newRunId(), name: topo.name, fingerprint: fp, created: new Date().toISOString(),
-      pid: me.pid, pidStart: me.start, netns: here, ...currentWorld(),
+      version: 1,
+      runId: newRunId(),
+      name: topo.name,
+      fingerprint: fp,
+      created: new Date().toISOString(),
+      pid: me.pid,
+      pidStart: me.start,
+      netns: here,
+      ...currentWorld(),
       namespaces: topo.hosts.filter((h) => h.netns !== null).map((h) => ({ name: h.netns! })),
       links: localLinks(topo).map((name) => ({ name })),
       sysctls: [],
       processes: topo.hosts.flatMap((h) => h.processes.map((p) => ({ host: h.node, name: p.name, pid: 0, start: '' }))),
-      etcDirs: [], topology: topo,
+      etcDirs: [],
+      topology: topo,
     }
     // Everything it plans to make, by name only, before anything is made (see ownership.ts).
     writeMarker(marker)
@@ -148,8 +176,13 @@ export class Topology implements AsyncDisposable {
         ? `; rollback left ${report.failed.map((f) => `${f.object} (${f.error})`).join(', ')}`
         : '; everything it made was removed'
       throw new NsnetError(`${err.summary}${undone}`, {
-        code: err.code, errno: err.errno, operation: err.operation ?? 'topology.up', object: err.object,
-        namespace: err.namespace, hint: err.hint, cause: e,
+        code: err.code,
+        errno: err.errno,
+        operation: err.operation ?? 'topology.up',
+        object: err.object,
+        namespace: err.namespace,
+        hint: err.hint,
+        cause: e,
       })
     } finally {
       building.delete(marker.runId)
@@ -263,7 +296,8 @@ export class Topology implements AsyncDisposable {
   /** Pids of the processes inside a node's namespace, as `ip netns pids NS`. */
   pids(node: string): Promise<number[]> {
     const ns = this.netns(node)
-    if (ns === null) throw new NsnetError('the current namespace has no name to list pids of', { code: 'EINVAL_ARGUMENT', operation: 'topology.pids', object: `node ${node}` })
+    if (ns === null)
+      throw new NsnetError('the current namespace has no name to list pids of', { code: 'EINVAL_ARGUMENT', operation: 'topology.pids', object: `node ${node}` })
     return netns.pids(ns)
   }
 
@@ -297,7 +331,9 @@ export class Topology implements AsyncDisposable {
     const report = await this.downed
     if (report.failed.length) {
       throw new NsnetError(`could not remove ${report.failed.map((f) => `${f.object} (${f.error})`).join(', ')}`, {
-        code: 'EBUSY', operation: 'topology.down', object: `run ${this.runId}`,
+        code: 'EBUSY',
+        operation: 'topology.down',
+        object: `run ${this.runId}`,
       })
     }
     return report
@@ -331,7 +367,9 @@ async function checkFree(topo: ResolvedTopology): Promise<void> {
   if (taken.length) {
     const runs = [...new Set(taken.map((t) => owners.get(t)).filter(Boolean))]
     throw new NsnetError(`${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}; nothing was made`, {
-      code: 'EEXIST', operation: 'topology.up', object: taken[0],
+      code: 'EEXIST',
+      operation: 'topology.up',
+      object: taken[0],
       hint: runs.length ? `made by nsnet run ${runs.join(', ')} (\`nsnet reap\` removes runs whose owner died)` : 'pick other names or a prefix',
     })
   }

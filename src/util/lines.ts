@@ -10,7 +10,10 @@ export class LineSplitter {
   push(text: string): void {
     let start = 0
     let nl = text.indexOf('\n')
-    if (nl < 0) { this.tail += text; return }
+    if (nl < 0) {
+      this.tail += text
+      return
+    }
     let first = this.tail + text.slice(0, nl)
     this.tail = ''
     for (;;) {
@@ -32,7 +35,10 @@ export class LineWriter {
   private queued: string[] = []
   private scheduled = false
 
-  constructor(private readonly write: (text: string) => void, private readonly defer: (fn: () => void) => void = queueMicrotask) {}
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly defer: (fn: () => void) => void = queueMicrotask,
+  ) {}
 
   send(line: string): void {
     this.queued.push(line)

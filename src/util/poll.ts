@@ -1,6 +1,6 @@
 // Waiting for the kernel to reach a state it does not announce on the request socket
 // (a link coming up, DAD finishing): poll with a doubling delay, never a fixed sleep.
-import { NsnetError, type ErrorContext } from '../netlink/errors.js'
+import { type ErrorContext, NsnetError } from '../netlink/errors.js'
 
 const TRY_FLOOR_MS = 100
 
@@ -38,8 +38,14 @@ export async function pollWithBackoff<T>(attempt: (msLeft: number) => Promise<T 
 export function sleep(ms: number, signal: AbortSignal | undefined, where: ErrorContext): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(aborted(where))
-    const onAbort = () => { clearTimeout(t); reject(aborted(where)) }
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = () => {
+      clearTimeout(t)
+      reject(aborted(where))
+    }
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

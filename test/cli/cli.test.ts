@@ -1,7 +1,7 @@
 // The nsnet command as its users meet it: --help for every command, --version, exit codes
 // 0/1/2, --json, and Ctrl-C (SIGINT) or SIGTERM during `nsnet up` rolling back what it made.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,7 +17,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'nsnet-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
 
 function nsnet(args: string[], onStdout?: (all: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -25,8 +30,13 @@ function nsnet(args: string[], onStdout?: (all: string, child: ReturnType<typeof
     const child = spawn(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d; onStdout?.(stdout, child) })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+      onStdout?.(stdout, child)
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
     child.on('error', reject)
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
   })
@@ -40,12 +50,20 @@ function specFile(name: string, spec: unknown): string {
 
 const leftovers = () => ({
   netns: runNetnsEntries(),
-  links: ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname).filter((n) => n !== 'lo'),
-  markers: (() => { try { return readdirSync(RUN_DIR) } catch { return [] } })(),
+  links: ipj<Array<{ ifname: string }>>('link')
+    .map((l) => l.ifname)
+    .filter((n) => n !== 'lo'),
+  markers: (() => {
+    try {
+      return readdirSync(RUN_DIR)
+    } catch {
+      return []
+    }
+  })(),
 })
 
 describe('usage', () => {
-  test('nsnet CMD --help prints that command\'s usage and exits 0, for every command', { timeout: 120_000 }, async () => {
+  test("nsnet CMD --help prints that command's usage and exits 0, for every command", { timeout: 120_000 }, async () => {
     const runs = await Promise.all(commands.map((c) => nsnet([c.name, '--help'])))
     runs.forEach((r, i) => {
       expect(r.code, commands[i]!.name).toBe(0)
@@ -58,8 +76,13 @@ describe('usage', () => {
   test('--version, --help, and usage errors exit 2 with the usage', { timeout: 120_000 }, async () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
     const [version, help, none, unknown, missing, badFlag, extra] = await Promise.all([
-      nsnet(['--version']), nsnet(['--help']), nsnet([]), nsnet(['frobnicate']), nsnet(['up']),
-      nsnet(['check', '--bogus', 'x.json']), nsnet(['draw', 'a.json', 'b.json']),
+      nsnet(['--version']),
+      nsnet(['--help']),
+      nsnet([]),
+      nsnet(['frobnicate']),
+      nsnet(['up']),
+      nsnet(['check', '--bogus', 'x.json']),
+      nsnet(['draw', 'a.json', 'b.json']),
     ])
     expect(version).toMatchObject({ code: 0, stdout: `nsnet ${pkg.version}\n` })
     expect(help.code).toBe(0)
@@ -86,7 +109,7 @@ describe('usage', () => {
     expect(gone.stderr).toMatch(/^nsnet: cannot read the spec .*none\.json/)
   })
 
-  test('nsnet schema prints the spec\'s JSON Schema', async () => {
+  test("nsnet schema prints the spec's JSON Schema", async () => {
     const r = await nsnet(['schema'])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(specSchema)))
@@ -122,7 +145,10 @@ describe('a signal during nsnet up', () => {
     links: Array.from({ length: 40 }, (_, i) => ({ a: { node: `sg${i}`, addresses: [`10.77.${i}.1/24`] }, b: { node: 'sigbr0', ifname: `sgp${i}` } })),
   })
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     test(`${signal} half-way rolls back everything and exits ${code}`, async () => {
       let sent = false
       const r = await nsnet(['up', '--verbose', spec], (out, child) => {

@@ -5,13 +5,22 @@ import { describe, expect, test } from 'vitest'
 import { progress, progressMode } from '../../src/cli/progress.js'
 
 function sink(columns?: number): NodeJS.WriteStream & { text: string } {
-  const s = new Writable({ write(chunk, _enc, done) { s.text += String(chunk); done() } }) as unknown as NodeJS.WriteStream & { text: string }
+  const s = new Writable({
+    write(chunk, _enc, done) {
+      s.text += String(chunk)
+      done()
+    },
+  }) as unknown as NodeJS.WriteStream & { text: string }
   s.text = ''
   if (columns !== undefined) (s as { columns?: number }).columns = columns
   return s
 }
 
-const steps = [['namespaces', 'ip netns add a'], ['namespaces', 'ip netns add b'], ['links', 'ip link add eth0 netns a type veth peer name eth0 netns b']] as const
+const steps = [
+  ['namespaces', 'ip netns add a'],
+  ['namespaces', 'ip netns add b'],
+  ['links', 'ip link add eth0 netns a type veth peer name eth0 netns b'],
+] as const
 
 describe('progress', () => {
   test('the mode: --quiet wins, then --verbose, else a line on a terminal and nothing off one', () => {
@@ -29,7 +38,11 @@ describe('progress', () => {
     p.end()
     expect(lines.text).toBe('')
     expect(tty.text.split('\r\x1b[K')).toEqual([
-      '', '[1/3] namespaces: ip netns add a', '[2/3] namespaces: ip netns add b', '[3/3] links: ip link add eth0 netns a …', '',
+      '',
+      '[1/3] namespaces: ip netns add a',
+      '[2/3] namespaces: ip netns add b',
+      '[3/3] links: ip link add eth0 netns a …',
+      '',
     ])
     expect(tty.text.split('\r\x1b[K')[3]!.length).toBeLessThan(40)
   })

@@ -7,8 +7,19 @@ import { describe, expect, test } from 'vitest'
 import { specSchema } from '../../src/cli/spec-schema.js'
 import { SpecError, validate } from '../../src/topology/validate/index.js'
 
-interface Node { type?: unknown; properties?: Record<string, Node>; required?: string[]; items?: Node; oneOf?: Node[]; additionalProperties?: unknown }
-interface SchemaObject { readonly path: string[]; readonly fields: string[]; readonly required: string[] }
+interface Node {
+  type?: unknown
+  properties?: Record<string, Node>
+  required?: string[]
+  items?: Node
+  oneOf?: Node[]
+  additionalProperties?: unknown
+}
+interface SchemaObject {
+  readonly path: string[]
+  readonly fields: string[]
+  readonly required: string[]
+}
 
 /** Every object in the schema with its path: property names, and `[]` for an array's items. */
 function schemaObjects(n: Node, path: string[] = [], out: SchemaObject[] = []): SchemaObject[] {
@@ -23,11 +34,19 @@ function schemaObjects(n: Node, path: string[] = [], out: SchemaObject[] = []): 
 
 /** A spec using every field of the schema at least once (an object at every place one may be). */
 const everything = {
-  name: 'all', prefix: 'sch-',
-  pools: [{ name: 'lan', subnet: '10.60.0.0/24' }, { name: 'br', subnet: '10.63.0.0/24' }],
+  name: 'all',
+  prefix: 'sch-',
+  pools: [
+    { name: 'lan', subnet: '10.60.0.0/24' },
+    { name: 'br', subnet: '10.63.0.0/24' },
+  ],
   hosts: [
     {
-      name: 'r', lo: true, forwarding: true, gateway: 'c', sysctls: { 'net.ipv4.conf.all.rp_filter': 0 },
+      name: 'r',
+      lo: true,
+      forwarding: true,
+      gateway: 'c',
+      sysctls: { 'net.ipv4.conf.all.rp_filter': 0 },
       routes: [{ dst: '10.61.0.0/24', via: '10.60.0.2', dev: 'eth0', scope: 'global', src: '10.60.0.1', metric: 5, table: 'main' }],
       nat: [{ masquerade: '10.60.0.0/24', out: 'eth0', backend: 'nsnet' }],
       dns: { nameservers: ['10.60.0.2'], search: ['lab'] },
@@ -38,7 +57,41 @@ const everything = {
   bridges: [{ name: 'schbr0', in: 'host', addresses: [{ pool: 'br' }, '10.62.0.1/24'], mtu: 1500, kind: 'linux', vlanFiltering: true }],
   switches: [{ name: 'schsw0', kind: 'ovs', in: 'host', addresses: [{ pool: 'br' }], mtu: 1500, datapathType: 'netdev' }],
   links: [
-    { a: { node: 'r', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:01', ingress: { rate: 5_000_000, burst: 4096, limit: '64kb' }, rate: '10mbit', burst: 4096, limit: '64kb', delay: '10ms', jitter: '1ms', loss: 1 }, b: { node: 'c', ifname: 'eth0', addresses: [{ pool: 'lan' }], mac: '02:00:00:00:00:02', ingress: { rate: '5mbit', burst: '8kb', limit: 65536 }, rate: 10_000_000, burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' }, mtu: 1400, rate: '20mbit', burst: '8kb', limit: 65536, delay: 1000, jitter: 100, loss: '0.5' },
+    {
+      a: {
+        node: 'r',
+        ifname: 'eth0',
+        addresses: [{ pool: 'lan' }],
+        mac: '02:00:00:00:00:01',
+        ingress: { rate: 5_000_000, burst: 4096, limit: '64kb' },
+        rate: '10mbit',
+        burst: 4096,
+        limit: '64kb',
+        delay: '10ms',
+        jitter: '1ms',
+        loss: 1,
+      },
+      b: {
+        node: 'c',
+        ifname: 'eth0',
+        addresses: [{ pool: 'lan' }],
+        mac: '02:00:00:00:00:02',
+        ingress: { rate: '5mbit', burst: '8kb', limit: 65536 },
+        rate: 10_000_000,
+        burst: '8kb',
+        limit: 65536,
+        delay: 1000,
+        jitter: 100,
+        loss: '0.5',
+      },
+      mtu: 1400,
+      rate: '20mbit',
+      burst: '8kb',
+      limit: 65536,
+      delay: 1000,
+      jitter: 100,
+      loss: '0.5',
+    },
     { a: 'c', b: { node: 'schbr0', vlans: { pvid: 10, untagged: true, tagged: [20] } } },
     { a: { node: 'schbr0', vlans: { pvid: 20, untagged: false, tagged: [30] } }, b: 'r' },
   ],
@@ -81,7 +134,10 @@ function problems(spec: unknown): Array<{ path: string; message: string }> {
 /** Every name the validator ever allows in a field list (its quoted words inside c.fields(...) calls). */
 function validatorNames(): string[] {
   const dir = new URL('../../src/topology/validate/', import.meta.url)
-  const src = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n')
+  const src = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
+    .join('\n')
   const names = new Set<string>()
   for (const call of src.split('c.fields(').slice(1)) {
     for (const m of call.slice(0, call.indexOf(')) ') >= 0 ? call.indexOf(')) ') : 200).matchAll(/'([A-Za-z]+)'/g)) names.add(m[1]!)

@@ -104,15 +104,23 @@ describe('YAML specs', () => {
 
   test('nsnet script and check read .yaml files; a syntax error exits 1 naming file and line', { timeout: 120_000 }, async () => {
     await ensureHelperBundle() // builds dist/cli.js when the sources are newer
-    const run = (...args: string[]) => promisify(execFile)(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT }).then(
-      (r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }))
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['dist/cli.js', ...args], { cwd: ROOT }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      )
     const [y, j, check, bad, badJson] = await Promise.all([
-      run('script', file('s.yaml', yaml)), run('script', file('s.json', JSON.stringify(json))),
-      run('check', '--json', file('c.yml', yaml)), run('check', file('e.yaml', 'hosts: [\n')),
+      run('script', file('s.yaml', yaml)),
+      run('script', file('s.json', JSON.stringify(json))),
+      run('check', '--json', file('c.yml', yaml)),
+      run('check', file('e.yaml', 'hosts: [\n')),
       run('check', '--json', join(dir, 'e.yaml')),
     ])
     expect(badJson.code).toBe(1)
-    expect(JSON.parse(badJson.stdout)).toMatchObject({ valid: false, problems: [{ path: '', message: expect.stringMatching(/is not valid YAML \(line 2, column 1\)/) }] })
+    expect(JSON.parse(badJson.stdout)).toMatchObject({
+      valid: false,
+      problems: [{ path: '', message: expect.stringMatching(/is not valid YAML \(line 2, column 1\)/) }],
+    })
     expect(y.code).toBe(0)
     expect(y.stdout).toBe(j.stdout)
     expect(JSON.parse(check.stdout)).toEqual({ valid: true, name: 'yamlab', problems: [] })

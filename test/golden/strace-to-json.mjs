@@ -1,14 +1,15 @@
 // Turns `strace -e write=all -e read=all` output into a golden vector file (JSON on stdout):
 // every netlink datagram sent or received by the traced command, in order, as hex.
 // Usage: node strace-to-json.mjs TRACE NAME COMMAND [SETUP]
-import { readFileSync } from 'node:fs'
+
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { release } from 'node:os'
 
 const [file, name, command, setup = ''] = process.argv.slice(2)
 const lines = readFileSync(file, 'utf8').split('\n')
 const call = /^(?:\d+\s+)?(sendmsg|recvmsg|sendto|recvfrom)\((\d+),.*\)\s+=\s+(-?\d+)/
-const dumpRow = /^ \| [0-9a-f]{5}  (.{49})/
+const dumpRow = /^ \| [0-9a-f]{5} {2}(.{49})/
 const exchanges = []
 let current
 for (const line of lines) {
@@ -30,8 +31,16 @@ for (const e of exchanges) {
   delete e.bytes
 }
 const iproute2 = execFileSync('ip', ['-V'], { encoding: 'utf8' }).trim()
-process.stdout.write(JSON.stringify({
-  name, command, setup: setup || undefined,
-  note: `captured by test/golden/capture.sh with strace; kernel ${release()}; ${iproute2}`,
-  exchanges,
-}, null, 2) + '\n')
+process.stdout.write(
+  JSON.stringify(
+    {
+      name,
+      command,
+      setup: setup || undefined,
+      note: `captured by test/golden/capture.sh with strace; kernel ${release()}; ${iproute2}`,
+      exchanges,
+    },
+    null,
+    2,
+  ) + '\n',
+)

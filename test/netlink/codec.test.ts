@@ -4,35 +4,93 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
-  Attrs, Writer, forEachAttr, formatIPv4, formatIPv6, formatMac, networkOf, parseCidr,
-  parseErrorMessage, parseIP, parseIPv4, parseIPv6, parseMac, parseMessages, readCString,
+  Attrs,
+  forEachAttr,
+  formatIPv4,
+  formatIPv6,
+  formatMac,
+  networkOf,
+  parseCidr,
+  parseErrorMessage,
+  parseIP,
+  parseIPv4,
+  parseIPv6,
+  parseMac,
+  parseMessages,
+  readCString,
+  Writer,
 } from '../../src/netlink/codec.js'
 import {
-  NLA_F_NESTED, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE,
-  NLM_F_DUMP, NLM_F_DUMP_FILTERED, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST,
+  NLA_F_NESTED,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_DUMP_FILTERED,
+  NLM_F_EXCL,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
 } from '../../src/netlink/constants.js'
 import { NsnetError } from '../../src/netlink/errors.js'
-import { allMessages, findMessage, firstMessageBytes, datagrams, loadGolden } from '../support/golden.js'
+import { allMessages, datagrams, findMessage, firstMessageBytes, loadGolden } from '../support/golden.js'
 
 // Numbers from <linux/rtnetlink.h>, <linux/if_link.h>, <linux/if_addr.h>, <linux/netlink.h>, <linux/veth.h>.
-const RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20
-const RTM_NEWROUTE = 24, RTM_GETROUTE = 26
-const IFLA_ADDRESS = 1, IFLA_BROADCAST = 2, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_QDISC = 6, IFLA_TXQLEN = 13
-const IFLA_OPERSTATE = 16, IFLA_LINKINFO = 18, IFLA_STATS64 = 23, IFLA_AF_SPEC = 26, IFLA_EXT_MASK = 29
-const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1
-const IFA_ADDRESS = 1, IFA_LOCAL = 2
-const RTA_DST = 1, RTA_OIF = 4, RTA_PRIORITY = 6, RTA_PREFSRC = 7, RTA_TABLE = 15, RTA_UID = 25
+const RTM_NEWLINK = 16,
+  RTM_DELLINK = 17,
+  RTM_GETLINK = 18,
+  RTM_NEWADDR = 20
+const RTM_NEWROUTE = 24,
+  RTM_GETROUTE = 26
+const IFLA_ADDRESS = 1,
+  IFLA_BROADCAST = 2,
+  IFLA_IFNAME = 3,
+  IFLA_MTU = 4,
+  IFLA_QDISC = 6,
+  IFLA_TXQLEN = 13
+const IFLA_OPERSTATE = 16,
+  IFLA_LINKINFO = 18,
+  IFLA_STATS64 = 23,
+  IFLA_AF_SPEC = 26,
+  IFLA_EXT_MASK = 29
+const IFLA_INFO_KIND = 1,
+  IFLA_INFO_DATA = 2,
+  VETH_INFO_PEER = 1
+const IFA_ADDRESS = 1,
+  IFA_LOCAL = 2
+const RTA_DST = 1,
+  RTA_OIF = 4,
+  RTA_PRIORITY = 6,
+  RTA_PREFSRC = 7,
+  RTA_TABLE = 15,
+  RTA_UID = 25
 const NLMSGERR_ATTR_MSG = 1
-const AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17
-const RTEXT_FILTER_VF = 1, RTEXT_FILTER_SKIP_STATS = 8
+const AF_INET = 2,
+  AF_INET6 = 10,
+  AF_PACKET = 17
+const RTEXT_FILTER_VF = 1,
+  RTEXT_FILTER_SKIP_STATS = 8
 const RTM_F_LOOKUP_TABLE = 0x1000
 const ARPHRD_LOOPBACK = 772
-const IFF_UP = 1, IFF_LOOPBACK = 8, IFF_RUNNING = 0x40, IFF_LOWER_UP = 0x10000
-const RTN_UNICAST = 1, RTN_LOCAL = 2, RTN_BROADCAST = 3, RTN_BLACKHOLE = 6
-const RT_TABLE_MAIN = 254, RT_TABLE_LOCAL = 255
-const RTPROT_KERNEL = 2, RTPROT_BOOT = 3
-const RT_SCOPE_UNIVERSE = 0, RT_SCOPE_LINK = 253, RT_SCOPE_HOST = 254
-const IFINFOMSG = 16, IFADDRMSG = 8, RTMSG = 12
+const IFF_UP = 1,
+  IFF_LOOPBACK = 8,
+  IFF_RUNNING = 0x40,
+  IFF_LOWER_UP = 0x10000
+const RTN_UNICAST = 1,
+  RTN_LOCAL = 2,
+  RTN_BROADCAST = 3,
+  RTN_BLACKHOLE = 6
+const RT_TABLE_MAIN = 254,
+  RT_TABLE_LOCAL = 255
+const RTPROT_KERNEL = 2,
+  RTPROT_BOOT = 3
+const RT_SCOPE_UNIVERSE = 0,
+  RT_SCOPE_LINK = 253,
+  RT_SCOPE_HOST = 254
+const IFINFOMSG = 16,
+  RTMSG = 12
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const ipBytes = (s: string) => parseIP(s)!.bytes
@@ -50,16 +108,25 @@ function expectDecodeError(fn: () => unknown): NsnetError {
 
 /** ifinfomsg fields of a link message. */
 function ifinfo(m: { buf: Buffer; start: number }) {
-  const b = m.buf, o = m.start
+  const b = m.buf,
+    o = m.start
   return { family: b[o], type: b.readUInt16LE(o + 2), index: b.readInt32LE(o + 4), flags: b.readUInt32LE(o + 8), change: b.readUInt32LE(o + 12) }
 }
 
 /** rtmsg fields of a route message. */
 function rtmsg(m: { buf: Buffer; start: number }) {
-  const b = m.buf, o = m.start
+  const b = m.buf,
+    o = m.start
   return {
-    family: b[o], dstLen: b[o + 1], srcLen: b[o + 2], tos: b[o + 3], table: b[o + 4], protocol: b[o + 5],
-    scope: b[o + 6], type: b[o + 7], flags: b.readUInt32LE(o + 8),
+    family: b[o],
+    dstLen: b[o + 1],
+    srcLen: b[o + 2],
+    tos: b[o + 3],
+    table: b[o + 4],
+    protocol: b[o + 5],
+    scope: b[o + 6],
+    type: b[o + 7],
+    flags: b.readUInt32LE(o + 8),
   }
 }
 
@@ -83,7 +150,11 @@ describe('golden vectors: what the kernel sends decodes right', () => {
     expect(m.flags).toBe(0)
     expect(m.end).toBe(m.buf.length)
     expect(ifinfo(m)).toEqual({
-      family: 0, type: ARPHRD_LOOPBACK, index: 1, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, change: 0,
+      family: 0,
+      type: ARPHRD_LOOPBACK,
+      index: 1,
+      flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP,
+      change: 0,
     })
     const a = new Attrs(m.buf, m.start + IFINFOMSG, m.end, 0x45)
     expect(a.str(IFLA_IFNAME)).toBe('lo')
@@ -164,37 +235,141 @@ describe('golden vectors: what the kernel sends decodes right', () => {
     expect(req.flags).toBe(NLM_F_REQUEST | NLM_F_DUMP)
     const msgs = allMessages(v, 'recv').filter((m) => m.seq === req.seq)
     expect(msgs.at(-1)!.type).toBe(NLMSG_DONE)
-    const routes = msgs.filter((m) => m.type === RTM_NEWROUTE).map((m) => {
-      expect(m.flags).toBe(NLM_F_MULTI | NLM_F_DUMP_FILTERED)
-      const h = rtmsg(m)
-      const a = new Attrs(m.buf, m.start + RTMSG, m.end, 30)
-      return { ...h, dst: a.ip(RTA_DST), table: a.u32(RTA_TABLE), oif: a.u32(RTA_OIF), prefsrc: a.ip(RTA_PREFSRC) }
-    })
+    const routes = msgs
+      .filter((m) => m.type === RTM_NEWROUTE)
+      .map((m) => {
+        expect(m.flags).toBe(NLM_F_MULTI | NLM_F_DUMP_FILTERED)
+        const h = rtmsg(m)
+        const a = new Attrs(m.buf, m.start + RTMSG, m.end, 30)
+        return { ...h, dst: a.ip(RTA_DST), table: a.u32(RTA_TABLE), oif: a.u32(RTA_OIF), prefsrc: a.ip(RTA_PREFSRC) }
+      })
     // The same set `ip route show table all` printed for this setup (IPv4 part).
     const v4 = routes.filter((r) => r.family === AF_INET)
     expect(v4).toEqual([
-      { family: 2, dstLen: 16, srcLen: 0, tos: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_UNIVERSE, type: RTN_BLACKHOLE, flags: 0, dst: '10.8.0.0', oif: undefined, prefsrc: undefined },
-      { family: 2, dstLen: 16, srcLen: 0, tos: 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE_LINK, type: RTN_UNICAST, flags: 0, dst: '10.9.0.0', oif: 1, prefsrc: undefined },
-      { family: 2, dstLen: 24, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_HOST, type: RTN_LOCAL, flags: 0, dst: '10.0.0.0', oif: 1, prefsrc: '10.0.0.1' },
-      { family: 2, dstLen: 32, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_HOST, type: RTN_LOCAL, flags: 0, dst: '10.0.0.1', oif: 1, prefsrc: '10.0.0.1' },
-      { family: 2, dstLen: 32, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_LINK, type: RTN_BROADCAST, flags: 0, dst: '10.0.0.255', oif: 1, prefsrc: '10.0.0.1' },
-      { family: 2, dstLen: 8, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_HOST, type: RTN_LOCAL, flags: 0, dst: '127.0.0.0', oif: 1, prefsrc: '127.0.0.1' },
-      { family: 2, dstLen: 32, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_HOST, type: RTN_LOCAL, flags: 0, dst: '127.0.0.1', oif: 1, prefsrc: '127.0.0.1' },
-      { family: 2, dstLen: 32, srcLen: 0, tos: 0, table: RT_TABLE_LOCAL, protocol: RTPROT_KERNEL, scope: RT_SCOPE_LINK, type: RTN_BROADCAST, flags: 0, dst: '127.255.255.255', oif: 1, prefsrc: '127.0.0.1' },
+      {
+        family: 2,
+        dstLen: 16,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_MAIN,
+        protocol: RTPROT_BOOT,
+        scope: RT_SCOPE_UNIVERSE,
+        type: RTN_BLACKHOLE,
+        flags: 0,
+        dst: '10.8.0.0',
+        oif: undefined,
+        prefsrc: undefined,
+      },
+      {
+        family: 2,
+        dstLen: 16,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_MAIN,
+        protocol: RTPROT_BOOT,
+        scope: RT_SCOPE_LINK,
+        type: RTN_UNICAST,
+        flags: 0,
+        dst: '10.9.0.0',
+        oif: 1,
+        prefsrc: undefined,
+      },
+      {
+        family: 2,
+        dstLen: 24,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_HOST,
+        type: RTN_LOCAL,
+        flags: 0,
+        dst: '10.0.0.0',
+        oif: 1,
+        prefsrc: '10.0.0.1',
+      },
+      {
+        family: 2,
+        dstLen: 32,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_HOST,
+        type: RTN_LOCAL,
+        flags: 0,
+        dst: '10.0.0.1',
+        oif: 1,
+        prefsrc: '10.0.0.1',
+      },
+      {
+        family: 2,
+        dstLen: 32,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_LINK,
+        type: RTN_BROADCAST,
+        flags: 0,
+        dst: '10.0.0.255',
+        oif: 1,
+        prefsrc: '10.0.0.1',
+      },
+      {
+        family: 2,
+        dstLen: 8,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_HOST,
+        type: RTN_LOCAL,
+        flags: 0,
+        dst: '127.0.0.0',
+        oif: 1,
+        prefsrc: '127.0.0.1',
+      },
+      {
+        family: 2,
+        dstLen: 32,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_HOST,
+        type: RTN_LOCAL,
+        flags: 0,
+        dst: '127.0.0.1',
+        oif: 1,
+        prefsrc: '127.0.0.1',
+      },
+      {
+        family: 2,
+        dstLen: 32,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE_LOCAL,
+        protocol: RTPROT_KERNEL,
+        scope: RT_SCOPE_LINK,
+        type: RTN_BROADCAST,
+        flags: 0,
+        dst: '127.255.255.255',
+        oif: 1,
+        prefsrc: '127.0.0.1',
+      },
     ])
   })
 
   it('route-dump-v6: IPv6 destinations format per RFC 5952', () => {
     const v = loadGolden('route-dump-v6')
-    const routes = allMessages(v, 'recv').filter((m) => m.type === RTM_NEWROUTE).map((m) => {
-      const a = new Attrs(m.buf, m.start + RTMSG, m.end, 30)
-      return `${rtmsg(m).type === RTN_LOCAL ? 'local ' : ''}${a.ip(RTA_DST)}/${rtmsg(m).dstLen} table ${a.u32(RTA_TABLE)} metric ${a.u32(RTA_PRIORITY)}`
-    })
-    expect(routes.sort()).toEqual([
-      '2001:db8::/64 table 254 metric 256',
-      'local 2001:db8::1/128 table 255 metric 0',
-      'local ::1/128 table 255 metric 0',
-    ])
+    const routes = allMessages(v, 'recv')
+      .filter((m) => m.type === RTM_NEWROUTE)
+      .map((m) => {
+        const a = new Attrs(m.buf, m.start + RTMSG, m.end, 30)
+        return `${rtmsg(m).type === RTN_LOCAL ? 'local ' : ''}${a.ip(RTA_DST)}/${rtmsg(m).dstLen} table ${a.u32(RTA_TABLE)} metric ${a.u32(RTA_PRIORITY)}`
+      })
+    expect(routes.sort()).toEqual(['2001:db8::/64 table 254 metric 256', 'local 2001:db8::1/128 table 255 metric 0', 'local ::1/128 table 255 metric 0'])
   })
 
   it('route-get: the single RTM_NEWROUTE answer of `ip route get`', () => {
@@ -215,8 +390,21 @@ describe('golden vectors: what the kernel sends decodes right', () => {
   })
 
   it('every captured datagram from the kernel parses completely', () => {
-    for (const name of ['link-show-lo', 'link-dump', 'link-show-missing', 'addr-add-v4', 'addr-add-v4-exists', 'addr-add-v6',
-      'route-add-dev', 'route-add-blackhole', 'route-dump-v4', 'route-dump-v6', 'route-get', 'link-add-veth', 'link-del-lo']) {
+    for (const name of [
+      'link-show-lo',
+      'link-dump',
+      'link-show-missing',
+      'addr-add-v4',
+      'addr-add-v4-exists',
+      'addr-add-v6',
+      'route-add-dev',
+      'route-add-blackhole',
+      'route-dump-v4',
+      'route-dump-v6',
+      'route-get',
+      'link-add-veth',
+      'link-del-lo',
+    ]) {
       const v = loadGolden(name)
       for (const d of datagrams(v, 'recv')) {
         const msgs = parseMessages(d)
@@ -227,7 +415,7 @@ describe('golden vectors: what the kernel sends decodes right', () => {
   })
 })
 
-describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () => {
+describe("golden vectors: Writer re-encodes ip's requests byte for byte", () => {
   /** ip's request bytes and a Writer whose message uses the same seq and port. */
   function expectSame(name: string, type: number, build: (w: Writer) => void, nth = 0) {
     const v = loadGolden(name)
@@ -243,14 +431,18 @@ describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () =>
 
   it('ip link show lo: RTM_GETLINK by name', () => {
     const { msg } = expectSame('link-show-lo', RTM_GETLINK, (w) => {
-      w.zeros(IFINFOMSG).attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS).attrStr(IFLA_IFNAME, 'lo')
+      w.zeros(IFINFOMSG)
+        .attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS)
+        .attrStr(IFLA_IFNAME, 'lo')
     })
     expect(msg.flags).toBe(NLM_F_REQUEST)
   })
 
   it('ip link show: RTM_GETLINK dump (AF_PACKET, RTEXT_FILTER_VF)', () => {
     expectSame('link-dump', RTM_GETLINK, (w) => {
-      w.u8(AF_PACKET).zeros(IFINFOMSG - 1).attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF)
+      w.u8(AF_PACKET)
+        .zeros(IFINFOMSG - 1)
+        .attrU32(IFLA_EXT_MASK, RTEXT_FILTER_VF)
     })
   })
 
@@ -286,10 +478,12 @@ describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () =>
     })
   })
 
-  it('ip route show: RTM_GETROUTE dump (the 28-byte message inside ip\'s padded write)', () => {
+  it("ip route show: RTM_GETROUTE dump (the 28-byte message inside ip's padded write)", () => {
     const v = loadGolden('route-dump-v4')
     expect(datagrams(v, 'send')[0]!.length).toBe(156)
-    expectSame('route-dump-v4', RTM_GETROUTE, (w) => { w.zeros(RTMSG) })
+    expectSame('route-dump-v4', RTM_GETROUTE, (w) => {
+      w.zeros(RTMSG)
+    })
   })
 
   it('ip route get 10.0.0.7: RTM_GETROUTE with RTM_F_LOOKUP_TABLE', () => {
@@ -299,7 +493,9 @@ describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () =>
   })
 
   it('ip link del lo: RTM_DELLINK by index', () => {
-    expectSame('link-del-lo', RTM_DELLINK, (w) => { w.zeros(4).s32(1).zeros(8) })
+    expectSame('link-del-lo', RTM_DELLINK, (w) => {
+      w.zeros(4).s32(1).zeros(8)
+    })
   })
 
   it('ip link add type veth: nested attributes equal modulo NLA_F_NESTED, which ip does not set', () => {
@@ -315,11 +511,14 @@ describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () =>
     const nests: number[] = []
     const start = w.beginMessage(RTM_NEWLINK, msg.flags, msg.seq, msg.port)
     w.zeros(IFINFOMSG).attrStr(IFLA_IFNAME, 'nsnet-v0')
-    const linkinfo = w.beginNested(IFLA_LINKINFO); nests.push(linkinfo)
+    const linkinfo = w.beginNested(IFLA_LINKINFO)
+    nests.push(linkinfo)
     // ip writes IFLA_INFO_KIND without its NUL (the kernel accepts both); attrStr would add one.
     w.attrBytes(IFLA_INFO_KIND, Buffer.from('veth'))
-    const data = w.beginNested(IFLA_INFO_DATA); nests.push(data)
-    const peer = w.beginNested(VETH_INFO_PEER); nests.push(peer)
+    const data = w.beginNested(IFLA_INFO_DATA)
+    nests.push(data)
+    const peer = w.beginNested(VETH_INFO_PEER)
+    nests.push(peer)
     w.zeros(IFINFOMSG).attrStr(IFLA_IFNAME, 'nsnet-v1')
     w.endNested(peer)
     w.endNested(data)
@@ -335,12 +534,19 @@ describe('golden vectors: Writer re-encodes ip\'s requests byte for byte', () =>
 describe('parseMessages', () => {
   it('splits a datagram and gives each message its header fields', () => {
     const w = new Writer()
-    let s = w.beginMessage(100, 0x2, 7, 99); w.u32(0xdeadbeef); w.endMessage(s)
-    s = w.beginMessage(NLMSG_DONE, 0x2, 7, 99); w.u8(1); w.endMessage(s) // unaligned length 17
-    s = w.beginMessage(101, 0, 8, 0); w.endMessage(s)
+    let s = w.beginMessage(100, 0x2, 7, 99)
+    w.u32(0xdeadbeef)
+    w.endMessage(s)
+    s = w.beginMessage(NLMSG_DONE, 0x2, 7, 99)
+    w.u8(1)
+    w.endMessage(s) // unaligned length 17
+    s = w.beginMessage(101, 0, 8, 0)
+    w.endMessage(s)
     const msgs = parseMessages(w.toBuffer())
     expect(msgs.map((m) => [m.type, m.flags, m.seq, m.port, m.start, m.end])).toEqual([
-      [100, 2, 7, 99, 16, 20], [NLMSG_DONE, 2, 7, 99, 36, 37], [101, 0, 8, 0, 56, 56],
+      [100, 2, 7, 99, 16, 20],
+      [NLMSG_DONE, 2, 7, 99, 36, 37],
+      [101, 0, 8, 0, 56, 56],
     ])
   })
 
@@ -363,11 +569,15 @@ describe('parseMessages', () => {
 
   it('parseErrorMessage refuses other types and short payloads', () => {
     const w = new Writer()
-    const s = w.beginMessage(NLMSG_ERROR, 0, 1); w.s32(-1); w.endMessage(s)
+    const s = w.beginMessage(NLMSG_ERROR, 0, 1)
+    w.s32(-1)
+    w.endMessage(s)
     const [m] = parseMessages(w.toBuffer())
     expectDecodeError(() => parseErrorMessage(m!))
     const w2 = new Writer()
-    const s2 = w2.beginMessage(NLMSG_DONE, 0, 1); w2.zeros(20); w2.endMessage(s2)
+    const s2 = w2.beginMessage(NLMSG_DONE, 0, 1)
+    w2.zeros(20)
+    w2.endMessage(s2)
     expectDecodeError(() => parseErrorMessage(parseMessages(w2.toBuffer())[0]!))
   })
 })
@@ -381,10 +591,19 @@ describe('Attrs and forEachAttr', () => {
   }
 
   it('reads each width, byte order and signedness', () => {
-    const a = attrsOf((w) => w.attrU8(1, 0xab).attrU16(2, 0xbeef).attrU16be(3, 0x1234).attrU32(4, 0xfffffffe)
-      .attrU32be(5, 0x01020304).attrS32(6, -5).attrU64(7, 2 ** 53 - 1).attrFlag(8).attrStr(9, 'eth0'))
-    expect([a.u8(1), a.u16(2), a.u16be(3), a.u32(4), a.u32be(5), a.s32(6), a.u64(7)])
-      .toEqual([0xab, 0xbeef, 0x1234, 0xfffffffe, 0x01020304, -5, 2 ** 53 - 1])
+    const a = attrsOf((w) =>
+      w
+        .attrU8(1, 0xab)
+        .attrU16(2, 0xbeef)
+        .attrU16be(3, 0x1234)
+        .attrU32(4, 0xfffffffe)
+        .attrU32be(5, 0x01020304)
+        .attrS32(6, -5)
+        .attrU64(7, 2 ** 53 - 1)
+        .attrFlag(8)
+        .attrStr(9, 'eth0'),
+    )
+    expect([a.u8(1), a.u16(2), a.u16be(3), a.u32(4), a.u32be(5), a.s32(6), a.u64(7)]).toEqual([0xab, 0xbeef, 0x1234, 0xfffffffe, 0x01020304, -5, 2 ** 53 - 1])
     expect(a.u64big(7)).toBe(2n ** 53n - 1n)
     expect(a.flag(8)).toBe(true)
     expect(a.flag(10)).toBe(false)
@@ -403,8 +622,18 @@ describe('Attrs and forEachAttr', () => {
   })
 
   it('types above maxType are kept raw; raw() gives a known one as hex', () => {
-    const a = attrsOf((w) => w.attrU32(3, 1).attrBytes(12, Buffer.from([1, 2, 3])).attrU16(40, 7), 5)
-    expect(a.unknown()).toEqual([{ type: 12, hex: '010203' }, { type: 40, hex: '0700' }])
+    const a = attrsOf(
+      (w) =>
+        w
+          .attrU32(3, 1)
+          .attrBytes(12, Buffer.from([1, 2, 3]))
+          .attrU16(40, 7),
+      5,
+    )
+    expect(a.unknown()).toEqual([
+      { type: 12, hex: '010203' },
+      { type: 40, hex: '0700' },
+    ])
     expect(a.raw(3)).toEqual({ type: 3, hex: '01000000' })
     expect(a.raw(4)).toBeUndefined()
     expect(attrsOf((w) => w.attrU32(3, 1), 5).unknown()).toBeUndefined()
@@ -426,7 +655,13 @@ describe('Attrs and forEachAttr', () => {
   })
 
   it('too-short payloads are EDECODE, never RangeError', () => {
-    const a = attrsOf((w) => w.attrU8(1, 1).attrU16(2, 1).attrFlag(3).attrBytes(4, Buffer.from([1, 2, 3, 4, 5])))
+    const a = attrsOf((w) =>
+      w
+        .attrU8(1, 1)
+        .attrU16(2, 1)
+        .attrFlag(3)
+        .attrBytes(4, Buffer.from([1, 2, 3, 4, 5])),
+    )
     expectDecodeError(() => a.u16(1))
     expectDecodeError(() => a.u32(2))
     expectDecodeError(() => a.u8(3))
@@ -455,12 +690,17 @@ describe('Attrs and forEachAttr', () => {
   it('forEachAttr reports masked types, payload offsets and lengths; fewer than 4 trailing bytes end the walk', () => {
     const w = new Writer()
     w.attrU8(1, 9)
-    const n = w.beginNested(2); w.endNested(n)
+    const n = w.beginNested(2)
+    w.endNested(n)
     w.attrStr(3, 'ab')
     w.zeros(3)
     const seen: Array<[number, number, number]> = []
     forEachAttr(w.buf, 0, w.pos, (t, o, l) => seen.push([t, o, l]))
-    expect(seen).toEqual([[1, 4, 1], [2, 12, 0], [3, 16, 3]])
+    expect(seen).toEqual([
+      [1, 4, 1],
+      [2, 12, 0],
+      [3, 16, 3],
+    ])
   })
 
   it('readCString stops at the first NUL or at the end of the range', () => {
@@ -477,11 +717,24 @@ describe('Writer', () => {
   it('pads every attribute to 4 bytes with zeros, even over dirty memory', () => {
     const w = new Writer(8)
     w.buf.fill(0xee)
-    w.attrU8(1, 0x11).attrU16(2, 0x2222).attrStr(3, 'abcd').attrStr(4, 'abc').attrStr(5, '').attrFlag(6)
+    w.attrU8(1, 0x11)
+      .attrU16(2, 0x2222)
+      .attrStr(3, 'abcd')
+      .attrStr(4, 'abc')
+      .attrStr(5, '')
+      .attrFlag(6)
       .attrBytes(7, Buffer.from([1, 2, 3, 4, 5, 6]))
     expect(hex(w.toBuffer())).toBe(
-      '0500010011000000' + '0600020022220000' + '0900030061626364' + '00000000' + '0800040061626300' +
-      '0500050000000000' + '04000600' + '0a00070001020304' + '05060000')
+      '0500010011000000' +
+        '0600020022220000' +
+        '0900030061626364' +
+        '00000000' +
+        '0800040061626300' +
+        '0500050000000000' +
+        '04000600' +
+        '0a00070001020304' +
+        '05060000',
+    )
   })
 
   it('attrStr writes UTF-8 with one NUL, the length counting it', () => {
@@ -522,13 +775,19 @@ describe('Writer', () => {
     expect(hex(w.toBuffer())).toBe('11000000' + '3412' + '0503' + 'feffffff' + '01000080' + '07000000')
     const s2 = w.beginMessage(3, 0, 1)
     w.endMessage(s2)
-    expect(parseMessages(w.toBuffer()).map((m) => [m.type, m.end - m.start])).toEqual([[0x1234, 1], [3, 0]])
+    expect(parseMessages(w.toBuffer()).map((m) => [m.type, m.end - m.start])).toEqual([
+      [0x1234, 1],
+      [3, 0],
+    ])
   })
 
   it('grows from a tiny buffer without corrupting earlier bytes', () => {
     const w = new Writer(1)
     const expected: number[] = []
-    for (let i = 0; i < 5000; i++) { w.attrU32(1, i); expected.push(i) }
+    for (let i = 0; i < 5000; i++) {
+      w.attrU32(1, i)
+      expected.push(i)
+    }
     const a = new Attrs(w.buf, 0, w.pos, 1)
     expect(a.all(1).map(([o]) => w.buf.readUInt32LE(o))).toEqual(expected)
     w.reset()
@@ -549,7 +808,8 @@ describe('Writer', () => {
   it('view() shares memory, toBuffer() copies', () => {
     const w = new Writer()
     w.u32(1)
-    const v = w.view(), c = w.toBuffer()
+    const v = w.view(),
+      c = w.toBuffer()
     w.buf.writeUInt32LE(2, 0)
     expect(v.readUInt32LE(0)).toBe(2)
     expect(c.readUInt32LE(0)).toBe(1)
@@ -566,7 +826,12 @@ describe('Writer', () => {
     for (const f of [
       () => new Writer().attrBytes(1, big),
       () => new Writer().attrStr(1, 'x'.repeat(70_000)),
-      () => { const w = new Writer(); const n = w.beginNested(1); w.bytes(big); w.endNested(n) },
+      () => {
+        const w = new Writer()
+        const n = w.beginNested(1)
+        w.bytes(big)
+        w.endNested(n)
+      },
     ]) {
       try {
         f()
@@ -595,7 +860,10 @@ describe('IPv4', () => {
 
   it('formats every byte value, with an optional prefix length, as the plain template would', () => {
     let seed = 99
-    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 16) & 0xff }
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0
+      return (seed >>> 16) & 0xff
+    }
     const b = new Uint8Array(6)
     for (let n = 0; n < 5000; n++) {
       for (let i = 0; i < 6; i++) b[i] = n < 256 ? (n + i * 37) & 0xff : rnd()
@@ -607,9 +875,29 @@ describe('IPv4', () => {
   })
 
   it('refuses everything else', () => {
-    for (const s of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '00.0.0.0',
-      '1..2.3', '.1.2.3', '1.2.3.', '-1.2.3.4', '+1.2.3.4', ' 1.2.3.4', '1.2.3.4 ', '0x1.2.3.4', '1e2.1.1.1',
-      '1.2.3.4/24', '1234.1.1.1', 'a.b.c.d', '١.٢.٣.٤']) {
+    for (const s of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1.2.3.256',
+      '01.2.3.4',
+      '1.2.3.04',
+      '00.0.0.0',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '-1.2.3.4',
+      '+1.2.3.4',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      '0x1.2.3.4',
+      '1e2.1.1.1',
+      '1.2.3.4/24',
+      '1234.1.1.1',
+      'a.b.c.d',
+      '١.٢.٣.٤',
+    ]) {
       expect(parseIPv4(s), s).toBeUndefined()
       expect(isIPv4(s), `node agrees on ${s}`).toBe(false)
     }
@@ -648,9 +936,34 @@ describe('IPv6 (RFC 4291 parsing, RFC 5952 text)', () => {
   })
 
   it('refuses malformed text', () => {
-    for (const s of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7::8', '12345::',
-      'g::1', '::1 ', ' ::1', ':1::', '1:::2', '1:', ':1', '::ffff:1.2.3', '::ffff:256.1.1.1', '::ffff:01.2.3.4',
-      '1.2.3.4::', '::1.2.3.4:5', 'fe80::1%lo', '1:2:3:4:5:6:7:1.2.3.4', '[::1]', '::1/128', '::-1', '0x1::']) {
+    for (const s of [
+      '',
+      ':',
+      ':::',
+      '1::2::3',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7::8',
+      '12345::',
+      'g::1',
+      '::1 ',
+      ' ::1',
+      ':1::',
+      '1:::2',
+      '1:',
+      ':1',
+      '::ffff:1.2.3',
+      '::ffff:256.1.1.1',
+      '::ffff:01.2.3.4',
+      '1.2.3.4::',
+      '::1.2.3.4:5',
+      'fe80::1%lo',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '[::1]',
+      '::1/128',
+      '::-1',
+      '0x1::',
+    ]) {
       expect(parseIPv6(s), s).toBeUndefined()
       expect(parseIP(s), s).toBeUndefined()
       expect(isIPv6(s), `node agrees on ${s}`).toBe(s === 'fe80::1%lo') // node accepts zone ids; we do not
@@ -659,12 +972,19 @@ describe('IPv6 (RFC 4291 parsing, RFC 5952 text)', () => {
 
   it('agrees with the WHATWG URL serializer (also RFC 5952) on random addresses', () => {
     let seed = 12345
-    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 16 }
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0
+      return seed >>> 16
+    }
     for (let n = 0; n < 3000; n++) {
       const b = new Uint8Array(16)
       // Mostly zero groups so that runs and ties are common.
       for (let g = 0; g < 8; g++) {
-        if (rnd() % 3 === 0) { const v = rnd() % 4 === 0 ? rnd() % 16 : rnd(); b[2 * g] = v >> 8; b[2 * g + 1] = v & 0xff }
+        if (rnd() % 3 === 0) {
+          const v = rnd() % 4 === 0 ? rnd() % 16 : rnd()
+          b[2 * g] = v >> 8
+          b[2 * g + 1] = v & 0xff
+        }
       }
       const isMapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff
       if (isMapped) continue // URL prints ::ffff:102:304; RFC 5952 section 5 prefers ::ffff:1.2.3.4
@@ -693,18 +1013,40 @@ describe('CIDR', () => {
 
   it('refuses bad prefixes and addresses', () => {
     // '/024': iproute2 reads it as octal (20); we refuse the ambiguity.
-    for (const s of ['10.0.0.1/33', '::/129', '10.0.0.1/', '10.0.0.1/-1', '10.0.0.1/24/1', '/24', '10.0.0.1/ 24',
-      '10.0.0.1/024', '10.0.0.1/00', '10.0.0.1/1000', '10.0.0.1/255.255.255.0', '10.0.0/8', 'default', '', '10.0.0.1/+8']) {
+    for (const s of [
+      '10.0.0.1/33',
+      '::/129',
+      '10.0.0.1/',
+      '10.0.0.1/-1',
+      '10.0.0.1/24/1',
+      '/24',
+      '10.0.0.1/ 24',
+      '10.0.0.1/024',
+      '10.0.0.1/00',
+      '10.0.0.1/1000',
+      '10.0.0.1/255.255.255.0',
+      '10.0.0/8',
+      'default',
+      '',
+      '10.0.0.1/+8',
+    ]) {
       expect(parseCidr(s), s).toBeUndefined()
     }
   })
 
   it('networkOf zeroes the host bits and leaves its input alone', () => {
     const cases: Array<[string, string]> = [
-      ['10.0.2.7/24', '10.0.2.0'], ['10.0.2.7/32', '10.0.2.7'], ['10.0.2.7/0', '0.0.0.0'],
-      ['10.255.255.255/9', '10.128.0.0'], ['192.0.2.255/31', '192.0.2.254'], ['203.0.113.77/27', '203.0.113.64'],
-      ['2001:db8:abcd:1234::1/50', '2001:db8:abcd::'], ['2001:db8::ffff/127', '2001:db8::fffe'],
-      ['2001:db8::1/128', '2001:db8::1'], ['ffff::1/1', '8000::'], ['2001:db8:1:2:3:4:5:6/64', '2001:db8:1:2::'],
+      ['10.0.2.7/24', '10.0.2.0'],
+      ['10.0.2.7/32', '10.0.2.7'],
+      ['10.0.2.7/0', '0.0.0.0'],
+      ['10.255.255.255/9', '10.128.0.0'],
+      ['192.0.2.255/31', '192.0.2.254'],
+      ['203.0.113.77/27', '203.0.113.64'],
+      ['2001:db8:abcd:1234::1/50', '2001:db8:abcd::'],
+      ['2001:db8::ffff/127', '2001:db8::fffe'],
+      ['2001:db8::1/128', '2001:db8::1'],
+      ['ffff::1/1', '8000::'],
+      ['2001:db8:1:2:3:4:5:6/64', '2001:db8:1:2::'],
     ]
     for (const [input, net] of cases) {
       const c = parseCidr(input)!
@@ -727,8 +1069,17 @@ describe('MAC', () => {
   })
 
   it('refuses malformed text', () => {
-    for (const s of ['', '00:11:22:33:44', '00:11:22:33:44:55:66', 'zz:11:22:33:44:55', '000:11:22:33:44:55',
-      '00:11:22:33:44:', '00::11:22:33:44', '0011.2233.4455', '00:11:22:33:44:55 ']) {
+    for (const s of [
+      '',
+      '00:11:22:33:44',
+      '00:11:22:33:44:55:66',
+      'zz:11:22:33:44:55',
+      '000:11:22:33:44:55',
+      '00:11:22:33:44:',
+      '00::11:22:33:44',
+      '0011.2233.4455',
+      '00:11:22:33:44:55 ',
+    ]) {
       expect(parseMac(s), s).toBeUndefined()
     }
   })

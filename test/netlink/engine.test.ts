@@ -1,19 +1,30 @@
 // Engine tests against the real kernel, inside this file's own network namespace.
 // `ip -j` is the independent oracle for what the kernel holds.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Attrs, Writer, parseIP, type RawMessage } from '../../src/netlink/codec.js'
+import { Attrs, parseIP, type RawMessage, type Writer } from '../../src/netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../src/netlink/constants.js'
 import { NetlinkSocket, type Request } from '../../src/netlink/engine.js'
 import { BatchError, NsnetError } from '../../src/netlink/errors.js'
 import {
-  AF_INET, IFADDRMSG_LEN, IFINFOMSG_LEN, RTM_DELADDR, RTM_DELLINK, RTM_GETADDR, RTM_GETLINK, RTM_GETROUTE,
-  RTM_NEWADDR, RTM_NEWLINK, RTMSG_LEN, RTNLGRP_IPV4_IFADDR,
+  AF_INET,
+  IFADDRMSG_LEN,
+  IFINFOMSG_LEN,
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_GETROUTE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTMSG_LEN,
+  RTNLGRP_IPV4_IFADDR,
 } from '../../src/ops/rtnl.js'
 import { ROOT, runChild } from '../support/child.js'
 
 const IFLA_IFNAME = 3
-const IFA_ADDRESS = 1, IFA_LOCAL = 2
+const IFA_ADDRESS = 1,
+  IFA_LOCAL = 2
 const NETLINK_USERSOCK = 2
 // The kernel's NETLINK_FIB_LOOKUP input silently drops messages shorter than its request
 // struct: an honest "request nobody answers" (net/ipv4/fib_frontend.c, nl_fib_input).
@@ -33,28 +44,58 @@ function ifindex(name: string): number {
 }
 function ipv4On(dev: string): string[] {
   const [link] = ipJson<Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number }> }>>('addr', 'show', 'dev', dev)
-  return link!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`).sort()
+  return link!.addr_info
+    .filter((a) => a.family === 'inet')
+    .map((a) => `${a.local}/${a.prefixlen}`)
+    .sort()
 }
 
 function addrRequest(type: number, index: number, cidr: string, extra: Partial<Request> = {}): Request {
   const [addr, plen] = cidr.split('/')
   const bytes = parseIP(addr!)!.bytes
   return {
-    type, flags: type === RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0, object: `address ${cidr}`,
-    body: (w: Writer) => { w.u8(AF_INET).u8(Number(plen)).u8(0).u8(0).u32(index).attrBytes(IFA_LOCAL, bytes).attrBytes(IFA_ADDRESS, bytes) },
+    type,
+    flags: type === RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0,
+    object: `address ${cidr}`,
+    body: (w: Writer) => {
+      w.u8(AF_INET).u8(Number(plen)).u8(0).u8(0).u32(index).attrBytes(IFA_LOCAL, bytes).attrBytes(IFA_ADDRESS, bytes)
+    },
     ...extra,
   }
 }
 const getLinkByName = (name: string): Request => ({
-  type: RTM_GETLINK, expectsReply: true, object: `link ${name}`,
-  body: (w) => { w.zeros(IFINFOMSG_LEN).attrStr(IFLA_IFNAME, name) },
+  type: RTM_GETLINK,
+  expectsReply: true,
+  object: `link ${name}`,
+  body: (w) => {
+    w.zeros(IFINFOMSG_LEN).attrStr(IFLA_IFNAME, name)
+  },
 })
 const getLinkByIndex = (index: number): Request => ({
-  type: RTM_GETLINK, expectsReply: true, body: (w) => { w.zeros(4).s32(index).zeros(8) },
+  type: RTM_GETLINK,
+  expectsReply: true,
+  body: (w) => {
+    w.zeros(4).s32(index).zeros(8)
+  },
 })
-const linkDump: Request = { type: RTM_GETLINK, body: (w) => { w.zeros(IFINFOMSG_LEN) } }
-const addrDump: Request = { type: RTM_GETADDR, body: (w) => { w.u8(AF_INET).zeros(IFADDRMSG_LEN - 1) } }
-const routeDump: Request = { type: RTM_GETROUTE, body: (w) => { w.u8(AF_INET).zeros(RTMSG_LEN - 1) } }
+const linkDump: Request = {
+  type: RTM_GETLINK,
+  body: (w) => {
+    w.zeros(IFINFOMSG_LEN)
+  },
+}
+const addrDump: Request = {
+  type: RTM_GETADDR,
+  body: (w) => {
+    w.u8(AF_INET).zeros(IFADDRMSG_LEN - 1)
+  },
+}
+const routeDump: Request = {
+  type: RTM_GETROUTE,
+  body: (w) => {
+    w.u8(AF_INET).zeros(RTMSG_LEN - 1)
+  },
+}
 
 const linkName = (m: RawMessage) => new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, 60).str(IFLA_IFNAME)!
 const addrText = (m: RawMessage) => {
@@ -119,9 +160,13 @@ describe('request', () => {
 
   it('hundreds of concurrent requests are matched to their own answers', async () => {
     const n = 600
-    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => i % 4 === 3
-      ? sock.request(addrRequest(RTM_DELADDR, dev, `198.51.100.${i % 250}/32`, { object: `miss ${i}` }))
-      : sock.request(addrRequest(RTM_NEWADDR, dev, `10.${1 + (i >> 8)}.${i & 255}.1/32`))))
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) =>
+        i % 4 === 3
+          ? sock.request(addrRequest(RTM_DELADDR, dev, `198.51.100.${i % 250}/32`, { object: `miss ${i}` }))
+          : sock.request(addrRequest(RTM_NEWADDR, dev, `10.${1 + (i >> 8)}.${i & 255}.1/32`)),
+      ),
+    )
     results.forEach((r, i) => {
       if (i % 4 === 3) {
         expect(r.status).toBe('rejected')
@@ -130,7 +175,9 @@ describe('request', () => {
         expect(r).toEqual({ status: 'fulfilled', value: [] })
       }
     })
-    const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 4 !== 3).map((i) => `10.${1 + (i >> 8)}.${i & 255}.1/32`)
+    const expected = Array.from({ length: n }, (_, i) => i)
+      .filter((i) => i % 4 !== 3)
+      .map((i) => `10.${1 + (i >> 8)}.${i & 255}.1/32`)
     expect(ipv4On(DEV)).toEqual(expected.sort())
   })
 
@@ -172,7 +219,11 @@ describe('dump', () => {
     try {
       const names = await sock.dump(linkDump, linkName)
       expect(names.length).toBeGreaterThan(80)
-      expect([...names].sort()).toEqual(ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort())
+      expect([...names].sort()).toEqual(
+        ipJson<Array<{ ifname: string }>>('link', 'show')
+          .map((l) => l.ifname)
+          .sort(),
+      )
     } finally {
       ipBatch(Array.from({ length: 40 }, (_, i) => `link del nld${i}a`))
     }
@@ -183,8 +234,12 @@ describe('dump', () => {
     ip('addr', 'add', '192.0.2.1/24', 'dev', DEV)
     const sequential = [await sock.dump(linkDump, linkName), await sock.dump(addrDump, addrText), await sock.dump(routeDump, () => 1)]
     const all = await Promise.all([
-      sock.dump(linkDump, linkName), sock.dump(routeDump, () => 1), sock.dump(addrDump, addrText),
-      sock.dump(routeDump, () => 1), sock.dump(linkDump, linkName), sock.dump(addrDump, addrText),
+      sock.dump(linkDump, linkName),
+      sock.dump(routeDump, () => 1),
+      sock.dump(addrDump, addrText),
+      sock.dump(routeDump, () => 1),
+      sock.dump(linkDump, linkName),
+      sock.dump(addrDump, addrText),
     ])
     expect(all[0]).toEqual(sequential[0])
     expect(all[4]).toEqual(sequential[0])
@@ -213,7 +268,12 @@ describe('dump', () => {
   it('a decoder that throws fails the dump with EDECODE after draining it', async () => {
     ipBatch(Array.from({ length: 2000 }, (_, i) => `route add 10.100.${i >> 8}.${i & 255}/32 dev lo table 100`))
     let calls = 0
-    const e = await rejection(sock.dump({ ...routeDump, object: 'routes' }, () => { if (++calls === 2) throw new RangeError('boom'); return 1 }))
+    const e = await rejection(
+      sock.dump({ ...routeDump, object: 'routes' }, () => {
+        if (++calls === 2) throw new RangeError('boom')
+        return 1
+      }),
+    )
     expect([e.code, e.object, e.summary]).toEqual(['EDECODE', 'routes', 'boom'])
     expect(calls).toBe(2) // the rest was drained, not decoded
     expect((await sock.dump(routeDump, () => 1)).length).toBeGreaterThan(2000)
@@ -226,13 +286,26 @@ describe('dump', () => {
     expect(full).toBeGreaterThan(60000)
     const ac = new AbortController()
     let n = 0
-    const aborted = sock.dump(routeDump, () => { if (++n === 10) ac.abort(); return 1 }, { signal: ac.signal })
+    const aborted = sock.dump(
+      routeDump,
+      () => {
+        if (++n === 10) ac.abort()
+        return 1
+      },
+      { signal: ac.signal },
+    )
     const next = sock.dump(routeDump, () => 1)
     expect((await rejection(aborted)).code).toBe('EABORTED')
     expect((await next).length).toBe(full)
     // A timeout far shorter than the dump (the decoder stalls once), then a normal dump.
     let stalled = false
-    const stall = () => { if (!stalled) { stalled = true; Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60) } return 1 }
+    const stall = () => {
+      if (!stalled) {
+        stalled = true
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60)
+      }
+      return 1
+    }
     const t = await rejection(sock.dump(routeDump, stall, { timeoutMs: 20 }))
     expect(t.code).toBe('ETIMEDOUT')
     expect((await sock.dump(routeDump, () => 1)).length).toBe(full)
@@ -277,12 +350,21 @@ describe('DUMP_INTR', () => {
     // Slower churn, so that a restarted dump can get through: some dumps are interrupted and
     // restart, which a decoder called more often than the result is long shows.
     process.kill(churn.pid!, 'SIGKILL')
-    churn = spawn('bash', ['-c', `while true; do ip addr add 10.99.0.1/32 dev ${DEV}; sleep 0.03; ip addr del 10.99.0.1/32 dev ${DEV}; sleep 0.03; done`], { stdio: 'ignore' })
+    churn = spawn('bash', ['-c', `while true; do ip addr add 10.99.0.1/32 dev ${DEV}; sleep 0.03; ip addr del 10.99.0.1/32 dev ${DEV}; sleep 0.03; done`], {
+      stdio: 'ignore',
+    })
     await sleep(50)
     let retried = 0
     for (let i = 0; i < 300 && (retried === 0 || i < 10); i++) {
       let decoded = 0
-      const got = await sock.dump(addrDump, (m) => { decoded++; return addrText(m) }, { retries: 50 })
+      const got = await sock.dump(
+        addrDump,
+        (m) => {
+          decoded++
+          return addrText(m)
+        },
+        { retries: 50 },
+      )
       if (decoded > got.length) retried++
       const mine = got.filter((a) => a.startsWith('10.20.'))
       expect(mine.sort()).toEqual([...addrs].sort()) // complete, no duplicates from the interrupted attempt
@@ -317,7 +399,9 @@ describe('timeouts and aborts', () => {
       // Fill the window with requests nobody answers, then queue one with a short timeout.
       const fill = Array.from({ length: 5000 }, () => s.request({ type: 0x10 }).catch((e: NsnetError) => e.code))
       let outcome = 'pending'
-      const queued = s.request({ type: 0x10 }, { timeoutMs: 100 }).catch((e: NsnetError) => { outcome = e.code })
+      const queued = s.request({ type: 0x10 }, { timeoutMs: 100 }).catch((e: NsnetError) => {
+        outcome = e.code
+      })
       await sleep(400)
       expect(outcome).toBe('pending') // still queued, never sent: no deadline yet
       s.close()
@@ -385,7 +469,10 @@ describe('timeouts and aborts', () => {
       const raw = (s as unknown as { sock: { send: (...a: unknown[]) => void } }).sock
       let sends = 0
       const send = raw.send.bind(raw)
-      raw.send = (...a: unknown[]) => { sends++; send(...a) }
+      raw.send = (...a: unknown[]) => {
+        sends++
+        send(...a)
+      }
       const t0 = Date.now()
       ac.abort()
       const codes = await Promise.all(ps.map((p) => rejection(p).then((e) => e.code)))
@@ -424,7 +511,10 @@ describe('close', () => {
     ipBatch(Array.from({ length: 5000 }, (_, i) => `route add 10.100.${i >> 8}.${i & 255}/32 dev lo table 100`))
     try {
       let n = 0
-      const p = s.dump(routeDump, () => { if (++n === 5) s.close(); return 1 })
+      const p = s.dump(routeDump, () => {
+        if (++n === 5) s.close()
+        return 1
+      })
       expect((await rejection(p)).code).toBe('ECLOSED')
     } finally {
       s.close()
@@ -435,9 +525,11 @@ describe('close', () => {
 
 describe('batch', () => {
   it('applies the good requests and reports each failure with its index and object', async () => {
-    const reqs = Array.from({ length: 300 }, (_, i) => i % 3 === 0
-      ? addrRequest(RTM_DELADDR, dev, `198.51.100.${i % 250}/32`, { object: `missing #${i}` })
-      : addrRequest(RTM_NEWADDR, dev, `10.30.${i >> 8}.${i & 255}/32`))
+    const reqs = Array.from({ length: 300 }, (_, i) =>
+      i % 3 === 0
+        ? addrRequest(RTM_DELADDR, dev, `198.51.100.${i % 250}/32`, { object: `missing #${i}` })
+        : addrRequest(RTM_NEWADDR, dev, `10.30.${i >> 8}.${i & 255}/32`),
+    )
     // Small datagrams: many chunks, each closed by its own barrier.
     const e = await rejection(sock.batch(reqs, { datagramBytes: 1024 }))
     expect(e).toBeInstanceOf(BatchError)
@@ -448,7 +540,10 @@ describe('batch', () => {
       expect([f.code, f.object, f.operation, f.namespace]).toEqual(['EADDRNOTAVAIL', `missing #${f.index}`, 'RTM_DELADDR', 'engine-test'])
     }
     expect(b.code).toBe('EADDRNOTAVAIL')
-    const expected = reqs.map((_, i) => i).filter((i) => i % 3 !== 0).map((i) => `10.30.${i >> 8}.${i & 255}/32`)
+    const expected = reqs
+      .map((_, i) => i)
+      .filter((i) => i % 3 !== 0)
+      .map((i) => `10.30.${i >> 8}.${i & 255}/32`)
     expect(ipv4On(DEV)).toEqual(expected.sort())
   })
 
@@ -461,7 +556,13 @@ describe('batch', () => {
 
   it('a request whose body throws fails the batch before anything is sent', async () => {
     const reqs: Request[] = Array.from({ length: 3000 }, (_, i) => addrRequest(RTM_NEWADDR, dev, `10.32.${i >> 8}.${i & 255}/32`))
-    reqs[2500] = { type: RTM_NEWADDR, object: 'bad one', body: (w) => { w.attrBytes(1, Buffer.alloc(70_000)) } }
+    reqs[2500] = {
+      type: RTM_NEWADDR,
+      object: 'bad one',
+      body: (w) => {
+        w.attrBytes(1, Buffer.alloc(70_000))
+      },
+    }
     const e = await rejection(sock.batch(reqs, { datagramBytes: 4096 }))
     expect([e.code, e.index, e.object]).toEqual(['EINVAL_ARGUMENT', 2500, 'bad one'])
     await sleep(20)
@@ -474,7 +575,9 @@ describe('notifications', () => {
     const seen: string[] = []
     const s = NetlinkSocket.open({
       groups: [RTNLGRP_IPV4_IFADDR],
-      onNotification: (m) => { if (m.type === RTM_NEWADDR) seen.push(addrText(m)) },
+      onNotification: (m) => {
+        if (m.type === RTM_NEWADDR) seen.push(addrText(m))
+      },
     })
     try {
       ip('addr', 'add', '203.0.113.7/32', 'dev', DEV)
@@ -511,7 +614,8 @@ describe('the receive window (child processes)', () => {
   })
 
   it('20,000 concurrent failing requests all reject with their own error; the process survives', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       const n = 20000
@@ -526,14 +630,17 @@ describe('the receive window (child processes)', () => {
         else bad++
       })
       console.log(JSON.stringify({ ok, bad, rcvbuf: s.receiveBufferBytes }))
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: 20000, bad: 0 })
   }, 130_000)
 
-  it('a failing request\'s window share grows with its size (its error reply echoes it)', async () => {
-    const r = await runChild(`
+  it("a failing request's window share grows with its size (its error reply echoes it)", async () => {
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       const pad = Buffer.alloc(4000)
@@ -543,7 +650,9 @@ describe('the receive window (child processes)', () => {
       }
       const rs = await Promise.allSettled(ps)
       console.log(rs.filter((r) => r.status === 'rejected' && r.reason.code === 'ENODEV').length)
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe('5000')
@@ -552,7 +661,8 @@ describe('the receive window (child processes)', () => {
   it('requests that time out keep their window share until the kernel answered them', async () => {
     // Stalled loop turns let the timers expire before the socket is read: without the stand-ins,
     // each timeout would free room for more sends while the answers still fill the buffer.
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       let stalls = 0
@@ -566,7 +676,9 @@ describe('the receive window (child processes)', () => {
       const codes = {}
       for (const r of rs) codes[r.reason.code] = (codes[r.reason.code] ?? 0) + 1
       console.log(JSON.stringify(codes))
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const codes = JSON.parse(r.stdout) as Record<string, number>
@@ -576,14 +688,17 @@ describe('the receive window (child processes)', () => {
   }, 130_000)
 
   it('the same with a tiny receive buffer asked for (raised to a safe minimum; the window fits it)', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open({ receiveBufferBytes: 4096 })
       const ps = []
       for (let i = 0; i < 3000; i++) ps.push(s.request({ type: ${RTM_DELLINK}, body: (w) => { w.zeros(4).s32(0x7ffffff0).zeros(8) } }))
       const rs = await Promise.allSettled(ps)
       console.log(JSON.stringify({ enodev: rs.filter((r) => r.status === 'rejected' && r.reason.code === 'ENODEV').length, rcvbuf: s.receiveBufferBytes }))
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -592,7 +707,8 @@ describe('the receive window (child processes)', () => {
   }, 130_000)
 
   it('a batch of 100,000 failing requests reports every failure with its index', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       function* reqs() {
@@ -609,19 +725,24 @@ describe('the receive window (child processes)', () => {
         f.forEach((x, i) => { if (x.index === i && x.code === 'ENODEV' && x.object === 'link #' + i) inOrder++ })
         console.log(JSON.stringify({ name: e.name, sent: e.sent, failures: f.length, inOrder }))
       }
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({ name: 'BatchError', sent: 100000, failures: 100000, inOrder: 100000 })
   }, 130_000)
 
   it('a batch of GET requests (each answered with a whole link) does not overflow', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       const reqs = Array.from({ length: 20000 }, () => ({ type: ${RTM_GETLINK}, expectsReply: true, body: (w) => { w.zeros(4).s32(1).zeros(8) } }))
       console.log(JSON.stringify(await s.batch(reqs)))
-    `, { timeoutMs: 120_000 })
+    `,
+      { timeoutMs: 120_000 },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({ sent: 20000 })
@@ -632,12 +753,15 @@ describe('process liveness (child processes)', () => {
   const engine = `${ROOT}/src/netlink/engine.ts`
 
   it('an idle socket that was never closed does not keep the process alive', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open()
       const [m] = await s.request({ type: ${RTM_GETLINK}, expectsReply: true, body: (w) => { w.zeros(4).s32(1).zeros(8) } })
       console.log('got', m.type)
-    `, { timeoutMs: 10_000 })
+    `,
+      { timeoutMs: 10_000 },
+    )
     expect(r.signal).toBeNull()
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe(`got ${RTM_NEWLINK}`)
@@ -645,12 +769,15 @@ describe('process liveness (child processes)', () => {
   })
 
   it('a pending request keeps the process alive until it settles', async () => {
-    const r = await runChild(`
+    const r = await runChild(
+      `
       import { NetlinkSocket } from '${engine}'
       const s = NetlinkSocket.open({ protocol: ${NETLINK_FIB_LOOKUP} })
       const t0 = Date.now()
       s.request({ type: 16 }, { timeoutMs: 700 }).catch((e) => console.log(e.code, Date.now() - t0 >= 690))
-    `, { timeoutMs: 10_000 })
+    `,
+      { timeoutMs: 10_000 },
+    )
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe('ETIMEDOUT true')
   })

@@ -1,8 +1,8 @@
 // The error codes are a closed, documented list: every code nsnet's sources raise is one of
 // NSNET_CODES or an errno name, and the README's table lists exactly NSNET_CODES.
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import { NSNET_CODES, codeOf, errorFromJSON, isNsnetErrorCode } from '../../src/netlink/errors.js'
+import { codeOf, errorFromJSON, isNsnetErrorCode, NSNET_CODES } from '../../src/netlink/errors.js'
 
 const ROOT = new URL('../../', import.meta.url)
 

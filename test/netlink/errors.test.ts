@@ -1,8 +1,6 @@
 import { constants } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import {
-  BatchError, NsnetError, errnoName, errorFromJSON, invalidArgument, isNsnetError, kernelError,
-} from '../../src/netlink/errors.js'
+import { BatchError, errnoName, errorFromJSON, invalidArgument, isNsnetError, kernelError, NsnetError } from '../../src/netlink/errors.js'
 
 describe('errnoName', () => {
   it('names the errnos rtnetlink returns as the kernel headers do', () => {
@@ -76,7 +74,10 @@ describe('NsnetError', () => {
 
   it('invalidArgument is EINVAL_ARGUMENT with its context and hint', () => {
     const e = invalidArgument('prefix length 33 is out of range', {
-      operation: 'addresses.add', object: '10.0.0.1/33', namespace: 'luigi', hint: 'IPv4 prefixes are 0..32',
+      operation: 'addresses.add',
+      object: '10.0.0.1/33',
+      namespace: 'luigi',
+      hint: 'IPv4 prefixes are 0..32',
     })
     expect(e.code).toBe('EINVAL_ARGUMENT')
     expect(e.errno).toBeUndefined()
@@ -112,8 +113,16 @@ describe('NsnetError', () => {
     const e = kernelError(19, { operation: 'RTM_GETLINK', object: 'link veth9', namespace: 'mario', index: 2 })
     const wire = JSON.parse(JSON.stringify(e))
     expect(wire).toEqual({
-      name: 'NsnetError', message: e.message, summary: e.summary, code: 'ENODEV', errno: 19,
-      operation: 'RTM_GETLINK', object: 'link veth9', namespace: 'mario', hint: e.hint, index: 2,
+      name: 'NsnetError',
+      message: e.message,
+      summary: e.summary,
+      code: 'ENODEV',
+      errno: 19,
+      operation: 'RTM_GETLINK',
+      object: 'link veth9',
+      namespace: 'mario',
+      hint: e.hint,
+      index: 2,
     })
     const back = errorFromJSON(wire)
     expect(back).toBeInstanceOf(NsnetError)
@@ -128,7 +137,7 @@ describe('BatchError', () => {
     kernelError(19, { operation: 'RTM_NEWROUTE', object: 'route 10.2.0.0/16', index: 9 }),
   ]
 
-  it('summarises its failures and takes the first one\'s code', () => {
+  it("summarises its failures and takes the first one's code", () => {
     const b = new BatchError(failures, 12, { operation: 'batch', namespace: 'ns1' })
     expect(b).toBeInstanceOf(NsnetError)
     expect(b.name).toBe('BatchError')
@@ -136,8 +145,7 @@ describe('BatchError', () => {
     expect(b.errno).toBe(17)
     expect(b.sent).toBe(12)
     expect(b.failures.map((f) => f.index)).toEqual([4, 9])
-    expect(b.message).toBe('batch in netns ns1: 2 of 12 batched requests failed; first: item 4: EEXIST (File exists)' +
-      ` (hint: ${failures[0]!.hint})`)
+    expect(b.message).toBe('batch in netns ns1: 2 of 12 batched requests failed; first: item 4: EEXIST (File exists)' + ` (hint: ${failures[0]!.hint})`)
   })
 
   it('keeps its failures across JSON and withContext', () => {
@@ -146,11 +154,17 @@ describe('BatchError', () => {
     expect(back).toBeInstanceOf(BatchError)
     const bb = back as BatchError
     expect(bb.sent).toBe(12)
-    expect(bb.failures.map((f) => [f.index, f.code, f.object])).toEqual([[4, 'EEXIST', 'route 10.1.0.0/16'], [9, 'ENODEV', 'route 10.2.0.0/16']])
+    expect(bb.failures.map((f) => [f.index, f.code, f.object])).toEqual([
+      [4, 'EEXIST', 'route 10.1.0.0/16'],
+      [9, 'ENODEV', 'route 10.2.0.0/16'],
+    ])
     expect(bb.message).toBe(b.message)
     const c = b.withContext({ namespace: 'luigi' })
     expect(c).toBeInstanceOf(BatchError)
-    expect((c as BatchError).failures.map((f) => [f.index, f.namespace])).toEqual([[4, 'luigi'], [9, 'luigi']])
+    expect((c as BatchError).failures.map((f) => [f.index, f.namespace])).toEqual([
+      [4, 'luigi'],
+      [9, 'luigi'],
+    ])
     expect(c.namespace).toBe('luigi')
   })
 })

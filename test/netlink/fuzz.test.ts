@@ -5,21 +5,20 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Attrs, Writer, forEachAttr, parseErrorMessage, parseMessages, type RawMessage } from '../../src/netlink/codec.js'
+import * as nsnet from '../../src/index.js'
+import { Attrs, forEachAttr, parseErrorMessage, parseMessages, type RawMessage, Writer } from '../../src/netlink/codec.js'
 import { NLMSG_ERROR } from '../../src/netlink/constants.js'
 import { NetlinkSocket, type Request } from '../../src/netlink/engine.js'
 import { NsnetError } from '../../src/netlink/errors.js'
 import { describeMessage } from '../../src/netlink/trace.js'
 import { RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE } from '../../src/ops/rtnl.js'
 import { datagrams, loadGolden } from '../support/golden.js'
-import * as nsnet from '../../src/index.js'
 import { prng, type Rng } from '../support/prng.js'
 
-const SEED = Number(process.env.NSNET_FUZZ_SEED ?? ((Date.now() ^ (process.pid << 16)) >>> 0))
+const SEED = Number(process.env.NSNET_FUZZ_SEED ?? (Date.now() ^ (process.pid << 16)) >>> 0)
 const SCALE = Number(process.env.NSNET_FUZZ_ITERATIONS ?? 1)
 // Printed so that a failure in CI can be replayed exactly.
 console.log(`fuzz seed ${SEED} (replay: NSNET_FUZZ_SEED=${SEED})`)
-
 
 const INTERESTING_U16 = [0, 1, 2, 3, 4, 5, 7, 8, 0x7fff, 0x8000, 0xfffc, 0xffff]
 const INTERESTING_U32 = [0, 1, 15, 16, 17, 20, 0x7fffffff, 0x80000000, 0xffffffff]
@@ -47,10 +46,12 @@ function mutate(input: Buffer, r: Rng): Buffer {
       const at = r.int(b.length + 1)
       b = Buffer.concat([b.subarray(0, at), extra, b.subarray(at)])
     } else if (op === 6 && b.length) {
-      const at = r.int(b.length), n = 1 + r.int(Math.min(32, b.length - at))
+      const at = r.int(b.length),
+        n = 1 + r.int(Math.min(32, b.length - at))
       b = Buffer.concat([b.subarray(0, at), b.subarray(at + n)])
     } else if (op === 7 && b.length) {
-      const at = r.int(b.length), n = 1 + r.int(Math.min(64, b.length - at))
+      const at = r.int(b.length),
+        n = 1 + r.int(Math.min(64, b.length - at))
       b = Buffer.concat([b.subarray(0, at + n), b.subarray(at, at + n), b.subarray(at + n)])
     } else if (b.length) {
       b[r.int(b.length)] = r.pick([0, 0xff, 0x7f, 0x80, 0x01])
@@ -101,7 +102,9 @@ function checkResult(v: unknown, path = 'result'): string | undefined {
 /** Every accessor on every attribute present (and a few absent), one level of nesting deep. */
 function exerciseAttrs(a: Attrs, input: Buffer, depth: number): void {
   const types = new Set<number>([0, 1, a.maxType, a.maxType + 1])
-  forEachAttr(a.buf, a.start, a.end, (t) => { if (t <= a.maxType + 1) types.add(t) })
+  forEachAttr(a.buf, a.start, a.end, (t) => {
+    if (t <= a.maxType + 1) types.add(t)
+  })
   for (const t of types) {
     attempt('Attrs.has/offset/length', input, () => [a.has(t), a.offset(t), a.length(t), a.flag(t)])
     attempt('Attrs.u8', input, () => a.u8(t))
@@ -139,7 +142,13 @@ function exerciseMessage(m: RawMessage, input: Buffer, decoders: readonly Decode
     if (a) exerciseAttrs(a, input, 1)
   }
   for (const d of decoders) {
-    for (const names of [undefined, new Map([[1, 'lo'], [2, 'eth0']])]) {
+    for (const names of [
+      undefined,
+      new Map([
+        [1, 'lo'],
+        [2, 'eth0'],
+      ]),
+    ]) {
       const v = attempt(d.name, input, () => d.fn(exact, names))
       const bad = checkResult(v)
       if (bad && failures.length < 20) failures.push(`${d.name}: ${bad} (input ${input.toString('hex').slice(0, 400)})`)
@@ -175,17 +184,43 @@ function fuzz(r: Rng, corpus: readonly Buffer[], n: number, decoders: readonly D
 
 // ---------- corpus: real kernel traffic ----------
 
-const golden = ['link-show-lo', 'link-dump', 'link-show-missing', 'addr-add-v4', 'addr-add-v4-exists', 'addr-add-v6',
-  'route-add-dev', 'route-add-blackhole', 'route-dump-v4', 'route-dump-v6', 'route-get', 'link-add-veth', 'link-del-lo']
-  .flatMap((n) => datagrams(loadGolden(n), 'recv'))
+const golden = [
+  'link-show-lo',
+  'link-dump',
+  'link-show-missing',
+  'addr-add-v4',
+  'addr-add-v4-exists',
+  'addr-add-v6',
+  'route-add-dev',
+  'route-add-blackhole',
+  'route-dump-v4',
+  'route-dump-v6',
+  'route-get',
+  'link-add-veth',
+  'link-del-lo',
+].flatMap((n) => datagrams(loadGolden(n), 'recv'))
 
 function syntheticCorpus(): Buffer[] {
   const w = new Writer()
   const s = w.beginMessage(100, 2, 1, 2)
-  w.zeros(16).attrStr(3, 'eth0').attrU32(4, 1500).attrU64(7, 2 ** 40).attrBytes(1, Buffer.from([2, 0, 0, 0, 0, 1]))
-  const n = w.beginNested(18); w.attrStr(1, 'veth'); const d = w.beginNested(2); w.attrU16be(3, 4789); w.attrFlag(4); w.endNested(d); w.endNested(n)
+  w.zeros(16)
+    .attrStr(3, 'eth0')
+    .attrU32(4, 1500)
+    .attrU64(7, 2 ** 40)
+    .attrBytes(1, Buffer.from([2, 0, 0, 0, 0, 1]))
+  const n = w.beginNested(18)
+  w.attrStr(1, 'veth')
+  const d = w.beginNested(2)
+  w.attrU16be(3, 4789)
+  w.attrFlag(4)
+  w.endNested(d)
+  w.endNested(n)
   w.endMessage(s)
-  const e = w.beginMessage(NLMSG_ERROR, 0x200, 1, 2); w.s32(-17); w.zeros(16); w.attrStr(1, 'boom'); w.endMessage(e)
+  const e = w.beginMessage(NLMSG_ERROR, 0x200, 1, 2)
+  w.s32(-17)
+  w.zeros(16)
+  w.attrStr(1, 'boom')
+  w.endMessage(e)
   return [w.toBuffer()]
 }
 
@@ -215,7 +250,11 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
 }
 function tryIp(...args: string[]): void {
-  try { ip(...args) } catch { /* a kind or option this kernel lacks: the corpus is just smaller */ }
+  try {
+    ip(...args)
+  } catch {
+    /* a kind or option this kernel lacks: the corpus is just smaller */
+  }
 }
 
 beforeAll(async () => {
@@ -249,7 +288,13 @@ beforeAll(async () => {
     ['fdb', 'add', '00:00:00:00:00:00', 'dev', 'fzvx', 'dst', '192.0.2.7', 'self'],
     ['fdb', 'add', '02:00:00:00:00:22', 'dev', 'fzvx', 'dst', '192.0.2.8', 'port', '4790', 'vni', '9', 'self'],
     ['link', 'set', 'dev', 'fz0', 'cost', '9', 'isolated', 'on'],
-  ]) { try { execFileSync('bridge', args, { stdio: 'ignore' }) } catch { /* smaller corpus */ } }
+  ]) {
+    try {
+      execFileSync('bridge', args, { stdio: 'ignore' })
+    } catch {
+      /* smaller corpus */
+    }
+  }
   tryIp('nexthop', 'add', 'id', '1', 'via', '192.0.2.2', 'dev', 'fz1')
   tryIp('nexthop', 'add', 'id', '2', 'via', '192.0.2.3', 'dev', 'fz1', 'onlink')
   tryIp('nexthop', 'add', 'id', '3', 'blackhole')
@@ -257,7 +302,13 @@ beforeAll(async () => {
   tryIp('nexthop', 'add', 'id', '5', 'group', '1,3/2')
   tryIp('nexthop', 'add', 'id', '6', 'group', '1/2', 'type', 'resilient', 'buckets', '8')
   tryIp('nexthop', 'add', 'id', '7', 'via', '192.0.2.9', 'fdb')
-  const tryTc = (...args: string[]) => { try { execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] }) } catch { /* as tryIp */ } }
+  const tryTc = (...args: string[]) => {
+    try {
+      execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    } catch {
+      /* as tryIp */
+    }
+  }
   tryTc('qdisc', 'add', 'dev', 'fz1', 'root', 'handle', '1:', 'htb', 'default', '10')
   tryTc('class', 'add', 'dev', 'fz1', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '1mbit', 'ceil', '2mbit')
   tryTc('qdisc', 'add', 'dev', 'fz1', 'parent', '1:10', 'handle', '10:', 'tbf', 'rate', '1mbit', 'burst', '10kb', 'latency', '50ms')
@@ -266,28 +317,102 @@ beforeAll(async () => {
   const sock = NetlinkSocket.open()
   try {
     const grab = (req: Request) => sock.dump(req, (m) => Buffer.from(m.buf.subarray(m.start - 16, m.end)))
-    kernelCorpus.set('decodeLink', await grab({ type: RTM_GETLINK, body: (w) => { w.zeros(16) } }))
-    kernelCorpus.set('decodeAddress', await grab({ type: RTM_GETADDR, body: (w) => { w.zeros(8) } }))
-    kernelCorpus.set('decodeRoute', await grab({ type: RTM_GETROUTE, body: (w) => { w.zeros(12) } }))
+    kernelCorpus.set(
+      'decodeLink',
+      await grab({
+        type: RTM_GETLINK,
+        body: (w) => {
+          w.zeros(16)
+        },
+      }),
+    )
+    kernelCorpus.set(
+      'decodeAddress',
+      await grab({
+        type: RTM_GETADDR,
+        body: (w) => {
+          w.zeros(8)
+        },
+      }),
+    )
+    kernelCorpus.set(
+      'decodeRoute',
+      await grab({
+        type: RTM_GETROUTE,
+        body: (w) => {
+          w.zeros(12)
+        },
+      }),
+    )
     // `ip route get` answers carry what dumps do not: RTA_UID, RTA_MARK, RTA_CACHEINFO.
-    for (const dst of [[203, 0, 113, 5], [192, 0, 2, 9]]) {
-      const got = await sock.request({
-        type: RTM_GETROUTE, expectsReply: true,
-        body: (w) => { w.u8(2).u8(32).zeros(10); w.attrBytes(1, Buffer.from(dst)); w.attrU32(16, 7) },
-      }).catch(() => [])
+    for (const dst of [
+      [203, 0, 113, 5],
+      [192, 0, 2, 9],
+    ]) {
+      const got = await sock
+        .request({
+          type: RTM_GETROUTE,
+          expectsReply: true,
+          body: (w) => {
+            w.u8(2).u8(32).zeros(10)
+            w.attrBytes(1, Buffer.from(dst))
+            w.attrU32(16, 7)
+          },
+        })
+        .catch(() => [])
       kernelCorpus.get('decodeRoute')!.push(...got.map((m) => Buffer.from(m.buf.subarray(m.start - 16, m.end))))
     }
-    kernelCorpus.set('decodeNeighbor', await grab({ type: RTM_GETNEIGH, body: (w) => { w.zeros(12) } }))
-    kernelCorpus.set('decodeRule', await grab({ type: RTM_GETRULE, body: (w) => { w.zeros(12) } }))
-    kernelCorpus.set('decodeNexthop', await grab({ type: 106, body: (w) => { w.zeros(8) } }))
-    kernelCorpus.set('decodeFdbEntry', await grab({ type: RTM_GETNEIGH, body: (w) => { w.u8(7).zeros(11) } }))
-    const bridgeLinks = await grab({ type: RTM_GETLINK, body: (w) => { w.u8(7).zeros(15); w.attrU32(29, 2) } })
+    kernelCorpus.set(
+      'decodeNeighbor',
+      await grab({
+        type: RTM_GETNEIGH,
+        body: (w) => {
+          w.zeros(12)
+        },
+      }),
+    )
+    kernelCorpus.set(
+      'decodeRule',
+      await grab({
+        type: RTM_GETRULE,
+        body: (w) => {
+          w.zeros(12)
+        },
+      }),
+    )
+    kernelCorpus.set(
+      'decodeNexthop',
+      await grab({
+        type: 106,
+        body: (w) => {
+          w.zeros(8)
+        },
+      }),
+    )
+    kernelCorpus.set(
+      'decodeFdbEntry',
+      await grab({
+        type: RTM_GETNEIGH,
+        body: (w) => {
+          w.u8(7).zeros(11)
+        },
+      }),
+    )
+    const bridgeLinks = await grab({
+      type: RTM_GETLINK,
+      body: (w) => {
+        w.u8(7).zeros(15)
+        w.attrU32(29, 2)
+      },
+    })
     kernelCorpus.set('decodeBridgePort', bridgeLinks)
     kernelCorpus.set('decodeBridgeVlans', bridgeLinks)
     // tc objects (struct tcmsg: family, pad, ifindex, handle, parent, info); classes and
     // filters are dumped per link and parent.
     const fz1 = Number(readFileSync('/sys/class/net/fz1/ifindex', 'utf8'))
-    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => { w.u8(0).zeros(3).s32(ifindex).u32(0).u32(parent).u32(0) }
+    const tcmsg = (ifindex: number, parent: number) => (w: Writer) => {
+      w.u8(0).zeros(3).s32(ifindex).u32(0).u32(parent).u32(0)
+    }
     kernelCorpus.set('decodeQdisc', await grab({ type: 38, body: tcmsg(0, 0) }))
     kernelCorpus.set('decodeClass', await grab({ type: 42, body: tcmsg(fz1, 0) }))
     kernelCorpus.set('decodeFilter', await grab({ type: 46, body: tcmsg(fz1, 0x10000) }))
@@ -330,14 +455,19 @@ describe('fuzz: per-type decoders', () => {
       for (const b of msgs) {
         const [m] = parseMessages(b)
         let v: unknown
-        expect(() => { v = d.fn(m!, new Map([[1, 'lo']])) }, `${d.name} on ${b.toString('hex')}`).not.toThrow()
+        expect(
+          () => {
+            v = d.fn(m!, new Map([[1, 'lo']]))
+          },
+          `${d.name} on ${b.toString('hex')}`,
+        ).not.toThrow()
         expect(checkResult(v), `${d.name} on ${b.toString('hex')}`).toBeUndefined()
       }
     })
 
     it(`${d.name}: mutated kernel messages give a result or EDECODE`, () => {
       failures.length = 0
-      const r = prng(SEED ^ d.name.length * 7919)
+      const r = prng(SEED ^ (d.name.length * 7919))
       const corpus = kernelCorpus.get(d.name)?.length ? kernelCorpus.get(d.name)! : golden
       fuzz(r, corpus, Math.round(6_000 * SCALE), [d])
       assertNoFailures(d.name)

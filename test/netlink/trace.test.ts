@@ -2,7 +2,7 @@
 // read once at load time, so each case runs in a child process with its own environment.
 import { describe, expect, it } from 'vitest'
 import { parseMessages, Writer } from '../../src/netlink/codec.js'
-import { NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_MULTI, NLM_F_REQUEST } from '../../src/netlink/constants.js'
+import { NLM_F_ACK, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR } from '../../src/netlink/constants.js'
 import { describeMessage } from '../../src/netlink/trace.js'
 import { RTM_GETLINK } from '../../src/ops/rtnl.js'
 import { ROOT, runChild } from '../support/child.js'
@@ -30,7 +30,9 @@ describe('NSNET_DEBUG trace', () => {
     expect(lines.every((l) => l.startsWith('[nsnet mario] '))).toBe(true)
     // The GET: request with its attributes, the reply, then the ACK, all with one seq.
     expect(lines).toContain(`[nsnet mario] > RTM_GETLINK len=40 flags=ACK (0x5) seq=${seq} port=0 hdr=${'00'.repeat(16)} attrs=[3:6c6f00]`)
-    expect(lines.some((l) => l.startsWith(`[nsnet mario] < RTM_NEWLINK len=`) && l.includes(` seq=${seq} port=${port} hdr=`) && /[[ ]3:6c6f00 /.test(l))).toBe(true)
+    expect(lines.some((l) => l.startsWith(`[nsnet mario] < RTM_NEWLINK len=`) && l.includes(` seq=${seq} port=${port} hdr=`) && /[[ ]3:6c6f00 /.test(l))).toBe(
+      true,
+    )
     expect(lines).toContain(`[nsnet mario] < NLMSG_ERROR len=36 flags=0x100 seq=${seq} port=${port} ack`)
     // The failing DELLINK: its errno by number and name.
     expect(lines.some((l) => /^\[nsnet mario\] > RTM_DELLINK len=32 flags=ACK \(0x5\) seq=\d+ port=0 hdr=00000000f0ffff7f0{16}$/.test(l))).toBe(true)
@@ -56,11 +58,18 @@ describe('NSNET_DEBUG trace', () => {
     w.zeros(16).attrStr(3, 'x').attrU32(4, 0x01020304)
     w.u16(200).u16(9) // an attribute that claims 200 bytes
     w.endMessage(s)
-    s = w.beginMessage(NLMSG_DONE, NLM_F_MULTI | 0x10, 5, 7); w.s32(0); w.endMessage(s)
-    s = w.beginMessage(NLMSG_ERROR, 0, 5, 7); w.s32(-17); w.zeros(16); w.endMessage(s)
+    s = w.beginMessage(NLMSG_DONE, NLM_F_MULTI | 0x10, 5, 7)
+    w.s32(0)
+    w.endMessage(s)
+    s = w.beginMessage(NLMSG_ERROR, 0, 5, 7)
+    w.s32(-17)
+    w.zeros(16)
+    w.endMessage(s)
     const [get, done, err] = parseMessages(w.toBuffer())
-    expect(describeMessage(get!)).toBe(`RTM_GETLINK len=${get!.end - get!.start + 16} flags=ACK (0x5) seq=5 port=0 hdr=${'00'.repeat(16)} ` +
-      'attrs=[3:7800 4:04030201] (malformed attributes: bad attribute length 200 at offset 16)')
+    expect(describeMessage(get!)).toBe(
+      `RTM_GETLINK len=${get!.end - get!.start + 16} flags=ACK (0x5) seq=5 port=0 hdr=${'00'.repeat(16)} ` +
+        'attrs=[3:7800 4:04030201] (malformed attributes: bad attribute length 200 at offset 16)',
+    )
     expect(describeMessage(done!)).toBe('NLMSG_DONE len=20 flags=MULTI|DUMP_INTR (0x12) seq=5 port=7')
     expect(describeMessage(err!)).toBe('NLMSG_ERROR len=36 flags=0x0 seq=5 port=7 errno=17 EEXIST')
   })

@@ -1,10 +1,10 @@
 // netns lifecycle against `ip netns` as the oracle: add/list/exists/delete/pids/identify/ids.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { netns } from '../../src/netns/index.js'
 import { isNsnetError } from '../../src/netlink/errors.js'
-import { alive, ip, ipTry, ipj, runNetnsEntries, waitFor } from './support.js'
+import { netns } from '../../src/netns/index.js'
+import { alive, ip, ipj, ipTry, runNetnsEntries, waitFor } from './support.js'
 
 const made = new Set<string>()
 const children: ChildProcess[] = []
@@ -66,7 +66,10 @@ describe('netns.add / list / exists', () => {
     expect(ipj<{ name: string }[]>('netns', 'list').map((n) => n.name)).toContain(long)
     const before = runNetnsEntries()
     for (const bad of ['', 'a/b', '/', 'a b', 'tab\there', 'nl\n', '.', '..', 'x'.repeat(256), 'é'.repeat(128)]) {
-      const e = await netns.add(bad).then(() => undefined, (x: unknown) => x)
+      const e = await netns.add(bad).then(
+        () => undefined,
+        (x: unknown) => x,
+      )
       expect(isNsnetError(e, 'EINVAL_ARGUMENT'), `name ${JSON.stringify(bad)}`).toBe(true)
     }
     for (const fn of [netns.delete, netns.exists, netns.pids, netns.open] as ((n: string) => Promise<unknown>)[]) {
@@ -165,7 +168,10 @@ describe('netns.delete', () => {
   it('refuses with EBUSY naming the processes inside, and changes nothing', async () => {
     await add('lc-i')
     const pid = await sleeper('lc-i')
-    const e = await netns.delete('lc-i').then(() => undefined, (x: unknown) => x)
+    const e = await netns.delete('lc-i').then(
+      () => undefined,
+      (x: unknown) => x,
+    )
     expect(isNsnetError(e, 'EBUSY')).toBe(true)
     expect(String((e as Error).message)).toContain(String(pid))
     expect(await netns.exists('lc-i')).toBe(true)
@@ -220,7 +226,10 @@ describe('netns.setResolvConf / exec / execAll', () => {
     // A grandchild in the background must die with the timeout too.
     const t0 = Date.now()
     const pidFile = `/tmp/nsnet-lc-m-${process.pid}`
-    const e = await netns.exec('lc-m', ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 }).then(() => undefined, (x: unknown) => x)
+    const e = await netns.exec('lc-m', ['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    )
     expect(isNsnetError(e, 'ETIMEDOUT')).toBe(true)
     expect(Date.now() - t0).toBeLessThan(2000)
     const grandchild = Number(readFileSync(pidFile, 'utf8'))

@@ -1,14 +1,14 @@
 // Namespaces by reference: made by `unshare --net` processes (not named by anyone), opened by
 // pid or path, attached, identified by inode, watched with netns.monitor. `nsenter --net=...`
 // and `ip netns` are the oracles.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { netns, type NetnsEvent } from '../../src/netns/index.js'
 import { isNsnetError, type NsnetErrorCode } from '../../src/netlink/errors.js'
+import { type NetnsEvent, netns } from '../../src/netns/index.js'
 import { Rtnl } from '../../src/rtnl.js'
 import { ensureHelperBundle, ip, runNetnsEntries, waitFor } from './support.js'
 
@@ -21,15 +21,21 @@ async function unshared(): Promise<number> {
   const pid = c.pid!
   const mine = readlinkSync('/proc/self/ns/net')
   // unshare execs sleep in place once the namespace is made: the same pid, a new namespace.
-  const moved = await waitFor(() => { try { return readlinkSync(`/proc/${pid}/ns/net`) !== mine } catch { return false } }, 10_000)
+  const moved = await waitFor(() => {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`) !== mine
+    } catch {
+      return false
+    }
+  }, 10_000)
   if (!moved) throw new Error(`unshare ${pid} did not enter a new namespace`)
   return pid
 }
-const nsenter = (pid: number, ...args: string[]): string =>
-  execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, ...args], { encoding: 'utf8' })
+const nsenter = (pid: number, ...args: string[]): string => execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, ...args], { encoding: 'utf8' })
 const addrsOf = (pid: number): string[] =>
-  (JSON.parse(nsenter(pid, 'ip', '-j', 'addr')) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>)
-    .flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`))
+  (JSON.parse(nsenter(pid, 'ip', '-j', 'addr')) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>).flatMap((l) =>
+    l.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+  )
 
 let a: number, b: number
 beforeAll(async () => {
@@ -37,7 +43,10 @@ beforeAll(async () => {
   ;[a, b] = await Promise.all([unshared(), unshared()])
 })
 afterAll(() => {
-  for (const c of children) try { process.kill(c.pid!, 'SIGKILL') } catch {}
+  for (const c of children)
+    try {
+      process.kill(c.pid!, 'SIGKILL')
+    } catch {}
 })
 
 describe('netns.open by pid and path', () => {
@@ -93,7 +102,8 @@ describe('netns.open by pid and path', () => {
   it('a handle never closed does not leave its name behind when the process exits (or is killed)', async () => {
     const before = runNetnsEntries()
     const src = fileURLToPath(new URL('../../src/netns/index.ts', import.meta.url))
-    const script = `import { netns } from ${JSON.stringify(src)}\n` +
+    const script =
+      `import { netns } from ${JSON.stringify(src)}\n` +
       `const h = await netns.open({ pid: ${a} }); await h.links.list(); console.log(h.name); ` +
       `if (process.argv[2] === 'kill') process.kill(process.pid, 'SIGKILL'); else process.exit(0)`
     const dir = mkdtempSync(join(tmpdir(), 'refs-'))
@@ -131,7 +141,7 @@ describe('netns.open by pid and path', () => {
 })
 
 describe('netns.attach, netns.inode, netns.monitor', () => {
-  it('attach names a process\'s namespace, as ip netns attach; ip netns sees it', async () => {
+  it("attach names a process's namespace, as ip netns attach; ip netns sees it", async () => {
     await netns.attach('refs-att', a)
     try {
       expect(ip('netns', 'list')).toMatch(/^refs-att\b/m)
@@ -165,18 +175,29 @@ describe('netns.attach, netns.inode, netns.monitor', () => {
     const m = netns.monitor({ signal: ac.signal })
     await m.ready
     const seen: NetnsEvent[] = []
-    const done = (async () => { for await (const e of m) { seen.push(e); if (seen.length === 4) break } })()
+    const done = (async () => {
+      for await (const e of m) {
+        seen.push(e)
+        if (seen.length === 4) break
+      }
+    })()
     ip('netns', 'add', 'refs-mon1')
     ip('netns', 'attach', 'refs-mon2', String(a))
     ip('netns', 'delete', 'refs-mon1')
     ip('netns', 'delete', 'refs-mon2')
     await done
     expect(seen).toEqual([
-      { type: 'add', name: 'refs-mon1' }, { type: 'add', name: 'refs-mon2' },
-      { type: 'delete', name: 'refs-mon1' }, { type: 'delete', name: 'refs-mon2' },
+      { type: 'add', name: 'refs-mon1' },
+      { type: 'add', name: 'refs-mon2' },
+      { type: 'delete', name: 'refs-mon1' },
+      { type: 'delete', name: 'refs-mon2' },
     ])
     const m2 = netns.monitor({ signal: ac.signal })
-    const ended = (async () => { const out: NetnsEvent[] = []; for await (const e of m2) out.push(e); return out })()
+    const ended = (async () => {
+      const out: NetnsEvent[] = []
+      for await (const e of m2) out.push(e)
+      return out
+    })()
     ac.abort()
     expect(await ended).toEqual([])
   })

@@ -1,7 +1,7 @@
 // Shared by the netns tests: a fresh helper bundle, and `ip` as the independent oracle.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -77,7 +77,11 @@ export function ipTry(...args: string[]): { status: number | null; stdout: strin
 }
 
 export function runNetnsEntries(): string[] {
-  try { return readdirSync('/run/netns').sort() } catch { return [] }
+  try {
+    return readdirSync('/run/netns').sort()
+  } catch {
+    return []
+  }
 }
 
 /** Whether `pid` is alive (not gone, not a zombie). */

@@ -1,18 +1,18 @@
 // The nf_tables codec against nft 1.0.6's own bytes (test/golden/nftables/*.json, made by
 // capture.sh there): what nft sent decodes to objects that encode back to the same bytes,
 // and what the kernel listed to nft decodes to exactly nft's `nft -j list ruleset`.
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { Writer, parseMessages, type RawMessage } from '../../src/netlink/codec.js'
-import {
-  NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE, nftType,
-} from '../../src/nftables/constants.js'
+import { parseMessages, type RawMessage, Writer } from '../../src/netlink/codec.js'
+import { NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE, nftType } from '../../src/nftables/constants.js'
 import { chainBody, decodeChain, decodeRule, decodeTable, ruleBody, tableBody } from '../../src/nftables/objects.js'
-import { linearize, delinearize } from '../../src/nftables/statements.js'
+import { delinearize, linearize } from '../../src/nftables/statements.js'
 
 const dir = fileURLToPath(new URL('../golden/nftables/', import.meta.url))
-const vectors = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(dir + f, 'utf8')))
+const vectors = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(dir + f, 'utf8')))
 const where = { operation: 'test' }
 
 function encode(type: number, flags: number, body: (w: Writer) => void): Buffer {
@@ -72,18 +72,28 @@ describe.each(vectors)('nft vector $name', (v) => {
 describe('statements', () => {
   const ctx = { operation: 'test', object: 'rule inet t c' }
   it('refuses a prefix with host bits, naming the statement', () => {
-    expect(() => linearize('inet', [{ accept: null }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: '192.168.0.1', len: 24 } } } }], ctx))
-      .toThrow(/statement 2: prefix 192.168.0.1\/24 has host bits set \(the network is 192.168.0.0\/24\)/)
+    expect(() =>
+      linearize(
+        'inet',
+        [{ accept: null }, { match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: { prefix: { addr: '192.168.0.1', len: 24 } } } }],
+        ctx,
+      ),
+    ).toThrow(/statement 2: prefix 192.168.0.1\/24 has host bits set \(the network is 192.168.0.0\/24\)/)
   })
   it('refuses a port outside 1..65535', () => {
-    expect(() => linearize('ip', [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 70000 } }], ctx)).toThrow(/port must be an integer in 1..65535/)
+    expect(() => linearize('ip', [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 70000 } }], ctx)).toThrow(
+      /port must be an integer in 1..65535/,
+    )
   })
   it('refuses an ip6 match in an ip table and an unknown statement', () => {
     expect(() => linearize('ip', [{ match: { op: '==', left: { payload: { protocol: 'ip6', field: 'saddr' } }, right: '::1' } }], ctx)).toThrow(/family ip/)
     expect(() => linearize('ip', [{ bogus: null } as never], ctx)).toThrow(/unknown statement "bogus"/)
   })
   it('keeps an expression it cannot read as a statement raw, and encodes it back unchanged', () => {
-    const exprs = [{ name: 'fib', raw: Buffer.from('0800010000000001', 'hex') }, { name: 'immediate', dreg: 0, verdict: { code: 1 } }] as const
+    const exprs = [
+      { name: 'fib', raw: Buffer.from('0800010000000001', 'hex') },
+      { name: 'immediate', dreg: 0, verdict: { code: 1 } },
+    ] as const
     const stmts = delinearize('inet', exprs as never)
     expect(stmts).toEqual([{ raw: { name: 'fib', data: '0800010000000001' } }, { accept: null }])
     expect(linearize('inet', stmts, ctx)).toEqual(exprs)

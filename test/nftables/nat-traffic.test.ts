@@ -1,13 +1,15 @@
 // NAT that really passes traffic: a LAN host behind a router reaches an "internet"
 // namespace (203.0.113.0/24) through rt.nft's masquerade and is seen there with the router's
 // address; a dnat port forward on the router reaches a server on the LAN. Only our namespaces.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { netns, type NetnsHandle } from '../../src/netns/index.js'
+import { type NetnsHandle, netns } from '../../src/netns/index.js'
 import { ensureHelperBundle } from '../netns/support.js'
 
 const tag = process.pid.toString(36)
-const LAN = `nsnet-lan-${tag}`, ROUTER = `nsnet-rtr-${tag}`, NET = `nsnet-inet-${tag}`
+const LAN = `nsnet-lan-${tag}`,
+  ROUTER = `nsnet-rtr-${tag}`,
+  NET = `nsnet-inet-${tag}`
 const sh = (ns: string, cmd: string): string => execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { encoding: 'utf8' })
 const servers: ChildProcess[] = []
 let router: NetnsHandle
@@ -35,7 +37,10 @@ beforeAll(async () => {
   execFileSync('ip', ['link', 'add', 'lan0', 'netns', LAN, 'type', 'veth', 'peer', 'name', 'rlan', 'netns', ROUTER])
   execFileSync('ip', ['link', 'add', 'wan0', 'netns', NET, 'type', 'veth', 'peer', 'name', 'rwan', 'netns', ROUTER])
   sh(LAN, 'ip link set lo up && ip link set lan0 up && ip addr add 192.168.0.2/24 dev lan0 && ip route add default via 192.168.0.1')
-  sh(ROUTER, 'ip link set lo up && ip link set rlan up && ip link set rwan up && ip addr add 192.168.0.1/24 dev rlan && ip addr add 203.0.113.1/24 dev rwan && sysctl -qw net.ipv4.ip_forward=1')
+  sh(
+    ROUTER,
+    'ip link set lo up && ip link set rlan up && ip link set rwan up && ip addr add 192.168.0.1/24 dev rlan && ip addr add 203.0.113.1/24 dev rwan && sysctl -qw net.ipv4.ip_forward=1',
+  )
   // The internet has no route back to 192.168.0.0/24: only NAT makes the answer come back.
   sh(NET, 'ip link set lo up && ip link set wan0 up && ip addr add 203.0.113.2/24 dev wan0')
   router = await netns.open(ROUTER)

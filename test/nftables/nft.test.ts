@@ -2,20 +2,18 @@
 // adds (through netns.open(name), so through the helper) nft lists identically, and what
 // `nft -f` adds nsnet lists identically and deletes again by the handles it listed.
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { netns, type NetnsHandle } from '../../src/netns/index.js'
 import { BatchError, isNsnetError } from '../../src/netlink/errors.js'
-import type { Rule } from '../../src/nftables/objects.js'
+import { type NetnsHandle, netns } from '../../src/netns/index.js'
 import type { Ruleset } from '../../src/nftables/nft.js'
+import type { Rule } from '../../src/nftables/objects.js'
 import { formatRuleset } from '../../src/nftables/text.js'
 import { ensureHelperBundle } from '../netns/support.js'
 
 const NS = `nsnet-nft-${process.pid}`
 const golden = fileURLToPath(new URL('../golden/nftables/', import.meta.url))
 const nft = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', NS, 'nft', ...args], { encoding: 'utf8' })
-const nftInput = (text: string): string => execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], { input: text, encoding: 'utf8' })
 /** `nft -j list ruleset` without its metainfo entry. */
 const oracle = (): unknown[] => (JSON.parse(nft('-j', 'list', 'ruleset')).nftables as object[]).filter((o) => !('metainfo' in o))
 const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x))
@@ -67,17 +65,29 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     await h.nft.chains.add({ family: 'ip', table: 'x', name: 'in', type: 'filter', hook: 'input', prio: 'filter', policy: 'accept' })
     await h.nft.chains.add({ family: 'ip', table: 'x', name: 'sub' })
     const base: Omit<Rule, 'expr'> = { family: 'ip', table: 'x', chain: 'in' }
-    const a = await h.nft.rules.add({ ...base, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 22 } }, { accept: null }] })
+    const a = await h.nft.rules.add({
+      ...base,
+      expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 22 } }, { accept: null }],
+    })
     expect(a.handle).toBeGreaterThan(0)
     const b = await h.nft.rules.insert({ ...base, expr: [{ jump: { target: 'sub' } }] })
     const c = await h.nft.rules.add({ ...base, expr: [{ counter: null }, { drop: null }] }, { position: a.handle })
-    expect(nft('-a', 'list', 'chain', 'ip', 'x', 'in')).toMatch(new RegExp(`jump sub # handle ${b.handle}[\\s\\S]*tcp dport 22 accept # handle ${a.handle}[\\s\\S]*counter packets 0 bytes 0 drop # handle ${c.handle}`))
+    expect(nft('-a', 'list', 'chain', 'ip', 'x', 'in')).toMatch(
+      new RegExp(`jump sub # handle ${b.handle}[\\s\\S]*tcp dport 22 accept # handle ${a.handle}[\\s\\S]*counter packets 0 bytes 0 drop # handle ${c.handle}`),
+    )
     const listed = await h.nft.rules.list({ family: 'ip', table: 'x', chain: 'in' })
     expect(listed.map((r) => r.handle)).toEqual([b.handle, a.handle, c.handle])
-    const replaced = await h.nft.rules.replace({ ...listed[1]!, expr: [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: 53 } }, { accept: null }] })
+    const replaced = await h.nft.rules.replace({
+      ...listed[1]!,
+      expr: [{ match: { op: '==', left: { payload: { protocol: 'udp', field: 'dport' } }, right: 53 } }, { accept: null }],
+    })
     expect(replaced.handle).toBe(a.handle)
     expect(nft('list', 'chain', 'ip', 'x', 'in')).toContain('udp dport 53 accept')
-    expect(plain(await h.nft.chains.list({ family: 'ip', table: 'x' }))).toEqual(oracle().filter((o) => 'chain' in (o as object)).map((o) => (o as { chain: unknown }).chain))
+    expect(plain(await h.nft.chains.list({ family: 'ip', table: 'x' }))).toEqual(
+      oracle()
+        .filter((o) => 'chain' in (o as object))
+        .map((o) => (o as { chain: unknown }).chain),
+    )
     await h.nft.flush({ family: 'ip', name: 'x' })
     expect(oracle().filter((o) => 'rule' in (o as object))).toEqual([])
     await h.nft.chains.delete({ family: 'ip', table: 'x', name: 'sub' })
@@ -90,9 +100,23 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     reset()
     const table = { family: 'inet', name: 'b' } as const
     const rule = (n: number, target?: string): { rule: Rule } => ({
-      rule: { family: 'inet', table: 'b', chain: 'c', expr: target ? [{ jump: { target } }] : [{ match: { op: '==', left: { meta: { key: 'mark' } }, right: n } }, { accept: null }] },
+      rule: {
+        family: 'inet',
+        table: 'b',
+        chain: 'c',
+        expr: target ? [{ jump: { target } }] : [{ match: { op: '==', left: { meta: { key: 'mark' } }, right: n } }, { accept: null }],
+      },
     })
-    const items = [{ table }, { chain: { family: 'inet', table: 'b', name: 'c' } }, rule(1), rule(2), rule(3), rule(4), rule(5, 'missing'), rule(6)] as Ruleset['nftables']
+    const items = [
+      { table },
+      { chain: { family: 'inet', table: 'b', name: 'c' } },
+      rule(1),
+      rule(2),
+      rule(3),
+      rule(4),
+      rule(5, 'missing'),
+      rule(6),
+    ] as Ruleset['nftables']
     const err = await h.nft.load({ nftables: items }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BatchError)
     const f = (err as BatchError).failures
@@ -116,7 +140,22 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     await bad(h.nft.chains.add({ family: 'inet', table: 't', name: 'c', type: 'bogus' as never, hook: 'input', prio: 0 }), /unknown chain type/)
     await bad(h.nft.chains.add({ family: 'inet', table: 't', name: 'c', type: 'filter', hook: 'sideways' as never, prio: 0 }), /unknown hook/)
     await bad(h.nft.tables.add({ family: 'inet', name: 'x'.repeat(256) }), /at most 255/)
-    await bad(h.nft.load({ nftables: [{ table: { family: 'inet', name: 'ok' } }, { rule: { family: 'inet', table: 'ok', chain: 'c', expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 99999 } }] } }] }), /port/)
+    await bad(
+      h.nft.load({
+        nftables: [
+          { table: { family: 'inet', name: 'ok' } },
+          {
+            rule: {
+              family: 'inet',
+              table: 'ok',
+              chain: 'c',
+              expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 99999 } }],
+            },
+          },
+        ],
+      }),
+      /port/,
+    )
     expect(oracle()).toEqual([])
   })
 
@@ -126,7 +165,12 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     await h.nft.chains.add({ family: 'inet', table: 'big', name: 'c' })
     const rules: Rule[] = []
     for (let i = 0; i < 10_000; i++) {
-      rules.push({ family: 'inet', table: 'big', chain: 'c', expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 1 + (i % 65535) } }, { counter: null }, { accept: null }] })
+      rules.push({
+        family: 'inet',
+        table: 'big',
+        chain: 'c',
+        expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 1 + (i % 65535) } }, { counter: null }, { accept: null }],
+      })
     }
     const res = await h.nft.rules.addMany(rules)
     expect(res.added).toBe(10_000)

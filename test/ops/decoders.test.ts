@@ -4,8 +4,8 @@
 // Sizes are those of <linux/rtnetlink.h>, <linux/if_addr.h>, <linux/neighbour.h>,
 // <linux/fib_rules.h> and <linux/if_link.h>.
 import { describe, expect, it } from 'vitest'
+import { decodeAddress, decodeLink, decodeNeighbor, decodeRoute, decodeRule, isNsnetError } from '../../src/index.js'
 import { parseMessages, type RawMessage } from '../../src/netlink/codec.js'
-import { isNsnetError, decodeAddress, decodeLink, decodeNeighbor, decodeRoute, decodeRule } from '../../src/index.js'
 
 type Decoder = (m: RawMessage) => unknown
 
@@ -26,34 +26,100 @@ const AF_INET = 2
 
 const rows: readonly Row[] = [
   {
-    decoder: 'decodeRoute', fn: (m) => decodeRoute(m), header: 12, family: AF_INET, nlType: 24,
-    attrs: [[3, 4, 'RTA_IIF'], [4, 4, 'RTA_OIF'], [6, 4, 'RTA_PRIORITY'], [15, 4, 'RTA_TABLE'], [16, 4, 'RTA_MARK'],
-      [25, 4, 'RTA_UID'], [30, 4, 'RTA_NH_ID'], [20, 1, 'RTA_PREF'], [12, 32, 'RTA_CACHEINFO'], [18, 2, 'RTA_VIA']],
+    decoder: 'decodeRoute',
+    fn: (m) => decodeRoute(m),
+    header: 12,
+    family: AF_INET,
+    nlType: 24,
+    attrs: [
+      [3, 4, 'RTA_IIF'],
+      [4, 4, 'RTA_OIF'],
+      [6, 4, 'RTA_PRIORITY'],
+      [15, 4, 'RTA_TABLE'],
+      [16, 4, 'RTA_MARK'],
+      [25, 4, 'RTA_UID'],
+      [30, 4, 'RTA_NH_ID'],
+      [20, 1, 'RTA_PREF'],
+      [12, 32, 'RTA_CACHEINFO'],
+      [18, 2, 'RTA_VIA'],
+    ],
   },
   {
-    decoder: 'decodeAddress', fn: (m) => decodeAddress(m), header: 8, family: AF_INET, nlType: 20,
-    attrs: [[8, 4, 'IFA_FLAGS'], [9, 4, 'IFA_RT_PRIORITY'], [6, 16, 'IFA_CACHEINFO'], [11, 1, 'IFA_PROTO']],
+    decoder: 'decodeAddress',
+    fn: (m) => decodeAddress(m),
+    header: 8,
+    family: AF_INET,
+    nlType: 20,
+    attrs: [
+      [8, 4, 'IFA_FLAGS'],
+      [9, 4, 'IFA_RT_PRIORITY'],
+      [6, 16, 'IFA_CACHEINFO'],
+      [11, 1, 'IFA_PROTO'],
+    ],
     setup: [[1, 24]],
   },
   {
-    decoder: 'decodeNeighbor', fn: (m) => decodeNeighbor(m), header: 12, family: AF_INET, nlType: 28,
-    attrs: [[12, 1, 'NDA_PROTOCOL'], [15, 4, 'NDA_FLAGS_EXT']],
+    decoder: 'decodeNeighbor',
+    fn: (m) => decodeNeighbor(m),
+    header: 12,
+    family: AF_INET,
+    nlType: 28,
+    attrs: [
+      [12, 1, 'NDA_PROTOCOL'],
+      [15, 4, 'NDA_FLAGS_EXT'],
+    ],
   },
   {
-    decoder: 'decodeRule', fn: (m) => decodeRule(m), header: 12, family: AF_INET, nlType: 32,
-    attrs: [[6, 4, 'FRA_PRIORITY'], [10, 4, 'FRA_FWMARK'], [16, 4, 'FRA_FWMASK'], [15, 4, 'FRA_TABLE'],
-      [11, 4, 'FRA_FLOW'], [13, 4, 'FRA_SUPPRESS_IFGROUP'], [14, 4, 'FRA_SUPPRESS_PREFIXLEN'], [19, 1, 'FRA_L3MDEV'],
-      [21, 1, 'FRA_PROTOCOL'], [22, 1, 'FRA_IP_PROTO'], [20, 8, 'FRA_UID_RANGE'], [23, 4, 'FRA_SPORT_RANGE'],
-      [24, 4, 'FRA_DPORT_RANGE'], [4, 4, 'FRA_GOTO']],
+    decoder: 'decodeRule',
+    fn: (m) => decodeRule(m),
+    header: 12,
+    family: AF_INET,
+    nlType: 32,
+    attrs: [
+      [6, 4, 'FRA_PRIORITY'],
+      [10, 4, 'FRA_FWMARK'],
+      [16, 4, 'FRA_FWMASK'],
+      [15, 4, 'FRA_TABLE'],
+      [11, 4, 'FRA_FLOW'],
+      [13, 4, 'FRA_SUPPRESS_IFGROUP'],
+      [14, 4, 'FRA_SUPPRESS_PREFIXLEN'],
+      [19, 1, 'FRA_L3MDEV'],
+      [21, 1, 'FRA_PROTOCOL'],
+      [22, 1, 'FRA_IP_PROTO'],
+      [20, 8, 'FRA_UID_RANGE'],
+      [23, 4, 'FRA_SPORT_RANGE'],
+      [24, 4, 'FRA_DPORT_RANGE'],
+      [4, 4, 'FRA_GOTO'],
+    ],
     setup: [[7, 2]], // action goto, so FRA_GOTO is read
   },
   {
-    decoder: 'decodeLink', fn: (m) => decodeLink(m), header: 16, family: 0, nlType: 16,
-    attrs: [[4, 4, 'IFLA_MTU'], [5, 4, 'IFLA_LINK'], [10, 4, 'IFLA_MASTER'], [13, 4, 'IFLA_TXQLEN'], [16, 1, 'IFLA_OPERSTATE'],
-      [17, 1, 'IFLA_LINKMODE'], [27, 4, 'IFLA_GROUP'], [30, 4, 'IFLA_PROMISCUITY'], [31, 4, 'IFLA_NUM_TX_QUEUES'],
-      [32, 4, 'IFLA_NUM_RX_QUEUES'], [33, 1, 'IFLA_CARRIER'], [35, 4, 'IFLA_CARRIER_CHANGES'], [37, 4, 'IFLA_LINK_NETNSID'],
-      [39, 1, 'IFLA_PROTO_DOWN'], [40, 4, 'IFLA_GSO_MAX_SEGS'], [41, 4, 'IFLA_GSO_MAX_SIZE'], [50, 4, 'IFLA_MIN_MTU'],
-      [51, 4, 'IFLA_MAX_MTU'], [61, 4, 'IFLA_ALLMULTI']],
+    decoder: 'decodeLink',
+    fn: (m) => decodeLink(m),
+    header: 16,
+    family: 0,
+    nlType: 16,
+    attrs: [
+      [4, 4, 'IFLA_MTU'],
+      [5, 4, 'IFLA_LINK'],
+      [10, 4, 'IFLA_MASTER'],
+      [13, 4, 'IFLA_TXQLEN'],
+      [16, 1, 'IFLA_OPERSTATE'],
+      [17, 1, 'IFLA_LINKMODE'],
+      [27, 4, 'IFLA_GROUP'],
+      [30, 4, 'IFLA_PROMISCUITY'],
+      [31, 4, 'IFLA_NUM_TX_QUEUES'],
+      [32, 4, 'IFLA_NUM_RX_QUEUES'],
+      [33, 1, 'IFLA_CARRIER'],
+      [35, 4, 'IFLA_CARRIER_CHANGES'],
+      [37, 4, 'IFLA_LINK_NETNSID'],
+      [39, 1, 'IFLA_PROTO_DOWN'],
+      [40, 4, 'IFLA_GSO_MAX_SEGS'],
+      [41, 4, 'IFLA_GSO_MAX_SIZE'],
+      [50, 4, 'IFLA_MIN_MTU'],
+      [51, 4, 'IFLA_MAX_MTU'],
+      [61, 4, 'IFLA_ALLMULTI'],
+    ],
   },
 ]
 
@@ -102,8 +168,14 @@ describe('fixed-size attributes are length-checked', () => {
         it(`${name} shorter than ${size} bytes is EDECODE, last or followed by another attribute`, () => {
           for (let len = 0; len < size; len++) {
             const short = [type, Buffer.alloc(len, 1)] as const
-            expect(outcome(() => row.fn(message(row, [short]))), `${name} of ${len} bytes, last`).toBe('EDECODE')
-            expect(outcome(() => row.fn(message(row, [short, FOLLOWER]))), `${name} of ${len} bytes, not last`).toBe('EDECODE')
+            expect(
+              outcome(() => row.fn(message(row, [short]))),
+              `${name} of ${len} bytes, last`,
+            ).toBe('EDECODE')
+            expect(
+              outcome(() => row.fn(message(row, [short, FOLLOWER]))),
+              `${name} of ${len} bytes, not last`,
+            ).toBe('EDECODE')
           }
         })
       }

@@ -10,16 +10,12 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { isNsnetError, type Rtnl } from '../../src/index.js'
-import { ipIn, withTwin } from '../support/twin.js'
 import { prng, type Rng } from '../support/prng.js'
+import { ipIn, withTwin } from '../support/twin.js'
 
 const TWIN = 'df-twin'
-const SEED = process.env.NSNET_DIFF_SEED === 'random'
-  ? (Date.now() ^ (process.pid << 16)) >>> 0
-  : Number(process.env.NSNET_DIFF_SEED ?? 20260)
+const SEED = process.env.NSNET_DIFF_SEED === 'random' ? (Date.now() ^ (process.pid << 16)) >>> 0 : Number(process.env.NSNET_DIFF_SEED ?? 20260)
 const ROUNDS = Number(process.env.NSNET_DIFF_ROUNDS ?? 300)
-
-
 
 /** One request, said both ways. */
 interface Op {
@@ -43,7 +39,8 @@ function linkOp(r: Rng): Op {
         ip: ['link', 'add', name, ...(mtu ? ['mtu', String(mtu)] : []), 'type', 'bridge'],
       }
     }
-    case 1: return { text: `links.delete('${name}')`, nsnet: (rt) => rt.links.delete(name), ip: ['link', 'del', name] }
+    case 1:
+      return { text: `links.delete('${name}')`, nsnet: (rt) => rt.links.delete(name), ip: ['link', 'del', name] }
     case 2: {
       const up = r.maybe()
       return { text: `links.set('${name}', { up: ${up} })`, nsnet: (rt) => rt.links.set(name, { up }), ip: ['link', 'set', name, up ? 'up' : 'down'] }
@@ -75,11 +72,26 @@ function addressOp(r: Rng): Op {
   }
   const o: Record<string, unknown> = {}
   const args: string[] = []
-  if (!six && r.maybe(0.25)) { o.peer = `10.81.${r.int(2)}.${r.pick([0, 2])}${r.pick(['', '/24', '/30'])}`; args.push('peer', String(o.peer)) }
-  if (!six && r.maybe(0.25)) { o.broadcast = r.pick(['+', '-', '10.80.0.255']); args.push('broadcast', String(o.broadcast)) }
-  if (!six && r.maybe(0.15)) { o.label = r.pick([`${dev}:a`, 'other:1']); args.push('label', String(o.label)) }
-  if (r.maybe(0.2)) { o.metric = r.pick([0, 10, 300]); args.push('metric', String(o.metric)) }
-  if (six) { o.flags = ['nodad']; args.push('nodad') }
+  if (!six && r.maybe(0.25)) {
+    o.peer = `10.81.${r.int(2)}.${r.pick([0, 2])}${r.pick(['', '/24', '/30'])}`
+    args.push('peer', String(o.peer))
+  }
+  if (!six && r.maybe(0.25)) {
+    o.broadcast = r.pick(['+', '-', '10.80.0.255'])
+    args.push('broadcast', String(o.broadcast))
+  }
+  if (!six && r.maybe(0.15)) {
+    o.label = r.pick([`${dev}:a`, 'other:1'])
+    args.push('label', String(o.label))
+  }
+  if (r.maybe(0.2)) {
+    o.metric = r.pick([0, 10, 300])
+    args.push('metric', String(o.metric))
+  }
+  if (six) {
+    o.flags = ['nodad']
+    args.push('nodad')
+  }
   const method = verb === 'add' ? 'add' : 'replace'
   return {
     text: `addresses.${method}('${dev}', '${addr}', ${JSON.stringify(o)})`,
@@ -88,7 +100,20 @@ function addressOp(r: Rng): Op {
   }
 }
 
-const ROUTE_TYPES = ['unicast', 'unicast', 'unicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'anycast', 'multicast', 'nat'] as const
+const ROUTE_TYPES = [
+  'unicast',
+  'unicast',
+  'unicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'nat',
+] as const
 
 function routeOp(r: Rng): Op {
   const six = r.maybe(0.3)
@@ -96,20 +121,38 @@ function routeOp(r: Rng): Op {
   const dst = six ? r.pick(['2001:db8:90::/48', '2001:db8:91::1', 'default']) : r.pick(['10.90.0.0/16', '10.91.1.0/24', '10.80.0.9', 'default'])
   const spec: Record<string, unknown> = { dst }
   const args: string[] = []
-  if (type !== 'unicast' || r.maybe(0.2)) { spec.type = type; args.push(type) }
+  if (type !== 'unicast' || r.maybe(0.2)) {
+    spec.type = type
+    args.push(type)
+  }
   args.push(dst)
-  if (six && dst === 'default') { spec.family = 'inet6'; args.unshift('-6') }
+  if (six && dst === 'default') {
+    spec.family = 'inet6'
+    args.unshift('-6')
+  }
   if (type === 'unicast' && r.maybe(0.6)) {
     const gw = six ? r.pick(['2001:db8:80::9', '2001:db8:99::9']) : r.pick(['10.80.0.254', '10.99.0.254'])
-    if (r.maybe(0.2)) { spec.via = { family: six ? 'inet6' : 'inet', host: gw }; args.push('via', six ? 'inet6' : 'inet', gw) } else { spec.gateway = gw; args.push('via', gw) }
+    if (r.maybe(0.2)) {
+      spec.via = { family: six ? 'inet6' : 'inet', host: gw }
+      args.push('via', six ? 'inet6' : 'inet', gw)
+    } else {
+      spec.gateway = gw
+      args.push('via', gw)
+    }
   }
   if (['unicast', 'local', 'broadcast', 'anycast', 'multicast'].includes(type) && r.maybe(0.7)) {
     const dev = r.pick([...DEVS, BRIDGES[0]])
     spec.dev = dev
     args.push('dev', dev)
   }
-  if (r.maybe(0.3)) { spec.table = r.pick(['main', 'local', 100]); args.push('table', String(spec.table)) }
-  if (r.maybe(0.3)) { spec.metric = r.pick([10, 20]); args.push('metric', String(spec.metric)) }
+  if (r.maybe(0.3)) {
+    spec.table = r.pick(['main', 'local', 100])
+    args.push('table', String(spec.table))
+  }
+  if (r.maybe(0.3)) {
+    spec.metric = r.pick([10, 20])
+    args.push('metric', String(spec.metric))
+  }
   const verb = r.pick(['add', 'add', 'replace', 'append', 'delete'] as const)
   const ipVerb = verb === 'delete' ? 'del' : verb
   const ipArgs = args[0] === '-6' ? ['-6', 'route', ipVerb, ...args.slice(1)] : ['route', ipVerb, ...args]
@@ -121,14 +164,27 @@ function neighborOp(r: Rng): Op {
   const dst = r.maybe(0.3) ? `2001:db8:80::${r.pick([50, 51])}` : `10.80.0.${r.pick([50, 51, 52])}`
   const verb = r.pick(['add', 'replace', 'delete'] as const)
   if (verb === 'delete') {
-    return { text: `neighbors.delete({ dst: '${dst}', dev: '${dev}' })`, nsnet: (rt) => rt.neighbors.delete({ dst, dev }), ip: ['neigh', 'del', dst, 'dev', dev] }
+    return {
+      text: `neighbors.delete({ dst: '${dst}', dev: '${dev}' })`,
+      nsnet: (rt) => rt.neighbors.delete({ dst, dev }),
+      ip: ['neigh', 'del', dst, 'dev', dev],
+    }
   }
   const spec: Record<string, unknown> = { dst, dev }
   const args = ['neigh', verb, dst, 'dev', dev]
-  if (r.maybe(0.9)) { spec.lladdr = r.pick(MACS); args.push('lladdr', String(spec.lladdr)) }
+  if (r.maybe(0.9)) {
+    spec.lladdr = r.pick(MACS)
+    args.push('lladdr', String(spec.lladdr))
+  }
   // No 'reachable': it turns stale on its own, at a different moment in each namespace.
-  if (r.maybe(0.6)) { spec.state = r.pick(['permanent', 'noarp', 'stale']); args.push('nud', String(spec.state)) }
-  if (r.maybe(0.2)) { spec.router = true; args.push('router') }
+  if (r.maybe(0.6)) {
+    spec.state = r.pick(['permanent', 'noarp', 'stale'])
+    args.push('nud', String(spec.state))
+  }
+  if (r.maybe(0.2)) {
+    spec.router = true
+    args.push('router')
+  }
   return { text: `neighbors.${verb}(${JSON.stringify(spec)})`, nsnet: (rt) => rt.neighbors[verb](spec as never), ip: args }
 }
 
@@ -139,16 +195,31 @@ function ruleOp(r: Rng): Op {
   const spec: Record<string, unknown> = {}
   const args: string[] = []
   if (six) spec.family = 'inet6'
-  if (verb === 'add' || r.maybe(0.6)) { spec.priority = priority; args.push('pref', String(priority)) }
-  if (r.maybe(0.4)) { spec.from = six ? '2001:db8:95::/48' : '10.95.0.0/16'; args.push('from', String(spec.from)) }
-  if (r.maybe(0.2)) { spec.fwmark = 7; args.push('fwmark', '7') }
+  if (verb === 'add' || r.maybe(0.6)) {
+    spec.priority = priority
+    args.push('pref', String(priority))
+  }
+  if (r.maybe(0.4)) {
+    spec.from = six ? '2001:db8:95::/48' : '10.95.0.0/16'
+    args.push('from', String(spec.from))
+  }
+  if (r.maybe(0.2)) {
+    spec.fwmark = 7
+    args.push('fwmark', '7')
+  }
   const action = verb === 'add' || r.maybe(0.4) ? r.pick(['lookup', 'lookup', 'unreachable', 'blackhole', 'prohibit', 'goto', 'nop'] as const) : undefined
   if (action === 'lookup') {
-    if (verb === 'add' || r.maybe()) { spec.table = r.pick([100, 'main']); args.push('table', String(spec.table)) }
+    if (verb === 'add' || r.maybe()) {
+      spec.table = r.pick([100, 'main'])
+      args.push('table', String(spec.table))
+    }
   } else if (action === 'goto') {
-    spec.action = 'goto'; spec.goto = 32766; args.push('goto', '32766')
+    spec.action = 'goto'
+    spec.goto = 32766
+    args.push('goto', '32766')
   } else if (action) {
-    spec.action = action; args.push(action)
+    spec.action = action
+    args.push(action)
   }
   const ipArgs = [...(six ? ['-6'] : []), 'rule', verb === 'delete' ? 'del' : 'add', ...args]
   return { text: `rules.${verb}(${JSON.stringify(spec)})`, nsnet: (rt) => rt.rules[verb](spec as never), ip: ipArgs }
@@ -173,23 +244,39 @@ const kernelRoute6 = (x: Record<string, unknown>) => x.protocol === 'kernel' && 
 function state(ns: string | undefined): unknown {
   const four = ipIn(ns, ['-j', '-d', '-batch', '-'], 'link show\naddr show\nroute show table all\nrule show\nneigh show nud all\n')
   const six = ipIn(ns, ['-6', '-j', '-d', '-batch', '-'], 'route show table all\nrule show\n')
-  const [links, addrs, routes, rules, neigh] = four.stdout.trim().split('\n').map((l) => JSON.parse(l || '[]') as Array<Record<string, unknown>>)
-  const [routes6, rules6] = six.stdout.trim().split('\n').map((l) => JSON.parse(l || '[]') as Array<Record<string, unknown>>)
+  const [links, addrs, routes, rules, neigh] = four.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l || '[]') as Array<Record<string, unknown>>)
+  const [routes6, rules6] = six.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l || '[]') as Array<Record<string, unknown>>)
   const sorted = (xs: unknown[] | undefined) => (xs ?? []).map((x) => JSON.stringify(x)).sort()
   return {
     // What an operation changes; ifindex, MACs of bridges and timers differ by themselves.
     links: (links ?? []).map((l) => ({
-      ifname: l.ifname, mtu: l.mtu, up: (l.flags as string[]).includes('UP'), master: l.master,
-      kind: (l.linkinfo as { info_kind?: string } | undefined)?.info_kind, ifalias: l.ifalias,
+      ifname: l.ifname,
+      mtu: l.mtu,
+      up: (l.flags as string[]).includes('UP'),
+      master: l.master,
+      kind: (l.linkinfo as { info_kind?: string } | undefined)?.info_kind,
+      ifalias: l.ifalias,
     })),
     addrs: (addrs ?? []).map((l) => [l.ifname, l.addr_info]),
-    routes: sorted(routes), routes6: sorted((routes6 ?? []).filter((x) => !kernelRoute6(x))), rules, rules6,
+    routes: sorted(routes),
+    routes6: sorted((routes6 ?? []).filter((x) => !kernelRoute6(x))),
+    rules,
+    rules6,
     neigh: sorted((neigh ?? []).filter((n) => !kernelNeighbour(n))),
   }
 }
 
 function setup(ns?: string): void {
-  const run = (...a: string[]) => { const r = ipIn(ns, a); if (r.status) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`) }
+  const run = (...a: string[]) => {
+    const r = ipIn(ns, a)
+    if (r.status) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`)
+  }
   // New links (the bridges) get no IPv6 link-local address: it would appear by itself, when
   // the bridge gets carrier, at a different moment in each namespace.
   const sysctl = 'echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode'
@@ -215,7 +302,10 @@ describe('differential: nsnet vs ip', () => {
     const counts = { ok: 0, refused: 0, quirks: 0 }
     for (let round = 0; round < ROUNDS; round++) {
       const op = r.pick(GENERATORS)(r)
-      const ours = await op.nsnet(twin.rt).then(() => 'ok', (e: unknown) => (isNsnetError(e) ? `refused ${e.code}: ${e.message}` : `threw ${String(e)}`))
+      const ours = await op.nsnet(twin.rt).then(
+        () => 'ok',
+        (e: unknown) => (isNsnetError(e) ? `refused ${e.code}: ${e.message}` : `threw ${String(e)}`),
+      )
       const res = ipIn(TWIN, op.ip)
       const theirs = res.status === 0 ? 'ok' : `refused: ${res.stderr.trim()}`
       const repro = `NSNET_DIFF_SEED=${SEED} round ${round}: ${op.text} -> ${ours} | ip ${op.ip.join(' ')} -> ${theirs}`
@@ -225,7 +315,8 @@ describe('differential: nsnet vs ip', () => {
         if (!quirk) expect.fail(`refusals differ: ${repro}`)
         counts.quirks++
       }
-      let a = state(undefined), b = state(TWIN)
+      let a = state(undefined),
+        b = state(TWIN)
       // Something the kernel finishes by itself (a bridge's carrier) may still be on its way.
       for (let wait = 0; wait < 20 && JSON.stringify(a) !== JSON.stringify(b); wait++) {
         await new Promise((resolve) => setTimeout(resolve, 100))

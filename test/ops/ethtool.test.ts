@@ -4,12 +4,13 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { Rtnl } from '../../src/rtnl.js'
 import { netns } from '../../src/netns/index.js'
+import { Rtnl } from '../../src/rtnl.js'
 import { ensureHelperBundle, ip } from '../netns/support.js'
 
 const haveEthtool = existsSync('/usr/sbin/ethtool') || existsSync('/sbin/ethtool')
-const ethtoolJson = (dev: string, ns?: string) => JSON.parse(execFileSync(ns ? 'ip' : 'ethtool', [...(ns ? ['netns', 'exec', ns, 'ethtool'] : []), '--json', '-k', dev], { encoding: 'utf8' }))[0]
+const ethtoolJson = (dev: string, ns?: string) =>
+  JSON.parse(execFileSync(ns ? 'ip' : 'ethtool', [...(ns ? ['netns', 'exec', ns, 'ethtool'] : []), '--json', '-k', dev], { encoding: 'utf8' }))[0]
 
 describe.skipIf(!haveEthtool)(`ethtool features${haveEthtool ? '' : ' (skipped: ethtool is not installed)'}`, () => {
   let rt: Rtnl

@@ -3,7 +3,7 @@
 // The oracle for "nothing was sent" is `ip -j -d` state before and after, in both namespaces.
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl, netns, isNsnetError, type NetnsHandle, type RtnlApi } from '../../src/index.js'
+import { isNsnetError, type NetnsHandle, netns, Rtnl, type RtnlApi } from '../../src/index.js'
 import { ensureHelperBundle } from '../netns/support.js'
 
 const NS = 'ic-a'
@@ -18,8 +18,11 @@ function state(ns?: string): string {
   const links = j('link', 'show').map((l) => ({ ...l, operstate: undefined, flags: undefined, linkinfo: undefined }))
   const neigh = j('neigh', 'show', 'nud', 'all').filter((e) => !String(e.dst).startsWith('ff02:'))
   return JSON.stringify({
-    links, addr: j('addr', 'show').map((l) => l.addr_info), routes: j('route', 'show', 'table', 'all'),
-    rules: [j('-4', 'rule', 'show'), j('-6', 'rule', 'show')], neigh,
+    links,
+    addr: j('addr', 'show').map((l) => l.addr_info),
+    routes: j('route', 'show', 'table', 'all'),
+    rules: [j('-4', 'rule', 'show'), j('-6', 'rule', 'show')],
+    neigh,
   })
 }
 
@@ -111,7 +114,9 @@ afterAll(async () => {
   await h?.close()
   await rt?.close()
   await netns.delete(NS, { kill: true }).catch(() => {})
-  try { ip('link', 'del', DEV) } catch {}
+  try {
+    ip('link', 'del', DEV)
+  } catch {}
 })
 
 describe('one input check for every operation', () => {
@@ -121,7 +126,10 @@ describe('one input check for every operation', () => {
       const before = [state(), state(NS)]
       const local = await outcome(rt, op, args)
       const remote = await outcome(h, op, args)
-      for (const [where, e] of [['Rtnl', local], ['handle', remote]] as const) {
+      for (const [where, e] of [
+        ['Rtnl', local],
+        ['handle', remote],
+      ] as const) {
         expect(isNsnetError(e, 'EINVAL_ARGUMENT'), `${where}: ${String(e)}`).toBe(true)
         const err = e as { summary: string; operation?: string }
         expect(err.summary, where).toContain(field)

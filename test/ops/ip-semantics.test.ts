@@ -25,7 +25,10 @@ function state(ns?: string): unknown {
 }
 
 function setup(ns?: string): void {
-  const run = (...a: string[]) => { const r = ipIn(ns, ...a); if (r.status) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`) }
+  const run = (...a: string[]) => {
+    const r = ipIn(ns, ...a)
+    if (r.status) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`)
+  }
   // The same MACs and no kernel-made link-local addresses, so both namespaces look alike.
   run('link', 'set', 'lo', 'up')
   run('link', 'add', 'sm0', 'address', '02:00:00:00:70:00', 'type', 'veth', 'peer', 'name', 'sm1', 'address', '02:00:00:00:70:01')
@@ -55,14 +58,18 @@ beforeEach(() => {
   reset(TWIN)
 })
 
-
 /** Runs the nsnet call here and the ip command in the twin; both must agree on refusing and on the state after. */
 async function same(call: (rt: Rtnl) => Promise<unknown>, ...ipArgs: string[]): Promise<void> {
-  const ours = await call(twin.rt).then(() => 'ok', (e: unknown) => (isNsnetError(e) ? `refused ${e.code}` : `threw ${String(e)}`))
+  const ours = await call(twin.rt).then(
+    () => 'ok',
+    (e: unknown) => (isNsnetError(e) ? `refused ${e.code}` : `threw ${String(e)}`),
+  )
   const r = ipIn(TWIN, ...ipArgs)
   const theirs = r.status === 0 ? 'ok' : `refused (${r.stderr.trim()})`
-  expect({ refused: ours !== 'ok', state: state() }, `nsnet ${ours}, ip ${ipArgs.join(' ')}: ${theirs}`)
-    .toEqual({ refused: theirs !== 'ok', state: state(TWIN) })
+  expect({ refused: ours !== 'ok', state: state() }, `nsnet ${ours}, ip ${ipArgs.join(' ')}: ${theirs}`).toEqual({
+    refused: theirs !== 'ok',
+    state: state(TWIN),
+  })
 }
 
 describe('nsnet and ip leave the same state', () => {
@@ -97,17 +104,51 @@ describe('nsnet and ip leave the same state', () => {
   })
 
   it("broadcast '-' and '+' with a peer are computed from the peer, as ip does", async () => {
-    await same((r) => r.addresses.add('sm0', '10.72.0.1', { peer: '10.72.1.0/24', broadcast: '-' }),
-      'addr', 'add', '10.72.0.1', 'peer', '10.72.1.0/24', 'brd', '-', 'dev', 'sm0')
-    await same((r) => r.addresses.add('sm0', '10.73.0.1', { peer: '10.73.1.0/24', broadcast: '+' }),
-      'addr', 'add', '10.73.0.1', 'peer', '10.73.1.0/24', 'brd', '+', 'dev', 'sm0')
+    await same(
+      (r) => r.addresses.add('sm0', '10.72.0.1', { peer: '10.72.1.0/24', broadcast: '-' }),
+      'addr',
+      'add',
+      '10.72.0.1',
+      'peer',
+      '10.72.1.0/24',
+      'brd',
+      '-',
+      'dev',
+      'sm0',
+    )
+    await same(
+      (r) => r.addresses.add('sm0', '10.73.0.1', { peer: '10.73.1.0/24', broadcast: '+' }),
+      'addr',
+      'add',
+      '10.73.0.1',
+      'peer',
+      '10.73.1.0/24',
+      'brd',
+      '+',
+      'dev',
+      'sm0',
+    )
   })
 
   it('an IPv6 route with a via of its own family becomes a gateway, as ip does', async () => {
-    await same((r) => r.routes.add({ dst: '2001:db8:75::/48', via: { family: 'inet6', host: '2001:db8:70::2' } }),
-      'route', 'add', '2001:db8:75::/48', 'via', 'inet6', '2001:db8:70::2')
-    await same((r) => r.routes.add({ dst: '10.75.0.0/16', via: { family: 'inet', host: '10.70.0.2' } }),
-      'route', 'add', '10.75.0.0/16', 'via', 'inet', '10.70.0.2')
+    await same(
+      (r) => r.routes.add({ dst: '2001:db8:75::/48', via: { family: 'inet6', host: '2001:db8:70::2' } }),
+      'route',
+      'add',
+      '2001:db8:75::/48',
+      'via',
+      'inet6',
+      '2001:db8:70::2',
+    )
+    await same(
+      (r) => r.routes.add({ dst: '10.75.0.0/16', via: { family: 'inet', host: '10.70.0.2' } }),
+      'route',
+      'add',
+      '10.75.0.0/16',
+      'via',
+      'inet',
+      '10.70.0.2',
+    )
   })
 
   it('a label that does not start with the link name is accepted, as iproute2 >= 5.17 does', async () => {
@@ -120,7 +161,10 @@ describe('lookups of a missing device', () => {
     expect(ipIn(undefined, 'route', 'show', 'dev', 'nope').status).not.toBe(0)
     const rt = twin.rt
     for (const p of [rt.routes.list({ dev: 'nope' }), rt.addresses.list({ link: 'nope' }), rt.neighbors.list({ link: 'nope' })]) {
-      const e = await p.then(() => undefined, (x: unknown) => x)
+      const e = await p.then(
+        () => undefined,
+        (x: unknown) => x,
+      )
       expect(isNsnetError(e, 'ENODEV'), String(e)).toBe(true)
     }
     expect(ip('route', 'show', 'dev', 'sm0').length).toBeGreaterThan(0)

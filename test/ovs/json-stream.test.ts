@@ -26,7 +26,10 @@ function readAll(chunks: Buffer[]): unknown[] {
 /** Small deterministic PRNG so a failure names a reproducible seed. */
 function rng(seed: number): () => number {
   let s = seed >>> 0
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
 }
 
 describe('JsonStreamReader', () => {
@@ -46,7 +49,7 @@ describe('JsonStreamReader', () => {
     for (let seed = 1; seed <= 500; seed++) {
       const rand = rng(seed)
       const chunks: Buffer[] = []
-      for (let i = 0; i < wire.length;) {
+      for (let i = 0; i < wire.length; ) {
         const n = 1 + Math.floor(rand() * 40)
         chunks.push(wire.subarray(i, i + n))
         i += n
@@ -82,6 +85,9 @@ describe('JsonStreamReader', () => {
 
   test('a value larger than maxBytes is refused', () => {
     const r = new JsonStreamReader(() => undefined, { maxBytes: 16 })
-    expect(() => { r.push(Buffer.from('{"a":"')); r.push(Buffer.alloc(32, 0x61)) }).toThrow(/exceeds 16 bytes/)
+    expect(() => {
+      r.push(Buffer.from('{"a":"'))
+      r.push(Buffer.alloc(32, 0x61))
+    }).toThrow(/exceeds 16 bytes/)
   })
 })

@@ -4,15 +4,17 @@
 import { existsSync, mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
 import { Ovs } from '../../src/ovs/ovs.js'
-import { reap } from '../../src/topology/reap.js'
-import { killAfterFirstLine } from '../support/child.js'
 import { listMarkers } from '../../src/topology/marker.js'
+import { reap } from '../../src/topology/reap.js'
 import { ensureHelperBundle, ip } from '../netns/support.js'
+import { killAfterFirstLine } from '../support/child.js'
 import { haveOvs, linkNames, ovsPids, skipReason, vsctl } from './support.js'
 
 describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${skipReason})`}`, () => {
   const made: string[] = []
-  afterAll(() => { for (const ns of made) ip('netns', 'del', ns) })
+  afterAll(() => {
+    for (const ns of made) ip('netns', 'del', ns)
+  })
 
   test('start: both daemons run from a private dir, the database is initialised; close leaves nothing', async () => {
     const before = linkNames()

@@ -33,7 +33,9 @@ export function ovsPids(dir: string): number[] {
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
       if ((comm !== 'ovsdb-server' && comm !== 'ovs-vswitchd') || state === 'Z') continue
       if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(dir)) pids.push(Number(e))
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return pids
 }
@@ -41,7 +43,13 @@ export function ovsPids(dir: string): number[] {
 /** Live OVS daemons in this process's network namespace (each test file has its own). */
 export function ovsPidsHere(): number[] {
   const here = statSync('/proc/self/ns/net').ino
-  return ovsPids('').filter((p) => { try { return statSync(`/proc/${p}/ns/net`).ino === here } catch { return false } })
+  return ovsPids('').filter((p) => {
+    try {
+      return statSync(`/proc/${p}/ns/net`).ino === here
+    } catch {
+      return false
+    }
+  })
 }
 
 /** Link names in this namespace (or `ns`), from `ip -j link`. */
@@ -70,7 +78,11 @@ export function startOvsByShell(dir: string): { db: string; stop: () => void } {
     db: `${dir}/db.sock`,
     stop: () => {
       for (const f of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
-        try { process.kill(Number(readFileSync(`${dir}/${f}`, 'utf8')), 'SIGKILL') } catch { /* gone */ }
+        try {
+          process.kill(Number(readFileSync(`${dir}/${f}`, 'utf8')), 'SIGKILL')
+        } catch {
+          /* gone */
+        }
       }
     },
   }

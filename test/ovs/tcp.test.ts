@@ -10,12 +10,23 @@ import { deleteTaps } from '../../src/ovs/service.js'
 import { ensureHelperBundle, ip } from '../netns/support.js'
 import { haveOvs, ovsPids, skipReason, startOvsByShell, vsctl } from './support.js'
 
-const hosts = [['tm', '10.9.8.1'], ['tl', '10.9.8.2'], ['tk', '10.9.8.3']] as const
+const hosts = [
+  ['tm', '10.9.8.1'],
+  ['tl', '10.9.8.2'],
+  ['tk', '10.9.8.3'],
+] as const
 
 function tcpWorks(from: string, to: string): boolean {
   // An echo of 256 KiB through nc (netcat-openbsd), both ends in their namespaces.
   const srv = `timeout 10 nc -l -N ${to} 5009 > /dev/null`
-  const server = spawnSync('sh', ['-c', `ip netns exec ${hosts.find((h) => h[1] === to)![0]} sh -c '${srv}' & sleep 0.5; head -c 262144 /dev/zero | ip netns exec ${from} timeout 6 nc -N -w 3 ${to} 5009; echo rc=$?; wait`], { encoding: 'utf8' })
+  const server = spawnSync(
+    'sh',
+    [
+      '-c',
+      `ip netns exec ${hosts.find((h) => h[1] === to)![0]} sh -c '${srv}' & sleep 0.5; head -c 262144 /dev/zero | ip netns exec ${from} timeout 6 nc -N -w 3 ${to} 5009; echo rc=$?; wait`,
+    ],
+    { encoding: 'utf8' },
+  )
   return /rc=0/.test(server.stdout)
 }
 
@@ -43,7 +54,10 @@ describe.skipIf(!haveOvs)(`TCP through a bridge nsnet did not start${haveOvs ? '
     await deleteTaps(undefined, ['tbr'])
     for (const [h] of hosts) spawnSync('ip', ['netns', 'del', h])
     for (const [h] of hosts) spawnSync('ip', ['link', 'del', `${h}-ovs`])
-    if (dir) { expect(ovsPids(dir)).toEqual([]); rmSync(dir, { recursive: true, force: true }) }
+    if (dir) {
+      expect(ovsPids(dir)).toEqual([])
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('addPort turns TX checksums off on the peer in its namespace, says so, and TCP works', async () => {

@@ -4,8 +4,8 @@
 // error quoting Interface.error, and leaves nothing behind.
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { Ovs } from '../../src/ovs/ovs.js'
 import { isNsnetError } from '../../src/netlink/errors.js'
+import { Ovs } from '../../src/ovs/ovs.js'
 import { haveOvs, skipReason, vsctl, vsctlList } from './support.js'
 
 describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${skipReason})`}`, () => {
@@ -16,7 +16,9 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
     ovs = await Ovs.start()
     db = ovs.service!.dbSocket
   })
-  afterAll(async () => { await ovs?.close() })
+  afterAll(async () => {
+    await ovs?.close()
+  })
 
   test('add-br: a netdev bridge with its internal port, applied by vswitchd', async () => {
     await ovs.addBridge('vbr0', { otherConfig: { 'dp-desc': 'nsnet' }, externalIds: { owner: 't' } })
@@ -97,7 +99,25 @@ describe.skipIf(!haveOvs)(`Ovs verbs vs ovs-vsctl${haveOvs ? '' : ` (skipped: ${
   })
 
   test('what ovs-vsctl makes, nsnet lists (and deletes)', async () => {
-    v('add-br', 'cbr0', '--', 'set', 'Bridge', 'cbr0', 'datapath_type=netdev', '--', 'add-port', 'cbr0', 'ci0', 'tag=5', '--', 'set', 'Interface', 'ci0', 'type=internal')
+    v(
+      'add-br',
+      'cbr0',
+      '--',
+      'set',
+      'Bridge',
+      'cbr0',
+      'datapath_type=netdev',
+      '--',
+      'add-port',
+      'cbr0',
+      'ci0',
+      'tag=5',
+      '--',
+      'set',
+      'Interface',
+      'ci0',
+      'type=internal',
+    )
     expect(await ovs.listBridges()).toEqual(['cbr0', 'vbr0'])
     expect(await ovs.listPorts('cbr0')).toEqual(['ci0'])
     expect(await ovs.portToBridge('ci0')).toBe('cbr0')

@@ -10,15 +10,23 @@ import { netns } from '../../src/netns/index.js'
 import { ip, sleep } from '../netns/support.js'
 
 const NS = 'opts-ns'
-beforeAll(() => { ip('netns', 'add', NS) })
-afterAll(() => { ip('netns', 'del', NS) })
+beforeAll(() => {
+  ip('netns', 'add', NS)
+})
+afterAll(() => {
+  ip('netns', 'del', NS)
+})
 
 /** Whatever runs inside NS (nothing should, after a refused call). */
 const inside = () => netns.pids(NS)
 
 async function refusal(fn: () => unknown): Promise<NsnetError> {
   let err: unknown
-  try { await fn() } catch (e) { err = e }
+  try {
+    await fn()
+  } catch (e) {
+    err = e
+  }
   expect(err).toBeInstanceOf(NsnetError)
   return err as NsnetError
 }

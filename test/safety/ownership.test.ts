@@ -4,7 +4,7 @@
 // left a marker whose names alone matched: reap() deleted a namespace another program had
 // made with one of those names, SIGKILLed the process inside it, deleted a foreign bridge,
 // and deleted a namespace of a live nsnet run.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { afterEach, expect, test } from 'vitest'
 import { fileKey, readMarker } from '../../src/topology/marker.js'
@@ -16,19 +16,34 @@ await ensureHelperBundle()
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) { try { await c() } catch { /* best effort */ } }
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c()
+    } catch {
+      /* best effort */
+    }
+  }
 })
 
 const inode = (name: string) => statSync(`/run/netns/${name}`).ino
 const links = () => ipj<Array<{ ifname: string; ifindex: number }>>('link')
-const linkNames = () => links().map((l) => l.ifname).sort()
+const linkNames = () =>
+  links()
+    .map((l) => l.ifname)
+    .sort()
 
 /**
  * Runs Topology.up(spec) in a child process that SIGKILLs itself at the `killAt`-th step
  * (sequential build). Resolves with the run id it wrote its marker under.
  */
 async function dieDuringUp(spec: unknown, killAt: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `
     const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
     const { listMarkers } = await import(${JSON.stringify(new URL('../../src/topology/marker.ts', import.meta.url).href)})
     let n = 0
@@ -38,9 +53,14 @@ async function dieDuringUp(spec: unknown, killAt: number): Promise<string> {
         process.kill(process.pid, 'SIGKILL')
       }
     } })
-  `], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] })
+  `,
+    ],
+    { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   let out = ''
-  child.stdout!.on('data', (d: Buffer) => { out += d })
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d
+  })
   const [, signal] = await new Promise<[number | null, string | null]>((r) => child.once('exit', (c, s) => r([c, s])))
   expect(signal).toBe('SIGKILL')
   return out.trim()
@@ -49,8 +69,20 @@ async function dieDuringUp(spec: unknown, killAt: number): Promise<string> {
 /** A process somebody else started inside `ns`; resolves once it is in there. */
 async function foreignSleeper(ns: string): Promise<ChildProcess> {
   const c = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore', detached: true })
-  cleanups.push(() => { try { process.kill(c.pid!, 'SIGKILL') } catch { /* gone */ } })
-  const inside = () => { try { return statSync(`/proc/${c.pid}/ns/net`).ino === inode(ns) } catch { return false } }
+  cleanups.push(() => {
+    try {
+      process.kill(c.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
+  const inside = () => {
+    try {
+      return statSync(`/proc/${c.pid}/ns/net`).ino === inode(ns)
+    } catch {
+      return false
+    }
+  }
   expect(await waitFor(inside, 10_000)).toBe(true)
   return c
 }
@@ -70,7 +102,11 @@ test('reap after an owner died early in up(): what it made goes, foreign objects
   // Killed at the second step: namespace fa is made (and recorded), the rest only planned.
   const runId = await dieDuringUp(doomed, 2)
   const m = readMarker(runId)!
-  expect(m.namespaces.map((n) => [n.name, n.key !== undefined])).toEqual([['fa', true], ['fb', false], ['fc', false]])
+  expect(m.namespaces.map((n) => [n.name, n.key !== undefined])).toEqual([
+    ['fa', true],
+    ['fb', false],
+    ['fc', false],
+  ])
   expect(m.links.map((l) => l.name).sort()).toEqual(['br-f', 'v-fa', 'v-fb', 'v-fc'])
   expect(m.links.every((l) => l.ifindex === undefined)).toBe(true)
   expect(m.processes).toEqual([{ host: 'fb', name: 'srv', pid: 0, start: '' }])
@@ -87,7 +123,8 @@ test('reap after an owner died early in up(): what it made goes, foreign objects
   ip('link', 'add', 'v-fb', 'type', 'veth', 'peer', 'name', 'v-fb-peer')
   cleanups.push(() => ip('link', 'del', 'v-fb'))
   const live = await Topology.up({
-    name: 'live', hosts: [{ name: 'fc' }],
+    name: 'live',
+    hosts: [{ name: 'fc' }],
     links: [{ a: { node: 'fc', addresses: ['10.9.0.2/24'] }, b: { node: 'host', ifname: 'v-fc', addresses: ['10.9.0.1/24'] } }],
   })
   cleanups.push(() => live.down())
@@ -128,9 +165,13 @@ test('reap after an owner died before making anything removes nothing but its ma
 
 test('a complete run records every identity before up() returns; down() leaves what replaced its objects', async () => {
   const lab = await Topology.up({
-    name: 'exact', hosts: [{ name: 'ea', processes: [{ name: 'srv', command: ['sleep', '600'] }] }, { name: 'eb' }],
+    name: 'exact',
+    hosts: [{ name: 'ea', processes: [{ name: 'srv', command: ['sleep', '600'] }] }, { name: 'eb' }],
     bridges: [{ name: 'br-e', addresses: ['10.8.1.1/24'] }],
-    links: [{ a: { node: 'ea', addresses: ['10.8.1.2/24'] }, b: 'br-e' }, { a: { node: 'eb', addresses: ['10.8.1.3/24'] }, b: 'br-e' }],
+    links: [
+      { a: { node: 'ea', addresses: ['10.8.1.2/24'] }, b: 'br-e' },
+      { a: { node: 'eb', addresses: ['10.8.1.3/24'] }, b: 'br-e' },
+    ],
   })
   cleanups.push(() => lab.down())
   const m = readMarker(lab.runId)!

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { afterEach, expect, test } from 'vitest'
 import { NsnetError } from '../../src/netlink/errors.js'
-import { fileKey, readMarker, type RunMarker } from '../../src/topology/marker.js'
+import { fileKey, type RunMarker, readMarker } from '../../src/topology/marker.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
 import { ensureHelperBundle, ipj, runNetnsEntries } from '../netns/support.js'
@@ -20,7 +20,8 @@ afterEach(() => {
 /** Hosts on a bridge of the current namespace (local veth ends v-HOST). */
 function star(name: string, bridge: string, hosts: string[], net: number): TopologySpec {
   return {
-    name, hosts: hosts.map((h) => ({ name: h })),
+    name,
+    hosts: hosts.map((h) => ({ name: h })),
     bridges: [{ name: bridge, addresses: [`10.${net}.0.1/24`] }],
     links: hosts.map((h, i) => ({ a: { node: h, addresses: [`10.${net}.0.${i + 2}/24`] }, b: bridge })),
   }
@@ -28,7 +29,11 @@ function star(name: string, bridge: string, hosts: string[], net: number): Topol
 
 /** Two namespaces wired to each other (nothing in the current namespace). */
 function pair(name: string, a: string, b: string, net: number): TopologySpec {
-  return { name, hosts: [{ name: a }, { name: b }], links: [{ a: { node: a, addresses: [`10.${net}.0.1/24`] }, b: { node: b, addresses: [`10.${net}.0.2/24`] } }] }
+  return {
+    name,
+    hosts: [{ name: a }, { name: b }],
+    links: [{ a: { node: a, addresses: [`10.${net}.0.1/24`] }, b: { node: b, addresses: [`10.${net}.0.2/24`] } }],
+  }
 }
 
 // Overlaps: A and B share namespace r2 (and so local link v-r2); A and C share bridge br-r;
@@ -61,7 +66,10 @@ function owned(m: RunMarker): string[] {
 function checkOutcome(outcomes: Array<{ ok: true; runId: string } | { ok: false; code: string; message: string }>): RunMarker[] {
   const winners: RunMarker[] = []
   for (const o of outcomes) {
-    if (o.ok) { winners.push(readMarker(o.runId)!); continue }
+    if (o.ok) {
+      winners.push(readMarker(o.runId)!)
+      continue
+    }
     expect(o.code).toBe('EEXIST')
     // It names what was taken: a namespace or link of the specs.
     expect(o.message).toMatch(/\b(r[1-4]|p[1-3]|br-[rq]|v-r[1-4])\b/)
@@ -83,9 +91,13 @@ test('in one process (Promise.all): one owner per name, losers EEXIST, winners u
   const settled = await Promise.allSettled(specs.map((s) => Topology.up(s)))
   const labs = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
   try {
-    const winners = checkOutcome(settled.map((s) => s.status === 'fulfilled'
-      ? { ok: true as const, runId: s.value.runId }
-      : { ok: false as const, code: (s.reason as NsnetError).code, message: String((s.reason as Error).message) }))
+    const winners = checkOutcome(
+      settled.map((s) =>
+        s.status === 'fulfilled'
+          ? { ok: true as const, runId: s.value.runId }
+          : { ok: false as const, code: (s.reason as NsnetError).code, message: String((s.reason as Error).message) },
+      ),
+    )
     expect(settled.filter((s) => s.status === 'rejected').every((s) => (s as PromiseRejectedResult).reason instanceof NsnetError)).toBe(true)
     // The winners still work: their helpers were not closed, their wires are there.
     for (const lab of labs) {
@@ -100,7 +112,14 @@ test('in one process (Promise.all): one owner per name, losers EEXIST, winners u
 }, 120_000)
 
 test('across processes: one owner per name, losers EEXIST, winners untouched', async () => {
-  const children = specs.map((spec) => spawn(process.execPath, ['--import', 'tsx', '-e', `
+  const children = specs.map((spec) =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
     const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
     let lab
     // Loaded; now wait for the parent's go, so that all the up() calls start together.
@@ -114,7 +133,11 @@ test('across processes: one owner per name, losers EEXIST, winners untouched', a
     }
     // Stay up until the parent has looked, then take the lab down.
     process.stdin.on('end', async () => { if (lab) await lab.down(); process.exit(0) })
-  `], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['pipe', 'pipe', 'inherit'] }))
+  `,
+      ],
+      { cwd: new URL('../../', import.meta.url).pathname, stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
+  )
   const exited = children.map((c) => new Promise<void>((r) => c.once('exit', () => r())))
   try {
     const lines = children.map((c) => {
@@ -123,27 +146,36 @@ test('across processes: one owner per name, losers EEXIST, winners untouched', a
       let out = ''
       c.stdout!.on('data', (d: Buffer) => {
         out += d
-        for (let i; (i = out.indexOf('\n')) >= 0; out = out.slice(i + 1)) {
+        for (let i: number; (i = out.indexOf('\n')) >= 0; out = out.slice(i + 1)) {
           const l = out.slice(0, i)
           const w = waiting.shift()
-          if (w) w(l); else queue.push(l)
+          if (w) w(l)
+          else queue.push(l)
         }
       })
-      return () => new Promise<string>((resolve, reject) => {
-        const l = queue.shift()
-        if (l !== undefined) return resolve(l)
-        waiting.push(resolve)
-        c.once('exit', (code) => reject(new Error(`child exited ${code} before it reported`)))
-      })
+      return () =>
+        new Promise<string>((resolve, reject) => {
+          const l = queue.shift()
+          if (l !== undefined) return resolve(l)
+          waiting.push(resolve)
+          c.once('exit', (code) => reject(new Error(`child exited ${code} before it reported`)))
+        })
     })
     expect(await Promise.all(lines.map((next) => next()))).toEqual(specs.map(() => 'ready'))
     for (const c of children) c.stdin!.write('go\n')
-    const outcomes = await Promise.all(lines.map(async (next) => JSON.parse(await next()) as { ok: true; runId: string } | { ok: false; code: string; message: string }))
+    const outcomes = await Promise.all(
+      lines.map(async (next) => JSON.parse(await next()) as { ok: true; runId: string } | { ok: false; code: string; message: string }),
+    )
     const winners = checkOutcome(outcomes)
     expect(winners.length).toBeGreaterThan(0)
     // The winners' namespaces answer (their helpers live in the children; ask with ip).
     for (const m of winners) {
-      for (const n of m.namespaces) expect(ipj<Array<{ ifname: string }>>('-n', n.name, 'link').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo'])
+      for (const n of m.namespaces)
+        expect(
+          ipj<Array<{ ifname: string }>>('-n', n.name, 'link')
+            .map((l) => l.ifname)
+            .sort(),
+        ).toEqual(['eth0', 'lo'])
     }
   } finally {
     for (const c of children) c.stdin!.end()

@@ -4,7 +4,7 @@
 // values holding spaces and newlines, and checks the result equals what up() builds. On the
 // old code a bridge named `b;touch${IFS}p` turned the script into a command creating a file.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -20,17 +20,18 @@ const dir = mkdtempSync(join(tmpdir(), 'nsnet-quote-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const OUT = join(dir, 'written by the process')
 
-const BR = 'b;touch${IFS}p'   // a bridge in the current namespace
-const LOCAL = `v'"\\$(id)`     // its port, the local end of qa's veth
-const IFA = 'e;$(x)`y`'       // qa's end
-const NATOUT = "o;$a'b"       // qb's end, NAT out of it (nft holds it in a quoted string)
+const BR = 'b;touch${IFS}p' // a bridge in the current namespace
+const LOCAL = `v'"\\$(id)` // its port, the local end of qa's veth
+const IFA = 'e;$(x)`y`' // qa's end
+const NATOUT = "o;$a'b" // qb's end, NAT out of it (nft holds it in a quoted string)
 const WEIRD = `a b; $HOME 'x' "y" \\ \n end $(touch p)`
 
 const spec: TopologySpec = {
   name: 'quoting',
   hosts: [
     {
-      name: 'qa', sysctls: { 'net.ipv4.ping_group_range': '1 2' },
+      name: 'qa',
+      sysctls: { 'net.ipv4.ping_group_range': '1 2' },
       dns: { nameservers: ['10.40.0.53'], search: ['a.example'] },
       routes: [{ dst: '10.41.0.0/24', dev: IFA, scope: 'link' }],
       processes: [{ name: 'writer', command: ['sh', '-c', 'printf "%s|%s" "$1" "$W" > "$2"', 'sh', WEIRD, OUT], env: { W: WEIRD } }],
@@ -44,21 +45,44 @@ const spec: TopologySpec = {
   ],
 }
 
-interface IpLink { ifname: string; master?: string; mtu: number; flags: string[]; linkinfo?: { info_kind?: string } }
-interface IpAddr { ifname: string; addr_info: Array<{ family: string; local: string; prefixlen: number }> }
-interface IpRoute { dst: string; gateway?: string; dev?: string; scope?: string; prefsrc?: string }
+interface IpLink {
+  ifname: string
+  master?: string
+  mtu: number
+  flags: string[]
+  linkinfo?: { info_kind?: string }
+}
+interface IpAddr {
+  ifname: string
+  addr_info: Array<{ family: string; local: string; prefixlen: number }>
+}
+interface IpRoute {
+  dst: string
+  gateway?: string
+  dev?: string
+  scope?: string
+  prefsrc?: string
+}
 
 /** What ip, nft, /proc and /etc/netns say about the lab (no ifindexes, MACs or aliases). */
 function state() {
   const of = (ns: string[]) => ({
-    links: ipj<IpLink[]>(...ns, '-d', 'link').map((l) => `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${l.mtu} ${l.flags.includes('UP')}`).sort(),
-    addrs: ipj<IpAddr[]>(...ns, '-4', 'addr').flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).sort(),
-    routes: ipj<IpRoute[]>(...ns, 'route').map((r) => JSON.stringify([r.dst, r.gateway, r.dev, r.scope, r.prefsrc])).sort(),
+    links: ipj<IpLink[]>(...ns, '-d', 'link')
+      .map((l) => `${l.ifname} ${l.linkinfo?.info_kind ?? '-'} ${l.master ?? '-'} ${l.mtu} ${l.flags.includes('UP')}`)
+      .sort(),
+    addrs: ipj<IpAddr[]>(...ns, '-4', 'addr')
+      .flatMap((l) => l.addr_info.map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`))
+      .sort(),
+    routes: ipj<IpRoute[]>(...ns, 'route')
+      .map((r) => JSON.stringify([r.dst, r.gateway, r.dev, r.scope, r.prefsrc]))
+      .sort(),
   })
   const inside = (ns: string, ...argv: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8' })
   return {
     netns: runNetnsEntries(),
-    here: of([]), qa: of(['-n', 'qa']), qb: of(['-n', 'qb']),
+    here: of([]),
+    qa: of(['-n', 'qa']),
+    qb: of(['-n', 'qb']),
     sysctl: inside('qa', 'cat', '/proc/sys/net/ipv4/ping_group_range'),
     resolv: readFileSync('/etc/netns/qa/resolv.conf', 'utf8'),
     nft: inside('qb', 'nft', 'list', 'ruleset'),
@@ -107,5 +131,7 @@ test('the printed script builds exactly what up() builds, and runs no code from 
 test('plan() commands quote the same way (walkthroughs print these)', () => {
   const commands = Topology.plan(spec).map((s) => s.command)
   expect(commands).toContain(`ip link add 'b;touch\${IFS}p' up type bridge`)
-  expect(commands.find((c) => c.startsWith('ip netns exec qa env '))).toMatch(/^ip netns exec qa env 'W=a b; \$HOME '\\''x'\\'' "y" \\ \n end \$\(touch p\)' sh -c /)
+  expect(commands.find((c) => c.startsWith('ip netns exec qa env '))).toMatch(
+    /^ip netns exec qa env 'W=a b; \$HOME '\\''x'\\'' "y" \\ \n end \$\(touch p\)' sh -c /,
+  )
 })

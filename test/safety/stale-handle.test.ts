@@ -3,8 +3,8 @@
 // namespace's links and "added" a bridge that the new x does not have.
 import { afterEach, expect, test } from 'vitest'
 import { NsnetError } from '../../src/netlink/errors.js'
-import { netns } from '../../src/netns/index.js'
 import type { NetnsHandle } from '../../src/netns/handle.js'
+import { netns } from '../../src/netns/index.js'
 import { ensureHelperBundle, ip, ipj, runNetnsEntries, waitFor } from '../netns/support.js'
 
 await ensureHelperBundle()
@@ -22,7 +22,10 @@ async function open(name: string, opts?: Parameters<typeof netns.open>[1]): Prom
 }
 
 async function stale(p: Promise<unknown>, name: string): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e)
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(err).toBeInstanceOf(NsnetError)
   expect(err).toMatchObject({ code: 'ESTALE', namespace: name, object: `netns ${name}` })
   expect((err as Error).message).toMatch(/no longer the one this handle opened/)

@@ -15,8 +15,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ co
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.stderr.on('data', (d: Buffer) => { out += d })
+    child.stdout.on('data', (d: Buffer) => {
+      out += d
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      out += d
+    })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, out }))
   })
@@ -24,10 +28,22 @@ function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ co
 
 describe('sandbox.run', () => {
   test('is root over a fresh network namespace with private /run/netns, /etc/netns, /run/nsnet and /sys', async () => {
-    const r = await sandbox.run(['sh', '-c', [
-      'id -u', 'readlink /proc/self/ns/net', 'readlink /proc/self/ns/user', 'ls -A /run/netns /etc/netns /run/nsnet | tr "\\n" " "; echo',
-      'ls /sys/class/net | tr "\\n" " "; echo', 'cat /sys/class/net/lo/operstate', 'echo $NSNET_SANDBOX',
-    ].join('; ')], { stdio: 'pipe' })
+    const r = await sandbox.run(
+      [
+        'sh',
+        '-c',
+        [
+          'id -u',
+          'readlink /proc/self/ns/net',
+          'readlink /proc/self/ns/user',
+          'ls -A /run/netns /etc/netns /run/nsnet | tr "\\n" " "; echo',
+          'ls /sys/class/net | tr "\\n" " "; echo',
+          'cat /sys/class/net/lo/operstate',
+          'echo $NSNET_SANDBOX',
+        ].join('; '),
+      ],
+      { stdio: 'pipe' },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const [uid, net, user, dirs, sysNet, loState, flag] = r.stdout.trim().split('\n')
@@ -42,11 +58,24 @@ describe('sandbox.run', () => {
 
   test('what it makes stays inside, what it leaves running is killed', async () => {
     const before = { netns: runNetnsEntries(), links: links() }
-    const r = await sandbox.run(['sh', '-c', [
-      'set -e', 'ip netns add inner', 'ip link add sb0 type veth peer name sb1 netns inner', 'ip link add sbr type bridge',
-      'mkdir -p /etc/netns/inner', 'echo x > /run/nsnet/marker.json',
-      'ip netns exec inner sleep 1000 > /dev/null 2>&1 &', 'echo $!', 'ip netns list',
-    ].join('\n')], { stdio: 'pipe' })
+    const r = await sandbox.run(
+      [
+        'sh',
+        '-c',
+        [
+          'set -e',
+          'ip netns add inner',
+          'ip link add sb0 type veth peer name sb1 netns inner',
+          'ip link add sbr type bridge',
+          'mkdir -p /etc/netns/inner',
+          'echo x > /run/nsnet/marker.json',
+          'ip netns exec inner sleep 1000 > /dev/null 2>&1 &',
+          'echo $!',
+          'ip netns list',
+        ].join('\n'),
+      ],
+      { stdio: 'pipe' },
+    )
     expect(r.code).toBe(0)
     const [pid, list] = r.stdout.trim().split('\n')
     expect(list).toMatch(/^inner/)
@@ -68,7 +97,10 @@ describe('sandbox.run', () => {
   })
 
   test('sandboxes nest', async () => {
-    const r = await sandbox.run([process.execPath, '--import', 'tsx', 'src/cli.ts', 'sandbox', '--', 'sh', '-c', 'ip netns add deep && ip netns list && readlink /proc/self/ns/user'], { stdio: 'pipe', cwd: ROOT })
+    const r = await sandbox.run(
+      [process.execPath, '--import', 'tsx', 'src/cli.ts', 'sandbox', '--', 'sh', '-c', 'ip netns add deep && ip netns list && readlink /proc/self/ns/user'],
+      { stdio: 'pipe', cwd: ROOT },
+    )
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^deep\n/)

@@ -28,11 +28,20 @@ export function runChild(source: string, opts: { env?: Record<string, string>; t
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = '', stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    let stdout = '',
+      stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+    })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
-    child.on('error', (e) => { clearTimeout(timer); rmSync(dir, { recursive: true, force: true }); reject(e) })
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      rmSync(dir, { recursive: true, force: true })
+      reject(e)
+    })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       rmSync(dir, { recursive: true, force: true })
@@ -49,7 +58,10 @@ export async function killAfterFirstLine<T>(source: string): Promise<T> {
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', source], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     let out = ''
-    child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!) })
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d
+      if (out.includes('\n')) resolve(out.split('\n')[0]!)
+    })
     child.on('exit', (c) => reject(new Error(`child exited ${c} before it printed its line`)))
   })
   child.kill('SIGKILL')

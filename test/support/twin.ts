@@ -2,7 +2,7 @@
 // a named twin (worked on with `ip -n`). `setup` runs in both; the twin goes after the file.
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll } from 'vitest'
-import { Rtnl, netns } from '../../src/index.js'
+import { netns, Rtnl } from '../../src/index.js'
 
 /** `ip [-n NS] ARGS` without throwing: status, stdout and stderr. */
 export const ipIn = (ns: string | undefined, args: readonly string[], input?: string) =>

@@ -17,8 +17,12 @@ function nsnet(...args: string[]): Promise<{ code: number | null; out: string }>
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.stderr.on('data', (d: Buffer) => { out += d })
+    child.stdout.on('data', (d: Buffer) => {
+      out += d
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      out += d
+    })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, out }))
   })
@@ -31,7 +35,8 @@ function specFile(name: string, spec: unknown): string {
 }
 
 const good = specFile('good.json', {
-  name: 'cli', hosts: [{ name: 'ca', gateway: '10.4.0.2' }, { name: 'cb' }],
+  name: 'cli',
+  hosts: [{ name: 'ca', gateway: '10.4.0.2' }, { name: 'cb' }],
   links: [{ a: { node: 'ca', addresses: ['10.4.0.1/24'] }, b: { node: 'cb', addresses: ['10.4.0.2/24'] } }],
 })
 

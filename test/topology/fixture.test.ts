@@ -1,8 +1,8 @@
 // The vitest fixture and the plain helper: labs with worker-unique names, built in
 // parallel without colliding, always taken down.
 import { expect } from 'vitest'
-import { test } from '../../src/testing/vitest.js'
 import { LabSet, uniqueIfname, uniquePrefix, uniqueSubnet, withLab } from '../../src/testing/lab.js'
+import { test } from '../../src/testing/vitest.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
 
@@ -39,17 +39,23 @@ test('after a test, its labs are gone', () => {
 
 test('a bridge in the current namespace with a unique name', async ({ labs }) => {
   const br = labs.ifname('br')
-  const lab = await labs.up({ hosts: [{ name: 'h' }], bridges: [{ name: br, addresses: ['10.9.1.1/24'] }], links: [{ a: { node: 'h', addresses: ['10.9.1.2/24'] }, b: { node: br, ifname: labs.ifname('p') } }] })
+  const lab = await labs.up({
+    hosts: [{ name: 'h' }],
+    bridges: [{ name: br, addresses: ['10.9.1.1/24'] }],
+    links: [{ a: { node: 'h', addresses: ['10.9.1.2/24'] }, b: { node: br, ifname: labs.ifname('p') } }],
+  })
   expect((await lab.ping('h', br)).ok).toBe(true)
 })
 
 test('withLab takes the lab down even when the body throws', async () => {
   let seen: string | null = null
-  await expect(withLab(pair, async (lab) => {
-    seen = lab.netns('left')
-    expect(runNetnsEntries()).toContain(seen)
-    throw new Error('boom')
-  })).rejects.toThrow('boom')
+  await expect(
+    withLab(pair, async (lab) => {
+      seen = lab.netns('left')
+      expect(runNetnsEntries()).toContain(seen)
+      throw new Error('boom')
+    }),
+  ).rejects.toThrow('boom')
   expect(seen).toMatch(/left$/)
   expect(runNetnsEntries()).toEqual([])
 })

@@ -88,9 +88,15 @@ describe('helpers of a lab', () => {
     // hp2: no address, no route, lo left down: its veth end is made and raised from outside.
     const lab = await Topology.up({
       name: 'helpers-idle',
-      hosts: [{ name: 'hp1', gateway: '10.6.0.1' }, { name: 'hp2', lo: false }],
+      hosts: [
+        { name: 'hp1', gateway: '10.6.0.1' },
+        { name: 'hp2', lo: false },
+      ],
       bridges: [{ name: 'br-hp', addresses: ['10.6.0.1/24'] }],
-      links: [{ a: { node: 'hp1', addresses: ['10.6.0.2/24'] }, b: 'br-hp' }, { a: { node: 'hp2' }, b: 'br-hp' }],
+      links: [
+        { a: { node: 'hp1', addresses: ['10.6.0.2/24'] }, b: 'br-hp' },
+        { a: { node: 'hp2' }, b: 'br-hp' },
+      ],
     })
     labs.push(lab)
     expect(helperCounts().started - started).toBe(1)

@@ -21,8 +21,15 @@ afterEach(async () => {
 })
 
 // Other test files run at the same time and share /run/nsnet: count only this file's runs.
-const markers = () => listMarkers().filter(sameWorld).map((m) => `${m.runId}.json`).sort()
-const localLinks = () => ipj<Array<{ ifname: string }>>('link').map((l) => l.ifname).sort()
+const markers = () =>
+  listMarkers()
+    .filter(sameWorld)
+    .map((m) => `${m.runId}.json`)
+    .sort()
+const localLinks = () =>
+  ipj<Array<{ ifname: string }>>('link')
+    .map((l) => l.ifname)
+    .sort()
 const forwarding = () => readFileSync('/proc/sys/net/ipv4/conf/all/forwarding', 'utf8').trim()
 
 /** a and b on bridge br-t (in the current namespace, 10.5.0.1/24), a with a default route. */
@@ -64,14 +71,24 @@ describe('up and down', () => {
     expect(runNetnsEntries()).toEqual(['ta', 'tb'])
     const br = ipj<Array<{ ifname: string; operstate: string; linkinfo: { info_kind: string } }>>('-d', 'link', 'show', 'br-t')[0]!
     expect(br.linkinfo.info_kind).toBe('bridge')
-    expect(ipj<Array<{ ifname: string }>>('link', 'show', 'master', 'br-t').map((l) => l.ifname).sort()).toEqual(['v-ta', 'v-tb'])
-    expect(ipj<Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>>('-4', 'addr', 'show', 'br-t')[0]!.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.5.0.1/24'])
+    expect(
+      ipj<Array<{ ifname: string }>>('link', 'show', 'master', 'br-t')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['v-ta', 'v-tb'])
+    expect(
+      ipj<Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>>('-4', 'addr', 'show', 'br-t')[0]!.addr_info.map(
+        (a) => `${a.local}/${a.prefixlen}`,
+      ),
+    ).toEqual(['10.5.0.1/24'])
     const eth0 = ipj<Array<{ flags: string[]; addr_info: Array<{ local: string; prefixlen: number }> }>>('-n', 'ta', '-4', 'addr', 'show', 'eth0')[0]!
     expect(eth0.flags).toContain('UP')
     expect(eth0.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(['10.5.0.2/24'])
     expect(ipj<Array<{ flags: string[] }>>('-n', 'ta', 'link', 'show', 'lo')[0]!.flags).toContain('UP')
-    expect(ipj<Array<{ dst: string; gateway?: string; dev: string }>>('-n', 'ta', 'route').find((r) => r.dst === 'default'))
-      .toMatchObject({ gateway: '10.5.0.1', dev: 'eth0' })
+    expect(ipj<Array<{ dst: string; gateway?: string; dev: string }>>('-n', 'ta', 'route').find((r) => r.dst === 'default')).toMatchObject({
+      gateway: '10.5.0.1',
+      dev: 'eth0',
+    })
     expect((await lab.ping('ta', 'tb')).ok).toBe(true)
     expect((await lab.ping('tb', 'br-t')).ok).toBe(true)
     // The run marker names the owner and what it made; ifalias marks the links made here.
@@ -107,7 +124,9 @@ describe('up and down', () => {
     expect(again.created).toBe(true)
     expect(again.runId).not.toBe(lab.runId)
     expect(runNetnsEntries()).toEqual(['ta', 'tb'])
-    expect(ipj<Array<{ addr_info: Array<{ local: string }> }>>('-n', 'tb', '-4', 'addr', 'show', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual(['10.5.0.3'])
+    expect(ipj<Array<{ addr_info: Array<{ local: string }> }>>('-n', 'tb', '-4', 'addr', 'show', 'eth0')[0]!.addr_info.map((a) => a.local)).toEqual([
+      '10.5.0.3',
+    ])
     expect((await again.ping('ta', 'tb')).ok).toBe(true)
     expect(markers()).toEqual([`${again.runId}.json`])
   })
@@ -137,15 +156,36 @@ describe('up and down', () => {
 
 describe('refused before anything is made', () => {
   const cases: Array<[string, TopologySpec, RegExp]> = [
-    ['a bad address', spec({ links: [{ a: { node: 'ta', addresses: ['10.5.0.256/24'] }, b: 'br-t' }] }), /links\[0\]\.a\.addresses\[0\]: "10\.5\.0\.256\/24" is not an address/],
+    [
+      'a bad address',
+      spec({ links: [{ a: { node: 'ta', addresses: ['10.5.0.256/24'] }, b: 'br-t' }] }),
+      /links\[0\]\.a\.addresses\[0\]: "10\.5\.0\.256\/24" is not an address/,
+    ],
     ['a duplicate name', spec({ hosts: [{ name: 'ta' }, { name: 'tb' }, { name: 'ta' }] }), /hosts\[2\]\.name: duplicate host "ta"/],
-    ['a link to an unknown node', spec({ links: [{ a: 'ta', b: 'br-t' }, { a: 'tb', b: 'br-t' }, { a: 'tc', b: 'br-t' }] }), /links\[2\]\.a: unknown node "tc"/],
-    ['a name over 15 bytes', spec({ bridges: [{ name: 'bridge-name-too-long', addresses: ['10.5.0.1/24'] }] }), /bridges\[0\]\.name: interface name "bridge-name-too-long" is 20 bytes/],
+    [
+      'a link to an unknown node',
+      spec({
+        links: [
+          { a: 'ta', b: 'br-t' },
+          { a: 'tb', b: 'br-t' },
+          { a: 'tc', b: 'br-t' },
+        ],
+      }),
+      /links\[2\]\.a: unknown node "tc"/,
+    ],
+    [
+      'a name over 15 bytes',
+      spec({ bridges: [{ name: 'bridge-name-too-long', addresses: ['10.5.0.1/24'] }] }),
+      /bridges\[0\]\.name: interface name "bridge-name-too-long" is 20 bytes/,
+    ],
   ]
   for (const [what, bad, message] of cases) {
     test(what, async () => {
       const before = { netns: runNetnsEntries(), links: localLinks(), markers: markers() }
-      const err = await Topology.up(bad).then(() => undefined, (e: unknown) => e)
+      const err = await Topology.up(bad).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(isNsnetError(err, 'EINVAL_ARGUMENT')).toBe(true)
       expect((err as Error).message).toMatch(message)
       expect({ netns: runNetnsEntries(), links: localLinks(), markers: markers() }).toEqual(before)
@@ -155,7 +195,10 @@ describe('refused before anything is made', () => {
   test('names that exist already', async () => {
     ip('netns', 'add', 'tb')
     try {
-      const err = await Topology.up(spec()).then(() => undefined, (e: unknown) => e)
+      const err = await Topology.up(spec()).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(isNsnetError(err, 'EEXIST')).toBe(true)
       expect((err as Error).message).toMatch(/netns tb already exists; nothing was made/)
       expect(runNetnsEntries()).toEqual(['tb'])
@@ -172,8 +215,13 @@ describe('a failure half-way leaves nothing', () => {
     const fwd = forwarding()
     let n = 0
     const err = await Topology.up(spec({ hosts: [host, ...spec().hosts!] }), {
-      onStep: (s) => { if (s.kind === 'veth' && ++n === 2) throw new Error('injected failure') },
-    }).then(() => undefined, (e: unknown) => e)
+      onStep: (s) => {
+        if (s.kind === 'veth' && ++n === 2) throw new Error('injected failure')
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect((err as Error).message).toMatch(/injected failure; everything it made was removed/)
     expect((err as Error).message).toMatch(/step `ip link add \S+ netns tb up type veth peer name v-tb/)
     expect(runNetnsEntries()).toEqual([])
@@ -185,8 +233,10 @@ describe('a failure half-way leaves nothing', () => {
   test('a real failure in the last phase (a process that exits before it is ready)', async () => {
     // (A program missing from PATH is refused by validation, before anything is made.)
     const nope = { name: 'nope', command: ['sh', '-c', 'exit 3'], readyText: 'never printed' }
-    const err = await Topology.up(spec({ hosts: [{ name: 'ta', gateway: 'br-t', processes: [nope] }, { name: 'tb' }] }))
-      .then(() => undefined, (e: unknown) => e)
+    const err = await Topology.up(spec({ hosts: [{ name: 'ta', gateway: 'br-t', processes: [nope] }, { name: 'tb' }] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(err)).toBe(true)
     expect((err as Error).message).toMatch(/process nope exited before it was ready/)
     expect((err as Error).message).toMatch(/everything it made was removed/)
@@ -196,8 +246,15 @@ describe('a failure half-way leaves nothing', () => {
 
   test('aborted through its signal', async () => {
     const ac = new AbortController()
-    const err = await Topology.up(spec(), { signal: ac.signal, onStep: (s) => { if (s.kind === 'address') ac.abort() } })
-      .then(() => undefined, (e: unknown) => e)
+    const err = await Topology.up(spec(), {
+      signal: ac.signal,
+      onStep: (s) => {
+        if (s.kind === 'address') ac.abort()
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(err, 'EABORTED') || (err as Error).name === 'AbortError' || /abort/i.test(String(err))).toBe(true)
     expect(runNetnsEntries()).toEqual([])
     expect(localLinks()).toEqual(['lo'])
@@ -207,9 +264,19 @@ describe('a failure half-way leaves nothing', () => {
 describe('reap', () => {
   test('removes what a SIGKILLed run left behind, and nothing else', async () => {
     // Our own lab stays up throughout: its owner (this process) is alive.
-    const mine = await Topology.up({ name: 'mine', hosts: [{ name: 'mine1' }], links: [{ a: { node: 'mine1', addresses: ['10.6.0.2/24'] }, b: { node: 'host', ifname: 'v-mine', addresses: ['10.6.0.1/24'] } }] })
+    const mine = await Topology.up({
+      name: 'mine',
+      hosts: [{ name: 'mine1' }],
+      links: [{ a: { node: 'mine1', addresses: ['10.6.0.2/24'] }, b: { node: 'host', ifname: 'v-mine', addresses: ['10.6.0.1/24'] } }],
+    })
     labs.push(mine)
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
       const lab = await Topology.up({
         name: 'doomed',
@@ -221,10 +288,16 @@ describe('reap', () => {
       const echo = await lab.echoServer('da', { tcp: 7 })
       console.log(JSON.stringify({ runId: lab.runId, echo: echo.pid }))
       setInterval(() => {}, 1000)
-    `], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] })
+    `,
+      ],
+      { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     const line = await new Promise<string>((resolve, reject) => {
       let out = ''
-      child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]!) })
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d
+        if (out.includes('\n')) resolve(out.split('\n')[0]!)
+      })
       child.on('exit', (c) => reject(new Error(`child exited ${c} before it was up`)))
     })
     const { runId, echo } = JSON.parse(line) as { runId: string; echo: number }
@@ -260,7 +333,13 @@ describe('reap', () => {
   }, 60_000)
 
   test('removes what a run SIGKILLed in the middle of its build had made so far', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `
       const { Topology } = await import(${JSON.stringify(new URL('../../src/topology/topology.ts', import.meta.url).href)})
       await Topology.up({
         name: 'halfway',
@@ -268,7 +347,10 @@ describe('reap', () => {
         bridges: [{ name: 'br-h', addresses: ['10.7.1.1/24'] }],
         links: [{ a: { node: 'ha', addresses: ['10.7.1.2/24'] }, b: 'br-h' }, { a: { node: 'hb', addresses: ['10.7.1.3/24'] }, b: 'br-h' }],
       }, { sequential: true, onStep: (s) => { if (s.kind === 'address') process.kill(process.pid, 'SIGKILL') } })
-    `], { cwd: new URL('../../', import.meta.url).pathname, stdio: 'inherit' })
+    `,
+      ],
+      { cwd: new URL('../../', import.meta.url).pathname, stdio: 'inherit' },
+    )
     await new Promise((r) => child.once('exit', r))
     expect(runNetnsEntries()).toEqual(['ha', 'hb'])
     expect(localLinks()).toEqual(expect.arrayContaining(['br-h', 'v-ha', 'v-hb']))

@@ -4,12 +4,12 @@
 // no bridge and no tap behind.
 import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, test } from 'vitest'
+import { reap } from '../../src/topology/reap.js'
 import type { TopologySpec } from '../../src/topology/spec.js'
 import { Topology } from '../../src/topology/topology.js'
-import { reap } from '../../src/topology/reap.js'
-import { killAfterFirstLine } from '../support/child.js'
 import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
 import { haveOvs, linkNames, ovsPids, ovsPidsHere, skipReason, vsctl } from '../ovs/support.js'
+import { killAfterFirstLine } from '../support/child.js'
 
 await ensureHelperBundle()
 
@@ -95,7 +95,9 @@ describe.skipIf(!haveOvs)(`OVS switches in topologies${haveOvs ? '' : ` (skipped
   test('a build that fails after the switch is up rolls the switch and its daemons back', async () => {
     const before = linkNames()
     const e = await Topology.up(spec({ name: 'ovs-fail' }), {
-      onStep: (s) => { if (s.kind === 'address') throw new Error('injected failure') },
+      onStep: (s) => {
+        if (s.kind === 'address') throw new Error('injected failure')
+      },
     }).catch((x) => x)
     expect(e.message).toMatch(/injected failure.*everything it made was removed/)
     expect(linkNames()).toEqual(before)

@@ -18,7 +18,11 @@ afterEach(async () => {
   for (const l of labs.splice(0).reverse()) await l.down()
   expect(runNetnsEntries()).toEqual([])
 })
-const up = async (spec: TopologySpec) => { const l = await Topology.up(spec); labs.push(l); return l }
+const up = async (spec: TopologySpec) => {
+  const l = await Topology.up(spec)
+  labs.push(l)
+  return l
+}
 
 /** A DNS query for `name` (type A unless given). */
 function query(name: string, type = 1, id = 0x1234): Buffer {
@@ -104,7 +108,12 @@ describe('NAT, DNS and processes', () => {
     hosts: [
       { name: 'rt', forwarding: true, nat: [{ masquerade: '192.168.7.0/24', out: 'up0', backend }] },
       { name: 'c1', gateway: 'rt', dns: { nameservers: ['203.0.113.53'] } },
-      { name: 'inet', processes: [{ name: 'dns', command: serviceArgv(['dns', '--listen', '203.0.113.53', '--records', '{"site.test":"203.0.113.80"}']), readyText: 'ready dns' }] },
+      {
+        name: 'inet',
+        processes: [
+          { name: 'dns', command: serviceArgv(['dns', '--listen', '203.0.113.53', '--records', '{"site.test":"203.0.113.80"}']), readyText: 'ready dns' },
+        ],
+      },
     ],
     links: [
       { a: { node: 'c1', addresses: ['192.168.7.2/24'] }, b: { node: 'rt', addresses: ['192.168.7.1/24'] } },
@@ -114,10 +123,13 @@ describe('NAT, DNS and processes', () => {
   for (const backend of ['nsnet', 'nft', 'iptables'] as const) {
     test(`masquerade with ${backend}; a name resolves through the DNS process`, async () => {
       const lab = await up(lan(backend))
-      const rules = backend !== 'iptables'
-        ? (await lab.exec('rt', ['nft', 'list', 'table', 'ip', 'nsnet'])).stdout
-        : (await lab.exec('rt', ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout
-      expect(rules).toMatch(backend !== 'iptables' ? /ip saddr 192\.168\.7\.0\/24 oifname "up0" masquerade/ : /-A POSTROUTING -s 192\.168\.7\.0\/24 -o up0 -j MASQUERADE/)
+      const rules =
+        backend !== 'iptables'
+          ? (await lab.exec('rt', ['nft', 'list', 'table', 'ip', 'nsnet'])).stdout
+          : (await lab.exec('rt', ['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).stdout
+      expect(rules).toMatch(
+        backend !== 'iptables' ? /ip saddr 192\.168\.7\.0\/24 oifname "up0" masquerade/ : /-A POSTROUTING -s 192\.168\.7\.0\/24 -o up0 -j MASQUERADE/,
+      )
       // inet has no route to 192.168.7.0/24: only the masquerade brings the replies back.
       const inetRoutes = (await lab.exec('inet', ['ip', '-j', '-4', 'route'])).stdout
       expect(JSON.parse(inetRoutes).map((r: { dst: string }) => r.dst)).toEqual(['203.0.113.0/24'])
@@ -133,7 +145,11 @@ describe('NAT, DNS and processes', () => {
     try {
       expect(natBackend('auto', 'rt')).toBe('nsnet')
       expect(() => natBackend('nft', 'rt')).toThrow(/nft is not installed/)
-      try { natBackend('iptables', 'rt') } catch (e) { expect(isNsnetError(e, 'ENOENT')).toBe(true) }
+      try {
+        natBackend('iptables', 'rt')
+      } catch (e) {
+        expect(isNsnetError(e, 'ENOENT')).toBe(true)
+      }
     } finally {
       process.env.PATH = path
     }

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, test } from 'vitest'
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { Rtnl } from '../../src/rtnl.js'
-import type { TopologySpec } from '../../src/topology/spec.js'
-import { SpecError } from '../../src/topology/validate/index.js'
-import { Topology } from '../../src/topology/topology.js'
 import { lossScript } from '../../src/topology/shaping.js'
+import type { TopologySpec } from '../../src/topology/spec.js'
+import { Topology } from '../../src/topology/topology.js'
+import { SpecError } from '../../src/topology/validate/index.js'
 import { ensureHelperBundle, ip, runNetnsEntries } from '../netns/support.js'
 
 await ensureHelperBundle()
@@ -19,24 +19,41 @@ afterEach(async () => {
   for (const l of labs.splice(0).reverse()) await l.down()
   expect(runNetnsEntries()).toEqual([])
 })
-const up = async (spec: TopologySpec) => { const l = await Topology.up(spec); labs.push(l); return l }
+const up = async (spec: TopologySpec) => {
+  const l = await Topology.up(spec)
+  labs.push(l)
+  return l
+}
 const tcIn = (ns: string, dev: string) => JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'tc', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' }))
-const nftIn = (ns: string) => JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })).nftables as Record<string, Record<string, unknown>>[]
+const nftIn = (ns: string) =>
+  JSON.parse(execFileSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'], { encoding: 'utf8' })).nftables as Record<
+    string,
+    Record<string, unknown>
+  >[]
 /** The ruleset without what differs between two writers of the same rules (handles, nft's version). */
-const plainRuleset = (r: Record<string, Record<string, unknown>>[]) => r.filter((o) => !o.metainfo).map((o) => {
-  const [k, v] = Object.entries(o)[0]!
-  const { handle: _h, ...rest } = v
-  return { [k]: rest }
-})
-const ipStats = (ns: string, dev: string) => JSON.parse(execFileSync('ip', ['-n', ns, '-s', '-s', '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' }))[0].stats64
+const plainRuleset = (r: Record<string, Record<string, unknown>>[]) =>
+  r
+    .filter((o) => !o.metainfo)
+    .map((o) => {
+      const [k, v] = Object.entries(o)[0]!
+      const { handle: _h, ...rest } = v
+      return { [k]: rest }
+    })
+const ipStats = (ns: string, dev: string) =>
+  JSON.parse(execFileSync('ip', ['-n', ns, '-s', '-s', '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' }))[0].stats64
 
 const hasNetem = async () => {
   const rt = await Rtnl.open()
-  try { return await rt.tc.qdiscs.supports('netem') } finally { await rt.close() }
+  try {
+    return await rt.tc.qdiscs.supports('netem')
+  } finally {
+    await rt.close()
+  }
 }
 
 const pair = (link: Record<string, unknown>, prefix: string): TopologySpec => ({
-  prefix, hosts: [{ name: 'a' }, { name: 'b' }],
+  prefix,
+  hosts: [{ name: 'a' }, { name: 'b' }],
   links: [{ a: { node: 'a', addresses: ['10.70.0.1/24'] }, b: { node: 'b', addresses: ['10.70.0.2/24'] }, ...link } as never],
 })
 
@@ -45,7 +62,13 @@ describe('validation and script', () => {
     const t = Topology.validate(pair({ rate: '10mbit', a: { node: 'a', addresses: ['10.70.0.1/24'], rate: 50_000_000, burst: '32k' } }, 'sv'))
     expect(t.veths[0]!.a.shaping).toEqual({ rate: '50000000bit', burst: 32768 })
     expect(t.veths[0]!.b.shaping).toEqual({ rate: '10mbit' })
-    const e = (() => { try { Topology.validate(pair({ rate: 'fast', burst: 100, jitter: '1ms' }, 'sv')) } catch (x) { return x } })() as SpecError
+    const e = (() => {
+      try {
+        Topology.validate(pair({ rate: 'fast', burst: 100, jitter: '1ms' }, 'sv'))
+      } catch (x) {
+        return x
+      }
+    })() as SpecError
     expect(e).toBeInstanceOf(SpecError)
     const paths = e.problems.map((p) => p.path)
     expect(paths).toContain('links[0].rate')
@@ -82,23 +105,41 @@ EOF
     expect(t.veths[0]!.b.ingress).toEqual({ rate: '10mbit', ifb: 'ifb-eth0' })
     expect(t.veths[0]!.b.shaping).toBeUndefined()
     expect(t.veths[0]!.a.ingress).toBeUndefined()
-    expect(Topology.script(spec)).toContain([
-      'ip netns exec svb ip link add ifb-eth0 up type ifb',
-      'ip netns exec svb tc qdisc replace dev ifb-eth0 root handle 5: tbf rate 10mbit burst 12500 limit 75000',
-      'ip netns exec svb tc qdisc add dev eth0 ingress',
-      'ip netns exec svb tc filter add dev eth0 parent ffff: protocol all pref 1 u32 match u32 0 0 action mirred egress redirect dev ifb-eth0',
-    ].join('\n'))
+    expect(Topology.script(spec)).toContain(
+      [
+        'ip netns exec svb ip link add ifb-eth0 up type ifb',
+        'ip netns exec svb tc qdisc replace dev ifb-eth0 root handle 5: tbf rate 10mbit burst 12500 limit 75000',
+        'ip netns exec svb tc qdisc add dev eth0 ingress',
+        'ip netns exec svb tc filter add dev eth0 parent ffff: protocol all pref 1 u32 match u32 0 0 action mirred egress redirect dev ifb-eth0',
+      ].join('\n'),
+    )
     expect(Topology.draw(spec)).toContain('veth [in 10mbit] ──')
-    const problems = (s: TopologySpec) => { try { Topology.validate(s); return [] } catch (e) { return (e as SpecError).problems.map((p) => `${p.path}: ${p.message}`) } }
+    const problems = (s: TopologySpec) => {
+      try {
+        Topology.validate(s)
+        return []
+      } catch (e) {
+        return (e as SpecError).problems.map((p) => `${p.path}: ${p.message}`)
+      }
+    }
     expect(problems(pair({ b: { node: 'b', ingress: { burst: 100 } } }, 'sv')).join('\n')).toContain('links[0].b.ingress')
     expect(problems(pair({ b: { node: 'b', ingress: { rate: '1mbit', delay: '1ms' } } }, 'sv')).join('\n')).toContain('links[0].b.ingress')
     expect(problems(pair({ b: { node: 'b', ingress: { rate: 'fast' } } }, 'sv')).join('\n')).toContain('links[0].b.ingress.rate')
-    const here = problems({ prefix: 'sv', hosts: [{ name: 'b' }], links: [{ a: { node: 'host', ifname: 'svx0', ingress: { rate: '1mbit' } }, b: 'b' } as never] })
+    const here = problems({
+      prefix: 'sv',
+      hosts: [{ name: 'b' }],
+      links: [{ a: { node: 'host', ifname: 'svx0', ingress: { rate: '1mbit' } }, b: 'b' } as never],
+    })
     expect(here.join('\n')).toMatch(/links\[0\]\.a\.ingress: .*current namespace/)
     // The ifb's name is claimed like any interface name of the host.
-    const clash = problems({ prefix: 'sv', hosts: [{ name: 'a' }, { name: 'b' }], links: [
-      { a: { node: 'a', ingress: { rate: '1mbit' } }, b: 'b' }, { a: { node: 'a', ifname: 'ifb-eth0' }, b: 'b' },
-    ] as never })
+    const clash = problems({
+      prefix: 'sv',
+      hosts: [{ name: 'a' }, { name: 'b' }],
+      links: [
+        { a: { node: 'a', ingress: { rate: '1mbit' } }, b: 'b' },
+        { a: { node: 'a', ifname: 'ifb-eth0' }, b: 'b' },
+      ] as never,
+    })
     expect(clash.join('\n')).toContain('ifb-eth0')
   })
 })
@@ -119,7 +160,8 @@ describe('shaped labs', () => {
   test('loss on an end in the current namespace, without netem: refused before anything is made', async () => {
     if (await hasNetem()) return
     const spec: TopologySpec = {
-      prefix: 'sh', hosts: [{ name: 'b' }],
+      prefix: 'sh',
+      hosts: [{ name: 'b' }],
       links: [{ a: { node: 'host', ifname: 'shx0', addresses: ['10.70.9.1/24'] }, b: { node: 'b', addresses: ['10.70.9.2/24'] }, loss: 5 } as never],
     }
     const e = await Topology.up(spec).catch((x) => x)
@@ -134,7 +176,9 @@ describe('shaped labs', () => {
     const lab = await up(pair({ loss: 10 }, 'sl'))
     if (!netem) {
       for (const ns of ['sla', 'slb']) {
-        const rules = nftIn(ns).filter((o) => o.rule).map((o) => o.rule!)
+        const rules = nftIn(ns)
+          .filter((o) => o.rule)
+          .map((o) => o.rule!)
         expect(rules).toHaveLength(1)
         expect(rules[0]).toMatchObject({ family: 'inet', table: 'nsnet', chain: 'loss' })
         expect(rules[0]!.expr).toEqual([
@@ -169,7 +213,9 @@ describe('shaped labs', () => {
     const capped = await lab.throughput('a', 'b', { protocol: 'udp', seconds: 4 }) // as fast as it goes
     expect(capped.bitsPerSecond, JSON.stringify(capped)).toBeGreaterThan(8.5e6)
     expect(capped.bitsPerSecond, JSON.stringify(capped)).toBeLessThan(11.5e6)
-    console.log(`{ rate: 10mbit, loss: 10 }: at 8 Mbit/s ${(lossy.loss! * 100).toFixed(1)}% lost, ${(lossy.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived; unpaced ${(capped.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived, ${(capped.loss! * 100).toFixed(1)}% lost`)
+    console.log(
+      `{ rate: 10mbit, loss: 10 }: at 8 Mbit/s ${(lossy.loss! * 100).toFixed(1)}% lost, ${(lossy.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived; unpaced ${(capped.bitsPerSecond / 1e6).toFixed(2)} Mbit/s arrived, ${(capped.loss! * 100).toFixed(1)}% lost`,
+    )
   }, 120_000)
 
   test('10mbit on a link: tbf on both ends (tc -j), and a TCP transfer measures about 10 Mbit/s', async () => {
@@ -204,8 +250,12 @@ describe('shaped labs', () => {
     const lab = await up(pair({ b: { node: 'b', addresses: ['10.70.0.2/24'], ingress: { rate: '10mbit' } } }, 'si'))
     expect(tcIn('sib', 'ifb-eth0')[0]).toMatchObject({ kind: 'tbf', handle: '5:', root: true, options: { rate: 1_250_000 } })
     expect(tcIn('sib', 'eth0').map((q: { kind: string }) => q.kind)).toContain('ingress')
-    const filters = JSON.parse(execFileSync('ip', ['netns', 'exec', 'sib', 'tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', 'ffff:'], { encoding: 'utf8' })) as Array<{ options?: { actions?: Array<Record<string, unknown>> } }>
-    expect(filters.flatMap((f) => f.options?.actions ?? [])).toEqual([expect.objectContaining({ kind: 'mirred', mirred_action: 'redirect', direction: 'egress', to_dev: 'ifb-eth0' })])
+    const filters = JSON.parse(
+      execFileSync('ip', ['netns', 'exec', 'sib', 'tc', '-j', 'filter', 'show', 'dev', 'eth0', 'parent', 'ffff:'], { encoding: 'utf8' }),
+    ) as Array<{ options?: { actions?: Array<Record<string, unknown>> } }>
+    expect(filters.flatMap((f) => f.options?.actions ?? [])).toEqual([
+      expect.objectContaining({ kind: 'mirred', mirred_action: 'redirect', direction: 'egress', to_dev: 'ifb-eth0' }),
+    ])
     expect(tcIn('sia', 'eth0')[0]?.kind ?? 'noqueue').toBe('noqueue')
     const shaped = await lab.throughput('a', 'b', { seconds: 4 })
     const free = await lab.throughput('b', 'a', { seconds: 3 })

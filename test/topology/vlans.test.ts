@@ -4,10 +4,10 @@
 // naming it, and nothing is left behind).
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, test } from 'vitest'
-import type { TopologySpec } from '../../src/topology/spec.js'
-import { Topology } from '../../src/topology/topology.js'
 import { isNsnetError } from '../../src/netlink/errors.js'
 import { NO_VLAN_FILTERING } from '../../src/ops/bridge/index.js'
+import type { TopologySpec } from '../../src/topology/spec.js'
+import { Topology } from '../../src/topology/topology.js'
 import { ensureHelperBundle, runNetnsEntries } from '../netns/support.js'
 import { haveOvs, skipReason, vsctl } from '../ovs/support.js'
 

@@ -46,7 +46,11 @@ export function openRawSocket(protocol: number, opts: RawSocketOptions): RawSock
 /** Closes a socket opened by openRawSocket(); one the binding already closed is fine. */
 export function closeRawSocket(sock: RawSocket): void {
   openSockets.delete(sock)
-  try { sock.close() } catch { /* already closed by the binding after a poll error */ }
+  try {
+    sock.close()
+  } catch {
+    /* already closed by the binding after a poll error */
+  }
 }
 
 // A native socket still open when the process exits can get a poll or send callback while
@@ -60,7 +64,11 @@ function closeAtExit(sock: RawSocket): void {
   exitHookInstalled = true
   process.on('exit', () => {
     for (const s of openSockets) {
-      try { s.close() } catch { /* already closed by the binding */ }
+      try {
+        s.close()
+      } catch {
+        /* already closed by the binding */
+      }
     }
     openSockets.clear()
   })

@@ -7,7 +7,9 @@ export class DumpLock {
   private readonly queue: Array<() => void> = []
 
   /** Dumps waiting for their turn. */
-  get waiting(): number { return this.queue.length }
+  get waiting(): number {
+    return this.queue.length
+  }
 
   /** Resolves when it is the caller's turn; rejects with EABORTED if `signal` fires first. */
   acquire(signal: AbortSignal | undefined, namespace: string | undefined): Promise<void> {

@@ -31,7 +31,9 @@ export class Outbox {
     private readonly maxBytes: number,
   ) {}
 
-  get isEmpty(): boolean { return this.queued.length === 0 }
+  get isEmpty(): boolean {
+    return this.queued.length === 0
+  }
 
   add(m: Outgoing): void {
     if (this.bytes + m.payload.length > this.maxBytes || this.queued.length >= MAX_PARTS) this.flush()
@@ -39,7 +41,10 @@ export class Outbox {
     this.bytes += m.payload.length
     if (!this.scheduled) {
       this.scheduled = true
-      setImmediate(() => { this.scheduled = false; this.flush() })
+      setImmediate(() => {
+        this.scheduled = false
+        this.flush()
+      })
     }
   }
 
@@ -56,7 +61,9 @@ export class Outbox {
       m.flushed?.()
     }
     try {
-      this.transmit(parts, (err) => { if (err) for (const m of batch) m.failed(err) })
+      this.transmit(parts, (err) => {
+        if (err) for (const m of batch) m.failed(err)
+      })
     } catch (err) {
       for (const m of batch) m.failed(err as BindingError)
     }

@@ -63,9 +63,13 @@ export class PendingTable {
   }
 
   /** Whether a caller still waits for an answer (stand-ins do not count). */
-  get waitedFor(): boolean { return this.bySeq.size > this.standIns }
+  get waitedFor(): boolean {
+    return this.bySeq.size > this.standIns
+  }
 
-  all(): Pending[] { return [...this.bySeq.values()] }
+  all(): Pending[] {
+    return [...this.bySeq.values()]
+  }
 }
 
 /** Sequence numbers, kept below 2^31 so a batch's range never wraps. */

@@ -1,8 +1,8 @@
 // The batch planner: encodes requests back to back and cuts them into datagrams that fit
 // the kernel's datagram limit and the window, each closed by an acknowledged NOOP barrier.
 import { Writer } from '../codec.js'
-import { NLMSG_HDRLEN, NLMSG_NOOP, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST } from '../constants.js'
-import { NsnetError, type ErrorContext } from '../errors.js'
+import { NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_HDRLEN, NLMSG_NOOP } from '../constants.js'
+import { type ErrorContext, NsnetError } from '../errors.js'
 import type { BatchOptions, EncodedRequests, Request } from './types.js'
 
 // What one reply can occupy in the receive buffer, counted the way the kernel
@@ -67,7 +67,9 @@ export function encodeAll(items: Iterable<Request>, context: (req: Request) => E
     starts.push(w.pos)
   }
   return {
-    buf: w.view(), starts: Int32Array.from(starts), count: reqs.length,
+    buf: w.view(),
+    starts: Int32Array.from(starts),
+    count: reqs.length,
     describe: (i) => context(reqs[i]!) as { operation: string; object?: string },
     answered: (i) => isAnswered(reqs[i]!),
   }

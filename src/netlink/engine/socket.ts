@@ -2,23 +2,28 @@
 // batches closed by a barrier, timeouts, AbortSignal and close(). The parts it is made of:
 // the in-flight window (window.ts), the pending-request table (pending.ts), the dump lock
 // (dump-lock.ts), the batch planner (planner.ts) and the binding's adapter (binding.ts).
-import { Writer, parseMessages, parseErrorMessage, type RawMessage } from '../codec.js'
+import { parseErrorMessage, parseMessages, type RawMessage, Writer } from '../codec.js'
 import {
-  NETLINK_ROUTE, NLMSG_HDRLEN, align4, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
-  NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+  align4,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
 } from '../constants.js'
-import { BatchError, NsnetError, codeOf, kernelError, type ErrorContext } from '../errors.js'
+import { BatchError, codeOf, type ErrorContext, kernelError, NsnetError } from '../errors.js'
 import { messageTypeName, trace, traceEnabled } from '../trace.js'
-import { closeRawSocket, openRawSocket, type BindingError, type RawSocket } from './binding.js'
+import { type BindingError, closeRawSocket, openRawSocket, type RawSocket } from './binding.js'
 import { DumpLock } from './dump-lock.js'
-import { PendingTable, SequenceCounter, type Entry, type Pending, type SeqRange } from './pending.js'
-import {
-  GET_REPLY_COST, answerCost, asNsnetError, encodeAll, encodeInto, isAnswered, planEncoded, type BatchChunk,
-} from './planner.js'
-import type {
-  BatchOptions, BatchResult, CallOptions, DumpOptions, EncodedRequests, ExchangeOptions, Request, SocketOptions,
-} from './types.js'
 import { Outbox } from './outbox.js'
+import { type Entry, type Pending, PendingTable, type SeqRange, SequenceCounter } from './pending.js'
+import { answerCost, asNsnetError, type BatchChunk, encodeAll, encodeInto, GET_REPLY_COST, isAnswered, planEncoded } from './planner.js'
+import type { BatchOptions, BatchResult, CallOptions, DumpOptions, EncodedRequests, ExchangeOptions, Request, SocketOptions } from './types.js'
 import { InflightWindow, type Waiter } from './window.js'
 
 // Dumps have a socket of their own that reads into 32 KiB buffers: the kernel sizes its dump
@@ -41,7 +46,7 @@ interface Built {
   range?: SeqRange
   via?: RawSocket
   /** A second datagram sent right after the first (exchange()'s barrier). */
-  then?: Buffer
+  barrier?: Buffer
   /** One message that may share a datagram with others (see Outbox). */
   packable?: boolean
   /** Told once the request left for the kernel: later identical requests no longer share it. */
@@ -93,10 +98,13 @@ export class NetlinkSocket {
     }
     // Keep a third of the buffer free for notifications.
     this.window = new InflightWindow(Math.floor(this.sock.getRecvBufferSize() * 0.66))
-    this.outbox = new Outbox((parts, done) => {
-      if (traceEnabled) for (const p of parts) trace('send', p, this.label)
-      this.sock.send(parts, {}, done)
-    }, Math.min(PACKED_DATAGRAM_BYTES, this.maxDatagramBytes))
+    this.outbox = new Outbox(
+      (parts, done) => {
+        if (traceEnabled) for (const p of parts) trace('send', p, this.label)
+        this.sock.send(parts, {}, done)
+      },
+      Math.min(PACKED_DATAGRAM_BYTES, this.maxDatagramBytes),
+    )
     try {
       for (const g of opts.groups ?? []) this.sock.addMembership(g)
     } catch (e) {
@@ -110,15 +118,22 @@ export class NetlinkSocket {
   private listen(sock: RawSocket): void {
     sock.on('message', (buf, info) => this.receive(buf, info.groups))
     sock.on('truncatedMessage', (_buf, info) => {
-      this.failAll(new NsnetError(`a reply of ${info.truncated} bytes did not fit the ${DUMP_RECV_BUFFER}-byte receive buffer`, {
-        code: 'EDECODE', namespace: this.namespace,
-      }))
+      this.failAll(
+        new NsnetError(`a reply of ${info.truncated} bytes did not fit the ${DUMP_RECV_BUFFER}-byte receive buffer`, {
+          code: 'EDECODE',
+          namespace: this.namespace,
+        }),
+      )
     })
     // Always listening for errors: an unhandled 'error' event would throw inside the binding.
     sock.on('error', (err) => {
-      this.failAll(new NsnetError(`socket error: ${err.code ?? err.message}`, {
-        code: codeOf(err), errno: err.errno, namespace: this.namespace,
-      }))
+      this.failAll(
+        new NsnetError(`socket error: ${err.code ?? err.message}`, {
+          code: codeOf(err),
+          errno: err.errno,
+          namespace: this.namespace,
+        }),
+      )
     })
   }
 
@@ -138,24 +153,37 @@ export class NetlinkSocket {
     } catch (e) {
       const err = e as { code?: string; errno?: number; message: string }
       throw new NsnetError(`cannot open netlink socket: ${err.message}`, {
-        code: codeOf(err), errno: err.errno, namespace: opts.namespace, operation: 'socket',
+        code: codeOf(err),
+        errno: err.errno,
+        namespace: opts.namespace,
+        operation: 'socket',
       })
     }
   }
 
   /** The kernel's receive buffer size actually granted, in bytes. */
-  get receiveBufferBytes(): number { return this.sock.getRecvBufferSize() }
+  get receiveBufferBytes(): number {
+    return this.sock.getRecvBufferSize()
+  }
 
   /** The port (nl_pid) this socket is bound to. */
-  get port(): number { return this.sock.address().port }
+  get port(): number {
+    return this.sock.address().port
+  }
 
-  get isClosed(): boolean { return this.closed !== undefined }
+  get isClosed(): boolean {
+    return this.closed !== undefined
+  }
 
   /** What answers in flight may occupy in the receive buffer (see answerCost). */
-  get windowBytes(): number { return this.window.budget }
+  get windowBytes(): number {
+    return this.window.budget
+  }
 
   /** The largest datagram the kernel takes from this socket (netlink_sendmsg refuses more than SO_SNDBUF - 32). */
-  get maxDatagramBytes(): number { return this.sock.getSendBufferSize() - 32 }
+  get maxDatagramBytes(): number {
+    return this.sock.getSendBufferSize() - 32
+  }
 
   /**
    * Sends whole messages in one datagram (a netfilter batch must not be split) and then an
@@ -170,7 +198,7 @@ export class NetlinkSocket {
     const early = this.unusable(opts.signal, ctx)
     if (early) return Promise.reject(early)
     const starts: number[] = []
-    for (let off = 0; off + NLMSG_HDRLEN <= payload.length;) {
+    for (let off = 0; off + NLMSG_HDRLEN <= payload.length; ) {
       const len = payload.readUInt32LE(off)
       if (len < NLMSG_HDRLEN || off + len > payload.length) {
         return Promise.reject(new NsnetError(`message ${starts.length} has a bad length ${len}`, { ...ctx, code: 'EINVAL_ARGUMENT' }))
@@ -186,23 +214,36 @@ export class NetlinkSocket {
     const w = new Writer(NLMSG_HDRLEN)
     w.endMessage(w.beginMessage(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, barrierSeq))
     const barrier = w.toBuffer()
-    return this.withSlot(cost, ctx, opts, (_seq, settle: (e?: NsnetError, v?: RawMessage[]) => void) => {
-      const answers: RawMessage[] = []
-      return {
-        payload, then: barrier, range: { first, last: barrierSeq },
-        pending: {
-          seq: barrierSeq, ctx, cost,
-          onMessage: (m) => {
-            if (m.seq !== barrierSeq) { answers.push(m); return }
-            if (m.type !== NLMSG_ERROR) return
-            const { errno } = parseErrorMessage(m)
-            settle(errno === 0 ? undefined : kernelError(errno, ctx), answers)
+    return this.withSlot(
+      cost,
+      ctx,
+      opts,
+      (_seq, settle: (e?: NsnetError, v?: RawMessage[]) => void) => {
+        const answers: RawMessage[] = []
+        return {
+          payload,
+          barrier,
+          range: { first, last: barrierSeq },
+          pending: {
+            seq: barrierSeq,
+            ctx,
+            cost,
+            onMessage: (m) => {
+              if (m.seq !== barrierSeq) {
+                answers.push(m)
+                return
+              }
+              if (m.type !== NLMSG_ERROR) return
+              const { errno } = parseErrorMessage(m)
+              settle(errno === 0 ? undefined : kernelError(errno, ctx), answers)
+            },
+            fail: (e) => settle(e),
+            isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
           },
-          fail: (e) => settle(e),
-          isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
-        },
-      }
-    }, barrierSeq)
+        }
+      },
+      barrierSeq,
+    )
   }
 
   /**
@@ -242,7 +283,9 @@ export class NetlinkSocket {
         packable: true,
         onSent: shareKey === undefined ? undefined : unshare,
         pending: {
-          seq, ctx, cost: estimate,
+          seq,
+          ctx,
+          cost: estimate,
           onMessage: (m) => {
             if (m.type === NLMSG_ERROR) {
               const { errno } = parseErrorMessage(m)
@@ -280,7 +323,8 @@ export class NetlinkSocket {
         if (!interrupted) return items
         if (n >= retries) {
           throw new NsnetError(`dump was interrupted by concurrent changes ${retries + 1} times`, {
-            ...this.context(req), code: 'EDUMPINTR',
+            ...this.context(req),
+            code: 'EDUMPINTR',
             hint: 'the table kept changing while it was read; retry later or pass a larger `retries`',
           })
         }
@@ -308,12 +352,35 @@ export class NetlinkSocket {
     let wake: (() => void) | undefined
     let end: { error?: NsnetError } | undefined
     let stop: ((e: NsnetError) => void) | undefined
-    const finish = (error?: NsnetError) => { end ??= { error }; wake?.() }
-    this.dumpOnce(req, decode, { timeoutMs: opts.timeoutMs ?? Infinity, signal: opts.signal }, attempt,
-      (v) => { queue.push(v); if (queue.length === 1) wake?.() }, (settle) => { stop = settle })
-      .then(({ interrupted }) => finish(interrupted ? new NsnetError('dump was interrupted by concurrent changes', {
-        ...this.context(req), code: 'EDUMPINTR', hint: 'the table changed while it was read; what was streamed may be inconsistent: read it again',
-      }) : undefined), (e: NsnetError) => finish(e))
+    const finish = (error?: NsnetError) => {
+      end ??= { error }
+      wake?.()
+    }
+    this.dumpOnce(
+      req,
+      decode,
+      { timeoutMs: opts.timeoutMs ?? Infinity, signal: opts.signal },
+      attempt,
+      (v) => {
+        queue.push(v)
+        if (queue.length === 1) wake?.()
+      },
+      (settle) => {
+        stop = settle
+      },
+    ).then(
+      ({ interrupted }) =>
+        finish(
+          interrupted
+            ? new NsnetError('dump was interrupted by concurrent changes', {
+                ...this.context(req),
+                code: 'EDUMPINTR',
+                hint: 'the table changed while it was read; what was streamed may be inconsistent: read it again',
+              })
+            : undefined,
+        ),
+      (e: NsnetError) => finish(e),
+    )
     try {
       for (;;) {
         if (queue.length) {
@@ -326,7 +393,9 @@ export class NetlinkSocket {
           if (end.error) throw end.error
           return
         }
-        await new Promise<void>((resolve) => { wake = resolve })
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
         wake = undefined
       }
     } finally {
@@ -338,8 +407,12 @@ export class NetlinkSocket {
   }
 
   private dumpOnce<T>(
-    req: Request, decode: (m: RawMessage) => T | undefined, opts: CallOptions, attempt: DumpAttempt,
-    onItem?: (v: T) => void, onStart?: (stop: (e: NsnetError) => void) => void,
+    req: Request,
+    decode: (m: RawMessage) => T | undefined,
+    opts: CallOptions,
+    attempt: DumpAttempt,
+    onItem?: (v: T) => void,
+    onStart?: (stop: (e: NsnetError) => void) => void,
   ) {
     const ctx = this.context(req)
     return this.withSlot(0, ctx, opts, (seq, settle: (e?: NsnetError, v?: { items: T[]; interrupted: boolean }) => void) => {
@@ -353,7 +426,9 @@ export class NetlinkSocket {
         payload: w.toBuffer(),
         via: this.dumpSocket(),
         pending: {
-          seq, ctx, cost: 0,
+          seq,
+          ctx,
+          cost: 0,
           onMessage: (m) => {
             if (m.flags & NLM_F_DUMP_INTR) interrupted = true
             if (m.type === NLMSG_DONE) {
@@ -384,7 +459,9 @@ export class NetlinkSocket {
           },
           fail: (e) => settle(e),
           isFinal: (m) => m.type === NLMSG_DONE || m.type === NLMSG_ERROR,
-          abandon: (drained) => { attempt.drained = drained },
+          abandon: (drained) => {
+            attempt.drained = drained
+          },
         },
       }
     })
@@ -398,7 +475,10 @@ export class NetlinkSocket {
    */
   async batch(items: Iterable<Request>, opts: BatchOptions = {}): Promise<BatchResult> {
     this.throwIfUnusable(opts.signal, { namespace: this.namespace, operation: 'batch' })
-    return this.batchEncoded(encodeAll(items, (r) => this.context(r)), opts)
+    return this.batchEncoded(
+      encodeAll(items, (r) => this.context(r)),
+      opts,
+    )
   }
 
   /** batch() for requests encoded by the caller (see EncodedRequests); same guarantees. */
@@ -418,26 +498,34 @@ export class NetlinkSocket {
   private sendChunk(chunk: BatchChunk, failures: NsnetError[], opts: CallOptions): Promise<void> {
     const { payload, firstSeq, barrierSeq, count, baseIndex, cost } = chunk
     const ctx: ErrorContext = { namespace: this.namespace, operation: 'batch' }
-    return this.withSlot(cost, ctx, opts, (_seq, settle) => {
-      const pending: Pending = {
-        seq: barrierSeq, ctx, cost,
-        onMessage: (m) => {
-          if (m.type !== NLMSG_ERROR) return
-          const { errno } = parseErrorMessage(m)
-          if (m.seq === barrierSeq) {
-            settle(errno === 0 ? undefined : kernelError(errno, { ...ctx, object: 'batch barrier' }))
-            return
-          }
-          const i = m.seq - firstSeq
-          if (errno !== 0 && i >= 0 && i < count) {
-            failures.push(kernelError(errno, { ...chunk.contextOf(i), index: baseIndex + i }))
-          }
-        },
-        fail: (e) => settle(e),
-        isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
-      }
-      return { payload, pending, range: { first: firstSeq, last: barrierSeq } }
-    }, barrierSeq)
+    return this.withSlot(
+      cost,
+      ctx,
+      opts,
+      (_seq, settle) => {
+        const pending: Pending = {
+          seq: barrierSeq,
+          ctx,
+          cost,
+          onMessage: (m) => {
+            if (m.type !== NLMSG_ERROR) return
+            const { errno } = parseErrorMessage(m)
+            if (m.seq === barrierSeq) {
+              settle(errno === 0 ? undefined : kernelError(errno, { ...ctx, object: 'batch barrier' }))
+              return
+            }
+            const i = m.seq - firstSeq
+            if (errno !== 0 && i >= 0 && i < count) {
+              failures.push(kernelError(errno, { ...chunk.contextOf(i), index: baseIndex + i }))
+            }
+          },
+          fail: (e) => settle(e),
+          isFinal: (m) => m.type === NLMSG_ERROR && m.seq === barrierSeq,
+        }
+        return { payload, pending, range: { first: firstSeq, last: barrierSeq } }
+      },
+      barrierSeq,
+    )
   }
 
   /**
@@ -445,7 +533,9 @@ export class NetlinkSocket {
    * `settle` is called (by a reply, a timeout, an abort or close).
    */
   private withSlot<T>(
-    cost: number, ctx: ErrorContext, opts: CallOptions,
+    cost: number,
+    ctx: ErrorContext,
+    opts: CallOptions,
     build: (seq: number, settle: (e?: NsnetError, v?: T) => void) => Built,
     fixedSeq?: number,
   ): Promise<T> {
@@ -503,10 +593,13 @@ export class NetlinkSocket {
             timer = setTimeout(() => settle(new NsnetError(`no answer within ${timeoutMs} ms`, { ...ctx, code: 'ETIMEDOUT' })), timeoutMs)
             timer.unref?.()
           }
-          const failed = (err: BindingError) => settle(err.code
-            ? new NsnetError(`send failed: ${err.code}`, { ...ctx, code: codeOf(err), errno: err.errno })
-            // The binding closes its socket by itself after a poll error, then throws on send.
-            : new NsnetError(`send failed: ${err.message}`, { ...ctx, code: 'EIO', cause: err }))
+          const failed = (err: BindingError) =>
+            settle(
+              err.code
+                ? new NsnetError(`send failed: ${err.code}`, { ...ctx, code: codeOf(err), errno: err.errno })
+                : // The binding closes its socket by itself after a poll error, then throws on send.
+                  new NsnetError(`send failed: ${err.message}`, { ...ctx, code: 'EIO', cause: err }),
+            )
           if (built.packable) {
             this.outbox.add({ payload: built.payload, failed, flushed: built.onSent })
             // Alone on the wire: nothing to wait for, so nothing to gain by waiting.
@@ -517,9 +610,11 @@ export class NetlinkSocket {
           this.outbox.flush()
           built.onSent?.()
           try {
-            for (const datagram of built.then ? [built.payload, built.then] : [built.payload]) {
+            for (const datagram of built.barrier ? [built.payload, built.barrier] : [built.payload]) {
               if (traceEnabled) trace('send', datagram, this.label)
-              ;(built.via ?? this.sock).send(datagram, {}, (err) => { if (err) failed(err) })
+              ;(built.via ?? this.sock).send(datagram, {}, (err) => {
+                if (err) failed(err)
+              })
             }
           } catch (err) {
             failed(err as BindingError)
@@ -583,8 +678,12 @@ export class NetlinkSocket {
         resolve()
       }
       const stand: Pending = {
-        seq: gone.seq, ctx: gone.ctx, cost,
-        onMessage: (m) => { if (gone.isFinal(m)) end() },
+        seq: gone.seq,
+        ctx: gone.ctx,
+        cost,
+        onMessage: (m) => {
+          if (gone.isFinal(m)) end()
+        },
         fail: end,
         isFinal: gone.isFinal,
       }
@@ -621,8 +720,15 @@ export class NetlinkSocket {
     // Stand-ins for abandoned exchanges do not count, unless a dump waits for one to drain.
     const busy = this.pending.waitedFor || this.window.waiting > 0 || this.dumps.waiting > 0
     try {
-      if (busy && !this.referenced) { this.sock.ref(); this.dumpSock?.ref(); this.referenced = true }
-      else if (!busy && this.referenced && !this.onNotification) { this.sock.unref(); this.dumpSock?.unref(); this.referenced = false }
+      if (busy && !this.referenced) {
+        this.sock.ref()
+        this.dumpSock?.ref()
+        this.referenced = true
+      } else if (!busy && this.referenced && !this.onNotification) {
+        this.sock.unref()
+        this.dumpSock?.unref()
+        this.referenced = false
+      }
     } catch {
       // The native socket is gone (closed by the binding after a poll error): nothing to hold.
     }
@@ -630,7 +736,10 @@ export class NetlinkSocket {
 
   /** Keeps the process alive while a listener wants notifications (or not). */
   setKeepAlive(on: boolean): void {
-    if (on) { this.sock.ref(); this.referenced = true } else this.updateRef()
+    if (on) {
+      this.sock.ref()
+      this.referenced = true
+    } else this.updateRef()
   }
 
   /** Closes the socket; everything pending or queued rejects at once with ECLOSED. */
@@ -644,5 +753,7 @@ export class NetlinkSocket {
     if (this.dumpSock) closeRawSocket(this.dumpSock)
   }
 
-  [Symbol.dispose](): void { this.close() }
+  [Symbol.dispose](): void {
+    this.close()
+  }
 }

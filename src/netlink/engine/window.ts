@@ -26,14 +26,22 @@ export class InflightWindow {
 
   constructor(readonly budget: number) {}
 
-  get inflight(): number { return this.used }
+  get inflight(): number {
+    return this.used
+  }
 
   /** Waiters queued and not cancelled. */
-  get waiting(): number { return this.live }
+  get waiting(): number {
+    return this.live
+  }
 
-  take(cost: number): void { this.used += cost }
+  take(cost: number): void {
+    this.used += cost
+  }
 
-  release(cost: number): void { this.used -= cost }
+  release(cost: number): void {
+    this.used -= cost
+  }
 
   enqueue(w: Waiter): void {
     this.queue.push(w)
@@ -43,7 +51,10 @@ export class InflightWindow {
   /** Marks a queued waiter as settled; pump() skips it. */
   cancel(w: Waiter): void {
     w.cancelled = true
-    if (--this.live === 0) { this.queue.length = 0; this.head = 0 }
+    if (--this.live === 0) {
+      this.queue.length = 0
+      this.head = 0
+    }
   }
 
   /** Starts waiters while there is room; one oversized request may always start alone. */

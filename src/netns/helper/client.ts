@@ -1,15 +1,15 @@
 // The parent's side of a namespace helper: spawns `ip netns exec NAME node helper.js NAME`,
 // pipelines JSON-line requests to it, and turns its death into prompt, typed errors.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { NsnetError, errorFromJSON, invalidArgument, type NsnetErrorCode, type SerializedError } from '../../netlink/errors.js'
-import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
+import { errorFromJSON, invalidArgument, NsnetError, type NsnetErrorCode, type SerializedError } from '../../netlink/errors.js'
 import { freeze } from '../../ops/context.js'
+import { MAX_TIMEOUT_MS, SpecCheck } from '../../ops/spec-check.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
+import { HELPER_OPS, type HelperApi, type HelperOp, isHelperOp, isStreamOp } from './protocol.js'
 import type { HelperSlots } from './slots.js'
-import { HELPER_OPS, isHelperOp, isStreamOp, type HelperApi, type HelperOp } from './protocol.js'
 
 export interface HelperOptions {
   /** Stop the helper after this many ms without requests; it restarts on the next call. Default 30000; 0 = never. */
@@ -33,7 +33,10 @@ const STDERR_TAIL = 2000
 
 /** The telling lines of what a dying helper printed: the first error line, else the last lines. */
 function stderrSummary(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const err = lines.find((l) => /^(\w*Error|error)\b|Error \[|Cannot /.test(l))
   return err ?? lines.slice(-3).join(' | ')
 }
@@ -47,7 +50,9 @@ export function defaultHelperPath(): string {
     if (existsSync(p)) return p
   }
   throw new NsnetError('the helper bundle (dist/helper.js) is missing', {
-    code: 'EHELPER', operation: 'netns.open', hint: 'run `npm run build` (node scripts/build.mjs) first',
+    code: 'EHELPER',
+    operation: 'netns.open',
+    hint: 'run `npm run build` (node scripts/build.mjs) first',
   })
 }
 
@@ -128,7 +133,10 @@ export function remoteApi(send: (op: HelperOp, args: readonly unknown[]) => Prom
     for (const k of path) group = (group[k] ??= {}) as { [key: string]: unknown }
     // A stream arrives in chunks; the helper side holds one chunk at a time, this side the whole list.
     group[method] = isStreamOp(op)
-      ? (...a: unknown[]) => (async function* () { yield* (await send(op, a)) as unknown[] })()
+      ? (...a: unknown[]) =>
+          (async function* () {
+            yield* (await send(op, a)) as unknown[]
+          })()
       : (...a: unknown[]) => send(op, a)
   }
   // HELPER_OPS is checked against HelperApi both ways: a function at each of its paths is one.
@@ -152,7 +160,12 @@ export class HelperProcess {
   private markReady!: () => void
   private failReady!: (e: NsnetError) => void
 
-  constructor(readonly namespace: string, helperPath: string, startTimeoutMs: number, private readonly onIdle: () => void) {
+  constructor(
+    readonly namespace: string,
+    helperPath: string,
+    startTimeoutMs: number,
+    private readonly onIdle: () => void,
+  ) {
     this.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ...HELPER_NODE_FLAGS, helperPath, namespace], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own session: a terminal's Ctrl-C goes to the parent, which decides.
@@ -165,13 +178,19 @@ export class HelperProcess {
       counts.started++
       counts.peak = Math.max(counts.peak, ++counts.live)
     }
-    this.ready = new Promise<void>((resolve, reject) => { this.markReady = resolve; this.failReady = reject })
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve
+      this.failReady = reject
+    })
     this.ready.catch(() => undefined)
     const startTimer = setTimeout(() => {
       this.kill()
       this.failReady(this.error(`did not become ready within ${startTimeoutMs} ms`, 'EHELPER'))
     }, startTimeoutMs)
-    this.ready.then(() => clearTimeout(startTimer), () => clearTimeout(startTimer))
+    this.ready.then(
+      () => clearTimeout(startTimer),
+      () => clearTimeout(startTimer),
+    )
 
     this.out = new LineWriter((text) => {
       if (!this.dead) this.child.stdin!.write(text)
@@ -180,8 +199,12 @@ export class HelperProcess {
     this.child.stdout!.setEncoding('utf8')
     this.child.stdout!.on('data', (t: string) => splitter.push(t))
     this.child.stderr!.setEncoding('utf8')
-    this.child.stderr!.on('data', (t: string) => { this.stderrTail = (this.stderrTail + t).slice(-STDERR_TAIL) })
-    this.child.stdin!.on('error', () => { /* EPIPE: the exit handler reports it */ })
+    this.child.stderr!.on('data', (t: string) => {
+      this.stderrTail = (this.stderrTail + t).slice(-STDERR_TAIL)
+    })
+    this.child.stdin!.on('error', () => {
+      /* EPIPE: the exit handler reports it */
+    })
 
     this.exited = new Promise<void>((resolve) => {
       let code: number | null = null
@@ -216,9 +239,15 @@ export class HelperProcess {
     })
   }
 
-  get pid(): number | undefined { return this.child.pid }
-  get isDead(): boolean { return this.dead !== undefined }
-  get inFlight(): number { return this.pending.size }
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+  get isDead(): boolean {
+    return this.dead !== undefined
+  }
+  get inFlight(): number {
+    return this.pending.size
+  }
 
   private error(summary: string, code: NsnetErrorCode): NsnetError {
     return new NsnetError(summary, { code, namespace: this.namespace, operation: 'netns helper' })
@@ -259,7 +288,13 @@ export class HelperProcess {
     if (on === this.referenced || this.dead) return
     this.referenced = on
     const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as Socket[]
-    if (on) { this.child.ref(); for (const s of streams) s.ref?.() } else { this.child.unref(); for (const s of streams) s.unref?.() }
+    if (on) {
+      this.child.ref()
+      for (const s of streams) s.ref?.()
+    } else {
+      this.child.unref()
+      for (const s of streams) s.unref?.()
+    }
   }
 
   /**
@@ -276,7 +311,9 @@ export class HelperProcess {
       const unset = args.flatMap((a, i) => (a === undefined ? [i] : []))
       line = JSON.stringify(unset.length ? { id, op, args, unset } : { id, op, args })
     } catch (e) {
-      return Promise.reject(invalidArgument(`arguments cannot be sent to the helper as JSON: ${(e as Error).message}`, { operation: op, namespace: this.namespace }))
+      return Promise.reject(
+        invalidArgument(`arguments cannot be sent to the helper as JSON: ${(e as Error).message}`, { operation: op, namespace: this.namespace }),
+      )
     }
     return new Promise<unknown>((resolve, reject) => {
       const p: Pending = { op, resolve, reject }
@@ -289,13 +326,33 @@ export class HelperProcess {
           }
         }
         const onAbort = (): void => giveUp(new NsnetError('aborted', { code: 'EABORTED', operation: op, namespace: this.namespace }))
-        const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(new NsnetError(
-          `the helper did not answer within ${timeoutMs + TIMEOUT_GRACE_MS} ms`, { code: 'ETIMEDOUT', operation: op, namespace: this.namespace },
-        )), timeoutMs + TIMEOUT_GRACE_MS)
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(
+                () =>
+                  giveUp(
+                    new NsnetError(`the helper did not answer within ${timeoutMs + TIMEOUT_GRACE_MS} ms`, {
+                      code: 'ETIMEDOUT',
+                      operation: op,
+                      namespace: this.namespace,
+                    }),
+                  ),
+                timeoutMs + TIMEOUT_GRACE_MS,
+              )
         signal?.addEventListener('abort', onAbort, { once: true })
-        const done = (): void => { signal?.removeEventListener('abort', onAbort); clearTimeout(timer) }
-        p.resolve = (v) => { done(); resolve(v) }
-        p.reject = (e) => { done(); reject(e) }
+        const done = (): void => {
+          signal?.removeEventListener('abort', onAbort)
+          clearTimeout(timer)
+        }
+        p.resolve = (v) => {
+          done()
+          resolve(v)
+        }
+        p.reject = (e) => {
+          done()
+          reject(e)
+        }
       }
       this.pending.set(id, p)
       if (this.pending.size === 1) this.setRef(true)
@@ -304,7 +361,11 @@ export class HelperProcess {
   }
 
   private kill(): void {
-    try { this.child.kill('SIGKILL') } catch { /* gone */ }
+    try {
+      this.child.kill('SIGKILL')
+    } catch {
+      /* gone */
+    }
   }
 
   /** Ends the helper: closes its stdin (it exits at once), SIGKILLs it if it has not after `graceMs`. */

@@ -10,7 +10,9 @@ const server = new HelperServer({
   namespace,
   // Loaded on first use, so the helper is ready before the netlink binding is.
   openRtnl: async () => (await import('../../rtnl.js')).Rtnl.open({ namespace }),
-  write: (text) => { process.stdout.write(text) },
+  write: (text) => {
+    process.stdout.write(text)
+  },
 })
 
 const quit = (): void => process.exit(0)

@@ -57,9 +57,7 @@ type OpNames<T, P extends string = ''> = {
 }[keyof T & string]
 
 /** The member of T at a dotted path. */
-type At<T, P extends string> = P extends `${infer H}.${infer R}`
-  ? H extends keyof T ? At<T[H], R> : never
-  : P extends keyof T ? T[P] : never
+type At<T, P extends string> = P extends `${infer H}.${infer R}` ? (H extends keyof T ? At<T[H], R> : never) : P extends keyof T ? T[P] : never
 
 /** An operation of the helper: a public method of HelperApi, by its path. */
 export type HelperOp = OpNames<HelperApi>
@@ -75,7 +73,9 @@ export type OpResult<K extends HelperOp> = Awaited<ReturnType<OpMethod<K>>>
 type Arity<F> = F extends (...a: infer A) => infer R
   ? R extends Promise<unknown> | AsyncIterable<unknown>
     ? Required<A> extends readonly [...unknown[], infer Last]
-      ? CallOptions extends Last ? Required<A>['length'] : 'its last parameter must take the call options (timeoutMs, signal)'
+      ? CallOptions extends Last
+        ? Required<A>['length']
+        : 'its last parameter must take the call options (timeoutMs, signal)'
       : 'it must take the call options (timeoutMs, signal) as its last parameter'
     : 'it must return a Promise'
   : never
@@ -91,32 +91,98 @@ export type OpTable = { readonly [K in HelperOp]: Arity<OpMethod<K>> }
  * so a method the ops classes keep private stays private.
  */
 export const HELPER_OPS = {
-  'links.list': 2, 'links.get': 2, 'links.add': 2, 'links.set': 3, 'links.delete': 2,
-  'links.waitUp': 2, 'links.supportsKind': 2, 'links.stats': 2,
-  'addresses.list': 2, 'addresses.add': 3, 'addresses.replace': 3, 'addresses.delete': 3,
-  'addresses.flush': 2, 'addresses.waitReady': 3,
-  'routes.list': 2, 'routes.get': 2, 'routes.add': 2, 'routes.replace': 2, 'routes.append': 2,
-  'routes.delete': 2, 'routes.addMany': 2, 'routes.deleteMany': 2, 'routes.stream': 2,
-  'neighbors.list': 2, 'neighbors.add': 2, 'neighbors.replace': 2, 'neighbors.delete': 2,
-  'rules.list': 2, 'rules.add': 2, 'rules.delete': 2,
-  'ethtool.features': 2, 'ethtool.setFeatures': 3,
-  'tc.qdiscs.list': 2, 'tc.qdiscs.add': 2, 'tc.qdiscs.replace': 2, 'tc.qdiscs.change': 2,
-  'tc.qdiscs.delete': 2, 'tc.qdiscs.supports': 2,
-  'tc.classes.list': 2, 'tc.classes.add': 2, 'tc.classes.replace': 2, 'tc.classes.change': 2, 'tc.classes.delete': 2,
-  'tc.filters.list': 3, 'tc.filters.add': 2, 'tc.filters.replace': 2, 'tc.filters.change': 2, 'tc.filters.delete': 2,
-  'nexthops.list': 2, 'nexthops.add': 2, 'nexthops.replace': 2, 'nexthops.delete': 2, 'nexthops.flush': 2,
-  'bridge.fdb.list': 2, 'bridge.fdb.add': 2, 'bridge.fdb.append': 2, 'bridge.fdb.replace': 2, 'bridge.fdb.delete': 2,
-  'bridge.links.list': 2, 'bridge.links.get': 2, 'bridge.links.set': 3,
-  'bridge.vlans.list': 2, 'bridge.vlans.add': 3, 'bridge.vlans.delete': 3,
-  'nft.tables.add': 2, 'nft.tables.delete': 2, 'nft.tables.list': 2,
-  'nft.chains.add': 2, 'nft.chains.delete': 2, 'nft.chains.list': 2,
-  'nft.rules.add': 2, 'nft.rules.insert': 2, 'nft.rules.replace': 2, 'nft.rules.delete': 2,
-  'nft.rules.list': 2, 'nft.rules.addMany': 2,
-  'nft.flush': 2, 'nft.ruleset': 1, 'nft.load': 2, 'nft.generation': 1,
-  'nft.masquerade': 2, 'nft.snat': 2, 'nft.dnat': 2, 'nft.forwardPolicy': 3, 'nft.allowForward': 2,
-  'nft.flushForward': 2, 'nft.dropRandom': 3,
-  'sysctl.get': 2, 'sysctl.set': 3,
-  'files.read': 2, 'files.write': 3, 'files.list': 2,
+  'links.list': 2,
+  'links.get': 2,
+  'links.add': 2,
+  'links.set': 3,
+  'links.delete': 2,
+  'links.waitUp': 2,
+  'links.supportsKind': 2,
+  'links.stats': 2,
+  'addresses.list': 2,
+  'addresses.add': 3,
+  'addresses.replace': 3,
+  'addresses.delete': 3,
+  'addresses.flush': 2,
+  'addresses.waitReady': 3,
+  'routes.list': 2,
+  'routes.get': 2,
+  'routes.add': 2,
+  'routes.replace': 2,
+  'routes.append': 2,
+  'routes.delete': 2,
+  'routes.addMany': 2,
+  'routes.deleteMany': 2,
+  'routes.stream': 2,
+  'neighbors.list': 2,
+  'neighbors.add': 2,
+  'neighbors.replace': 2,
+  'neighbors.delete': 2,
+  'rules.list': 2,
+  'rules.add': 2,
+  'rules.delete': 2,
+  'ethtool.features': 2,
+  'ethtool.setFeatures': 3,
+  'tc.qdiscs.list': 2,
+  'tc.qdiscs.add': 2,
+  'tc.qdiscs.replace': 2,
+  'tc.qdiscs.change': 2,
+  'tc.qdiscs.delete': 2,
+  'tc.qdiscs.supports': 2,
+  'tc.classes.list': 2,
+  'tc.classes.add': 2,
+  'tc.classes.replace': 2,
+  'tc.classes.change': 2,
+  'tc.classes.delete': 2,
+  'tc.filters.list': 3,
+  'tc.filters.add': 2,
+  'tc.filters.replace': 2,
+  'tc.filters.change': 2,
+  'tc.filters.delete': 2,
+  'nexthops.list': 2,
+  'nexthops.add': 2,
+  'nexthops.replace': 2,
+  'nexthops.delete': 2,
+  'nexthops.flush': 2,
+  'bridge.fdb.list': 2,
+  'bridge.fdb.add': 2,
+  'bridge.fdb.append': 2,
+  'bridge.fdb.replace': 2,
+  'bridge.fdb.delete': 2,
+  'bridge.links.list': 2,
+  'bridge.links.get': 2,
+  'bridge.links.set': 3,
+  'bridge.vlans.list': 2,
+  'bridge.vlans.add': 3,
+  'bridge.vlans.delete': 3,
+  'nft.tables.add': 2,
+  'nft.tables.delete': 2,
+  'nft.tables.list': 2,
+  'nft.chains.add': 2,
+  'nft.chains.delete': 2,
+  'nft.chains.list': 2,
+  'nft.rules.add': 2,
+  'nft.rules.insert': 2,
+  'nft.rules.replace': 2,
+  'nft.rules.delete': 2,
+  'nft.rules.list': 2,
+  'nft.rules.addMany': 2,
+  'nft.flush': 2,
+  'nft.ruleset': 1,
+  'nft.load': 2,
+  'nft.generation': 1,
+  'nft.masquerade': 2,
+  'nft.snat': 2,
+  'nft.dnat': 2,
+  'nft.forwardPolicy': 3,
+  'nft.allowForward': 2,
+  'nft.flushForward': 2,
+  'nft.dropRandom': 3,
+  'sysctl.get': 2,
+  'sysctl.set': 3,
+  'files.read': 2,
+  'files.write': 3,
+  'files.list': 2,
 } as const satisfies OpTable
 
 /**

@@ -1,12 +1,13 @@
 // The helper's request loop: reads JSON-line requests, runs each at once (they are
 // pipelined), and answers in completion order. It runs the same ops code as Rtnl.
-import { NsnetError, codeOf, invalidArgument, type SerializedError } from '../../netlink/errors.js'
+
 import type { RtnlApi } from '../../api.js'
+import { codeOf, invalidArgument, NsnetError, type SerializedError } from '../../netlink/errors.js'
 import { SpecCheck } from '../../ops/spec-check.js'
-import { listDir, readText, writeText } from '../files.js'
-import { CHUNK_ITEMS, HELPER_OPS, isHelperOp, type HelperApi, type HelperRequest } from './protocol.js'
 import { LineSplitter, LineWriter } from '../../util/lines.js'
+import { listDir, readText, writeText } from '../files.js'
 import { readSysctl, writeSysctl } from '../sysctl.js'
+import { CHUNK_ITEMS, HELPER_OPS, type HelperApi, type HelperRequest, isHelperOp } from './protocol.js'
 
 export interface ServeOptions {
   /** The namespace name this helper serves; set on every error it returns. */
@@ -34,16 +35,33 @@ export class HelperServer {
     this.splitter = new LineSplitter((line) => this.onLine(line))
     const ns = opts.namespace
     // These read and write files of this namespace at once: the call options are checked, not needed.
-    const options = (operation: string, o: unknown): void => { new SpecCheck({ operation, namespace: ns }).options(o) }
+    const options = (operation: string, o: unknown): void => {
+      new SpecCheck({ operation, namespace: ns }).options(o)
+    }
     this.local = {
       sysctl: {
-        get: async (key, o) => { options('sysctl.get', o); return readSysctl(key, ns) },
-        set: async (key, value, o) => { options('sysctl.set', o); return writeSysctl(key, value, ns) },
+        get: async (key, o) => {
+          options('sysctl.get', o)
+          return readSysctl(key, ns)
+        },
+        set: async (key, value, o) => {
+          options('sysctl.set', o)
+          return writeSysctl(key, value, ns)
+        },
       },
       files: {
-        read: async (path, o) => { options('files.read', o); return readText(path, ns) },
-        write: async (path, data, o) => { options('files.write', o); return writeText(path, data, ns) },
-        list: async (path, o) => { options('files.list', o); return listDir(path, ns) },
+        read: async (path, o) => {
+          options('files.read', o)
+          return readText(path, ns)
+        },
+        write: async (path, data, o) => {
+          options('files.write', o)
+          return writeText(path, data, ns)
+        },
+        list: async (path, o) => {
+          options('files.list', o)
+          return listDir(path, ns)
+        },
       },
     }
   }
@@ -81,7 +99,10 @@ export class HelperServer {
       try {
         for await (const item of result as AsyncIterable<unknown>) {
           chunk.push(item)
-          if (chunk.length === CHUNK_ITEMS) { this.out.send(JSON.stringify({ id, chunk })); chunk = [] }
+          if (chunk.length === CHUNK_ITEMS) {
+            this.out.send(JSON.stringify({ id, chunk }))
+            chunk = []
+          }
         }
       } catch (e) {
         this.out.send(JSON.stringify({ id, error: this.serialize(e, 'stream') }))
@@ -129,7 +150,10 @@ export class HelperServer {
     const code = codeOf(err, 'EINTERNAL')
     const summary = `${typeof err?.name === 'string' && code === 'EINTERNAL' ? `${err.name}: ` : ''}${String(err?.message ?? e)}`
     return new NsnetError(summary, {
-      code, errno: typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined, operation: op, namespace: ns,
+      code,
+      errno: typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined,
+      operation: op,
+      namespace: ns,
     }).toJSON()
   }
 
@@ -137,7 +161,11 @@ export class HelperServer {
   async close(): Promise<void> {
     const r = this.rtnl
     this.rtnl = undefined
-    if (r) await r.then((x) => x.close?.(), () => undefined)
+    if (r)
+      await r.then(
+        (x) => x.close?.(),
+        () => undefined,
+      )
   }
 }
 
@@ -146,10 +174,13 @@ function unknownOperation(op: unknown): NsnetError {
   const name = typeof op === 'string' ? op : JSON.stringify(op)
   const dot = name.lastIndexOf('.')
   const group = dot > 0 ? name.slice(0, dot) : ''
-  const offered = Object.keys(HELPER_OPS).filter((k) => k.lastIndexOf('.') === dot && k.startsWith(`${group}.`)).map((k) => k.slice(dot + 1))
+  const offered = Object.keys(HELPER_OPS)
+    .filter((k) => k.lastIndexOf('.') === dot && k.startsWith(`${group}.`))
+    .map((k) => k.slice(dot + 1))
   if (offered.length) {
     return invalidArgument(`${group} has no public method "${name.slice(dot + 1)}"`, {
-      operation: name, hint: `${group} offers ${offered.join(', ')}`,
+      operation: name,
+      hint: `${group} offers ${offered.join(', ')}`,
     })
   }
   return invalidArgument(`unknown operation "${name}"`, { operation: name, hint: 'the helper runs the methods of RtnlApi, sysctl and files (HELPER_OPS)' })

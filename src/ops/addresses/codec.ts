@@ -1,10 +1,10 @@
 // RTM_NEWADDR ↔ Address: attribute numbers from <linux/if_addr.h>, the flag words `ip` uses,
 // and the message bodies for add and delete.
-import { Attrs, decodeError, type Writer, type RawMessage } from '../../netlink/codec.js'
-import { AF_INET6, IFADDRMSG_LEN } from '../rtnl.js'
+import { Attrs, decodeError, type RawMessage, type Writer } from '../../netlink/codec.js'
 import { scopes } from '../routes/tables.js'
-import type { Address } from './types.js'
 import type { InetFamily } from '../rtnl.js'
+import { AF_INET6, IFADDRMSG_LEN } from '../rtnl.js'
+import type { Address } from './types.js'
 
 export const IFA_ADDRESS = 1
 export const IFA_LOCAL = 2
@@ -35,16 +35,28 @@ export const FOREVER = 0xffffffff
 
 /** Flag bits in the order `ip` prints them. IFA_F_PERMANENT is printed inverted, as `dynamic`. */
 const FLAG_WORDS: ReadonlyArray<readonly [number, string]> = [
-  [IFA_F_SECONDARY, 'secondary'], [IFA_F_NODAD, 'nodad'], [IFA_F_OPTIMISTIC, 'optimistic'],
-  [IFA_F_DADFAILED, 'dadfailed'], [IFA_F_HOMEADDRESS, 'home'], [IFA_F_DEPRECATED, 'deprecated'],
-  [IFA_F_TENTATIVE, 'tentative'], [IFA_F_PERMANENT, 'dynamic'], [IFA_F_MANAGETEMPADDR, 'mngtmpaddr'],
-  [IFA_F_NOPREFIXROUTE, 'noprefixroute'], [IFA_F_MCAUTOJOIN, 'autojoin'], [IFA_F_STABLE_PRIVACY, 'stable-privacy'],
+  [IFA_F_SECONDARY, 'secondary'],
+  [IFA_F_NODAD, 'nodad'],
+  [IFA_F_OPTIMISTIC, 'optimistic'],
+  [IFA_F_DADFAILED, 'dadfailed'],
+  [IFA_F_HOMEADDRESS, 'home'],
+  [IFA_F_DEPRECATED, 'deprecated'],
+  [IFA_F_TENTATIVE, 'tentative'],
+  [IFA_F_PERMANENT, 'dynamic'],
+  [IFA_F_MANAGETEMPADDR, 'mngtmpaddr'],
+  [IFA_F_NOPREFIXROUTE, 'noprefixroute'],
+  [IFA_F_MCAUTOJOIN, 'autojoin'],
+  [IFA_F_STABLE_PRIVACY, 'stable-privacy'],
 ]
 
 /** The flags a caller may ask for, by the word `ip addr add` takes. */
 export const SETTABLE_FLAGS: ReadonlyMap<string, number> = new Map([
-  ['nodad', IFA_F_NODAD], ['optimistic', IFA_F_OPTIMISTIC], ['home', IFA_F_HOMEADDRESS],
-  ['mngtmpaddr', IFA_F_MANAGETEMPADDR], ['noprefixroute', IFA_F_NOPREFIXROUTE], ['autojoin', IFA_F_MCAUTOJOIN],
+  ['nodad', IFA_F_NODAD],
+  ['optimistic', IFA_F_OPTIMISTIC],
+  ['home', IFA_F_HOMEADDRESS],
+  ['mngtmpaddr', IFA_F_MANAGETEMPADDR],
+  ['noprefixroute', IFA_F_NOPREFIXROUTE],
+  ['autojoin', IFA_F_MCAUTOJOIN],
 ])
 
 const PROTOCOL_NAMES: readonly string[] = ['unspec', 'kernel_lo', 'kernel_ra', 'kernel_ll']
@@ -115,7 +127,11 @@ export interface EncodedAddress {
 
 /** ifaddrmsg and attributes, as `ip addr add|del` sends them. */
 export function writeAddress(w: Writer, a: EncodedAddress, ifindex: number): void {
-  w.u8(a.af).u8(a.prefixlen).u8(a.flags & 0xff).u8(a.scope).u32(ifindex)
+  w.u8(a.af)
+    .u8(a.prefixlen)
+    .u8(a.flags & 0xff)
+    .u8(a.scope)
+    .u32(ifindex)
   w.attrBytes(IFA_LOCAL, a.local)
   if (a.address) w.attrBytes(IFA_ADDRESS, a.address)
   if (a.broadcast) w.attrBytes(IFA_BROADCAST, a.broadcast)

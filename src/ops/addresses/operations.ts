@@ -1,31 +1,26 @@
 // Address operations: what `ip addr show|add|replace|del|flush` do, plus waiting for IPv6 DAD.
-import { parseCidr, parseIP, type Cidr, type Writer } from '../../netlink/codec.js'
+import { type Cidr, parseCidr, parseIP, type Writer } from '../../netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import type { CallOptions, Request } from '../../netlink/engine.js'
 import { BatchError, NsnetError } from '../../netlink/errors.js'
-import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
-import { SpecCheck, show } from '../spec-check.js'
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, afOf, familyNumber } from '../rtnl.js'
-import {
-  FOREVER, SETTABLE_FLAGS, decodeAddress, writeAddress, type EncodedAddress,
-} from './codec.js'
-import { scopes, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE } from '../routes/tables.js'
 import { pollWithBackoff } from '../../util/poll.js'
+import { type LinkRef, linkIndex, linkNames, type OpsContext } from '../context.js'
+import { RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, scopes } from '../routes/tables.js'
+import { AF_INET, AF_INET6, AF_UNSPEC, afOf, familyNumber, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from '../rtnl.js'
+import { SpecCheck, show } from '../spec-check.js'
+import { decodeAddress, type EncodedAddress, FOREVER, SETTABLE_FLAGS, writeAddress } from './codec.js'
 import type { Address, AddressFilter, AddressOptions, FlushSelector, SettableAddressFlag, WaitReadyOptions } from './types.js'
 
-export { decodeAddress }
 export type * from './types.js'
+export { decodeAddress }
 
-const OPTION_KEYS = [
-  'peer', 'broadcast', 'anycast', 'label', 'scope', 'flags', 'validLifetime', 'preferredLifetime', 'metric',
-]
+const OPTION_KEYS = ['peer', 'broadcast', 'anycast', 'label', 'scope', 'flags', 'validLifetime', 'preferredLifetime', 'metric']
 const FILTER_KEYS = ['link', 'family', 'label', 'scope']
 const IFNAMSIZ = 16
 
 /** The error's `object` for an address argument, whatever the caller passed. */
 function objectOf(address: unknown, link: unknown): string {
-  const a = typeof address === 'string' ? address
-    : typeof (address as Address | null)?.local === 'string' ? (address as Address).local : show(address)
+  const a = typeof address === 'string' ? address : typeof (address as Address | null)?.local === 'string' ? (address as Address).local : show(address)
   return `address ${a} dev ${typeof link === 'string' || typeof link === 'number' ? link : show(link)}`
 }
 
@@ -46,7 +41,12 @@ function parseAddressText(text: unknown, check: SpecCheck): Cidr {
 /** `eth0:*` style patterns of `ip addr show label`. */
 function labelMatcher(pattern: string): (label: string | undefined) => boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return (l) => l === pattern
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  )
   return (l) => l !== undefined && re.test(l)
 }
 
@@ -75,16 +75,27 @@ function computedBroadcast(c: Cidr, plus: boolean): Uint8Array | undefined {
 class AddressRequest implements Request {
   readonly type = RTM_DELADDR
   readonly operation = 'addresses.flush'
-  constructor(private readonly a: EncodedAddress, private readonly ifindex: number, readonly object: string) {}
-  body(w: Writer): void { writeAddress(w, this.a, this.ifindex) }
+  constructor(
+    private readonly a: EncodedAddress,
+    private readonly ifindex: number,
+    readonly object: string,
+  ) {}
+  body(w: Writer): void {
+    writeAddress(w, this.a, this.ifindex)
+  }
 }
 
 /** What identifies an existing address to RTM_DELADDR: local, prefix length, peer, label. */
 function identify(a: Address): EncodedAddress {
   const local = parseIP(a.local)!
   return {
-    af: afOf(local.family), prefixlen: a.prefixlen, flags: 0, scope: 0, local: local.bytes,
-    address: parseIP(a.address ?? a.local)!.bytes, label: a.label,
+    af: afOf(local.family),
+    prefixlen: a.prefixlen,
+    flags: 0,
+    scope: 0,
+    local: local.bytes,
+    address: parseIP(a.address ?? a.local)!.bytes,
+    label: a.label,
   }
 }
 
@@ -97,8 +108,14 @@ function listedAddress(a: Address, check: SpecCheck): [string, AddressOptions] {
   const flags = [...SETTABLE_FLAGS.keys()].filter((f) => (a as unknown as Record<string, unknown>)[f] === true) as SettableAddressFlag[]
   const options: AddressOptions = {
     // The peer carries the prefix length (a bare peer would be /32, as with ip).
-    peer: a.address === undefined ? undefined : `${a.address}/${a.prefixlen}`, broadcast: a.broadcast, anycast: a.anycast, label: a.label, scope: a.scope,
-    metric: a.metric, validLifetime: life(a.valid_life_time), preferredLifetime: life(a.preferred_life_time),
+    peer: a.address === undefined ? undefined : `${a.address}/${a.prefixlen}`,
+    broadcast: a.broadcast,
+    anycast: a.anycast,
+    label: a.label,
+    scope: a.scope,
+    metric: a.metric,
+    validLifetime: life(a.valid_life_time),
+    preferredLifetime: life(a.preferred_life_time),
     flags: flags.length ? flags : undefined,
   }
   // undefined keys would still count as given; keep only what the object holds.
@@ -125,20 +142,31 @@ export class Addresses {
     const ifindex = link === undefined ? undefined : await linkIndex(this.ctx, link, 'addresses.list', call)
     const names = await linkNames(this.ctx, call)
     const scopeName = scope === undefined ? undefined : scopes.name(scope)
-    return this.ctx.sock.dump({
-      type: RTM_GETADDR, operation: 'addresses.list',
-      body: (w) => { w.u8(family === undefined ? AF_UNSPEC : afOf(family)).u8(0).u8(0).u8(0).u32(0) },
-    }, (m) => {
-      if (m.type !== RTM_NEWADDR) return undefined
-      const af = m.buf[m.start]
-      if (af !== AF_INET && af !== AF_INET6) return undefined
-      if (ifindex !== undefined && m.buf.readUInt32LE(m.start + 4) !== ifindex) return undefined
-      const a = decodeAddress(m, names)
-      if (scopeName !== undefined && a.scope !== scopeName) return undefined
-      // As ip: an address without a label (IPv6) goes by its link's name.
-      if (label && !label(a.label ?? a.ifname)) return undefined
-      return a
-    }, call)
+    return this.ctx.sock.dump(
+      {
+        type: RTM_GETADDR,
+        operation: 'addresses.list',
+        body: (w) => {
+          w.u8(family === undefined ? AF_UNSPEC : afOf(family))
+            .u8(0)
+            .u8(0)
+            .u8(0)
+            .u32(0)
+        },
+      },
+      (m) => {
+        if (m.type !== RTM_NEWADDR) return undefined
+        const af = m.buf[m.start]
+        if (af !== AF_INET && af !== AF_INET6) return undefined
+        if (ifindex !== undefined && m.buf.readUInt32LE(m.start + 4) !== ifindex) return undefined
+        const a = decodeAddress(m, names)
+        if (scopeName !== undefined && a.scope !== scopeName) return undefined
+        // As ip: an address without a label (IPv6) goes by its link's name.
+        if (label && !label(a.label ?? a.ifname)) return undefined
+        return a
+      },
+      call,
+    )
   }
 
   /** Adds an address; EEXIST if the link has it. `ip addr add 10.0.0.1/24 dev LINK [peer P] [brd +] [label L] [scope S] [nodad ...] [valid_lft N] [preferred_lft N] [metric N]` */
@@ -229,19 +257,25 @@ export class Addresses {
     if (!(timeoutMs > 0)) check.fail(`timeoutMs must be positive, got ${timeoutMs}`)
     const where = check.ctx
     let last: Address | undefined
-    const ready = await pollWithBackoff(async (msLeft) => {
-      const all = await this.list({ link, family: c.family }, { timeoutMs: msLeft, signal: opts.signal })
-      last = all.find((a) => a.local === c.address && (!address.includes('/') || a.prefixlen === c.prefixLength))
-      if (last?.dadfailed) {
-        throw new NsnetError('duplicate address detection failed: another host uses this address', {
-          code: 'EDADFAILED', ...where, hint: 'pick another address, or add it with flags: [\'nodad\']',
-        })
-      }
-      return last && !last.tentative ? last : undefined
-    }, { timeoutMs, firstMs: 5, maxMs: 100, signal: opts.signal, where })
+    const ready = await pollWithBackoff(
+      async (msLeft) => {
+        const all = await this.list({ link, family: c.family }, { timeoutMs: msLeft, signal: opts.signal })
+        last = all.find((a) => a.local === c.address && (!address.includes('/') || a.prefixlen === c.prefixLength))
+        if (last?.dadfailed) {
+          throw new NsnetError('duplicate address detection failed: another host uses this address', {
+            code: 'EDADFAILED',
+            ...where,
+            hint: "pick another address, or add it with flags: ['nodad']",
+          })
+        }
+        return last && !last.tentative ? last : undefined
+      },
+      { timeoutMs, firstMs: 5, maxMs: 100, signal: opts.signal, where },
+    )
     if (ready) return ready
     throw new NsnetError(last ? `still tentative after ${timeoutMs} ms` : `not on the link after ${timeoutMs} ms`, {
-      code: 'ETIMEDOUT', ...where,
+      code: 'ETIMEDOUT',
+      ...where,
       hint: last ? 'DAD takes about a second per probe; is the link up with carrier?' : 'was it added to this link?',
     })
   }
@@ -307,8 +341,17 @@ export class Addresses {
     // As ip: 127.0.0.0/8 gets host scope unless told otherwise.
     const scope = scopeNumber(o.scope, check) ?? (v4 && c.bytes[0] === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE)
     return {
-      af: afOf(c.family), prefixlen, flags, scope, local: c.bytes, address: peer?.bytes ?? c.bytes,
-      broadcast, anycast, label: o.label, lifetimes, metric,
+      af: afOf(c.family),
+      prefixlen,
+      flags,
+      scope,
+      local: c.bytes,
+      address: peer?.bytes ?? c.bytes,
+      broadcast,
+      anycast,
+      label: o.label,
+      lifetimes,
+      metric,
     }
   }
 }

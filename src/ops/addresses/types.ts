@@ -9,8 +9,19 @@ export type AddressFamily = InetFamily
 
 /** Flags `ip` prints as keys set to true. */
 export type AddressFlag =
-  | 'secondary' | 'temporary' | 'nodad' | 'optimistic' | 'dadfailed' | 'home' | 'deprecated'
-  | 'tentative' | 'dynamic' | 'mngtmpaddr' | 'noprefixroute' | 'autojoin' | 'stable-privacy'
+  | 'secondary'
+  | 'temporary'
+  | 'nodad'
+  | 'optimistic'
+  | 'dadfailed'
+  | 'home'
+  | 'deprecated'
+  | 'tentative'
+  | 'dynamic'
+  | 'mngtmpaddr'
+  | 'noprefixroute'
+  | 'autojoin'
+  | 'stable-privacy'
 
 export interface Address {
   readonly ifindex: number

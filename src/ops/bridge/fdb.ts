@@ -1,12 +1,12 @@
 // Bridge forwarding database entries: `bridge fdb`. RTM_NEWNEIGH/DELNEIGH/GETNEIGH with
 // family AF_BRIDGE; objects shaped like `bridge -j fdb show`.
 import { Attrs, formatIP, formatMac, type RawMessage, type Writer } from '../../netlink/codec.js'
-import type { CallOptions } from '../../netlink/engine.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
-import { freeze, linkIndex, type LinkRef, type OpsContext } from '../context.js'
-import { linkBriefs } from './ports.js'
+import type { CallOptions } from '../../netlink/engine.js'
+import { freeze, type LinkRef, linkIndex, type OpsContext } from '../context.js'
 import { AF_BRIDGE, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
+import { linkBriefs } from './ports.js'
 
 // <linux/neighbour.h>
 const NDA_DST = 1
@@ -106,13 +106,34 @@ export interface FdbFilter {
 }
 
 const FLAG_NAMES: ReadonlyArray<[number, string]> = [
-  [NTF_SELF, 'self'], [NTF_ROUTER, 'router'], [NTF_EXT_LEARNED, 'extern_learn'],
-  [NTF_OFFLOADED, 'offload'], [NTF_MASTER, 'master'], [NTF_STICKY, 'sticky'],
+  [NTF_SELF, 'self'],
+  [NTF_ROUTER, 'router'],
+  [NTF_EXT_LEARNED, 'extern_learn'],
+  [NTF_OFFLOADED, 'offload'],
+  [NTF_MASTER, 'master'],
+  [NTF_STICKY, 'sticky'],
 ]
 
 const SPEC_FIELDS = new Set([
-  'mac', 'lladdr', 'dev', 'ifname', 'vlan', 'master', 'self', 'state', 'flags', 'router', 'extern_learn',
-  'sticky', 'dst', 'port', 'vni', 'src_vni', 'via', 'viaIf', 'nhid',
+  'mac',
+  'lladdr',
+  'dev',
+  'ifname',
+  'vlan',
+  'master',
+  'self',
+  'state',
+  'flags',
+  'router',
+  'extern_learn',
+  'sticky',
+  'dst',
+  'port',
+  'vni',
+  'src_vni',
+  'via',
+  'viaIf',
+  'nhid',
 ])
 // Read-only fields of a listed entry: ignored when it is handed back.
 const LISTED_FIELDS = new Set(['ifindex', 'linkNetNsId'])
@@ -129,7 +150,8 @@ function stateName(s: number): FdbState {
 
 /** Decodes one RTM_NEWNEIGH/DELNEIGH of family AF_BRIDGE; undefined for other families. */
 export function decodeFdbEntry(m: RawMessage, names?: ReadonlyMap<number, string>): FdbEntry | undefined {
-  const b = m.buf, s = m.start
+  const b = m.buf,
+    s = m.start
   if (m.end - s < NDMSG_LEN || b[s] !== AF_BRIDGE) return undefined
   const ifindex = b.readInt32LE(s + 4)
   const state = b.readUInt16LE(s + 8)
@@ -191,8 +213,10 @@ export class BridgeFdb {
     const f = c.object(filter, 'filter')
     c.only(f, FILTER_FIELDS, 'filter')
     const vlan = f.vlan === undefined ? undefined : c.int(f.vlan, 'filter vlan', 1, 4094)
-    const stateBits = f.state === undefined ? undefined
-      : c.oneOf(f.state, 'filter state', { permanent: NUD_PERMANENT, static: NUD_NOARP, dynamic: NUD_REACHABLE, stale: NUD_STALE })
+    const stateBits =
+      f.state === undefined
+        ? undefined
+        : c.oneOf(f.state, 'filter state', { permanent: NUD_PERMANENT, static: NUD_NOARP, dynamic: NUD_REACHABLE, stale: NUD_STALE })
     const dynamic = f.dynamic === undefined ? false : c.bool(f.dynamic, 'filter dynamic')
     const br = f.br === undefined ? undefined : c.linkRef(f.br, 'filter br')
     const dev = f.dev === undefined ? undefined : c.linkRef(f.dev, 'filter dev')
@@ -200,20 +224,30 @@ export class BridgeFdb {
     const devIndex = dev === undefined ? 0 : await linkIndex(this.ctx, dev, operation, opts)
     const links = await linkBriefs(this.ctx, opts)
     const names = new Map([...links].map(([i, l]) => [i, l.name]))
-    const raw = await this.ctx.sock.dump({
-      type: RTM_GETNEIGH,
-      operation,
-      object: 'fdb',
-      body: (w) => { w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u16(0).u8(0).u8(0) },
-    }, (m) => m.type === RTM_NEWNEIGH ? keep(m, names) : undefined, opts)
+    const raw = await this.ctx.sock.dump(
+      {
+        type: RTM_GETNEIGH,
+        operation,
+        object: 'fdb',
+        body: (w) => {
+          w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u16(0).u8(0).u8(0)
+        },
+      },
+      (m) => (m.type === RTM_NEWNEIGH ? keep(m, names) : undefined),
+      opts,
+    )
     // Without strict checking the kernel ignores dump filters: apply them here, as bridge does.
-    return raw.filter(({ entry, state }) =>
-      (!devIndex || entry.ifindex === devIndex)
-      // `br`: the bridge's own entries and those of its ports, as the kernel filters it.
-      && (!brIndex || entry.ifindex === brIndex || links.get(entry.ifindex)?.master === brIndex)
-      && (stateBits === undefined || (state & stateBits) !== 0)
-      && (vlan === undefined || entry.vlan === vlan)
-      && (!dynamic || !(state & NUD_PERMANENT))).map((x) => x.entry)
+    return raw
+      .filter(
+        ({ entry, state }) =>
+          (!devIndex || entry.ifindex === devIndex) &&
+          // `br`: the bridge's own entries and those of its ports, as the kernel filters it.
+          (!brIndex || entry.ifindex === brIndex || links.get(entry.ifindex)?.master === brIndex) &&
+          (stateBits === undefined || (state & stateBits) !== 0) &&
+          (vlan === undefined || entry.vlan === vlan) &&
+          (!dynamic || !(state & NUD_PERMANENT)),
+      )
+      .map((x) => x.entry)
   }
 
   /** `bridge fdb add MAC dev DEV [master|self] [permanent|static|dynamic] [vlan VID] [dst IP] [port P] [vni N]`; EEXIST when present. */
@@ -256,7 +290,7 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   const o = c.object(entry, 'fdb entry')
   c.only(o, SPEC_FIELDS, 'fdb entry', LISTED_FIELDS)
   const macText = o.mac ?? o.lladdr
-  if (macText === undefined) c.fail('mac is required (the fdb entry\'s MAC address)')
+  if (macText === undefined) c.fail("mac is required (the fdb entry's MAC address)")
   const mac = c.mac(macText, 'mac')
   const devRef = o.dev ?? o.ifname
   if (devRef === undefined) c.fail('dev is required (the device the entry is on)')
@@ -270,7 +304,11 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   if (typeof o.master === 'string') flags |= cc.linkName(o.master, 'master') === dev ? NTF_SELF : NTF_MASTER
   else if (o.master !== undefined && cc.bool(o.master, 'master')) flags |= NTF_MASTER
   if (o.self !== undefined && cc.bool(o.self, 'self')) flags |= NTF_SELF
-  for (const [bit, name] of [[NTF_ROUTER, 'router'], [NTF_EXT_LEARNED, 'extern_learn'], [NTF_STICKY, 'sticky']] as const) {
+  for (const [bit, name] of [
+    [NTF_ROUTER, 'router'],
+    [NTF_EXT_LEARNED, 'extern_learn'],
+    [NTF_STICKY, 'sticky'],
+  ] as const) {
     if (o[name] !== undefined && cc.bool(o[name], name)) flags |= bit
   }
   for (const f of listed) {
@@ -280,11 +318,17 @@ export function encodeFdb(entry: FdbSpec, c: SpecCheck): EncodedFdb {
   if (!(flags & (NTF_SELF | NTF_MASTER))) flags |= NTF_SELF
   // bridge starts from NUD_NOARP and adds PERMANENT (default) or REACHABLE; 'dynamic' drops NOARP.
   const stateText = o.state ?? 'permanent'
-  const state = typeof stateText === 'string' && /^0x[0-9a-f]{1,4}$/.test(stateText) ? Number(stateText)
-    : cc.oneOf(stateText, 'state', {
-      permanent: NUD_NOARP | NUD_PERMANENT, local: NUD_NOARP | NUD_PERMANENT,
-      static: NUD_NOARP | NUD_REACHABLE, dynamic: NUD_REACHABLE, '': NUD_REACHABLE, stale: NUD_STALE,
-    })
+  const state =
+    typeof stateText === 'string' && /^0x[0-9a-f]{1,4}$/.test(stateText)
+      ? Number(stateText)
+      : cc.oneOf(stateText, 'state', {
+          permanent: NUD_NOARP | NUD_PERMANENT,
+          local: NUD_NOARP | NUD_PERMANENT,
+          static: NUD_NOARP | NUD_REACHABLE,
+          dynamic: NUD_REACHABLE,
+          '': NUD_REACHABLE,
+          stale: NUD_STALE,
+        })
   const vlan = o.vlan === undefined ? undefined : cc.int(o.vlan, 'vlan', 1, 4094)
   const dst = o.dst === undefined ? undefined : cc.ip(o.dst, 'dst').bytes
   const port = o.port === undefined ? undefined : cc.int(o.port, 'port', 1, 65535)

@@ -20,5 +20,5 @@ export class Bridge {
 }
 
 export { BridgeFdb, decodeFdbEntry, type FdbEntry, type FdbFilter, type FdbSpec, type FdbState } from './fdb.js'
-export { BridgePorts, decodeBridgePort, type BridgePort, type BridgePortFilter, type BridgePortOptions } from './ports.js'
-export { BridgeVlans, decodeBridgeVlans, NO_VLAN_FILTERING, type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec } from './vlans.js'
+export { type BridgePort, type BridgePortFilter, type BridgePortOptions, BridgePorts, decodeBridgePort } from './ports.js'
+export { type BridgeVlan, type BridgeVlanPort, type BridgeVlanSpec, BridgeVlans, decodeBridgeVlans, NO_VLAN_FILTERING } from './vlans.js'

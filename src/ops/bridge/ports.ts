@@ -1,14 +1,14 @@
 // Bridge port options: `bridge link show|set`. RTM_GETLINK/SETLINK with family AF_BRIDGE and
 // the port's options in IFLA_PROTINFO; objects shaped like `bridge -d -j link show`.
 import { Attrs, type RawMessage, type Writer } from '../../netlink/codec.js'
-import type { CallOptions } from '../../netlink/engine.js'
 import { NLA_F_NESTED } from '../../netlink/constants.js'
+import type { CallOptions } from '../../netlink/engine.js'
 import { NsnetError } from '../../netlink/errors.js'
-import { freeze, linkIndex, type LinkRef, type OpsContext } from '../context.js'
+import { freeze, type LinkRef, linkIndex, type OpsContext } from '../context.js'
 import { linkFlagNames } from '../links/decode.js'
 import { AF_BRIDGE, AF_UNSPEC, IFINFOMSG_LEN, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
-import { BRIDGE_FLAGS_MASTER, BRIDGE_FLAGS_SELF, IFLA_AF_SPEC, IFLA_BRIDGE_FLAGS, beginPlainNest } from './wire.js'
+import { BRIDGE_FLAGS_MASTER, BRIDGE_FLAGS_SELF, beginPlainNest, IFLA_AF_SPEC, IFLA_BRIDGE_FLAGS } from './wire.js'
 
 // <linux/if_link.h>
 const IFLA_IFNAME = 3
@@ -96,40 +96,65 @@ export interface BridgePortFilter {
 
 // Boolean options in the order `bridge link set` writes them, before and after cost/priority/state.
 const BOOLS_BEFORE: ReadonlyArray<[keyof BridgePortOptions, number]> = [
-  ['guard', IFLA_BRPORT_GUARD], ['hairpin', IFLA_BRPORT_MODE], ['fastleave', IFLA_BRPORT_FAST_LEAVE],
-  ['root_block', IFLA_BRPORT_PROTECT], ['flood', IFLA_BRPORT_UNICAST_FLOOD],
+  ['guard', IFLA_BRPORT_GUARD],
+  ['hairpin', IFLA_BRPORT_MODE],
+  ['fastleave', IFLA_BRPORT_FAST_LEAVE],
+  ['root_block', IFLA_BRPORT_PROTECT],
+  ['flood', IFLA_BRPORT_UNICAST_FLOOD],
 ]
 const BOOLS_MCAST: ReadonlyArray<[keyof BridgePortOptions, number]> = [
-  ['mcast_flood', IFLA_BRPORT_MCAST_FLOOD], ['bcast_flood', IFLA_BRPORT_BCAST_FLOOD],
+  ['mcast_flood', IFLA_BRPORT_MCAST_FLOOD],
+  ['bcast_flood', IFLA_BRPORT_BCAST_FLOOD],
   ['mcast_to_unicast', IFLA_BRPORT_MCAST_TO_UCAST],
 ]
 const BOOLS_LEARNING: ReadonlyArray<[keyof BridgePortOptions, number]> = [
-  ['learning', IFLA_BRPORT_LEARNING], ['learning_sync', IFLA_BRPORT_LEARNING_SYNC],
+  ['learning', IFLA_BRPORT_LEARNING],
+  ['learning_sync', IFLA_BRPORT_LEARNING_SYNC],
 ]
 const BOOLS_AFTER: ReadonlyArray<[keyof BridgePortOptions, number]> = [
-  ['neigh_suppress', IFLA_BRPORT_NEIGH_SUPPRESS], ['vlan_tunnel', IFLA_BRPORT_VLAN_TUNNEL],
-  ['isolated', IFLA_BRPORT_ISOLATED], ['locked', IFLA_BRPORT_LOCKED],
+  ['neigh_suppress', IFLA_BRPORT_NEIGH_SUPPRESS],
+  ['vlan_tunnel', IFLA_BRPORT_VLAN_TUNNEL],
+  ['isolated', IFLA_BRPORT_ISOLATED],
+  ['locked', IFLA_BRPORT_LOCKED],
 ]
 const OPTION_FIELDS = new Set<string>([
-  'cost', 'priority', 'state', 'mcast_router', 'backup_port', 'self', 'master',
+  'cost',
+  'priority',
+  'state',
+  'mcast_router',
+  'backup_port',
+  'self',
+  'master',
   ...[...BOOLS_BEFORE, ...BOOLS_MCAST, ...BOOLS_LEARNING, ...BOOLS_AFTER].map(([k]) => k),
 ])
 // Decoded in the order bridge prints them.
 const PRINTED_BOOLS: ReadonlyArray<[string, number]> = [
-  ['hairpin', IFLA_BRPORT_MODE], ['guard', IFLA_BRPORT_GUARD], ['root_block', IFLA_BRPORT_PROTECT],
-  ['fastleave', IFLA_BRPORT_FAST_LEAVE], ['learning', IFLA_BRPORT_LEARNING], ['learning_sync', IFLA_BRPORT_LEARNING_SYNC],
-  ['flood', IFLA_BRPORT_UNICAST_FLOOD], ['mcast_flood', IFLA_BRPORT_MCAST_FLOOD], ['bcast_flood', IFLA_BRPORT_BCAST_FLOOD],
+  ['hairpin', IFLA_BRPORT_MODE],
+  ['guard', IFLA_BRPORT_GUARD],
+  ['root_block', IFLA_BRPORT_PROTECT],
+  ['fastleave', IFLA_BRPORT_FAST_LEAVE],
+  ['learning', IFLA_BRPORT_LEARNING],
+  ['learning_sync', IFLA_BRPORT_LEARNING_SYNC],
+  ['flood', IFLA_BRPORT_UNICAST_FLOOD],
+  ['mcast_flood', IFLA_BRPORT_MCAST_FLOOD],
+  ['bcast_flood', IFLA_BRPORT_BCAST_FLOOD],
 ]
 const PRINTED_BOOLS_2: ReadonlyArray<[string, number]> = [
-  ['mcast_to_unicast', IFLA_BRPORT_MCAST_TO_UCAST], ['neigh_suppress', IFLA_BRPORT_NEIGH_SUPPRESS],
+  ['mcast_to_unicast', IFLA_BRPORT_MCAST_TO_UCAST],
+  ['neigh_suppress', IFLA_BRPORT_NEIGH_SUPPRESS],
   ['vlan_tunnel', IFLA_BRPORT_VLAN_TUNNEL],
 ]
 
-export interface LinkBrief { readonly name: string; readonly up: boolean; readonly master: number }
+export interface LinkBrief {
+  readonly name: string
+  readonly up: boolean
+  readonly master: number
+}
 
 /** Decodes one RTM_NEWLINK of family AF_BRIDGE; undefined for other families. */
 export function decodeBridgePort(m: RawMessage, links?: ReadonlyMap<number, LinkBrief>): BridgePort | undefined {
-  const b = m.buf, s = m.start
+  const b = m.buf,
+    s = m.start
   if (m.end - s < IFINFOMSG_LEN || b[s] !== AF_BRIDGE) return undefined
   const ifindex = b.readInt32LE(s + 4)
   const a = new Attrs(b, s + IFINFOMSG_LEN, m.end, IFLA_MAX)
@@ -152,7 +177,7 @@ export function decodeBridgePort(m: RawMessage, links?: ReadonlyMap<number, Link
     const p = a.nested(IFLA_PROTINFO, IFLA_BRPORT_MAX)
     if (p) {
       const st = p.u8(IFLA_BRPORT_STATE)
-      o.state = st === undefined ? undefined : STP_NAMES[st] ?? st
+      o.state = st === undefined ? undefined : (STP_NAMES[st] ?? st)
       o.priority = p.u16(IFLA_BRPORT_PRIORITY)
       o.cost = p.u32(IFLA_BRPORT_COST)
       for (const [k, t] of PRINTED_BOOLS) o[k] = boolOf(p.u8(t))
@@ -165,7 +190,7 @@ export function decodeBridgePort(m: RawMessage, links?: ReadonlyMap<number, Link
     } else {
       // An old-style PROTINFO is the bare STP state.
       const st = a.u8(IFLA_PROTINFO)
-      o.state = st === undefined ? undefined : STP_NAMES[st] ?? st
+      o.state = st === undefined ? undefined : (STP_NAMES[st] ?? st)
     }
   }
   return freeze(o) as unknown as BridgePort
@@ -188,12 +213,18 @@ export class BridgePorts {
     const dev = f.dev === undefined ? 0 : await linkIndex(this.ctx, c.linkRef(f.dev, 'filter dev'), operation, opts)
     const master = f.master === undefined ? 0 : await linkIndex(this.ctx, c.linkRef(f.master, 'filter master'), operation, opts)
     const links = await linkBriefs(this.ctx, opts)
-    const ports = await this.ctx.sock.dump({
-      type: RTM_GETLINK,
-      operation,
-      object: 'bridge ports',
-      body: (w) => { w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u32(0).u32(0) },
-    }, (m) => m.type === RTM_NEWLINK ? decodeBridgePort(m, links) : undefined, opts)
+    const ports = await this.ctx.sock.dump(
+      {
+        type: RTM_GETLINK,
+        operation,
+        object: 'bridge ports',
+        body: (w) => {
+          w.u8(AF_BRIDGE).u8(0).u16(0).s32(0).u32(0).u32(0)
+        },
+      },
+      (m) => (m.type === RTM_NEWLINK ? decodeBridgePort(m, links) : undefined),
+      opts,
+    )
     const masterName = master ? links.get(master)?.name : undefined
     return ports.filter((p) => (!dev || p.ifindex === dev) && (!master || p.master === masterName))
   }
@@ -203,7 +234,11 @@ export class BridgePorts {
     const [port] = await this.list({ dev }, opts)
     if (!port) {
       throw new NsnetError(`link ${dev} is not a bridge port`, {
-        code: 'ENODEV', errno: 19, operation: 'bridge.links.get', object: `link ${dev}`, namespace: this.ctx.namespace,
+        code: 'ENODEV',
+        errno: 19,
+        operation: 'bridge.links.get',
+        object: `link ${dev}`,
+        namespace: this.ctx.namespace,
       })
     }
     return port
@@ -218,10 +253,15 @@ export class BridgePorts {
     const enc = encodePortOptions(options, c)
     const ifindex = await linkIndex(this.ctx, devRef, operation, opts)
     const backup = enc.backup === undefined || enc.backup === null ? enc.backup : await linkIndex(this.ctx, enc.backup, operation, opts)
-    await this.ctx.sock.request({
-      type: RTM_SETLINK, operation, object: `bridge port ${dev}`,
-      body: (w) => writePortOptions(w, ifindex, enc, backup === null ? 0 : backup),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_SETLINK,
+        operation,
+        object: `bridge port ${dev}`,
+        body: (w) => writePortOptions(w, ifindex, enc, backup === null ? 0 : backup),
+      },
+      opts,
+    )
   }
 }
 
@@ -243,8 +283,7 @@ export function encodePortOptions(options: BridgePortOptions, c: SpecCheck): Enc
   for (const [k] of [...BOOLS_BEFORE, ...BOOLS_MCAST, ...BOOLS_LEARNING, ...BOOLS_AFTER]) {
     if (o[k] !== undefined) bools.set(k, c.bool(o[k], k) ? 1 : 0)
   }
-  const state = o.state === undefined ? undefined
-    : typeof o.state === 'number' ? c.int(o.state, 'state', 0, 4) : c.oneOf(o.state, 'state', STP_STATES)
+  const state = o.state === undefined ? undefined : typeof o.state === 'number' ? c.int(o.state, 'state', 0, 4) : c.oneOf(o.state, 'state', STP_STATES)
   let flags = 0
   if (o.self !== undefined && c.bool(o.self, 'self')) flags |= BRIDGE_FLAGS_SELF
   if (o.master !== undefined && c.bool(o.master, 'master')) flags |= BRIDGE_FLAGS_MASTER
@@ -255,7 +294,7 @@ export function encodePortOptions(options: BridgePortOptions, c: SpecCheck): Enc
     priority: o.priority === undefined ? undefined : c.int(o.priority, 'priority', 0, 63),
     state,
     mcastRouter: o.mcast_router === undefined ? undefined : c.int(o.mcast_router, 'mcast_router', 0, 3),
-    backup: o.backup_port === undefined || o.backup_port === null ? o.backup_port as null | undefined : c.linkRef(o.backup_port, 'backup_port'),
+    backup: o.backup_port === undefined || o.backup_port === null ? (o.backup_port as null | undefined) : c.linkRef(o.backup_port, 'backup_port'),
     flags,
   }
 }
@@ -265,7 +304,10 @@ export function writePortOptions(w: Writer, ifindex: number, e: EncodedPortOptio
   w.u8(AF_BRIDGE).u8(0).u16(0).s32(ifindex).u32(0).u32(0)
   const nest = w.beginNested(IFLA_PROTINFO | NLA_F_NESTED)
   const put = (list: ReadonlyArray<[keyof BridgePortOptions, number]>) => {
-    for (const [k, t] of list) { const v = e.bools.get(k); if (v !== undefined) w.attrU8(t, v) }
+    for (const [k, t] of list) {
+      const v = e.bools.get(k)
+      if (v !== undefined) w.attrU8(t, v)
+    }
   }
   put(BOOLS_BEFORE)
   if (e.mcastRouter !== undefined) w.attrU8(IFLA_BRPORT_MULTICAST_ROUTER, e.mcastRouter)
@@ -286,14 +328,20 @@ export function writePortOptions(w: Writer, ifindex: number, e: EncodedPortOptio
 
 /** ifindex → name, up flag and master, from one AF_UNSPEC link dump (bridge marks M-DOWN from it). */
 export async function linkBriefs(ctx: OpsContext, opts?: CallOptions): Promise<Map<number, LinkBrief>> {
-  const pairs = await ctx.sock.dump({
-    type: RTM_GETLINK,
-    body: (w) => { w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0) },
-  }, (m) => {
-    const index = m.buf.readInt32LE(m.start + 4)
-    const up = (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0
-    const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_MASTER)
-    return [index, { name: a.str(IFLA_IFNAME) ?? `if${index}`, up, master: a.u32(IFLA_MASTER) ?? 0 }] as const
-  }, opts)
+  const pairs = await ctx.sock.dump(
+    {
+      type: RTM_GETLINK,
+      body: (w) => {
+        w.u8(AF_UNSPEC).u8(0).u16(0).s32(0).u32(0).u32(0)
+      },
+    },
+    (m) => {
+      const index = m.buf.readInt32LE(m.start + 4)
+      const up = (m.buf.readUInt32LE(m.start + 8) & IFF_UP) !== 0
+      const a = new Attrs(m.buf, m.start + IFINFOMSG_LEN, m.end, IFLA_MASTER)
+      return [index, { name: a.str(IFLA_IFNAME) ?? `if${index}`, up, master: a.u32(IFLA_MASTER) ?? 0 }] as const
+    },
+    opts,
+  )
   return new Map(pairs)
 }

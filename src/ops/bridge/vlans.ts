@@ -3,14 +3,11 @@
 // RTEXT_FILTER_BRVLAN_COMPRESSED, shaped like `bridge -compressvlans -j vlan show`.
 import { Attrs, forEachAttr, type RawMessage, type Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { NsnetError, isNsnetError } from '../../netlink/errors.js'
-import { freeze, linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { isNsnetError, NsnetError } from '../../netlink/errors.js'
+import { freeze, type LinkRef, linkIndex, linkNames, type OpsContext } from '../context.js'
 import { AF_BRIDGE, IFINFOMSG_LEN, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
-import {
-  BRIDGE_FLAGS_MASTER, BRIDGE_FLAGS_SELF, IFLA_AF_SPEC, IFLA_BRIDGE_FLAGS, IFLA_BRIDGE_VLAN_INFO, IFLA_EXT_MASK,
-  beginPlainNest,
-} from './wire.js'
+import { BRIDGE_FLAGS_MASTER, BRIDGE_FLAGS_SELF, beginPlainNest, IFLA_AF_SPEC, IFLA_BRIDGE_FLAGS, IFLA_BRIDGE_VLAN_INFO, IFLA_EXT_MASK } from './wire.js'
 
 const BRIDGE_VLAN_INFO_PVID = 1 << 1
 const BRIDGE_VLAN_INFO_UNTAGGED = 1 << 2
@@ -56,7 +53,8 @@ export const NO_VLAN_FILTERING = 'kernel has no bridge VLAN filtering (CONFIG_BR
 
 /** Decodes one AF_BRIDGE RTM_NEWLINK's VLAN list; undefined when it carries none. */
 export function decodeBridgeVlans(m: RawMessage, names?: ReadonlyMap<number, string>): BridgeVlanPort | undefined {
-  const b = m.buf, s = m.start
+  const b = m.buf,
+    s = m.start
   if (m.end - s < IFINFOMSG_LEN || b[s] !== AF_BRIDGE) return undefined
   const ifindex = b.readInt32LE(s + 4)
   const a = new Attrs(b, s + IFINFOMSG_LEN, m.end, IFLA_MAX)
@@ -68,7 +66,10 @@ export function decodeBridgeVlans(m: RawMessage, names?: ReadonlyMap<number, str
     if (type !== IFLA_BRIDGE_VLAN_INFO || len < 4) return
     const flags = b.readUInt16LE(off)
     const vid = b.readUInt16LE(off + 2)
-    if (flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) { rangeStart = vid; return }
+    if (flags & BRIDGE_VLAN_INFO_RANGE_BEGIN) {
+      rangeStart = vid
+      return
+    }
     const first = flags & BRIDGE_VLAN_INFO_RANGE_END ? rangeStart : vid
     const names: string[] = []
     if (flags & BRIDGE_VLAN_INFO_PVID) names.push('PVID')
@@ -99,12 +100,16 @@ export class BridgeVlans {
     c.only(f, new Set(['dev']), 'filter')
     const dev = f.dev === undefined ? 0 : await linkIndex(this.ctx, c.linkRef(f.dev, 'filter dev'), operation, opts)
     const names = await linkNames(this.ctx, opts)
-    const ports = await this.ctx.sock.dump({
-      type: RTM_GETLINK,
-      operation,
-      object: 'bridge vlans',
-      body: writeVlanDump,
-    }, (m) => m.type === RTM_NEWLINK && (!dev || m.buf.readInt32LE(m.start + 4) === dev) ? decodeBridgeVlans(m, names) : undefined, opts)
+    const ports = await this.ctx.sock.dump(
+      {
+        type: RTM_GETLINK,
+        operation,
+        object: 'bridge vlans',
+        body: writeVlanDump,
+      },
+      (m) => (m.type === RTM_NEWLINK && (!dev || m.buf.readInt32LE(m.start + 4) === dev) ? decodeBridgeVlans(m, names) : undefined),
+      opts,
+    )
     return ports
   }
 
@@ -129,8 +134,13 @@ export class BridgeVlans {
     } catch (err) {
       if (isNsnetError(err, 'EOPNOTSUPP')) {
         throw new NsnetError(NO_VLAN_FILTERING, {
-          code: 'EUNSUPPORTED', errno: 95, operation, object: e.object, namespace: this.ctx.namespace,
-          hint: 'the kernel answered EOPNOTSUPP; bridge vlan add/del fail the same way here', cause: err,
+          code: 'EUNSUPPORTED',
+          errno: 95,
+          operation,
+          object: e.object,
+          namespace: this.ctx.namespace,
+          hint: 'the kernel answered EOPNOTSUPP; bridge vlan add/del fail the same way here',
+          cause: err,
         })
       }
       throw err
@@ -149,9 +159,9 @@ export function encodeVlan(spec: BridgeVlanSpec | BridgeVlan, c: SpecCheck, dev:
     if (!m) c.fail(`vid must be a VLAN id or a range like '10-20', got ${JSON.stringify(o.vid)}`)
     vid = c.int(Number(m[1]), 'vid', 1, 4094)
     vidEnd = m[2] === undefined ? undefined : c.int(Number(m[2]), 'vid range end', 1, 4094)
-    if (o.vidEnd !== undefined) c.fail('give a range either as vid \'A-B\' or as vid with vidEnd, not both')
+    if (o.vidEnd !== undefined) c.fail("give a range either as vid 'A-B' or as vid with vidEnd, not both")
   } else {
-    if (o.vid === undefined) c.fail('vid is required (a VLAN id 1..4094 or a range \'A-B\')')
+    if (o.vid === undefined) c.fail("vid is required (a VLAN id 1..4094 or a range 'A-B')")
     vid = c.int(o.vid, 'vid', 1, 4094)
     vidEnd = o.vidEnd === undefined ? undefined : c.int(o.vidEnd, 'vidEnd', 1, 4094)
   }

@@ -9,9 +9,12 @@ export interface LegacyFeature {
   readonly pattern: RegExp
 }
 
-const def = (long: string, short: string, pattern: string): LegacyFeature => Object.freeze({
-  long, short, pattern: new RegExp(`^${pattern.replace(/[-]/g, '\\-').replace(/\*/g, '.*')}$`),
-})
+const def = (long: string, short: string, pattern: string): LegacyFeature =>
+  Object.freeze({
+    long,
+    short,
+    pattern: new RegExp(`^${pattern.replace(/[-]/g, '\\-').replace(/\*/g, '.*')}$`),
+  })
 
 export const LEGACY_FEATURES: readonly LegacyFeature[] = Object.freeze([
   def('rx-checksumming', 'rx', 'rx-checksum'),

@@ -4,11 +4,11 @@
 // requested bits. Constants from <linux/ethtool_netlink.h> and <linux/ethtool.h>.
 import { Attrs } from '../../netlink/codec.js'
 import type { CallOptions, NetlinkSocket } from '../../netlink/engine.js'
-import { NsnetError, invalidArgument, isNsnetError } from '../../netlink/errors.js'
+import { invalidArgument, isNsnetError, NsnetError } from '../../netlink/errors.js'
 import { genlAttrs, genlHeader, resolveFamily } from '../../netlink/genl.js'
 import { checkLinkName, type OpsContext } from '../context.js'
 import { SpecCheck } from '../spec-check.js'
-import { LEGACY_FEATURES, expandFeatureName } from './names.js'
+import { expandFeatureName, LEGACY_FEATURES } from './names.js'
 
 const ETHTOOL_MSG_STRSET_GET = 1
 const ETHTOOL_MSG_FEATURES_GET = 11
@@ -58,7 +58,10 @@ export class Ethtool {
   private names: Promise<string[]> | undefined
 
   /** `socket` opens (once) the generic netlink socket; its owner (Rtnl) closes it. */
-  constructor(readonly ctx: OpsContext, private readonly socket: () => NetlinkSocket) {}
+  constructor(
+    readonly ctx: OpsContext,
+    private readonly socket: () => NetlinkSocket,
+  ) {}
 
   /** `ethtool -k DEV` (as `ethtool -k -j` prints it): every feature's active / fixed / requested state. */
   async features(dev: string, opts?: CallOptions): Promise<Features> {
@@ -93,7 +96,11 @@ export class Ethtool {
     checkLinkName(dev, this.ctx, operation)
     new SpecCheck({ operation, object: `link ${dev}`, namespace: this.ctx.namespace }).options(opts)
     if (!wanted || typeof wanted !== 'object' || Array.isArray(wanted) || !Object.values(wanted).every((v) => typeof v === 'boolean')) {
-      throw invalidArgument(`features must map names to true/false, got ${JSON.stringify(wanted)}`, { operation, object: `link ${dev}`, namespace: this.ctx.namespace })
+      throw invalidArgument(`features must map names to true/false, got ${JSON.stringify(wanted)}`, {
+        operation,
+        object: `link ${dev}`,
+        namespace: this.ctx.namespace,
+      })
     }
     const before = await this.state(dev, operation, opts)
     const request = new Map<string, boolean>()
@@ -104,31 +111,44 @@ export class Ethtool {
       // A legacy name changes what it can (as ethtool does); a feature named alone must be changeable.
       if (!changeable.length && kernel.every((k) => before.feature(k).active !== on)) {
         throw new NsnetError(`feature ${name} is fixed ${before.feature(kernel[0]!).active ? 'on' : 'off'} on ${dev}`, {
-          code: 'EOPNOTSUPP', errno: 95, operation, object: `link ${dev}`, namespace: this.ctx.namespace,
+          code: 'EOPNOTSUPP',
+          errno: 95,
+          operation,
+          object: `link ${dev}`,
+          namespace: this.ctx.namespace,
         })
       }
       for (const k of changeable) request.set(k, on)
     }
     const { sock, family } = await this.genl(opts)
-    await sock.request({
-      type: family.id, operation: 'ETHTOOL_MSG_FEATURES_SET', object: `link ${dev}`,
-      body: (w) => {
-        genlHeader(w, ETHTOOL_MSG_FEATURES_SET, family.version)
-        const h = w.beginNested(ETHTOOL_A_FEATURES_HEADER)
-        w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev).attrU32(ETHTOOL_A_HEADER_FLAGS, ETHTOOL_FLAG_OMIT_REPLY)
-        w.endNested(h)
-        const ws = w.beginNested(ETHTOOL_A_FEATURES_WANTED)
-        const bits = w.beginNested(ETHTOOL_A_BITSET_BITS)
-        for (const [k, on] of request) {
-          const b = w.beginNested(ETHTOOL_A_BITSET_BITS_BIT)
-          w.attrStr(ETHTOOL_A_BITSET_BIT_NAME, k)
-          if (on) w.attrFlag(ETHTOOL_A_BITSET_BIT_VALUE)
-          w.endNested(b)
-        }
-        w.endNested(bits)
-        w.endNested(ws)
-      },
-    }, opts).catch((e) => { throw this.noDevice(e, dev, operation) })
+    await sock
+      .request(
+        {
+          type: family.id,
+          operation: 'ETHTOOL_MSG_FEATURES_SET',
+          object: `link ${dev}`,
+          body: (w) => {
+            genlHeader(w, ETHTOOL_MSG_FEATURES_SET, family.version)
+            const h = w.beginNested(ETHTOOL_A_FEATURES_HEADER)
+            w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev).attrU32(ETHTOOL_A_HEADER_FLAGS, ETHTOOL_FLAG_OMIT_REPLY)
+            w.endNested(h)
+            const ws = w.beginNested(ETHTOOL_A_FEATURES_WANTED)
+            const bits = w.beginNested(ETHTOOL_A_BITSET_BITS)
+            for (const [k, on] of request) {
+              const b = w.beginNested(ETHTOOL_A_BITSET_BITS_BIT)
+              w.attrStr(ETHTOOL_A_BITSET_BIT_NAME, k)
+              if (on) w.attrFlag(ETHTOOL_A_BITSET_BIT_VALUE)
+              w.endNested(b)
+            }
+            w.endNested(bits)
+            w.endNested(ws)
+          },
+        },
+        opts,
+      )
+      .catch((e) => {
+        throw this.noDevice(e, dev, operation)
+      })
     const after = await this.state(dev, operation, opts)
     const changes: Record<string, boolean> = {}
     const refused: string[] = []
@@ -140,7 +160,11 @@ export class Ethtool {
     }
     if (refused.length) {
       throw new NsnetError(`the kernel did not change ${refused.join(', ')} on ${dev}`, {
-        code: 'EOPNOTSUPP', errno: 95, operation, object: `link ${dev}`, namespace: this.ctx.namespace,
+        code: 'EOPNOTSUPP',
+        errno: 95,
+        operation,
+        object: `link ${dev}`,
+        namespace: this.ctx.namespace,
         hint: 'a feature can depend on another one (e.g. tcp-segmentation-offload needs scatter-gather and tx checksums)',
       })
     }
@@ -157,20 +181,26 @@ export class Ethtool {
   private featureNames(dev: string, opts?: CallOptions): Promise<string[]> {
     this.names ??= (async () => {
       const { sock, family } = await this.genl(opts)
-      const replies = await sock.request({
-        type: family.id, expectsReply: true, operation: 'ETHTOOL_MSG_STRSET_GET', object: `link ${dev}`,
-        body: (w) => {
-          genlHeader(w, ETHTOOL_MSG_STRSET_GET, family.version)
-          const h = w.beginNested(ETHTOOL_A_STRSET_HEADER)
-          w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev)
-          w.endNested(h)
-          const sets = w.beginNested(ETHTOOL_A_STRSET_STRINGSETS)
-          const one = w.beginNested(ETHTOOL_A_STRINGSETS_STRINGSET)
-          w.attrU32(ETHTOOL_A_STRINGSET_ID, ETH_SS_FEATURES)
-          w.endNested(one)
-          w.endNested(sets)
+      const replies = await sock.request(
+        {
+          type: family.id,
+          expectsReply: true,
+          operation: 'ETHTOOL_MSG_STRSET_GET',
+          object: `link ${dev}`,
+          body: (w) => {
+            genlHeader(w, ETHTOOL_MSG_STRSET_GET, family.version)
+            const h = w.beginNested(ETHTOOL_A_STRSET_HEADER)
+            w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev)
+            w.endNested(h)
+            const sets = w.beginNested(ETHTOOL_A_STRSET_STRINGSETS)
+            const one = w.beginNested(ETHTOOL_A_STRINGSETS_STRINGSET)
+            w.attrU32(ETHTOOL_A_STRINGSET_ID, ETH_SS_FEATURES)
+            w.endNested(one)
+            w.endNested(sets)
+          },
         },
-      }, opts)
+        opts,
+      )
       const names: string[] = []
       const sets = genlAttrs(replies[0]!, ETHTOOL_A_STRSET_STRINGSETS).nested(ETHTOOL_A_STRSET_STRINGSETS, 1)
       for (const [o, l] of sets?.all(ETHTOOL_A_STRINGSETS_STRINGSET) ?? []) {
@@ -184,22 +214,36 @@ export class Ethtool {
       }
       return names
     })()
-    this.names.catch(() => { this.names = undefined })
+    this.names.catch(() => {
+      this.names = undefined
+    })
     return this.names
   }
 
   private async state(dev: string, operation: string, opts?: CallOptions) {
-    const names = await this.featureNames(dev, opts).catch((e) => { throw this.noDevice(e, dev, operation) })
+    const names = await this.featureNames(dev, opts).catch((e) => {
+      throw this.noDevice(e, dev, operation)
+    })
     const { sock, family } = await this.genl(opts)
-    const replies = await sock.request({
-      type: family.id, expectsReply: true, operation: 'ETHTOOL_MSG_FEATURES_GET', object: `link ${dev}`,
-      body: (w) => {
-        genlHeader(w, ETHTOOL_MSG_FEATURES_GET, family.version)
-        const h = w.beginNested(ETHTOOL_A_FEATURES_HEADER)
-        w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev).attrU32(ETHTOOL_A_HEADER_FLAGS, ETHTOOL_FLAG_COMPACT_BITSETS)
-        w.endNested(h)
-      },
-    }, opts).catch((e) => { throw this.noDevice(e, dev, operation) })
+    const replies = await sock
+      .request(
+        {
+          type: family.id,
+          expectsReply: true,
+          operation: 'ETHTOOL_MSG_FEATURES_GET',
+          object: `link ${dev}`,
+          body: (w) => {
+            genlHeader(w, ETHTOOL_MSG_FEATURES_GET, family.version)
+            const h = w.beginNested(ETHTOOL_A_FEATURES_HEADER)
+            w.attrStr(ETHTOOL_A_HEADER_DEV_NAME, dev).attrU32(ETHTOOL_A_HEADER_FLAGS, ETHTOOL_FLAG_COMPACT_BITSETS)
+            w.endNested(h)
+          },
+        },
+        opts,
+      )
+      .catch((e) => {
+        throw this.noDevice(e, dev, operation)
+      })
     const a = genlAttrs(replies[0]!, ETHTOOL_A_FEATURES_NOCHANGE)
     const hw = compactBits(a, ETHTOOL_A_FEATURES_HW)
     const wanted = compactBits(a, ETHTOOL_A_FEATURES_WANTED)
@@ -232,4 +276,3 @@ function compactBits(a: Attrs, type: number): (i: number) => boolean {
   const size = set?.u32(ETHTOOL_A_BITSET_SIZE) ?? 0
   return (i) => value !== undefined && i < size && ((value.readUInt32LE((i >>> 5) * 4) >>> (i & 31)) & 1) === 1
 }
-

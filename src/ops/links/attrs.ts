@@ -68,10 +68,24 @@ export const IFF_PROMISC = 0x100
 export const IFF_ALLMULTI = 0x200
 export const IFF_MULTICAST = 0x1000
 export const LINK_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [0x8, 'LOOPBACK'], [0x2, 'BROADCAST'], [0x10, 'POINTOPOINT'], [IFF_MULTICAST, 'MULTICAST'],
-  [IFF_NOARP, 'NOARP'], [IFF_ALLMULTI, 'ALLMULTI'], [IFF_PROMISC, 'PROMISC'], [0x400, 'MASTER'],
-  [0x800, 'SLAVE'], [0x4, 'DEBUG'], [0x8000, 'DYNAMIC'], [0x4000, 'AUTOMEDIA'], [0x2000, 'PORTSEL'],
-  [0x20, 'NOTRAILERS'], [IFF_UP, 'UP'], [0x10000, 'LOWER_UP'], [0x20000, 'DORMANT'], [0x40000, 'ECHO'],
+  [0x8, 'LOOPBACK'],
+  [0x2, 'BROADCAST'],
+  [0x10, 'POINTOPOINT'],
+  [IFF_MULTICAST, 'MULTICAST'],
+  [IFF_NOARP, 'NOARP'],
+  [IFF_ALLMULTI, 'ALLMULTI'],
+  [IFF_PROMISC, 'PROMISC'],
+  [0x400, 'MASTER'],
+  [0x800, 'SLAVE'],
+  [0x4, 'DEBUG'],
+  [0x8000, 'DYNAMIC'],
+  [0x4000, 'AUTOMEDIA'],
+  [0x2000, 'PORTSEL'],
+  [0x20, 'NOTRAILERS'],
+  [IFF_UP, 'UP'],
+  [0x10000, 'LOWER_UP'],
+  [0x20000, 'DORMANT'],
+  [0x40000, 'ECHO'],
 ]
 
 /** The device attributes of a create (or peer) message, already validated and resolved. */

@@ -1,39 +1,136 @@
 // RTM_NEWLINK / RTM_DELLINK payload → Link, shaped like `ip -d -j link show`.
-import { Attrs, formatIPv4, formatIPv6, formatMac, readCString, type RawMessage } from '../../netlink/codec.js'
+import { Attrs, formatIPv4, formatIPv6, formatMac, type RawMessage, readCString } from '../../netlink/codec.js'
 import { NsnetError } from '../../netlink/errors.js'
 import { freeze } from '../context.js'
-import { kindCodec, nameOfIndex, portCodec, type Names } from './kinds/index.js'
-import {
-  IFF_RUNNING, IFF_UP, IFLA_ADDRESS, IFLA_ALLMULTI, IFLA_ALT_IFNAME, IFLA_BROADCAST, IFLA_CARRIER,
-  IFLA_CARRIER_CHANGES, IFLA_GROUP, IFLA_GRO_IPV4_MAX_SIZE, IFLA_GRO_MAX_SIZE, IFLA_GSO_IPV4_MAX_SIZE,
-  IFLA_GSO_MAX_SEGS, IFLA_GSO_MAX_SIZE, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_INFO_MAX,
-  IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND, IFLA_KNOWN_MAX, IFLA_LINK, IFLA_LINKINFO, IFLA_LINKMODE,
-  IFLA_LINK_NETNSID, IFLA_MASTER, IFLA_MAX_MTU, IFLA_MIN_MTU, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
-  IFLA_OPERSTATE, IFLA_PARENT_DEV_BUS_NAME, IFLA_PARENT_DEV_NAME, IFLA_PERM_ADDRESS, IFLA_PROMISCUITY,
-  IFLA_PROP_LIST, IFLA_PROTO_DOWN, IFLA_QDISC, IFLA_TSO_MAX_SEGS, IFLA_TSO_MAX_SIZE, IFLA_TXQLEN, LINK_FLAG_NAMES,
-} from './attrs.js'
 import { IFINFOMSG_LEN } from '../rtnl.js'
-import type { Link } from './types.js'
+import {
+  IFF_RUNNING,
+  IFF_UP,
+  IFLA_ADDRESS,
+  IFLA_ALLMULTI,
+  IFLA_ALT_IFNAME,
+  IFLA_BROADCAST,
+  IFLA_CARRIER,
+  IFLA_CARRIER_CHANGES,
+  IFLA_GRO_IPV4_MAX_SIZE,
+  IFLA_GRO_MAX_SIZE,
+  IFLA_GROUP,
+  IFLA_GSO_IPV4_MAX_SIZE,
+  IFLA_GSO_MAX_SEGS,
+  IFLA_GSO_MAX_SIZE,
+  IFLA_IFALIAS,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_INFO_MAX,
+  IFLA_INFO_SLAVE_DATA,
+  IFLA_INFO_SLAVE_KIND,
+  IFLA_KNOWN_MAX,
+  IFLA_LINK,
+  IFLA_LINK_NETNSID,
+  IFLA_LINKINFO,
+  IFLA_LINKMODE,
+  IFLA_MASTER,
+  IFLA_MAX_MTU,
+  IFLA_MIN_MTU,
+  IFLA_MTU,
+  IFLA_NUM_RX_QUEUES,
+  IFLA_NUM_TX_QUEUES,
+  IFLA_OPERSTATE,
+  IFLA_PARENT_DEV_BUS_NAME,
+  IFLA_PARENT_DEV_NAME,
+  IFLA_PERM_ADDRESS,
+  IFLA_PROMISCUITY,
+  IFLA_PROP_LIST,
+  IFLA_PROTO_DOWN,
+  IFLA_QDISC,
+  IFLA_TSO_MAX_SEGS,
+  IFLA_TSO_MAX_SIZE,
+  IFLA_TXQLEN,
+  LINK_FLAG_NAMES,
+} from './attrs.js'
+import { kindCodec, type Names, nameOfIndex, portCodec } from './kinds/index.js'
 import { decodeStats64, IFLA_STATS64 } from './stats.js'
+import type { Link } from './types.js'
 
 const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP']
 const LINKMODES = ['DEFAULT', 'DORMANT', 'TESTING']
 
 // ARPHRD_* → the names iproute2 prints (lib/ll_types.c).
 const ARPHRD_NAMES = new Map<number, string>([
-  [0, 'netrom'], [1, 'ether'], [2, 'eether'], [3, 'ax25'], [4, 'pronet'], [5, 'chaos'], [6, 'ieee802'],
-  [7, 'arcnet'], [8, 'atalk'], [15, 'dlci'], [19, 'atm'], [23, 'metricom'], [24, 'ieee1394'], [27, 'eui64'],
-  [32, 'infiniband'], [256, 'slip'], [257, 'cslip'], [258, 'slip6'], [259, 'cslip6'], [260, 'rsrvd'],
-  [264, 'adapt'], [270, 'rose'], [271, 'x25'], [272, 'hwx25'], [280, 'can'], [290, 'mctp'], [512, 'ppp'],
-  [513, 'hdlc'], [516, 'lapb'], [517, 'ddcmp'], [518, 'rawhdlc'], [519, 'rawip'], [768, 'ipip'],
-  [769, 'tunnel6'], [770, 'frad'], [771, 'skip'], [772, 'loopback'], [773, 'ltalk'], [774, 'fddi'],
-  [775, 'bif'], [776, 'sit'], [777, 'ip/ddp'], [778, 'gre'], [779, 'pimreg'], [780, 'hippi'], [781, 'ash'],
-  [782, 'econet'], [783, 'irda'], [784, 'fcpp'], [785, 'fcal'], [786, 'fcpl'], [787, 'fcfb0'],
-  [800, 'tr'], [801, 'ieee802.11'], [802, 'ieee802.11/prism'], [803, 'ieee802.11/radiotap'],
-  [804, 'ieee802.15.4'], [805, 'ieee802.15.4/monitor'], [820, 'phonet'], [821, 'phonet_pipe'], [822, 'caif'],
-  [823, 'gre6'], [824, 'netlink'], [825, '6lowpan'], [826, 'vsockmon'], [0xfffe, 'none'], [0xffff, 'void'],
+  [0, 'netrom'],
+  [1, 'ether'],
+  [2, 'eether'],
+  [3, 'ax25'],
+  [4, 'pronet'],
+  [5, 'chaos'],
+  [6, 'ieee802'],
+  [7, 'arcnet'],
+  [8, 'atalk'],
+  [15, 'dlci'],
+  [19, 'atm'],
+  [23, 'metricom'],
+  [24, 'ieee1394'],
+  [27, 'eui64'],
+  [32, 'infiniband'],
+  [256, 'slip'],
+  [257, 'cslip'],
+  [258, 'slip6'],
+  [259, 'cslip6'],
+  [260, 'rsrvd'],
+  [264, 'adapt'],
+  [270, 'rose'],
+  [271, 'x25'],
+  [272, 'hwx25'],
+  [280, 'can'],
+  [290, 'mctp'],
+  [512, 'ppp'],
+  [513, 'hdlc'],
+  [516, 'lapb'],
+  [517, 'ddcmp'],
+  [518, 'rawhdlc'],
+  [519, 'rawip'],
+  [768, 'ipip'],
+  [769, 'tunnel6'],
+  [770, 'frad'],
+  [771, 'skip'],
+  [772, 'loopback'],
+  [773, 'ltalk'],
+  [774, 'fddi'],
+  [775, 'bif'],
+  [776, 'sit'],
+  [777, 'ip/ddp'],
+  [778, 'gre'],
+  [779, 'pimreg'],
+  [780, 'hippi'],
+  [781, 'ash'],
+  [782, 'econet'],
+  [783, 'irda'],
+  [784, 'fcpp'],
+  [785, 'fcal'],
+  [786, 'fcpl'],
+  [787, 'fcfb0'],
+  [800, 'tr'],
+  [801, 'ieee802.11'],
+  [802, 'ieee802.11/prism'],
+  [803, 'ieee802.11/radiotap'],
+  [804, 'ieee802.15.4'],
+  [805, 'ieee802.15.4/monitor'],
+  [820, 'phonet'],
+  [821, 'phonet_pipe'],
+  [822, 'caif'],
+  [823, 'gre6'],
+  [824, 'netlink'],
+  [825, '6lowpan'],
+  [826, 'vsockmon'],
+  [0xfffe, 'none'],
+  [0xffff, 'void'],
 ])
-const ARPHRD_TUNNEL = 768, ARPHRD_SIT = 776, ARPHRD_IPGRE = 778, ARPHRD_TUNNEL6 = 769, ARPHRD_IP6GRE = 823
+const ARPHRD_TUNNEL = 768,
+  ARPHRD_SIT = 776,
+  ARPHRD_IPGRE = 778,
+  ARPHRD_TUNNEL6 = 769,
+  ARPHRD_IP6GRE = 823
 
 /** ifi_flags as `ip link` prints them (see Link.flags). */
 export function linkFlagNames(flags: number): string[] {
@@ -41,7 +138,10 @@ export function linkFlagNames(flags: number): string[] {
   if (flags & IFF_UP && !(flags & IFF_RUNNING)) out.push('NO-CARRIER')
   let rest = flags & ~IFF_RUNNING
   for (const [bit, name] of LINK_FLAG_NAMES) {
-    if (rest & bit) { out.push(name); rest &= ~bit }
+    if (rest & bit) {
+      out.push(name)
+      rest &= ~bit
+    }
   }
   if (rest) out.push((rest >>> 0).toString(16))
   return out
@@ -70,7 +170,8 @@ export function decodeLinkObject(m: RawMessage, names?: Names): MutableLink {
   if (m.end - m.start < IFINFOMSG_LEN) {
     throw new NsnetError(`link message of ${m.end - m.start} bytes is shorter than ifinfomsg`, { code: 'EDECODE' })
   }
-  const b = m.buf, s = m.start
+  const b = m.buf,
+    s = m.start
   const type = b.readUInt16LE(s + 2)
   const ifindex = b.readInt32LE(s + 4)
   const a = new Attrs(b, s + IFINFOMSG_LEN, m.end, IFLA_KNOWN_MAX)
@@ -93,8 +194,8 @@ export function decodeLinkObject(m: RawMessage, names?: Names): MutableLink {
     mtu: a.u32(IFLA_MTU),
     qdisc: a.str(IFLA_QDISC),
     master: master ? nameOfIndex(names, master) : undefined,
-    operstate: oper === undefined ? undefined : OPERSTATES[oper] ?? String(oper),
-    linkmode: mode === undefined ? undefined : LINKMODES[mode] ?? String(mode),
+    operstate: oper === undefined ? undefined : (OPERSTATES[oper] ?? String(oper)),
+    linkmode: mode === undefined ? undefined : (LINKMODES[mode] ?? String(mode)),
     group: group === undefined ? undefined : group === 0 ? 'default' : String(group),
     txqlen: a.u32(IFLA_TXQLEN),
     link_type: ARPHRD_NAMES.get(type) ?? `[${type}]`,

@@ -4,16 +4,30 @@
 import { parseMac, type Writer } from '../../netlink/codec.js'
 import type { ErrorContext } from '../../netlink/errors.js'
 import type { LinkRef } from '../context.js'
-import { creatableKinds, kindCodec, type KindCodec, type Resolved } from './kinds/index.js'
-import {
-  IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, IFF_UP, IFLA_ADDRESS, IFLA_GROUP, IFLA_IFNAME,
-  IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_TXQLEN,
-  writeAlias, writeDeviceAttrs, writeIfinfomsg,
-} from './attrs.js'
-import type { Link, LinkTarget } from './types.js'
 import { checkNamespaceRef, type NamespaceRef } from '../netns-ref.js'
 import { SpecCheck } from '../spec-check.js'
+import {
+  IFF_ALLMULTI,
+  IFF_MULTICAST,
+  IFF_NOARP,
+  IFF_PROMISC,
+  IFF_UP,
+  IFLA_ADDRESS,
+  IFLA_GROUP,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
+  IFLA_MASTER,
+  IFLA_MTU,
+  IFLA_TXQLEN,
+  writeAlias,
+  writeDeviceAttrs,
+  writeIfinfomsg,
+} from './attrs.js'
 import { checkKindChange, hasKindChange, writeKindChange } from './kind-change.js'
+import { creatableKinds, type KindCodec, kindCodec, type Resolved } from './kinds/index.js'
+import type { Link, LinkTarget } from './types.js'
 
 const IFALIASZ = 256
 const COMMON_KEYS = ['kind', 'name', 'mtu', 'address', 'txqlen', 'alias', 'master', 'namespace', 'up']
@@ -137,13 +151,32 @@ export function writeLinkInfo(w: Writer, codec: KindCodec, spec: Readonly<Record
 
 // ---------- set ----------
 
-const CHANGE_KEYS = new Set(['up', 'name', 'mtu', 'address', 'alias', 'master', 'txqlen', 'namespace',
-  'promisc', 'allmulticast', 'multicast', 'arp', 'group', 'info', 'slaveKind', 'slaveInfo'])
+const CHANGE_KEYS = new Set([
+  'up',
+  'name',
+  'mtu',
+  'address',
+  'alias',
+  'master',
+  'txqlen',
+  'namespace',
+  'promisc',
+  'allmulticast',
+  'multicast',
+  'arp',
+  'group',
+  'info',
+  'slaveKind',
+  'slaveInfo',
+])
 
 /** ifi_flags bits that boolean changes toggle; `arp` is inverted (IFF_NOARP). */
 const FLAG_CHANGES: ReadonlyArray<readonly [string, number, boolean]> = [
-  ['up', IFF_UP, false], ['promisc', IFF_PROMISC, false], ['allmulticast', IFF_ALLMULTI, false],
-  ['multicast', IFF_MULTICAST, false], ['arp', IFF_NOARP, true],
+  ['up', IFF_UP, false],
+  ['promisc', IFF_PROMISC, false],
+  ['allmulticast', IFF_ALLMULTI, false],
+  ['multicast', IFF_MULTICAST, false],
+  ['arp', IFF_NOARP, true],
 ]
 
 /** How a target is found: by index, or by name in the message itself. */
@@ -192,7 +225,8 @@ export function planSet(target: LinkTarget, changes: unknown, namespace: string 
   if (ch.txqlen !== undefined) c.int(ch.txqlen, 'txqlen', 0, 0xffffffff)
   if (ch.group !== undefined) c.int(ch.group, 'group', 0, 0xffffffff)
   if (ch.info !== undefined) c.object(ch.info, 'info') // checked against the link's kind once it is known
-  if (ch.slaveInfo !== undefined) checkKindChange({ slaveKind: ch.slaveKind as string | undefined, slaveInfo: ch.slaveInfo as Record<string, unknown> }, undefined, c)
+  if (ch.slaveInfo !== undefined)
+    checkKindChange({ slaveKind: ch.slaveKind as string | undefined, slaveInfo: ch.slaveInfo as Record<string, unknown> }, undefined, c)
   const linkRefs: Record<string, LinkRef> = {}
   if (ch.master !== undefined && ch.master !== null) linkRefs.master = c.linkRef(ch.master, 'master')
   const namespaces: Record<string, NamespaceRef> = {}
@@ -209,7 +243,8 @@ export function planSet(target: LinkTarget, changes: unknown, namespace: string 
 /** The RTM_NEWLINK body of a set(), attributes in iproute2's order for `ip link set`. */
 export function writeSet(w: Writer, plan: SetPlan, index: number | undefined, r: Resolved, kind?: string): void {
   const ch = plan.changes
-  let flags = 0, change = 0
+  let flags = 0,
+    change = 0
   for (const [k, bit, inverted] of FLAG_CHANGES) {
     if (ch[k] === undefined) continue
     change |= bit

@@ -63,9 +63,25 @@ export function writeKindChange(w: Writer, ch: KindChange, kind: string | undefi
 export function explainKindChange(e: unknown, ch: KindChange, kind: string | undefined): unknown {
   if (!(e instanceof NsnetError) || !/^E[A-Z]+$/.test(String(e.code)) || e.code === 'EINVAL_ARGUMENT' || e.errno === undefined) return e
   const parts: string[] = []
-  if (ch.info) parts.push(`${kind} ${Object.keys(ch.info).filter((k) => ch.info![k] !== undefined).join(', ')}`)
-  if (ch.slaveInfo) parts.push(`${ch.slaveKind ?? 'bridge'} port ${Object.keys(ch.slaveInfo).filter((k) => ch.slaveInfo![k] !== undefined).join(', ')}`)
+  if (ch.info)
+    parts.push(
+      `${kind} ${Object.keys(ch.info)
+        .filter((k) => ch.info![k] !== undefined)
+        .join(', ')}`,
+    )
+  if (ch.slaveInfo)
+    parts.push(
+      `${ch.slaveKind ?? 'bridge'} port ${Object.keys(ch.slaveInfo)
+        .filter((k) => ch.slaveInfo![k] !== undefined)
+        .join(', ')}`,
+    )
   return new NsnetError(`${e.summary} changing ${parts.join('; ')}`, {
-    code: e.code, errno: e.errno, operation: e.operation, object: e.object, namespace: e.namespace, hint: e.hint, cause: e,
+    code: e.code,
+    errno: e.errno,
+    operation: e.operation,
+    object: e.object,
+    namespace: e.namespace,
+    hint: e.hint,
+    cause: e,
   })
 }

@@ -1,20 +1,20 @@
 // Network devices: `ip link show/add/set/delete`, plus waitUp() for harnesses.
-import { forEachAttr, readCString, type RawMessage } from '../../netlink/codec.js'
+import { forEachAttr, type RawMessage, readCString } from '../../netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../netlink/constants.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { NsnetError, isNsnetError, type ErrorContext } from '../../netlink/errors.js'
-import { linkIndex, type OpsContext, type LinkRef } from '../context.js'
-import { kindCodec, nameOfIndex, type Resolved } from './kinds/index.js'
+import { type ErrorContext, isNsnetError, NsnetError } from '../../netlink/errors.js'
+import { pollWithBackoff } from '../../util/poll.js'
+import { type LinkRef, linkIndex, type OpsContext } from '../context.js'
+import { type NamespaceRef, type OpenNamespace, openNamespace } from '../netns-ref.js'
+import { IFINFOMSG_LEN, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK } from '../rtnl.js'
+import { SpecCheck } from '../spec-check.js'
 import { IFF_UP, IFLA_IFNAME, IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, writeAlias, writeIfinfomsg } from './attrs.js'
 import { decodeLinkObject, freezeLink, markParentDown } from './decode.js'
-import { checkTarget, planAdd, planSet, writeAdd, writeSet, writeTarget, type Target } from './encode.js'
-import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions } from './types.js'
-import { openNamespace, type NamespaceRef, type OpenNamespace } from '../netns-ref.js'
-import { RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, IFINFOMSG_LEN } from '../rtnl.js'
-import { SpecCheck } from '../spec-check.js'
-import { linkStats, type LinkStats64 } from './stats.js'
+import { checkTarget, planAdd, planSet, type Target, writeAdd, writeSet, writeTarget } from './encode.js'
 import { checkKindChange, explainKindChange, hasKindChange } from './kind-change.js'
-import { pollWithBackoff } from '../../util/poll.js'
+import { kindCodec, nameOfIndex, type Resolved } from './kinds/index.js'
+import { type LinkStats64, linkStats } from './stats.js'
+import type { Link, LinkChanges, LinkFilter, LinkSpec, LinkTarget, WaitUpOptions } from './types.js'
 
 export { decodeLink, linkFlagNames } from './decode.js'
 export type * from './types.js'
@@ -36,22 +36,26 @@ export class Links {
     c.only(c.object(filter, 'filter'), new Set(['kind', 'master']), 'filter')
     c.options(opts)
     if (filter.kind !== undefined) c.str(filter.kind, 'filter.kind', 32)
-    const masterIndex = filter.master === undefined ? undefined
-      : (await this.resolveLinks({ master: c.linkRef(filter.master, 'filter.master') }, c.ctx, opts)).master!
-    const msgs = await this.ctx.sock.dump({
-      type: RTM_GETLINK,
-      operation: 'links.list',
-      body: (w) => {
-        writeIfinfomsg(w)
-        w.attrU32(IFLA_EXT_MASK, 0) // statistics included: every Link carries stats64
-        if (masterIndex !== undefined) w.attrU32(IFLA_MASTER, masterIndex)
-        if (filter.kind !== undefined) {
-          const li = w.beginNested(IFLA_LINKINFO)
-          w.attrBytes(IFLA_INFO_KIND, Buffer.from(filter.kind))
-          w.endNested(li)
-        }
+    const masterIndex =
+      filter.master === undefined ? undefined : (await this.resolveLinks({ master: c.linkRef(filter.master, 'filter.master') }, c.ctx, opts)).master!
+    const msgs = await this.ctx.sock.dump(
+      {
+        type: RTM_GETLINK,
+        operation: 'links.list',
+        body: (w) => {
+          writeIfinfomsg(w)
+          w.attrU32(IFLA_EXT_MASK, 0) // statistics included: every Link carries stats64
+          if (masterIndex !== undefined) w.attrU32(IFLA_MASTER, masterIndex)
+          if (filter.kind !== undefined) {
+            const li = w.beginNested(IFLA_LINKINFO)
+            w.attrBytes(IFLA_INFO_KIND, Buffer.from(filter.kind))
+            w.endNested(li)
+          }
+        },
       },
-    }, (m) => (m.type === RTM_NEWLINK ? m : undefined), opts)
+      (m) => (m.type === RTM_NEWLINK ? m : undefined),
+      opts,
+    )
     // Names and admin state of every link first, so master/parent names and M-DOWN resolve.
     const names = new Map<number, string>()
     const up = new Map<number, boolean>()
@@ -109,10 +113,16 @@ export class Links {
     await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
       const r: Resolved = { links, namespaces }
       try {
-        await this.ctx.sock.request({
-          type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.add', object: plan.ctx.object,
-          body: (w) => writeAdd(w, plan, r),
-        }, opts)
+        await this.ctx.sock.request(
+          {
+            type: RTM_NEWLINK,
+            flags: NLM_F_CREATE | NLM_F_EXCL,
+            operation: 'links.add',
+            object: plan.ctx.object,
+            body: (w) => writeAdd(w, plan, r),
+          },
+          opts,
+        )
       } catch (e) {
         throw await this.explainAddError(e, plan.kind, plan.name, plan.spec, opts)
       }
@@ -122,10 +132,18 @@ export class Links {
     if (plan.spec.alias !== undefined) {
       const t: Target = { name: plan.name, object: plan.ctx.object! }
       try {
-        await this.ctx.sock.request({
-          type: RTM_NEWLINK, operation: 'links.add', object: plan.ctx.object,
-          body: (w) => { writeTarget(w, t); writeAlias(w, plan.spec.alias as string) },
-        }, opts)
+        await this.ctx.sock.request(
+          {
+            type: RTM_NEWLINK,
+            operation: 'links.add',
+            object: plan.ctx.object,
+            body: (w) => {
+              writeTarget(w, t)
+              writeAlias(w, plan.spec.alias as string)
+            },
+          },
+          opts,
+        )
       } catch (e) {
         await this.delete(plan.name).catch(() => {})
         throw e
@@ -152,17 +170,26 @@ export class Links {
     const links = await this.resolveLinks(plan.linkRefs, plan.ctx, opts)
     await this.withNamespaces(plan.namespaces, plan.ctx, async (namespaces) => {
       try {
-        await this.ctx.sock.request({
-          type: RTM_NEWLINK, operation: 'links.set', object: plan.ctx.object,
-          body: (w) => writeSet(w, plan, index, { links, namespaces }, kind),
-        }, opts)
+        await this.ctx.sock.request(
+          {
+            type: RTM_NEWLINK,
+            operation: 'links.set',
+            object: plan.ctx.object,
+            body: (w) => writeSet(w, plan, index, { links, namespaces }, kind),
+          },
+          opts,
+        )
       } catch (e0) {
         const e = hasKindChange(changes) ? explainKindChange(e0, changes, kind) : e0
         if (changes.namespace !== undefined && isNsnetError(e, 'EINVAL')) {
           throw withHint(e, 'some devices cannot leave their namespace (bridges, lo, vrf); create one in the target namespace instead: add({ ..., namespace })')
         }
-        throw this.explainTargetError(e, plan.target, plan.ctx, changes.namespace === undefined
-          ? undefined : `the target namespace may already hold a link named ${changes.name ?? plan.target.name ?? 'like it'}`)
+        throw this.explainTargetError(
+          e,
+          plan.target,
+          plan.ctx,
+          changes.namespace === undefined ? undefined : `the target namespace may already hold a link named ${changes.name ?? plan.target.name ?? 'like it'}`,
+        )
       }
     })
   }
@@ -193,17 +220,20 @@ export class Links {
     c.options(opts)
     const timeoutMs = opts.timeoutMs ?? 5000
     let last = 'not checked yet'
-    const up = await pollWithBackoff(async (msLeft) => {
-      try {
-        const l = decodeLinkObject(await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: msLeft }))
-        if (isOperUp(l)) return l
-        last = `operstate ${l.operstate ?? '?'}, flags ${l.flags.join(',') || 'none'}`
-      } catch (e) {
-        if (isNsnetError(e, 'ENODEV')) last = 'it does not exist'
-        else if (!isNsnetError(e, 'ETIMEDOUT')) throw e
-      }
-      return undefined
-    }, { timeoutMs, firstMs: 1, maxMs: 50, signal: opts.signal, where: { ...ctx, object: t.object } })
+    const up = await pollWithBackoff(
+      async (msLeft) => {
+        try {
+          const l = decodeLinkObject(await this.fetch(t, 'links.waitUp', { signal: opts.signal, timeoutMs: msLeft }))
+          if (isOperUp(l)) return l
+          last = `operstate ${l.operstate ?? '?'}, flags ${l.flags.join(',') || 'none'}`
+        } catch (e) {
+          if (isNsnetError(e, 'ENODEV')) last = 'it does not exist'
+          else if (!isNsnetError(e, 'ETIMEDOUT')) throw e
+        }
+        return undefined
+      },
+      { timeoutMs, firstMs: 1, maxMs: 50, signal: opts.signal, where: { ...ctx, object: t.object } },
+    )
     if (up) return this.get(up.ifindex, { signal: opts.signal })
     throw new NsnetError(`not up after ${timeoutMs} ms: ${last}`, { ...ctx, object: t.object, code: 'ETIMEDOUT' })
   }
@@ -220,19 +250,25 @@ export class Links {
     if (typeof kind !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(kind)) c.fail(`not a link kind name: ${JSON.stringify(kind)}`)
     c.options(opts)
     try {
-      await this.ctx.sock.request({
-        type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'links.supportsKind', object: `link kind ${kind}`,
-        body: (w) => {
-          writeIfinfomsg(w)
-          // Two independent reasons to refuse before registering anything: no queues, and a
-          // name with a '/', which dev_valid_name() rejects.
-          w.attrU32(IFLA_NUM_TX_QUEUES, 0)
-          w.attrStr(IFLA_IFNAME, 'nsnet/probe')
-          const li = w.beginNested(IFLA_LINKINFO)
-          w.attrBytes(IFLA_INFO_KIND, Buffer.from(kind))
-          w.endNested(li)
+      await this.ctx.sock.request(
+        {
+          type: RTM_NEWLINK,
+          flags: NLM_F_CREATE | NLM_F_EXCL,
+          operation: 'links.supportsKind',
+          object: `link kind ${kind}`,
+          body: (w) => {
+            writeIfinfomsg(w)
+            // Two independent reasons to refuse before registering anything: no queues, and a
+            // name with a '/', which dev_valid_name() rejects.
+            w.attrU32(IFLA_NUM_TX_QUEUES, 0)
+            w.attrStr(IFLA_IFNAME, 'nsnet/probe')
+            const li = w.beginNested(IFLA_LINKINFO)
+            w.attrBytes(IFLA_INFO_KIND, Buffer.from(kind))
+            w.endNested(li)
+          },
         },
-      }, opts)
+        opts,
+      )
       // Should not happen; if a kernel ever accepts it, the kind certainly exists.
       return true
     } catch (e) {
@@ -246,23 +282,35 @@ export class Links {
 
   /** Name and admin state of each index (one GET each, in parallel); a link gone meanwhile keeps `if<N>`. */
   private async lookUp(indexes: Iterable<number>, names: Map<number, string>, up: Map<number, boolean>, operation: string, opts?: CallOptions): Promise<void> {
-    await Promise.all([...indexes].map(async (index) => {
-      try {
-        noteLink(await this.fetch({ index, object: `link #${index}` }, operation, opts), names, up)
-      } catch (e) {
-        if (!isNsnetError(e, 'ENODEV')) throw e
-      }
-    }))
+    await Promise.all(
+      [...indexes].map(async (index) => {
+        try {
+          noteLink(await this.fetch({ index, object: `link #${index}` }, operation, opts), names, up)
+        } catch (e) {
+          if (!isNsnetError(e, 'ENODEV')) throw e
+        }
+      }),
+    )
   }
 
   /** One RTM_GETLINK; ENODEV names the link and namespace. */
   private async fetch(t: Target, operation: string, opts?: CallOptions): Promise<RawMessage> {
     let replies: RawMessage[]
     try {
-      replies = await this.ctx.sock.request({
-        type: RTM_GETLINK, expectsReply: true, shareable: true, operation, object: t.object,
-        body: (w) => { writeTarget(w, t); w.attrU32(IFLA_EXT_MASK, 0) },
-      }, opts)
+      replies = await this.ctx.sock.request(
+        {
+          type: RTM_GETLINK,
+          expectsReply: true,
+          shareable: true,
+          operation,
+          object: t.object,
+          body: (w) => {
+            writeTarget(w, t)
+            w.attrU32(IFLA_EXT_MASK, 0)
+          },
+        },
+        opts,
+      )
     } catch (e) {
       throw this.explainTargetError(e, t, { operation, object: t.object, namespace: this.ctx.namespace })
     }
@@ -274,24 +322,32 @@ export class Links {
   /** Resolves link names to indexes (one GET each, in parallel); numbers pass through. */
   private async resolveLinks(refs: Readonly<Record<string, LinkRef>>, ctx: ErrorContext, opts?: CallOptions): Promise<Record<string, number>> {
     const out: Record<string, number> = {}
-    await Promise.all(Object.entries(refs).map(async ([key, ref]) => {
-      try {
-        out[key] = await linkIndex(this.ctx, ref, ctx.operation!, opts)
-      } catch (e) {
-        if (isNsnetError(e, 'ENODEV')) {
-          throw new NsnetError(`${key} "${ref}" does not exist`, {
-            code: 'ENODEV', errno: 19, operation: ctx.operation, object: ctx.object, namespace: ctx.namespace, hint: e.hint,
-          })
+    await Promise.all(
+      Object.entries(refs).map(async ([key, ref]) => {
+        try {
+          out[key] = await linkIndex(this.ctx, ref, ctx.operation!, opts)
+        } catch (e) {
+          if (isNsnetError(e, 'ENODEV')) {
+            throw new NsnetError(`${key} "${ref}" does not exist`, {
+              code: 'ENODEV',
+              errno: 19,
+              operation: ctx.operation,
+              object: ctx.object,
+              namespace: ctx.namespace,
+              hint: e.hint,
+            })
+          }
+          throw e
         }
-        throw e
-      }
-    }))
+      }),
+    )
     return out
   }
 
   /** Opens the namespaces a request names, runs `fn`, and closes them again, also on error. */
   private async withNamespaces<T>(
-    refs: Readonly<Record<string, NamespaceRef>>, ctx: ErrorContext,
+    refs: Readonly<Record<string, NamespaceRef>>,
+    ctx: ErrorContext,
     fn: (ns: Record<string, OpenNamespace>) => Promise<T>,
   ): Promise<T> {
     const opened: Record<string, OpenNamespace> = {}
@@ -308,7 +364,11 @@ export class Links {
     if (!isNsnetError(e)) return e
     if (e.code === 'ENODEV') {
       return new NsnetError(t.name !== undefined ? `no link named "${t.name}"` : `no link with index ${t.index}`, {
-        code: 'ENODEV', errno: e.errno, operation: ctx.operation, object: ctx.object, namespace: ctx.namespace,
+        code: 'ENODEV',
+        errno: e.errno,
+        operation: ctx.operation,
+        object: ctx.object,
+        namespace: ctx.namespace,
         hint: ctx.namespace ? `it is not in netns ${ctx.namespace}` : 'it is not in this network namespace',
       })
     }
@@ -321,9 +381,12 @@ export class Links {
     if (!isNsnetError(e)) return e
     if (e.code === 'EEXIST') {
       const peer = kind === 'veth' ? (spec.peer as { name: string }).name : undefined
-      return withHint(e, peer
-        ? `a link named ${name} or ${peer} already exists (the peer in ${describeNs((spec.peer as { namespace?: unknown }).namespace)})`
-        : `a link named ${name} already exists in ${describeNs(spec.namespace)}`)
+      return withHint(
+        e,
+        peer
+          ? `a link named ${name} or ${peer} already exists (the peer in ${describeNs((spec.peer as { namespace?: unknown }).namespace)})`
+          : `a link named ${name} already exists in ${describeNs(spec.namespace)}`,
+      )
     }
     if (e.errno === EOPNOTSUPP && kindCodec(kind)) {
       // The same errno means "no such kind" and "this kind, but not with that option".
@@ -331,7 +394,11 @@ export class Links {
         return withHint(e, `the kernel has ${kind} links but refuses one of the options given (a feature compiled out?)`)
       }
       return new NsnetError(`kernel does not support link kind ${kind}`, {
-        code: 'EUNSUPPORTED', errno: EOPNOTSUPP, operation: e.operation, object: e.object, namespace: e.namespace,
+        code: 'EUNSUPPORTED',
+        errno: EOPNOTSUPP,
+        operation: e.operation,
+        object: e.object,
+        namespace: e.namespace,
         hint: `the ${kind} driver is not built into this kernel and no module was loaded`,
       })
     }
@@ -341,7 +408,14 @@ export class Links {
 
 function withHint(e: NsnetError, hint: string): NsnetError {
   return new NsnetError(e.summary, {
-    code: e.code, errno: e.errno, operation: e.operation, object: e.object, namespace: e.namespace, hint, index: e.index, cause: e.cause,
+    code: e.code,
+    errno: e.errno,
+    operation: e.operation,
+    object: e.object,
+    namespace: e.namespace,
+    hint,
+    index: e.index,
+    cause: e.cause,
   })
 }
 

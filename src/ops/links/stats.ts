@@ -4,7 +4,7 @@ import type { RawMessage } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { NsnetError } from '../../netlink/errors.js'
 import { registerMessageType } from '../../netlink/trace.js'
-import { linkIndex, type LinkRef, type OpsContext } from '../context.js'
+import { type LinkRef, linkIndex, type OpsContext } from '../context.js'
 
 export const IFLA_STATS64 = 23
 export const RTM_NEWSTATS = 92
@@ -58,12 +58,30 @@ export function decodeStats64(buf: Buffer, o: number, len: number): LinkStats64 
   const u = (i: number) => buf.readUInt32LE(o + i * 8) + buf.readUInt32LE(o + i * 8 + 4) * 0x1_0000_0000
   return Object.freeze({
     rx: Object.freeze({
-      bytes: u(2), packets: u(0), errors: u(4), dropped: u(6), over_errors: u(11), multicast: u(8),
-      length_errors: u(10), crc_errors: u(12), frame_errors: u(13), fifo_errors: u(14), missed_errors: u(15), nohandler: u(23),
+      bytes: u(2),
+      packets: u(0),
+      errors: u(4),
+      dropped: u(6),
+      over_errors: u(11),
+      multicast: u(8),
+      length_errors: u(10),
+      crc_errors: u(12),
+      frame_errors: u(13),
+      fifo_errors: u(14),
+      missed_errors: u(15),
+      nohandler: u(23),
     }),
     tx: Object.freeze({
-      bytes: u(3), packets: u(1), errors: u(5), dropped: u(7), carrier_errors: u(17), collisions: u(9),
-      aborted_errors: u(16), fifo_errors: u(18), window_errors: u(20), heartbeat_errors: u(19),
+      bytes: u(3),
+      packets: u(1),
+      errors: u(5),
+      dropped: u(7),
+      carrier_errors: u(17),
+      collisions: u(9),
+      aborted_errors: u(16),
+      fifo_errors: u(18),
+      window_errors: u(20),
+      heartbeat_errors: u(19),
     }),
   })
 }
@@ -72,10 +90,22 @@ export function decodeStats64(buf: Buffer, o: number, len: number): LinkStats64 
 export async function linkStats(ctx: OpsContext, link: LinkRef, opts?: CallOptions): Promise<LinkStats64> {
   const operation = 'links.stats'
   const ifindex = await linkIndex(ctx, link, operation, opts)
-  const replies: RawMessage[] = await ctx.sock.request({
-    type: RTM_GETSTATS, expectsReply: true, operation, object: `link ${String(link)}`,
-    body: (w) => { w.u8(0).u8(0).u16(0).u32(ifindex).u32(1 << (IFLA_STATS_LINK_64 - 1)) },
-  }, opts)
+  const replies: RawMessage[] = await ctx.sock.request(
+    {
+      type: RTM_GETSTATS,
+      expectsReply: true,
+      operation,
+      object: `link ${String(link)}`,
+      body: (w) => {
+        w.u8(0)
+          .u8(0)
+          .u16(0)
+          .u32(ifindex)
+          .u32(1 << (IFLA_STATS_LINK_64 - 1))
+      },
+    },
+    opts,
+  )
   const m = replies.find((r) => r.type === RTM_NEWSTATS)
   let stats: LinkStats64 | undefined
   if (m) {

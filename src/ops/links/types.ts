@@ -1,7 +1,8 @@
 // Public types of the link operations: the decoded Link, the add() specs per kind,
 // and the changes set() takes. All plain JSON.
-import type { CallOptions } from '../../netlink/engine.js'
+
 import type { RawAttribute } from '../../netlink/codec.js'
+import type { CallOptions } from '../../netlink/engine.js'
 import type { LinkRef } from '../context.js'
 import type { NamespaceRef } from '../netns-ref.js'
 import type { LinkStats64 } from './stats.js'
@@ -82,7 +83,15 @@ export interface Link {
 
 export type LinkKind = 'veth' | 'bridge' | 'vxlan' | 'macvlan' | 'vlan' | 'dummy' | 'ifb' | 'bond' | 'vrf' | 'ipvlan' | 'wireguard' | 'tun'
 
-export type LinkInfo = BridgeInfo | VxlanInfo | MacvlanInfo | VlanInfo | BondInfo | VrfInfo | IpvlanInfo | TunInfo
+export type LinkInfo =
+  | BridgeInfo
+  | VxlanInfo
+  | MacvlanInfo
+  | VlanInfo
+  | BondInfo
+  | VrfInfo
+  | IpvlanInfo
+  | TunInfo
   | { readonly unknown?: readonly RawAttribute[] }
 
 // ---------- add() specs ----------
@@ -380,9 +389,7 @@ export interface TunInfo {
 }
 
 /** What add() takes: one spec per kind, told apart by `kind`. */
-export type LinkSpec =
-  | VethSpec | BridgeSpec | VxlanSpec | MacvlanSpec | VlanSpec
-  | DummySpec | IfbSpec | BondSpec | VrfSpec | IpvlanSpec | WireguardSpec
+export type LinkSpec = VethSpec | BridgeSpec | VxlanSpec | MacvlanSpec | VlanSpec | DummySpec | IfbSpec | BondSpec | VrfSpec | IpvlanSpec | WireguardSpec
 
 // ---------- set() ----------
 

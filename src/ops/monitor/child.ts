@@ -15,21 +15,37 @@
 import { once } from 'node:events'
 import { Attrs, parseMessages, type RawMessage } from '../../netlink/codec.js'
 import { NETLINK_ROUTE } from '../../netlink/constants.js'
-import { NetlinkSocket, type Request } from '../../netlink/engine.js'
 import { closeRawSocket, openRawSocket, type RawSocket } from '../../netlink/engine/binding.js'
-import { linkNames, type OpsContext } from '../context.js'
-import {
-  AF_UNSPEC, IFADDRMSG_LEN, IFINFOMSG_LEN, RTM_DELADDR, RTM_DELLINK, RTM_DELNEIGH, RTM_DELROUTE, RTM_DELRULE,
-  RTM_GETADDR, RTM_GETLINK, RTM_GETNEIGH, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNEIGH,
-  RTM_NEWROUTE, RTM_NEWRULE, familyOfAf,
-} from '../rtnl.js'
+import { NetlinkSocket, type Request } from '../../netlink/engine.js'
 import { decodeAddress } from '../addresses/codec.js'
-import { decodeLink } from '../links/decode.js'
+import { linkNames, type OpsContext } from '../context.js'
 import { IFLA_IFNAME } from '../links/attrs.js'
+import { decodeLink } from '../links/decode.js'
 import { decodeNeighbor } from '../neighbors/operations.js'
-import { decodeRule } from '../rules/operations.js'
 import { decodeRoute } from '../routes/decode.js'
-import { EXIT_OVERRUN, KIND_GROUPS, MONITOR_KINDS, type ChildConfig, type MonitorKind } from './protocol.js'
+import {
+  AF_UNSPEC,
+  familyOfAf,
+  IFADDRMSG_LEN,
+  IFINFOMSG_LEN,
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_DELNEIGH,
+  RTM_DELROUTE,
+  RTM_DELRULE,
+  RTM_GETADDR,
+  RTM_GETLINK,
+  RTM_GETNEIGH,
+  RTM_GETROUTE,
+  RTM_GETRULE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWNEIGH,
+  RTM_NEWROUTE,
+  RTM_NEWRULE,
+} from '../rtnl.js'
+import { decodeRule } from '../rules/operations.js'
+import { type ChildConfig, EXIT_OVERRUN, KIND_GROUPS, MONITOR_KINDS, type MonitorKind } from './protocol.js'
 
 type Names = Map<number, string>
 
@@ -45,19 +61,44 @@ function handle(kind: MonitorKind, newType: number, delType: number, decode: Han
   HANDLERS.set(delType, { kind, action: 'del', decode })
 }
 handle('link', RTM_NEWLINK, RTM_DELLINK, (m, names) => decodeLink(m, names))
-handle('address', RTM_NEWADDR, RTM_DELADDR, (m, names) => familyOfAf(m.buf[m.start]!) ? decodeAddress(m, names) : undefined)
+handle('address', RTM_NEWADDR, RTM_DELADDR, (m, names) => (familyOfAf(m.buf[m.start]!) ? decodeAddress(m, names) : undefined))
 // Only IPv4/IPv6 routes: an AF_UNSPEC dump also returns multicast-routing (ipmr) tables.
-handle('route', RTM_NEWROUTE, RTM_DELROUTE, (m, names) => familyOfAf(m.buf[m.start]!) ? decodeRoute(m, names) : undefined)
+handle('route', RTM_NEWROUTE, RTM_DELROUTE, (m, names) => (familyOfAf(m.buf[m.start]!) ? decodeRoute(m, names) : undefined))
 handle('neighbor', RTM_NEWNEIGH, RTM_DELNEIGH, (m, names) => decodeNeighbor(m, names))
 handle('rule', RTM_NEWRULE, RTM_DELRULE, (m) => decodeRule(m))
 
 /** The dump that lists the current objects of a kind (AF_UNSPEC: every family). */
 const DUMPS: Readonly<Record<MonitorKind, Request>> = {
-  link: { type: RTM_GETLINK, body: (w) => { w.u8(AF_UNSPEC).zeros(IFINFOMSG_LEN - 1) } },
-  address: { type: RTM_GETADDR, body: (w) => { w.u8(AF_UNSPEC).zeros(IFADDRMSG_LEN - 1) } },
-  route: { type: RTM_GETROUTE, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
-  neighbor: { type: RTM_GETNEIGH, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
-  rule: { type: RTM_GETRULE, body: (w) => { w.u8(AF_UNSPEC).zeros(11) } },
+  link: {
+    type: RTM_GETLINK,
+    body: (w) => {
+      w.u8(AF_UNSPEC).zeros(IFINFOMSG_LEN - 1)
+    },
+  },
+  address: {
+    type: RTM_GETADDR,
+    body: (w) => {
+      w.u8(AF_UNSPEC).zeros(IFADDRMSG_LEN - 1)
+    },
+  },
+  route: {
+    type: RTM_GETROUTE,
+    body: (w) => {
+      w.u8(AF_UNSPEC).zeros(11)
+    },
+  },
+  neighbor: {
+    type: RTM_GETNEIGH,
+    body: (w) => {
+      w.u8(AF_UNSPEC).zeros(11)
+    },
+  },
+  rule: {
+    type: RTM_GETRULE,
+    body: (w) => {
+      w.u8(AF_UNSPEC).zeros(11)
+    },
+  },
 }
 
 // stdout is a socket whose writes queue in memory when the parent reads slowly. Past this
@@ -180,7 +221,10 @@ async function main(): Promise<void> {
         let chunk = ''
         for (const l of lines) {
           chunk += l
-          if (chunk.length > 65536) { await emitPaced(chunk); chunk = '' }
+          if (chunk.length > 65536) {
+            await emitPaced(chunk)
+            chunk = ''
+          }
         }
         if (chunk) await emitPaced(chunk)
       }

@@ -3,21 +3,21 @@
 // binding aborts the whole process when that socket overflows; here an overflow costs
 // the child only: we yield `overrun`, start a new child that dumps the current state
 // (`resync: true` events, then `synced`), and carry on.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { NsnetError, codeOf } from '../../netlink/errors.js'
-import { SpecCheck, show } from '../spec-check.js'
+import { codeOf, NsnetError } from '../../netlink/errors.js'
 import { LineSplitter } from '../../util/lines.js'
 import { freeze, type OpsContext } from '../context.js'
-import {
-  EXIT_OVERRUN, MONITOR_KINDS, type ChildConfig, type ChildControl, type MonitorEvent, type MonitorKind,
-} from './protocol.js'
+import { SpecCheck, show } from '../spec-check.js'
+import { type ChildConfig, type ChildControl, EXIT_OVERRUN, MONITOR_KINDS, type MonitorEvent, type MonitorKind } from './protocol.js'
 
 export type {
-  MonitorAction, MonitorEvent, MonitorKind,
+  MonitorAction,
+  MonitorEvent,
+  MonitorKind,
 } from './protocol.js'
 
 export interface MonitorOptions {
@@ -88,7 +88,10 @@ function childCommand(namespace: string | undefined): { script: string; execArgv
     if (existsSync(script)) return { script, execArgv: [] }
   }
   throw new NsnetError('the monitor child script monitor-child.js is missing', {
-    code: 'EHELPER', operation: 'monitor', namespace, hint: 'it is built next to index.js by `npm run build`',
+    code: 'EHELPER',
+    operation: 'monitor',
+    namespace,
+    hint: 'it is built next to index.js by `npm run build`',
   })
 }
 
@@ -117,7 +120,9 @@ class MonitorStream implements Monitor {
   private backoff = 0
   private paused = false
   private readonly highWater: number
-  private readonly onAbort = () => { void this.close() }
+  private readonly onAbort = () => {
+    void this.close()
+  }
 
   constructor(
     private readonly namespace: string | undefined,
@@ -125,7 +130,10 @@ class MonitorStream implements Monitor {
     private readonly opts: MonitorSpawnOptions,
   ) {
     this.highWater = opts.maxQueuedEvents ?? HIGH_WATER
-    this.ready = new Promise<void>((resolve, reject) => { this.resolveReady = resolve; this.rejectReady = reject })
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve
+      this.rejectReady = reject
+    })
     this.ready.catch(() => {}) // reported through next() too; never an unhandled rejection
     if (opts.signal?.aborted) {
       this.closed = true
@@ -151,8 +159,14 @@ class MonitorStream implements Monitor {
   next(): Promise<IteratorResult<MonitorEvent>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!
-      if (this.head > 4096 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0 }
-      if (this.paused && this.queue.length - this.head <= this.highWater >> 3) { this.paused = false; this.child?.proc.stdout?.resume() }
+      if (this.head > 4096 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head)
+        this.head = 0
+      }
+      if (this.paused && this.queue.length - this.head <= this.highWater >> 3) {
+        this.paused = false
+        this.child?.proc.stdout?.resume()
+      }
       return Promise.resolve({ value, done: false })
     }
     if (this.failure) {
@@ -218,20 +232,32 @@ class MonitorStream implements Monitor {
   private start(resync: boolean): void {
     const { script, execArgv } = childCommand(this.namespace)
     const cfg: ChildConfig = {
-      kinds: this.kinds, receiveBufferBytes: this.opts.receiveBufferBytes, resync, maxBacklogBytes: this.opts.maxBacklogBytes,
+      kinds: this.kinds,
+      receiveBufferBytes: this.opts.receiveBufferBytes,
+      resync,
+      maxBacklogBytes: this.opts.maxBacklogBytes,
     }
     const prefix = this.opts.spawnPrefix ?? []
     const argv = [...prefix, process.execPath, ...execArgv, script, JSON.stringify(cfg)]
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
     let markExited!: () => void
-    const state: ChildState = { proc, overrun: false, stderr: '', exited: new Promise((r) => { markExited = r }) }
+    const state: ChildState = {
+      proc,
+      overrun: false,
+      stderr: '',
+      exited: new Promise((r) => {
+        markExited = r
+      }),
+    }
     this.child = state
     this.paused = false
     const lines = new LineSplitter((line) => this.onLine(state, line))
     proc.stdout!.setEncoding('utf8')
     proc.stdout!.on('data', (text: string) => lines.push(text))
     proc.stderr!.setEncoding('utf8')
-    proc.stderr!.on('data', (text: string) => { state.stderr = (state.stderr + text).slice(-4096) })
+    proc.stderr!.on('data', (text: string) => {
+      state.stderr = (state.stderr + text).slice(-4096)
+    })
     proc.stdin!.on('error', () => {}) // EPIPE once the child is gone; its exit tells us why
     proc.on('error', (err) => {
       state.fatal = { error: `cannot start the monitor child (${argv[0]}): ${err.message}`, code: 'EHELPER' }
@@ -249,7 +275,13 @@ class MonitorStream implements Monitor {
     try {
       ev = JSON.parse(line)
     } catch {
-      this.fail(new NsnetError(`monitor child wrote a line that is not JSON: ${line.slice(0, 200)}`, { code: 'EHELPER', operation: 'monitor', namespace: this.namespace }))
+      this.fail(
+        new NsnetError(`monitor child wrote a line that is not JSON: ${line.slice(0, 200)}`, {
+          code: 'EHELPER',
+          operation: 'monitor',
+          namespace: this.namespace,
+        }),
+      )
       return
     }
     switch (ev.kind) {

@@ -1,18 +1,24 @@
 // What the monitor's parent and its child process agree on: the event types, the
 // multicast groups of each kind, the child's configuration and its exit codes.
-import {
-  RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE,
-  RTNLGRP_IPV6_RULE, RTNLGRP_LINK, RTNLGRP_NEIGH,
-} from '../rtnl.js'
-import type { Neighbor } from '../neighbors/operations.js'
-import type { Rule } from '../rules/operations.js'
-import type { Route } from '../routes/types.js'
-import type { Link } from '../links/types.js'
+
 import type { Address } from '../addresses/types.js'
+import type { Link } from '../links/types.js'
+import type { Neighbor } from '../neighbors/operations.js'
+import type { Route } from '../routes/types.js'
+import {
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+  RTNLGRP_NEIGH,
+} from '../rtnl.js'
+import type { Rule } from '../rules/operations.js'
 
 export type MonitorKind = 'link' | 'address' | 'route' | 'neighbor' | 'rule'
 export const MONITOR_KINDS: readonly MonitorKind[] = ['link', 'address', 'route', 'neighbor', 'rule']
-
 
 export type MonitorAction = 'new' | 'del'
 

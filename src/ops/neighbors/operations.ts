@@ -1,13 +1,23 @@
 // Neighbour (ARP / NDP) entries: `ip neigh`. Encodes RTM_NEWNEIGH/DELNEIGH and decodes
 // RTM_NEWNEIGH into objects shaped like `ip -j neigh show`.
 import { decodeError, fixedAt, formatIP, formatMac, parseIP, parseMac, type RawMessage, type Writer } from '../../netlink/codec.js'
+import { align4, NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import type { CallOptions } from '../../netlink/engine.js'
-import { SpecCheck, show } from '../spec-check.js'
-import { NLA_HDRLEN, NLA_TYPE_MASK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, align4 } from '../../netlink/constants.js'
-import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { type LinkRef, linkIndex, linkNames, type OpsContext } from '../context.js'
 import {
-  AF_UNSPEC, NDMSG_LEN, RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH, afOf, familyOfAf, familyNumber, inetFamily, type FamilyName, type InetFamily,
+  AF_UNSPEC,
+  afOf,
+  type FamilyName,
+  familyNumber,
+  familyOfAf,
+  type InetFamily,
+  inetFamily,
+  NDMSG_LEN,
+  RTM_DELNEIGH,
+  RTM_GETNEIGH,
+  RTM_NEWNEIGH,
 } from '../rtnl.js'
+import { SpecCheck, show } from '../spec-check.js'
 
 // <linux/neighbour.h>
 const NDA_DST = 1
@@ -24,15 +34,21 @@ const NTF_EXT_MANAGED = 0x01
 
 /** NUD_* states by the names `ip neigh ... nud NAME` takes; `ip -j` prints them upper-case. */
 const NUD: Readonly<Record<string, number>> = {
-  incomplete: 0x01, reachable: 0x02, stale: 0x04, delay: 0x08, probe: 0x10, failed: 0x20,
-  noarp: 0x40, permanent: 0x80, none: 0x00,
+  incomplete: 0x01,
+  reachable: 0x02,
+  stale: 0x04,
+  delay: 0x08,
+  probe: 0x10,
+  failed: 0x20,
+  noarp: 0x40,
+  permanent: 0x80,
+  none: 0x00,
 }
 const NUD_ORDER: ReadonlyArray<[number, string]> = Object.entries(NUD)
   .filter(([, bit]) => bit !== 0)
   .map(([name, bit]) => [bit, name.toUpperCase()])
 
-export type NeighborState =
-  | 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'noarp' | 'permanent' | 'none'
+export type NeighborState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'noarp' | 'permanent' | 'none'
 
 /** One neighbour entry, as `ip -j neigh show` prints it (flags are `true` instead of ip's `null`). */
 export interface Neighbor {
@@ -92,15 +108,25 @@ export function decodeNeighbor(m: RawMessage, names?: ReadonlyMap<number, string
   const nud = b.readUInt16LE(s + 8)
   const flags = b[s + 10]!
   // A hand-rolled scan of the four attributes we read: this runs once per entry of a dump.
-  let dstO = -1, dstL = 0, llO = -1, llL = 0, protocol: number | undefined, ext = 0
-  for (let off = s + NDMSG_LEN; off + NLA_HDRLEN <= m.end;) {
+  let dstO = -1,
+    dstL = 0,
+    llO = -1,
+    llL = 0,
+    protocol: number | undefined,
+    ext = 0
+  for (let off = s + NDMSG_LEN; off + NLA_HDRLEN <= m.end; ) {
     const alen = b.readUInt16LE(off)
     if (alen < NLA_HDRLEN || off + alen > m.end) throw decodeError(`bad neighbour attribute length ${alen} at offset ${off - s}`)
     const type = b.readUInt16LE(off + 2) & NLA_TYPE_MASK
-    const o = off + NLA_HDRLEN, l = alen - NLA_HDRLEN
-    if (type === NDA_DST) { dstO = o; dstL = l }
-    else if (type === NDA_LLADDR) { llO = o; llL = l }
-    else if (type === NDA_PROTOCOL) protocol = b[fixedAt(o, l, 1, 'NDA_PROTOCOL')]
+    const o = off + NLA_HDRLEN,
+      l = alen - NLA_HDRLEN
+    if (type === NDA_DST) {
+      dstO = o
+      dstL = l
+    } else if (type === NDA_LLADDR) {
+      llO = o
+      llL = l
+    } else if (type === NDA_PROTOCOL) protocol = b[fixedAt(o, l, 1, 'NDA_PROTOCOL')]
     else if (type === NDA_FLAGS_EXT) ext = b.readUInt32LE(fixedAt(o, l, 4, 'NDA_FLAGS_EXT'))
     off += align4(alen)
   }
@@ -192,16 +218,25 @@ export class Neighbors {
     const proxy = f.proxy === true
     // Dumps on one socket run one at a time, so fetch the names first and decode in place.
     const names = await linkNames(this.ctx, opts)
-    const all = await this.ctx.sock.dump({
-      type: RTM_GETNEIGH,
-      operation,
-      object: 'neighbours',
-      body: (w) => {
-        w.u8(family ? afOf(family) : AF_UNSPEC).u8(0).u16(0).s32(0)
-        w.u16(0).u8(proxy ? NTF_PROXY : 0).u8(0)
-        if (ifindex) w.attrU32(NDA_IFINDEX, ifindex)
+    const all = await this.ctx.sock.dump(
+      {
+        type: RTM_GETNEIGH,
+        operation,
+        object: 'neighbours',
+        body: (w) => {
+          w.u8(family ? afOf(family) : AF_UNSPEC)
+            .u8(0)
+            .u16(0)
+            .s32(0)
+          w.u16(0)
+            .u8(proxy ? NTF_PROXY : 0)
+            .u8(0)
+          if (ifindex) w.attrU32(NDA_IFINDEX, ifindex)
+        },
       },
-    }, (m) => m.type === RTM_NEWNEIGH ? decodeNeighbor(m, names) : undefined, opts)
+      (m) => (m.type === RTM_NEWNEIGH ? decodeNeighbor(m, names) : undefined),
+      opts,
+    )
     const out: Neighbor[] = []
     for (const n of all) {
       // Older kernels ignore NDA_IFINDEX in a dump request; filter here too.
@@ -272,10 +307,15 @@ export class Neighbors {
       if (o.extern_learn) flags |= NTF_EXT_LEARNED
     }
     return {
-      family: ip.family, dst: ip.bytes, lladdr, state, flags,
+      family: ip.family,
+      dst: ip.bytes,
+      lladdr,
+      state,
+      flags,
       ext: !forDelete && o.managed ? NTF_EXT_MANAGED : 0,
       protocol: forDelete ? undefined : protocol,
-      link: ref, object: ctx.object,
+      link: ref,
+      object: ctx.object,
     }
   }
 }

@@ -2,9 +2,9 @@
 // `ip -d -j nexthop show`, and the checks and encoding of what `ip nexthop add` takes.
 import { Attrs, decodeError, formatIP, type RawMessage, type Writer } from '../../netlink/codec.js'
 import { freeze, type LinkRef } from '../context.js'
+import { RTNH_F_ONLINK } from '../routes/attrs.js'
 import { flagNames } from '../routes/decode.js'
 import { protocols, scopes } from '../routes/tables.js'
-import { RTNH_F_ONLINK } from '../routes/attrs.js'
 import { AF_INET, AF_INET6, AF_UNSPEC, familyNumber, type InetFamily } from '../rtnl.js'
 import { SpecCheck } from '../spec-check.js'
 import { NHMSG_LEN } from './wire.js'
@@ -91,14 +91,13 @@ export interface NexthopObjectSpec {
   readonly flags?: readonly string[]
 }
 
-const SPEC_FIELDS = new Set([
-  'id', 'gateway', 'dev', 'onlink', 'blackhole', 'fdb', 'group', 'type', 'resilient_args', 'protocol', 'family', 'scope', 'flags',
-])
+const SPEC_FIELDS = new Set(['id', 'gateway', 'dev', 'onlink', 'blackhole', 'fdb', 'group', 'type', 'resilient_args', 'protocol', 'family', 'scope', 'flags'])
 const RES_FIELDS = new Set(['buckets', 'idle_timer', 'unbalanced_timer', 'unbalanced_time'])
 
 /** Decodes one RTM_NEWNEXTHOP/DELNEXTHOP message. `names` maps ifindex to link name. */
 export function decodeNexthop(m: RawMessage, names?: ReadonlyMap<number, string>): NexthopObject {
-  const b = m.buf, s = m.start
+  const b = m.buf,
+    s = m.start
   if (m.end - s < NHMSG_LEN) throw decodeError(`nexthop message of ${m.end - s} bytes is shorter than nhmsg`)
   const af = b[s]!
   const scope = b[s + 1]!
@@ -108,7 +107,8 @@ export function decodeNexthop(m: RawMessage, names?: ReadonlyMap<number, string>
   let group: NexthopGroupMember[] | undefined
   if (a.has(NHA_GROUP)) {
     group = []
-    const o = a.offset(NHA_GROUP), n = Math.floor(a.length(NHA_GROUP) / 8)
+    const o = a.offset(NHA_GROUP),
+      n = Math.floor(a.length(NHA_GROUP) / 8)
     for (let i = 0; i < n; i++) {
       const weight = b[o + i * 8 + 4]! + 1
       group.push(weight > 1 ? { id: b.readUInt32LE(o + i * 8), weight } : { id: b.readUInt32LE(o + i * 8) })
@@ -121,21 +121,23 @@ export function decodeNexthop(m: RawMessage, names?: ReadonlyMap<number, string>
   return freeze({
     id: a.u32(NHA_ID) ?? 0,
     group,
-    type: groupType === NEXTHOP_GRP_TYPE_RES ? 'resilient' as const : undefined,
-    resilient_args: res ? {
-      buckets: res.u16(NHA_RES_GROUP_BUCKETS),
-      idle_timer: seconds(res.u32(NHA_RES_GROUP_IDLE_TIMER)),
-      unbalanced_timer: seconds(res.u32(NHA_RES_GROUP_UNBALANCED_TIMER)),
-      unbalanced_time: seconds(res.u64(NHA_RES_GROUP_UNBALANCED_TIME)),
-    } : undefined,
+    type: groupType === NEXTHOP_GRP_TYPE_RES ? ('resilient' as const) : undefined,
+    resilient_args: res
+      ? {
+          buckets: res.u16(NHA_RES_GROUP_BUCKETS),
+          idle_timer: seconds(res.u32(NHA_RES_GROUP_IDLE_TIMER)),
+          unbalanced_timer: seconds(res.u32(NHA_RES_GROUP_UNBALANCED_TIMER)),
+          unbalanced_time: seconds(res.u64(NHA_RES_GROUP_UNBALANCED_TIME)),
+        }
+      : undefined,
     gateway: gwLen > 0 ? formatIP(b, a.offset(NHA_GATEWAY), gwLen) : undefined,
-    dev: oif ? names?.get(oif) ?? `if${oif}` : undefined,
+    dev: oif ? (names?.get(oif) ?? `if${oif}`) : undefined,
     scope: scopes.name(scope),
-    blackhole: a.flag(NHA_BLACKHOLE) ? true as const : undefined,
+    blackhole: a.flag(NHA_BLACKHOLE) ? (true as const) : undefined,
     protocol: protocols.name(protocol),
     flags: flagNames(nhFlags),
-    fdb: a.flag(NHA_FDB) ? true as const : undefined,
-    family: af === AF_INET ? 'inet' as const : af === AF_INET6 ? 'inet6' as const : undefined,
+    fdb: a.flag(NHA_FDB) ? (true as const) : undefined,
+    family: af === AF_INET ? ('inet' as const) : af === AF_INET6 ? ('inet6' as const) : undefined,
   })
 }
 
@@ -166,7 +168,8 @@ export function encodeNexthop(spec: NexthopObjectSpec, c: SpecCheck): EncodedNex
   const object = id === undefined ? 'nexthop' : `nexthop id ${id}`
   const cc: SpecCheck = new SpecCheck({ ...c.ctx, object })
   const bool = (k: string) => (o[k] === undefined ? false : cc.bool(o[k], k))
-  const blackhole = bool('blackhole'), fdb = bool('fdb')
+  const blackhole = bool('blackhole'),
+    fdb = bool('fdb')
   let onlink = bool('onlink')
   if (o.flags !== undefined) {
     if (!Array.isArray(o.flags) || o.flags.some((f) => typeof f !== 'string')) cc.fail(`flags must be an array of flag names, got ${JSON.stringify(o.flags)}`)
@@ -174,7 +177,8 @@ export function encodeNexthop(spec: NexthopObjectSpec, c: SpecCheck): EncodedNex
   }
   if (o.scope !== undefined && scopes.number(cc.str(o.scope, 'scope')) === undefined) cc.fail(`scope ${JSON.stringify(o.scope)} is not a scope name`)
   const protocol = o.protocol === undefined ? 0 : protocols.number(o.protocol as string | number)
-  if (protocol === undefined) cc.fail(`protocol must be a protocol name (${protocols.names().slice(0, 6).join(', ')}, ...) or 0..255, got ${JSON.stringify(o.protocol)}`)
+  if (protocol === undefined)
+    cc.fail(`protocol must be a protocol name (${protocols.names().slice(0, 6).join(', ')}, ...) or 0..255, got ${JSON.stringify(o.protocol)}`)
   const family = familyNumber(o.family, (msg) => cc.fail(msg))
   const gw = o.gateway === undefined ? undefined : cc.ip(o.gateway, 'gateway', family)
   const dev = o.dev === undefined ? undefined : cc.linkRef(o.dev, 'dev')
@@ -195,7 +199,7 @@ export function encodeNexthop(spec: NexthopObjectSpec, c: SpecCheck): EncodedNex
   let res: EncodedNexthop['res']
   if (o.type !== undefined) groupType = cc.oneOf(o.type, 'type', { mpath: NEXTHOP_GRP_TYPE_MPATH, resilient: NEXTHOP_GRP_TYPE_RES })
   if (o.resilient_args !== undefined) {
-    if (groupType !== NEXTHOP_GRP_TYPE_RES) cc.fail('resilient_args need type \'resilient\'')
+    if (groupType !== NEXTHOP_GRP_TYPE_RES) cc.fail("resilient_args need type 'resilient'")
     const r = cc.object(o.resilient_args, 'resilient_args')
     cc.only(r, RES_FIELDS, 'resilient_args')
     const ticks = (k: string) => {
@@ -211,11 +215,20 @@ export function encodeNexthop(spec: NexthopObjectSpec, c: SpecCheck): EncodedNex
     }
   }
   // ip's choice: a gateway's family, else AF_INET for a dev or blackhole, AF_UNSPEC for groups.
-  const af = gw ? (gw.family === 4 ? AF_INET : AF_INET6)
-    : family ? (family === 4 ? AF_INET : AF_INET6)
-      : group ? AF_UNSPEC : AF_INET
+  const af = gw ? (gw.family === 4 ? AF_INET : AF_INET6) : family ? (family === 4 ? AF_INET : AF_INET6) : group ? AF_UNSPEC : AF_INET
   return {
-    af, id, protocol, flags: onlink ? RTNH_F_ONLINK : 0, group, groupType, res, blackhole, dev, gateway: gw?.bytes, fdb, object,
+    af,
+    id,
+    protocol,
+    flags: onlink ? RTNH_F_ONLINK : 0,
+    group,
+    groupType,
+    res,
+    blackhole,
+    dev,
+    gateway: gw?.bytes,
+    fdb,
+    object,
   }
 }
 
@@ -224,7 +237,10 @@ function parseGroup(v: unknown, c: SpecCheck): NexthopGroupMember[] {
   let members: unknown[]
   if (typeof v === 'string') {
     if (!/^\d+(,\d+)?(\/\d+(,\d+)?)*$/.test(v)) c.fail(`group ${JSON.stringify(v)} is not of the form 'id[,weight]/id[,weight]...'`)
-    members = v.split('/').map((p) => { const [id, w] = p.split(','); return { id: Number(id), weight: w === undefined ? undefined : Number(w) } })
+    members = v.split('/').map((p) => {
+      const [id, w] = p.split(',')
+      return { id: Number(id), weight: w === undefined ? undefined : Number(w) }
+    })
   } else if (Array.isArray(v)) {
     members = v
   } else {
@@ -249,7 +265,10 @@ export function writeNexthop(w: Writer, e: EncodedNexthop, ifindex: number | und
   if (e.id !== undefined) w.attrU32(NHA_ID, e.id)
   if (e.group) {
     const b = Buffer.alloc(e.group.length * 8)
-    e.group.forEach((m, i) => { b.writeUInt32LE(m.id, i * 8); b[i * 8 + 4] = (m.weight ?? 1) - 1 })
+    e.group.forEach((m, i) => {
+      b.writeUInt32LE(m.id, i * 8)
+      b[i * 8 + 4] = (m.weight ?? 1) - 1
+    })
     w.attrBytes(NHA_GROUP, b)
   }
   if (e.groupType !== undefined) w.attrU16(NHA_GROUP_TYPE, e.groupType)

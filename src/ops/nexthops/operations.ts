@@ -1,17 +1,25 @@
 // `rt.nexthops`: what `ip nexthop` does. Routes use these objects with `nhid`.
 import type { RawMessage } from '../../netlink/codec.js'
-import type { CallOptions } from '../../netlink/engine.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
+import type { CallOptions } from '../../netlink/engine.js'
 import { isNsnetError } from '../../netlink/errors.js'
-import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
+import { type LinkRef, linkIndex, linkNames, type OpsContext } from '../context.js'
 import { protocols } from '../routes/tables.js'
 import { AF_UNSPEC } from '../rtnl.js'
-import { RTM_DELNEXTHOP, RTM_GETNEXTHOP, RTM_NEWNEXTHOP } from './wire.js'
 import { SpecCheck } from '../spec-check.js'
 import {
-  NHA_FDB, NHA_GROUPS, NHA_ID, NHA_MASTER, NHA_OIF, decodeNexthop, encodeNexthop, writeNexthop,
-  type NexthopObject, type NexthopObjectSpec,
+  decodeNexthop,
+  encodeNexthop,
+  type NexthopObject,
+  type NexthopObjectSpec,
+  NHA_FDB,
+  NHA_GROUPS,
+  NHA_ID,
+  NHA_MASTER,
+  NHA_OIF,
+  writeNexthop,
 } from './codec.js'
+import { RTM_DELNEXTHOP, RTM_GETNEXTHOP, RTM_NEWNEXTHOP } from './wire.js'
 
 export interface NexthopObjectFilter {
   /** `id N`: just that one (ENOENT when it does not exist). */
@@ -53,26 +61,45 @@ export class Nexthops {
     const decode = (m: RawMessage) => (m.type === RTM_NEWNEXTHOP ? decodeNexthop(m, names) : undefined)
     let all: NexthopObject[]
     if (id !== undefined) {
-      const replies = await this.ctx.sock.request({
-        type: RTM_GETNEXTHOP, operation, object: `nexthop id ${id}`, expectsReply: true,
-        body: (w) => { w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0).attrU32(NHA_ID, id) },
-      }, opts)
+      const replies = await this.ctx.sock.request(
+        {
+          type: RTM_GETNEXTHOP,
+          operation,
+          object: `nexthop id ${id}`,
+          expectsReply: true,
+          body: (w) => {
+            w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0).attrU32(NHA_ID, id)
+          },
+        },
+        opts,
+      )
       all = replies.map(decode).filter((n): n is NexthopObject => n !== undefined)
     } else {
-      all = await this.ctx.sock.dump({
-        type: RTM_GETNEXTHOP, operation, object: 'nexthops',
-        body: (w) => {
-          w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0)
-          if (dev) w.attrU32(NHA_OIF, dev)
-          if (groups) w.attrFlag(NHA_GROUPS)
-          if (master) w.attrU32(NHA_MASTER, master)
-          if (fdb) w.attrFlag(NHA_FDB)
+      all = await this.ctx.sock.dump(
+        {
+          type: RTM_GETNEXTHOP,
+          operation,
+          object: 'nexthops',
+          body: (w) => {
+            w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0)
+            if (dev) w.attrU32(NHA_OIF, dev)
+            if (groups) w.attrFlag(NHA_GROUPS)
+            if (master) w.attrU32(NHA_MASTER, master)
+            if (fdb) w.attrFlag(NHA_FDB)
+          },
         },
-      }, decode, opts)
+        decode,
+        opts,
+      )
     }
     const devName = dev ? names.get(dev) : undefined
-    return all.filter((n) => (!dev || n.dev === devName) && (!groups || n.group !== undefined) && (!fdb || n.fdb)
-      && (protocol === undefined || protocols.number(n.protocol) === protocol))
+    return all.filter(
+      (n) =>
+        (!dev || n.dev === devName) &&
+        (!groups || n.group !== undefined) &&
+        (!fdb || n.fdb) &&
+        (protocol === undefined || protocols.number(n.protocol) === protocol),
+    )
   }
 
   /** `ip nexthop add id N { via ADDR [dev DEV] [onlink] | dev DEV | blackhole | group ID[,W]/... [type resilient ...] } [fdb] [protocol P]`; EEXIST when the id is taken. */
@@ -92,10 +119,17 @@ export class Nexthops {
     c.options(opts)
     const raw = typeof nexthop === 'number' ? nexthop : c.object(nexthop, 'nexthop').id
     const id = c.int(raw, 'id', 1, 0xffffffff)
-    await this.ctx.sock.request({
-      type: RTM_DELNEXTHOP, operation, object: `nexthop id ${id}`,
-      body: (w) => { w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0).attrU32(NHA_ID, id) },
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_DELNEXTHOP,
+        operation,
+        object: `nexthop id ${id}`,
+        body: (w) => {
+          w.u8(AF_UNSPEC).u8(0).u8(0).u8(0).u32(0).attrU32(NHA_ID, id)
+        },
+      },
+      opts,
+    )
   }
 
   /** `ip nexthop flush [dev DEV] [groups] [fdb] ...`: deletes what list(filter) returns, groups first; returns the count. */

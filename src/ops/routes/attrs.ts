@@ -41,10 +41,17 @@ export const RTM_F_OFFLOAD_FAILED = 0x20000000
 
 /** Flag bits in the order `ip` prints them, with its words. */
 export const ROUTE_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
-  [RTNH_F_DEAD, 'dead'], [RTNH_F_ONLINK, 'onlink'], [RTNH_F_PERVASIVE, 'pervasive'],
-  [RTNH_F_OFFLOAD, 'offload'], [RTNH_F_TRAP, 'trap'], [RTM_F_NOTIFY, 'notify'],
-  [RTNH_F_LINKDOWN, 'linkdown'], [RTNH_F_UNRESOLVED, 'unresolved'], [RTM_F_OFFLOAD, 'rt_offload'],
-  [RTM_F_TRAP, 'rt_trap'], [RTM_F_OFFLOAD_FAILED, 'rt_offload_failed'],
+  [RTNH_F_DEAD, 'dead'],
+  [RTNH_F_ONLINK, 'onlink'],
+  [RTNH_F_PERVASIVE, 'pervasive'],
+  [RTNH_F_OFFLOAD, 'offload'],
+  [RTNH_F_TRAP, 'trap'],
+  [RTM_F_NOTIFY, 'notify'],
+  [RTNH_F_LINKDOWN, 'linkdown'],
+  [RTNH_F_UNRESOLVED, 'unresolved'],
+  [RTM_F_OFFLOAD, 'rt_offload'],
+  [RTM_F_TRAP, 'rt_trap'],
+  [RTM_F_OFFLOAD_FAILED, 'rt_offload_failed'],
 ]
 
 // RTAX_*: index = attribute number inside RTA_METRICS.
@@ -56,8 +63,24 @@ export const METRIC_SCALE: Readonly<Record<number, number>> = { [RTAX_RTT]: 8, [
 export const RTAX_HOPLIMIT = 10
 export const RTAX_CC_ALGO = 16
 export const METRIC_NAMES: readonly (string | undefined)[] = [
-  undefined, 'lock', 'mtu', 'window', 'rtt', 'rttvar', 'ssthresh', 'cwnd', 'advmss', 'reordering',
-  'hoplimit', 'initcwnd', 'features', 'rto_min', 'initrwnd', 'quickack', 'congctl', 'fastopen_no_cookie',
+  undefined,
+  'lock',
+  'mtu',
+  'window',
+  'rtt',
+  'rttvar',
+  'ssthresh',
+  'cwnd',
+  'advmss',
+  'reordering',
+  'hoplimit',
+  'initcwnd',
+  'features',
+  'rto_min',
+  'initrwnd',
+  'quickack',
+  'congctl',
+  'fastopen_no_cookie',
 ]
 export const RTAX_MAX = METRIC_NAMES.length - 1
 

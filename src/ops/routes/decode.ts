@@ -2,17 +2,42 @@
 // attributes into two reused arrays (no per-message allocation besides the result)
 // and builds strings only for the fields present.
 import { Attrs, decodeError, fixedAt, formatIP, formatIPv4, formatIPv6, type RawMessage } from '../../netlink/codec.js'
-import { NLA_HDRLEN, NLA_TYPE_MASK, align4 } from '../../netlink/constants.js'
+import { align4, NLA_HDRLEN, NLA_TYPE_MASK } from '../../netlink/constants.js'
+import type { InetFamily } from '../rtnl.js'
 import { AF_INET, AF_INET6, RTMSG_LEN } from '../rtnl.js'
 import {
-  RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS,
-  RTA_MULTIPATH, RTA_CACHEINFO, RTA_TABLE, RTA_MARK, RTA_VIA, RTA_PREF, RTA_UID, RTA_NH_ID, RTA_MAX,
-  ROUTE_FLAG_NAMES, METRIC_NAMES, METRIC_SCALE, RTAX_LOCK, RTAX_HOPLIMIT, RTAX_CC_ALGO, RTAX_MAX, PREF_NAMES,
-  RTNEXTHOP_LEN, CACHEINFO_EXPIRES_OFFSET, RTA_CACHEINFO_LEN, USER_HZ,
+  CACHEINFO_EXPIRES_OFFSET,
+  METRIC_NAMES,
+  METRIC_SCALE,
+  PREF_NAMES,
+  ROUTE_FLAG_NAMES,
+  RTA_CACHEINFO,
+  RTA_CACHEINFO_LEN,
+  RTA_DST,
+  RTA_GATEWAY,
+  RTA_IIF,
+  RTA_MARK,
+  RTA_MAX,
+  RTA_METRICS,
+  RTA_MULTIPATH,
+  RTA_NH_ID,
+  RTA_OIF,
+  RTA_PREF,
+  RTA_PREFSRC,
+  RTA_PRIORITY,
+  RTA_SRC,
+  RTA_TABLE,
+  RTA_UID,
+  RTA_VIA,
+  RTAX_CC_ALGO,
+  RTAX_HOPLIMIT,
+  RTAX_LOCK,
+  RTAX_MAX,
+  RTNEXTHOP_LEN,
+  USER_HZ,
 } from './attrs.js'
-import { tables, protocols, scopes, routeTypes } from './tables.js'
+import { protocols, routeTypes, scopes, tables } from './tables.js'
 import type { Nexthop, Route, RouteMetrics, RouteVia } from './types.js'
-import type { InetFamily } from '../rtnl.js'
 
 /** A decoded object while its fields are filled in, in the order ip prints them. */
 type Building<T> = { -readonly [K in keyof T]?: T[K] }
@@ -57,20 +82,28 @@ function addr(buf: Buffer, o: number, len: number, family: number): string {
 }
 
 // Gateways and preferred sources repeat across a table: keep the last text per IPv4 value.
-let lastGw = -1, lastGwText = ''
-let lastSrc = -1, lastSrcText = ''
+let lastGw = -1,
+  lastGwText = ''
+let lastSrc = -1,
+  lastSrcText = ''
 
 function gatewayText(buf: Buffer, o: number, len: number, family: number): string {
   if (len !== 4) return addr(buf, o, len, family)
   const v = buf.readUInt32BE(o)
-  if (v !== lastGw) { lastGw = v; lastGwText = formatIPv4(buf, o) }
+  if (v !== lastGw) {
+    lastGw = v
+    lastGwText = formatIPv4(buf, o)
+  }
   return lastGwText
 }
 
 function prefsrcText(buf: Buffer, o: number, len: number, family: number): string {
   if (len !== 4) return addr(buf, o, len, family)
   const v = buf.readUInt32BE(o)
-  if (v !== lastSrc) { lastSrc = v; lastSrcText = formatIPv4(buf, o) }
+  if (v !== lastSrc) {
+    lastSrc = v
+    lastSrcText = formatIPv4(buf, o)
+  }
   return lastSrcText
 }
 
@@ -108,7 +141,10 @@ function decodeMetrics(buf: Buffer, o: number, len: number): RouteMetrics | unde
   const m: Record<string, unknown> = {}
   for (let t = 2; t <= RTAX_MAX; t++) {
     if (!a.has(t)) continue
-    if (t === RTAX_CC_ALGO) { m.congctl = a.str(t); continue }
+    if (t === RTAX_CC_ALGO) {
+      m.congctl = a.str(t)
+      continue
+    }
     const v = a.u32(t)!
     if (t === RTAX_HOPLIMIT && v === 0xffffffff) continue // "use the default", ip hides it
     const scale = METRIC_SCALE[t]
@@ -152,13 +188,15 @@ function decodeMultipath(buf: Buffer, o: number, len: number, family: number, na
 function addRareFields(r: Record<string, unknown>, b: Buffer, af: number, names: Map<number, string> | undefined): void {
   // Read every offset first: the nested decoders below may index other attributes.
   // Every fixed-size value is length-checked by u32()/fixedAt().
-  const vo = offs[RTA_VIA]!, vl = lens[RTA_VIA]!
+  const vo = offs[RTA_VIA]!,
+    vl = lens[RTA_VIA]!
   const iif = offs[RTA_IIF]! >= 0 ? u32(b, RTA_IIF) : undefined
   const co = offs[RTA_CACHEINFO]! >= 0 ? fixedAt(offs[RTA_CACHEINFO]!, lens[RTA_CACHEINFO]!, RTA_CACHEINFO_LEN, 'RTA_CACHEINFO') : -1
   const nhid = offs[RTA_NH_ID]! >= 0 ? u32(b, RTA_NH_ID) : undefined
   const uid = offs[RTA_UID]! >= 0 ? u32(b, RTA_UID) : undefined
   const mark = offs[RTA_MARK]! >= 0 ? u32(b, RTA_MARK) : undefined
-  const mpo = offs[RTA_MULTIPATH]!, mpl = lens[RTA_MULTIPATH]!
+  const mpo = offs[RTA_MULTIPATH]!,
+    mpl = lens[RTA_MULTIPATH]!
   if (vo >= 0) r.via = decodeVia(b, vo, vl)
   if (iif !== undefined) r.iif = linkName(iif, names)
   if (co >= 0) {
@@ -192,8 +230,14 @@ export function decodeRoute(m: RawMessage, names?: Map<number, string>): Route {
 
   // One literal with every common field (absent ones undefined): objects built by adding
   // properties one by one are several times slower to make and to collect at 100k routes.
-  const go = offs[RTA_GATEWAY]!, oo = offs[RTA_OIF]!, so = offs[RTA_PREFSRC]!, po = offs[RTA_PRIORITY]!
-  const to = offs[RTA_TABLE]!, mo = offs[RTA_METRICS]!, ml = lens[RTA_METRICS]!, pr = offs[RTA_PREF]!
+  const go = offs[RTA_GATEWAY]!,
+    oo = offs[RTA_OIF]!,
+    so = offs[RTA_PREFSRC]!,
+    po = offs[RTA_PRIORITY]!
+  const to = offs[RTA_TABLE]!,
+    mo = offs[RTA_METRICS]!,
+    ml = lens[RTA_METRICS]!,
+    pr = offs[RTA_PREF]!
   const r: Record<string, unknown> = {
     family: familyName(af),
     type: routeTypes.name(type),
@@ -214,4 +258,3 @@ export function decodeRoute(m: RawMessage, names?: Map<number, string>): Route {
   if (seen & RARE) addRareFields(r, b, af, names)
   return Object.freeze(r) as unknown as Route
 }
-

@@ -1,22 +1,56 @@
 // RouteSpec → RTM_NEWROUTE / RTM_DELROUTE. Device names are looked up first (one request, or one
 // link dump for several); then every route is checked completely and encoded into one buffer, so a
 // bad route is refused (with its index) before anything is sent.
-import { Writer, parseIPv4Number, parseIPv6, type Family } from '../../netlink/codec.js'
-import { NsnetError, isNsnetError } from '../../netlink/errors.js'
-import { SpecCheck, type CheckContext } from '../spec-check.js'
-import { linkIndex, linkNames, type OpsContext } from '../context.js'
+import { type Family, parseIPv4Number, parseIPv6, Writer } from '../../netlink/codec.js'
 import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST } from '../../netlink/constants.js'
 import type { CallOptions, EncodedRequests, Request } from '../../netlink/engine.js'
+import { isNsnetError, NsnetError } from '../../netlink/errors.js'
+import { linkIndex, linkNames, type OpsContext } from '../context.js'
 import { afOf, familyNumber, RTM_DELROUTE, RTM_NEWROUTE, RTMSG_LEN } from '../rtnl.js'
+import { type CheckContext, SpecCheck } from '../spec-check.js'
 import {
-  RTA_DST, RTA_SRC, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_METRICS, RTA_MULTIPATH,
-  RTA_TABLE, RTA_VIA, RTA_PREF, RTA_EXPIRES, RTA_NH_ID, RTNH_F_ONLINK, ROUTE_FLAG_NAMES, METRIC_NAMES,
-  RTAX_LOCK, RTAX_CC_ALGO, PREF_VALUES, METRIC_SCALE,
+  METRIC_NAMES,
+  METRIC_SCALE,
+  PREF_VALUES,
+  ROUTE_FLAG_NAMES,
+  RTA_DST,
+  RTA_EXPIRES,
+  RTA_GATEWAY,
+  RTA_METRICS,
+  RTA_MULTIPATH,
+  RTA_NH_ID,
+  RTA_OIF,
+  RTA_PREF,
+  RTA_PREFSRC,
+  RTA_PRIORITY,
+  RTA_SRC,
+  RTA_TABLE,
+  RTA_VIA,
+  RTAX_CC_ALGO,
+  RTAX_LOCK,
+  RTNH_F_ONLINK,
 } from './attrs.js'
 import {
-  tables, protocols, scopes, routeTypes, RT_TABLE_MAIN, RT_TABLE_UNSPEC, RTPROT_BOOT, RTPROT_UNSPEC,
-  RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE, RT_TABLE_LOCAL, RTN_UNSPEC, RTN_UNICAST, RTN_LOCAL,
-  RTN_NAT, RTN_BROADCAST, RTN_MULTICAST, RTN_ANYCAST,
+  protocols,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_NOWHERE,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_LOCAL,
+  RT_TABLE_MAIN,
+  RT_TABLE_UNSPEC,
+  RTN_ANYCAST,
+  RTN_BROADCAST,
+  RTN_LOCAL,
+  RTN_MULTICAST,
+  RTN_NAT,
+  RTN_UNICAST,
+  RTN_UNSPEC,
+  RTPROT_BOOT,
+  RTPROT_UNSPEC,
+  routeTypes,
+  scopes,
+  tables,
 } from './tables.js'
 import type { NexthopSpec, RouteSpec, RouteVia } from './types.js'
 
@@ -63,8 +97,12 @@ export class RouteMessage implements Request {
   private text: string | undefined = undefined
 
   constructor(
-    readonly spec: RouteSpec, readonly type: number, readonly flags: number, readonly operation: string,
-    readonly off: number, readonly len: number,
+    readonly spec: RouteSpec,
+    readonly type: number,
+    readonly flags: number,
+    readonly operation: string,
+    readonly off: number,
+    readonly len: number,
   ) {}
 
   /** `route 10.0.2.0/24 via 10.0.1.1 dev veth1`, for errors; built only when asked. */
@@ -75,7 +113,9 @@ export class RouteMessage implements Request {
   body(w: Writer): void {
     // A plain loop: Buffer#copy makes a view object per call, which costs more than ~50 bytes.
     const o = w.reserve(this.len)
-    const to = w.buf, from = this.bytes, off = this.off
+    const to = w.buf,
+      from = this.bytes,
+      off = this.off
     for (let i = 0; i < this.len; i++) to[o + i] = from[off + i]!
   }
 }
@@ -91,7 +131,10 @@ class RouteWhere implements CheckContext {
   spec: RouteSpec | undefined = undefined
   /** Position in a batch; undefined for a single route. */
   index: number | undefined = undefined
-  constructor(readonly operation: string, readonly namespace: string | undefined) {}
+  constructor(
+    readonly operation: string,
+    readonly namespace: string | undefined,
+  ) {}
   get object(): string | undefined {
     return this.spec && typeof this.spec === 'object' ? describe(this.spec) : undefined
   }
@@ -121,7 +164,10 @@ function parsePrefix(s: string): WireAddr | undefined {
   const a = parseWireAddr(s, 0, slash < 0 ? s.length : slash)
   if (a === undefined) return undefined
   const max = typeof a === 'number' ? 32 : 128
-  if (slash < 0) { parsedPrefixLength = max; return a }
+  if (slash < 0) {
+    parsedPrefixLength = max
+    return a
+  }
   let len = 0
   // No leading zeros: iproute2 reads `/024` as octal, so the text is ambiguous.
   if (slash + 1 === s.length || s.length - slash > 4 || (s.charCodeAt(slash + 1) === 48 && s.length - slash > 2)) return undefined
@@ -141,7 +187,10 @@ function address(v: unknown, what: string, family: Family | undefined, where: Sp
   if (a === undefined) return where.fail(`${what} ${JSON.stringify(v)} is not an IPv4 or IPv6 address`)
   const fam = familyOfAddr(a)
   if (family !== undefined && fam !== family) {
-    return where.fail(`${what} ${v} is IPv${fam} but the route is IPv${family}`, what === 'gateway' ? 'use `via: { family, host }` for a gateway of the other family' : undefined)
+    return where.fail(
+      `${what} ${v} is IPv${fam} but the route is IPv${family}`,
+      what === 'gateway' ? 'use `via: { family, host }` for a gateway of the other family' : undefined,
+    )
   }
   return a
 }
@@ -204,7 +253,8 @@ function encodeMetrics(v: unknown, where: SpecCheck): Array<[number, number | st
         lock |= 1 << n
       }
     } else if (t === RTAX_CC_ALGO) {
-      if (typeof val !== 'string' || !val || Buffer.byteLength(val) > 15) return where.fail(`metrics.congctl must be an algorithm name, got ${JSON.stringify(val)}`)
+      if (typeof val !== 'string' || !val || Buffer.byteLength(val) > 15)
+        return where.fail(`metrics.congctl must be an algorithm name, got ${JSON.stringify(val)}`)
       out.push([t, val])
     } else {
       const scale = METRIC_SCALE[t] ?? 1
@@ -226,8 +276,11 @@ function encodeNexthop(nh: NexthopSpec, family: Family, where: SpecCheck, device
   const flags = flagBits(nh.flags, nh.onlink, where)
   if (flags & RTNH_F_ONLINK && nh.dev === undefined) where.fail(`nexthops[${i}] is onlink and needs a dev`)
   return {
-    gateway: viaGateway ? address(nh.via!.host, 'via host', family, where)
-      : nh.gateway === undefined ? undefined : address(nh.gateway, 'gateway', family, where),
+    gateway: viaGateway
+      ? address(nh.via!.host, 'via host', family, where)
+      : nh.gateway === undefined
+        ? undefined
+        : address(nh.gateway, 'gateway', family, where),
     via: nh.via === undefined || viaGateway ? undefined : encodeVia(nh.via, where),
     ifindex: nh.dev === undefined ? 0 : deviceIndex(nh.dev, where, devices),
     hops: weight - 1,
@@ -245,8 +298,13 @@ function deviceIndex(dev: unknown, where: SpecCheck, devices: DeviceIndex): numb
   where.linkName(dev, 'dev')
   const c = where.ctx
   throw new NsnetError(`no link named "${dev}"`, {
-    code: 'ENODEV', errno: 19, operation: c.operation, object: c.object, namespace: c.namespace,
-    index: c.index, hint: c.namespace ? `it is not in netns ${c.namespace}` : 'it is not in this network namespace',
+    code: 'ENODEV',
+    errno: 19,
+    operation: c.operation,
+    object: c.object,
+    namespace: c.namespace,
+    index: c.index,
+    hint: c.namespace ? `it is not in netns ${c.namespace}` : 'it is not in this network namespace',
   })
 }
 
@@ -372,8 +430,12 @@ function encodeRoute(spec: RouteSpec, mode: RouteMode, w: SpecCheck, devices: De
 
   const type = spec.type === undefined ? (intent === 'add' ? RTN_UNICAST : RTN_UNSPEC) : w.named(routeTypes, spec.type, 'route type')
   // As ip: local, broadcast, nat and anycast routes go to table local unless told otherwise.
-  const table = spec.table !== undefined ? w.named(tables, spec.table, 'table')
-    : type === RTN_LOCAL || type === RTN_BROADCAST || type === RTN_NAT || type === RTN_ANYCAST ? RT_TABLE_LOCAL : RT_TABLE_MAIN
+  const table =
+    spec.table !== undefined
+      ? w.named(tables, spec.table, 'table')
+      : type === RTN_LOCAL || type === RTN_BROADCAST || type === RTN_NAT || type === RTN_ANYCAST
+        ? RT_TABLE_LOCAL
+        : RT_TABLE_MAIN
   if (table === RT_TABLE_UNSPEC && spec.table !== undefined) w.fail(`table 0 (unspec) cannot hold routes`)
   const protocol = spec.protocol === undefined ? (intent === 'add' ? RTPROT_BOOT : RTPROT_UNSPEC) : w.named(protocols, spec.protocol, 'protocol')
   const viaGateway = sameFamilyVia(spec.via, family)
@@ -402,9 +464,18 @@ function encodeRoute(spec: RouteSpec, mode: RouteMode, w: SpecCheck, devices: De
   const o = out.reserve(RTMSG_LEN)
   const b = out.buf
   const flags = x && path ? x.flags : 0
-  b[o] = afOf(family); b[o + 1] = dstLen; b[o + 2] = x ? x.srcLen : 0; b[o + 3] = x ? x.tos : 0
-  b[o + 4] = table < 256 ? table : RT_TABLE_UNSPEC; b[o + 5] = protocol; b[o + 6] = scope; b[o + 7] = type
-  b[o + 8] = flags; b[o + 9] = flags >>> 8; b[o + 10] = flags >>> 16; b[o + 11] = flags >>> 24
+  b[o] = afOf(family)
+  b[o + 1] = dstLen
+  b[o + 2] = x ? x.srcLen : 0
+  b[o + 3] = x ? x.tos : 0
+  b[o + 4] = table < 256 ? table : RT_TABLE_UNSPEC
+  b[o + 5] = protocol
+  b[o + 6] = scope
+  b[o + 7] = type
+  b[o + 8] = flags
+  b[o + 9] = flags >>> 8
+  b[o + 10] = flags >>> 16
+  b[o + 11] = flags >>> 24
   if (table >= 256) putU32(out, RTA_TABLE, table)
   if (dst !== undefined) putAddr(out, RTA_DST, dst)
   if (x?.src !== undefined) putAddr(out, RTA_SRC, x.src)
@@ -514,22 +585,34 @@ export async function encodeRouteBatch(ctx: OpsContext, specs: readonly RouteSpe
 // Attributes are stored byte by byte into room reserved once: the Writer's general methods
 // cost several bounds checks per field, which shows at 100k routes.
 function putAttrHeader(b: Buffer, o: number, len: number, type: number): void {
-  b[o] = len; b[o + 1] = len >> 8; b[o + 2] = type; b[o + 3] = type >> 8
+  b[o] = len
+  b[o + 1] = len >> 8
+  b[o + 2] = type
+  b[o + 3] = type >> 8
 }
 
 function putU32(w: Writer, type: number, v: number): void {
   const o = w.reserve(8)
   const b = w.buf
   putAttrHeader(b, o, 8, type)
-  b[o + 4] = v; b[o + 5] = v >>> 8; b[o + 6] = v >>> 16; b[o + 7] = v >>> 24
+  b[o + 4] = v
+  b[o + 5] = v >>> 8
+  b[o + 6] = v >>> 16
+  b[o + 7] = v >>> 24
 }
 
 function putAddr(w: Writer, type: number, a: WireAddr): void {
-  if (typeof a !== 'number') { w.attrBytes(type, a); return }
+  if (typeof a !== 'number') {
+    w.attrBytes(type, a)
+    return
+  }
   const o = w.reserve(8)
   const b = w.buf
   putAttrHeader(b, o, 8, type)
-  b[o + 4] = a >>> 24; b[o + 5] = a >>> 16; b[o + 6] = a >>> 8; b[o + 7] = a
+  b[o + 4] = a >>> 24
+  b[o + 5] = a >>> 16
+  b[o + 6] = a >>> 8
+  b[o + 7] = a
 }
 
 function writeMetrics(w: Writer, metrics: ReadonlyArray<readonly [number, number | string]>): void {

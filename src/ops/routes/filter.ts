@@ -1,9 +1,9 @@
 // The selectors of `ip route show` (table, dev, exact/root/match prefixes, proto, type, scope, via),
 // checked once and applied to decoded routes in user space.
-import { parseCidr, type Cidr, type Family } from '../../netlink/codec.js'
-import { SpecCheck, show } from '../spec-check.js'
+import { type Cidr, type Family, parseCidr } from '../../netlink/codec.js'
 import { familyNumber } from '../rtnl.js'
-import { tables, protocols, scopes, routeTypes, RT_TABLE_MAIN } from './tables.js'
+import { SpecCheck, show } from '../spec-check.js'
+import { protocols, RT_TABLE_MAIN, routeTypes, scopes, tables } from './tables.js'
 import type { Route, RouteFilter } from './types.js'
 
 export interface CheckedRouteFilter {

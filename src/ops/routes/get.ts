@@ -1,8 +1,8 @@
 // The question `ip route get` asks: RTM_GETROUTE for one destination, checked before sending.
 import type { Writer } from '../../netlink/codec.js'
 import type { ErrorContext } from '../../netlink/errors.js'
-import { SpecCheck } from '../spec-check.js'
 import { afOf } from '../rtnl.js'
+import { SpecCheck } from '../spec-check.js'
 import { RTA_DST, RTA_IIF, RTA_MARK, RTA_OIF, RTA_SRC, RTM_F_FIB_MATCH, RTM_F_LOOKUP_TABLE } from './attrs.js'
 import type { RouteGetOptions } from './types.js'
 
@@ -37,7 +37,14 @@ export function checkRouteQuery(dst: unknown, opts: RouteGetOptions, where: Erro
  */
 export function writeRouteQuery(w: Writer, q: RouteQuery, iif?: number, oif?: number): void {
   const bits = q.family === 4 ? 32 : 128
-  w.u8(afOf(q.family)).u8(bits).u8(q.from ? bits : 0).u8(q.tos).u8(0).u8(0).u8(0).u8(0)
+  w.u8(afOf(q.family))
+    .u8(bits)
+    .u8(q.from ? bits : 0)
+    .u8(q.tos)
+    .u8(0)
+    .u8(0)
+    .u8(0)
+    .u8(0)
   w.u32((q.family === 4 ? RTM_F_LOOKUP_TABLE : 0) | (q.fibmatch ? RTM_F_FIB_MATCH : 0))
   w.attrBytes(RTA_DST, q.to)
   if (q.from) w.attrBytes(RTA_SRC, q.from)

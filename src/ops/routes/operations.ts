@@ -1,24 +1,26 @@
 // Route operations: what `ip route` and `ip -batch` do with routes.
-import type { Writer, RawMessage } from '../../netlink/codec.js'
+import type { RawMessage, Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { NsnetError } from '../../netlink/errors.js'
-import { SpecCheck, show } from '../spec-check.js'
 import { linkIndex, linkNames, type OpsContext } from '../context.js'
-import { AF_INET, AF_INET6, AF_UNSPEC, RTM_GETROUTE, RTM_NEWROUTE, afOf } from '../rtnl.js'
-import { checkRouteQuery, writeRouteQuery } from './get.js'
+import { AF_INET, AF_INET6, AF_UNSPEC, afOf, RTM_GETROUTE, RTM_NEWROUTE } from '../rtnl.js'
+import { SpecCheck, show } from '../spec-check.js'
 import { decodeRoute } from './decode.js'
 import { encodeRouteBatch, encodeRoutes, ROUTE_MODES } from './encode.js'
 import { matchRoute, routeFilter } from './filter.js'
+import { checkRouteQuery, writeRouteQuery } from './get.js'
 import { RT_TABLE_COMPAT } from './tables.js'
 import type { Route, RouteBatchOptions, RouteBatchResult, RouteFilter, RouteGetOptions, RouteSpec } from './types.js'
 
-export { decodeRoute }
 export type * from './types.js'
+export { decodeRoute }
 
 type Mode = keyof typeof ROUTE_MODES
 
 function rtmsgOnly(af: number) {
-  return (w: Writer) => { w.u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0) }
+  return (w: Writer) => {
+    w.u8(af).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u8(0).u32(0)
+  }
 }
 
 export class Routes {
@@ -73,10 +75,16 @@ export class Routes {
     const q = checkRouteQuery(dst, opts, where)
     const iif = opts.iif === undefined ? undefined : await linkIndex(this.ctx, opts.iif, operation, opts)
     const oif = opts.oif === undefined ? undefined : await linkIndex(this.ctx, opts.oif, operation, opts)
-    const replies = await this.ctx.sock.request({
-      type: RTM_GETROUTE, expectsReply: true, operation, object: where.object,
-      body: (w) => writeRouteQuery(w, q, iif, oif),
-    }, opts)
+    const replies = await this.ctx.sock.request(
+      {
+        type: RTM_GETROUTE,
+        expectsReply: true,
+        operation,
+        object: where.object,
+        body: (w) => writeRouteQuery(w, q, iif, oif),
+      },
+      opts,
+    )
     const m = replies.find((r) => r.type === RTM_NEWROUTE)
     if (!m) throw new NsnetError('kernel sent no route', { code: 'EDECODE', ...where })
     return decodeRoute(m, await linkNames(this.ctx, opts))

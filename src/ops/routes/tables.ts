@@ -36,7 +36,11 @@ class NameTable {
   readonly byNumber: string[]
   private readonly byName = new Map<string, number>()
 
-  constructor(entries: ReadonlyArray<readonly [number, string]>, readonly max: number, aliases: ReadonlyArray<readonly [string, number]> = []) {
+  constructor(
+    entries: ReadonlyArray<readonly [number, string]>,
+    readonly max: number,
+    aliases: ReadonlyArray<readonly [string, number]> = [],
+  ) {
     this.byNumber = new Array<string>(256)
     for (let i = 0; i < 256; i++) this.byNumber[i] = String(i)
     for (const [n, name] of entries) {
@@ -67,25 +71,70 @@ class NameTable {
   }
 }
 
-export const tables = new NameTable([
-  [RT_TABLE_UNSPEC, 'unspec'], [RT_TABLE_DEFAULT, 'default'], [RT_TABLE_MAIN, 'main'], [RT_TABLE_LOCAL, 'local'],
-], 0xffffffff)
+export const tables = new NameTable(
+  [
+    [RT_TABLE_UNSPEC, 'unspec'],
+    [RT_TABLE_DEFAULT, 'default'],
+    [RT_TABLE_MAIN, 'main'],
+    [RT_TABLE_LOCAL, 'local'],
+  ],
+  0xffffffff,
+)
 
-export const protocols = new NameTable([
-  [0, 'unspec'], [1, 'redirect'], [2, 'kernel'], [3, 'boot'], [4, 'static'], [8, 'gated'], [9, 'ra'],
-  [10, 'mrt'], [11, 'zebra'], [12, 'bird'], [13, 'dnrouted'], [14, 'xorp'], [15, 'ntk'], [16, 'dhcp'],
-  [18, 'keepalived'], [42, 'babel'], [99, 'openr'], [186, 'bgp'], [187, 'isis'], [188, 'ospf'],
-  [189, 'rip'], [192, 'eigrp'],
-], 255)
+export const protocols = new NameTable(
+  [
+    [0, 'unspec'],
+    [1, 'redirect'],
+    [2, 'kernel'],
+    [3, 'boot'],
+    [4, 'static'],
+    [8, 'gated'],
+    [9, 'ra'],
+    [10, 'mrt'],
+    [11, 'zebra'],
+    [12, 'bird'],
+    [13, 'dnrouted'],
+    [14, 'xorp'],
+    [15, 'ntk'],
+    [16, 'dhcp'],
+    [18, 'keepalived'],
+    [42, 'babel'],
+    [99, 'openr'],
+    [186, 'bgp'],
+    [187, 'isis'],
+    [188, 'ospf'],
+    [189, 'rip'],
+    [192, 'eigrp'],
+  ],
+  255,
+)
 
-export const scopes = new NameTable([
-  [RT_SCOPE_UNIVERSE, 'global'], [RT_SCOPE_SITE, 'site'], [RT_SCOPE_LINK, 'link'],
-  [RT_SCOPE_HOST, 'host'], [RT_SCOPE_NOWHERE, 'nowhere'],
-], 255, [['universe', RT_SCOPE_UNIVERSE]])
+export const scopes = new NameTable(
+  [
+    [RT_SCOPE_UNIVERSE, 'global'],
+    [RT_SCOPE_SITE, 'site'],
+    [RT_SCOPE_LINK, 'link'],
+    [RT_SCOPE_HOST, 'host'],
+    [RT_SCOPE_NOWHERE, 'nowhere'],
+  ],
+  255,
+  [['universe', RT_SCOPE_UNIVERSE]],
+)
 
-export const routeTypes = new NameTable([
-  [RTN_UNSPEC, 'none'], [RTN_UNICAST, 'unicast'], [RTN_LOCAL, 'local'], [RTN_BROADCAST, 'broadcast'],
-  [RTN_ANYCAST, 'anycast'], [RTN_MULTICAST, 'multicast'], [RTN_BLACKHOLE, 'blackhole'],
-  [RTN_UNREACHABLE, 'unreachable'], [RTN_PROHIBIT, 'prohibit'], [RTN_THROW, 'throw'],
-  [RTN_NAT, 'nat'], [RTN_XRESOLVE, 'xresolve'],
-], RTN_XRESOLVE)
+export const routeTypes = new NameTable(
+  [
+    [RTN_UNSPEC, 'none'],
+    [RTN_UNICAST, 'unicast'],
+    [RTN_LOCAL, 'local'],
+    [RTN_BROADCAST, 'broadcast'],
+    [RTN_ANYCAST, 'anycast'],
+    [RTN_MULTICAST, 'multicast'],
+    [RTN_BLACKHOLE, 'blackhole'],
+    [RTN_UNREACHABLE, 'unreachable'],
+    [RTN_PROHIBIT, 'prohibit'],
+    [RTN_THROW, 'throw'],
+    [RTN_NAT, 'nat'],
+    [RTN_XRESOLVE, 'xresolve'],
+  ],
+  RTN_XRESOLVE,
+)

@@ -8,8 +8,17 @@ import type { FamilyName, InetFamily } from '../rtnl.js'
 export type RouteFamily = InetFamily
 
 export type RouteTypeName =
-  | 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole'
-  | 'unreachable' | 'prohibit' | 'throw' | 'nat' | 'xresolve'
+  | 'unicast'
+  | 'local'
+  | 'broadcast'
+  | 'anycast'
+  | 'multicast'
+  | 'blackhole'
+  | 'unreachable'
+  | 'prohibit'
+  | 'throw'
+  | 'nat'
+  | 'xresolve'
 
 /** RTA_METRICS, named and scaled as `ip route` shows them (rtt and rttvar in ms, the rest as the kernel keeps them). */
 export interface RouteMetrics {

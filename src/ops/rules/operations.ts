@@ -1,12 +1,24 @@
 // Policy routing rules: `ip rule`. Encodes RTM_NEWRULE/DELRULE and decodes RTM_NEWRULE
 // into objects shaped like `ip -j rule show`.
 import { Attrs, decodeError, parseCidr, type RawAttribute, type RawMessage, type Writer } from '../../netlink/codec.js'
-import type { CallOptions } from '../../netlink/engine.js'
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../netlink/constants.js'
+import type { CallOptions } from '../../netlink/engine.js'
 import { freeze, type OpsContext } from '../context.js'
+import { protocols, RT_TABLE_MAIN, tables } from '../routes/tables.js'
+import {
+  AF_UNSPEC,
+  afOf,
+  type FamilyName,
+  FIB_RULE_HDR_LEN,
+  familyNumber,
+  familyOfAf,
+  type InetFamily,
+  inetFamily,
+  RTM_DELRULE,
+  RTM_GETRULE,
+  RTM_NEWRULE,
+} from '../rtnl.js'
 import { SpecCheck, show } from '../spec-check.js'
-import { AF_UNSPEC, FIB_RULE_HDR_LEN, RTM_DELRULE, RTM_GETRULE, RTM_NEWRULE, afOf, familyNumber, familyOfAf, inetFamily, type FamilyName, type InetFamily } from '../rtnl.js'
-import { RT_TABLE_MAIN, protocols, tables } from '../routes/tables.js'
 
 // <linux/fib_rules.h>
 const FRA_DST = 1
@@ -38,7 +50,10 @@ const ACTIONS = ['unspec', 'lookup', 'goto', 'nop', 'res3', 'res4', 'blackhole',
 export type RuleAction = 'lookup' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit'
 const ACTION_NUMBER: Readonly<Record<RuleAction, number>> = { lookup: 1, goto: 2, nop: 3, blackhole: 6, unreachable: 7, prohibit: 8 }
 
-export interface PortRange { readonly start: number; readonly end: number }
+export interface PortRange {
+  readonly start: number
+  readonly end: number
+}
 
 /**
  * One rule, as `ip -j rule show` prints it; differences: `src`/`dst` are undefined for
@@ -137,20 +152,44 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   if (m.end - s < FIB_RULE_HDR_LEN) throw decodeError(`rule message of ${m.end - s} bytes is shorter than fib_rule_hdr`)
   const family = familyOfAf(b[s]!)
   if (family === undefined) return undefined
-  const dstLen = b[s + 1]!, srcLen = b[s + 2]!, tos = b[s + 3]!, hdrTable = b[s + 4]!, action = b[s + 7]!
+  const dstLen = b[s + 1]!,
+    srcLen = b[s + 2]!,
+    tos = b[s + 3]!,
+    hdrTable = b[s + 4]!,
+    action = b[s + 7]!
   const flags = b.readUInt32LE(s + 8)
   const a = new Attrs(b, s + FIB_RULE_HDR_LEN, m.end, FRA_MAX)
-  const r: { -readonly [K in keyof Rule]: Rule[K] } = { family: inetFamily(family), priority: a.u32(FRA_PRIORITY) ?? 0, action: ACTIONS[action] ?? String(action) }
+  const r: { -readonly [K in keyof Rule]: Rule[K] } = {
+    family: inetFamily(family),
+    priority: a.u32(FRA_PRIORITY) ?? 0,
+    action: ACTIONS[action] ?? String(action),
+  }
   if (flags & FIB_RULE_INVERT) r.not = true
-  if (a.has(FRA_SRC)) { r.src = a.ip(FRA_SRC); r.srclen = srcLen }
-  if (a.has(FRA_DST)) { r.dst = a.ip(FRA_DST); r.dstlen = dstLen }
+  if (a.has(FRA_SRC)) {
+    r.src = a.ip(FRA_SRC)
+    r.srclen = srcLen
+  }
+  if (a.has(FRA_DST)) {
+    r.dst = a.ip(FRA_DST)
+    r.dstlen = dstLen
+  }
   if (tos) r.tos = tos
-  const mark = a.u32(FRA_FWMARK), mask = a.u32(FRA_FWMASK)
-  if (mark || mask) { r.fwmark = mark ?? 0; if (mask !== undefined) r.fwmask = mask }
+  const mark = a.u32(FRA_FWMARK),
+    mask = a.u32(FRA_FWMASK)
+  if (mark || mask) {
+    r.fwmark = mark ?? 0
+    if (mask !== undefined) r.fwmask = mask
+  }
   const iif = a.str(FRA_IIFNAME)
-  if (iif) { r.iif = iif; if (flags & FIB_RULE_IIF_DETACHED) r.iif_detached = true }
+  if (iif) {
+    r.iif = iif
+    if (flags & FIB_RULE_IIF_DETACHED) r.iif_detached = true
+  }
   const oif = a.str(FRA_OIFNAME)
-  if (oif) { r.oif = oif; if (flags & FIB_RULE_OIF_DETACHED) r.oif_detached = true }
+  if (oif) {
+    r.oif = oif
+    if (flags & FIB_RULE_OIF_DETACHED) r.oif_detached = true
+  }
   if (a.u8(FRA_L3MDEV)) r.l3mdev = true
   const uo = a.fixed(FRA_UID_RANGE, 8, 'FRA_UID_RANGE')
   if (uo >= 0) {
@@ -159,7 +198,8 @@ export function decodeRule(m: RawMessage): Rule | undefined {
   }
   const ipproto = a.u8(FRA_IP_PROTO)
   if (ipproto) r.ipproto = ipproto
-  const sport = portRange(a, FRA_SPORT_RANGE, 'FRA_SPORT_RANGE'), dport = portRange(a, FRA_DPORT_RANGE, 'FRA_DPORT_RANGE')
+  const sport = portRange(a, FRA_SPORT_RANGE, 'FRA_SPORT_RANGE'),
+    dport = portRange(a, FRA_DPORT_RANGE, 'FRA_DPORT_RANGE')
   if (sport) r.sport = sport
   if (dport) r.dport = dport
   const table = a.u32(FRA_TABLE) ?? hdrTable
@@ -214,9 +254,32 @@ const U32 = 0xffffffff
 const FILTER_KEYS = new Set(['family', 'table', 'priority'])
 /** RuleSpec's fields; those that describe kernel state (iif_detached, ...) are accepted and ignored. */
 const SPEC_KEYS = new Set([
-  'family', 'priority', 'from', 'to', 'src', 'srclen', 'dst', 'dstlen', 'not', 'tos', 'fwmark', 'fwmask', 'iif', 'oif',
-  'l3mdev', 'uidrange', 'ipproto', 'sport', 'dport', 'table', 'suppress_prefixlen', 'suppress_ifgroup', 'realms',
-  'action', 'goto', 'protocol',
+  'family',
+  'priority',
+  'from',
+  'to',
+  'src',
+  'srclen',
+  'dst',
+  'dstlen',
+  'not',
+  'tos',
+  'fwmark',
+  'fwmask',
+  'iif',
+  'oif',
+  'l3mdev',
+  'uidrange',
+  'ipproto',
+  'sport',
+  'dport',
+  'table',
+  'suppress_prefixlen',
+  'suppress_ifgroup',
+  'realms',
+  'action',
+  'goto',
+  'protocol',
 ])
 const STATE_KEYS = new Set(['iif_detached', 'oif_detached', 'unknown'])
 
@@ -232,22 +295,34 @@ export class Rules {
     const family = familyNumber(f.family, (m) => c.fail(m))
     const table = f.table === undefined ? undefined : tables.name(c.named(tables, f.table, 'table'))
     const priority = f.priority === undefined ? undefined : c.int(f.priority, 'filter.priority', 0, U32)
-    const rules = await this.ctx.sock.dump({
-      type: RTM_GETRULE,
-      operation: 'rules.list',
-      object: 'rules',
-      body: (w) => { w.u8(family ? afOf(family) : AF_UNSPEC).zeros(11) },
-    }, (m) => m.type === RTM_NEWRULE ? decodeRule(m) : undefined, opts)
+    const rules = await this.ctx.sock.dump(
+      {
+        type: RTM_GETRULE,
+        operation: 'rules.list',
+        object: 'rules',
+        body: (w) => {
+          w.u8(family ? afOf(family) : AF_UNSPEC).zeros(11)
+        },
+      },
+      (m) => (m.type === RTM_NEWRULE ? decodeRule(m) : undefined),
+      opts,
+    )
     return rules.filter((r) => (table === undefined || r.table === table) && (priority === undefined || r.priority === priority))
   }
 
   /** `ip rule add [not] [from P] [to P] [fwmark M/MASK] [iif I] [oif O] [pref N] [lookup T | blackhole | ...]`. */
   async add(rule: RuleSpec, opts?: CallOptions): Promise<void> {
     const e = this.encode(rule, 'rules.add', false, opts)
-    await this.ctx.sock.request({
-      type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'rules.add', object: describe(rule),
-      body: (w) => writeRule(w, e),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_NEWRULE,
+        flags: NLM_F_CREATE | NLM_F_EXCL,
+        operation: 'rules.add',
+        object: describe(rule),
+        body: (w) => writeRule(w, e),
+      },
+      opts,
+    )
   }
 
   /**
@@ -258,10 +333,15 @@ export class Rules {
    */
   async delete(rule: RuleSpec, opts?: CallOptions): Promise<void> {
     const e = this.encode(rule, 'rules.delete', true, opts)
-    await this.ctx.sock.request({
-      type: RTM_DELRULE, operation: 'rules.delete', object: describe(rule),
-      body: (w) => writeRule(w, e),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_DELRULE,
+        operation: 'rules.delete',
+        object: describe(rule),
+        body: (w) => writeRule(w, e),
+      },
+      opts,
+    )
   }
 
   /** Validates everything and builds the message parts before anything is sent. */
@@ -305,19 +385,26 @@ export class Rules {
     if (spec.l3mdev !== undefined && c.bool(spec.l3mdev, 'l3mdev')) e.u8.push([FRA_L3MDEV, 1])
     if (spec.uidrange !== undefined) {
       const u = c.object(spec.uidrange, 'uidrange')
-      const start = c.int(u.start, 'uidrange.start', 0, U32), end = c.int(u.end, 'uidrange.end', start, U32)
+      const start = c.int(u.start, 'uidrange.start', 0, U32),
+        end = c.int(u.end, 'uidrange.end', start, U32)
       const buf = Buffer.alloc(8)
-      buf.writeUInt32LE(start, 0); buf.writeUInt32LE(end, 4)
+      buf.writeUInt32LE(start, 0)
+      buf.writeUInt32LE(end, 4)
       e.pairs.push([FRA_UID_RANGE, buf])
     }
     if (spec.ipproto !== undefined) e.u8.push([FRA_IP_PROTO, c.int(spec.ipproto, 'ipproto', 1, 255)])
-    for (const [name, type] of [['sport', FRA_SPORT_RANGE], ['dport', FRA_DPORT_RANGE]] as const) {
+    for (const [name, type] of [
+      ['sport', FRA_SPORT_RANGE],
+      ['dport', FRA_DPORT_RANGE],
+    ] as const) {
       const v = spec[name]
       if (v === undefined) continue
       const r = typeof v === 'number' ? { start: v, end: v } : c.object(v, name)
-      const start = c.int(r.start, `${name}.start`, 0, 0xffff), end = c.int(r.end, `${name}.end`, start, 0xffff)
+      const start = c.int(r.start, `${name}.start`, 0, 0xffff),
+        end = c.int(r.end, `${name}.end`, start, 0xffff)
       const buf = Buffer.alloc(4)
-      buf.writeUInt16LE(start, 0); buf.writeUInt16LE(end, 2)
+      buf.writeUInt16LE(start, 0)
+      buf.writeUInt16LE(end, 2)
       e.pairs.push([type, buf])
     }
 
@@ -335,7 +422,11 @@ export class Rules {
       if (e.action !== ACTION_NUMBER.goto) c.fail('goto is only valid with action "goto"')
       e.u32.push([FRA_GOTO, c.int(spec.goto, 'goto (the priority of the target rule)', 0, U32)])
     }
-    for (const [name, type] of [['suppress_prefixlen', FRA_SUPPRESS_PREFIXLEN], ['suppress_ifgroup', FRA_SUPPRESS_IFGROUP], ['realms', FRA_FLOW]] as const) {
+    for (const [name, type] of [
+      ['suppress_prefixlen', FRA_SUPPRESS_PREFIXLEN],
+      ['suppress_ifgroup', FRA_SUPPRESS_IFGROUP],
+      ['realms', FRA_FLOW],
+    ] as const) {
       const v = spec[name]
       if (v !== undefined) e.u32.push([type, c.int(v, name, 0, U32)])
     }
@@ -345,7 +436,10 @@ export class Rules {
 }
 
 function writeRule(w: Writer, e: Encoded): void {
-  w.u8(e.af).u8(e.dst?.len ?? 0).u8(e.src?.len ?? 0).u8(e.tos)
+  w.u8(e.af)
+    .u8(e.dst?.len ?? 0)
+    .u8(e.src?.len ?? 0)
+    .u8(e.tos)
   w.u8(e.table).u8(0).u8(0).u8(e.action)
   w.u32(e.flags)
   if (e.src) w.attrBytes(FRA_SRC, e.src.bytes)

@@ -2,13 +2,23 @@
 // ingress shaping needs (redirect into an ifb). Written as iproute2 6.1 writes TCA_*_ACT:
 // a plain nest per action numbered from 1, TCA_ACT_KIND, then TCA_ACT_OPTIONS with NLA_F_NESTED.
 import { Attrs, type Writer } from '../../netlink/codec.js'
+import type { LinkRef } from '../context.js'
 import {
-  MIRRED_PARMS_LEN, TCA_ACT_KIND, TCA_ACT_MAX, TCA_ACT_OPTIONS, TCA_EGRESS_MIRROR, TCA_EGRESS_REDIR,
-  TCA_INGRESS_MIRROR, TCA_INGRESS_REDIR, TCA_MIRRED_MAX, TCA_MIRRED_PARMS, TC_ACT_PIPE, TC_ACT_STOLEN,
+  MIRRED_PARMS_LEN,
+  TC_ACT_PIPE,
+  TC_ACT_STOLEN,
+  TCA_ACT_KIND,
+  TCA_ACT_MAX,
+  TCA_ACT_OPTIONS,
+  TCA_EGRESS_MIRROR,
+  TCA_EGRESS_REDIR,
+  TCA_INGRESS_MIRROR,
+  TCA_INGRESS_REDIR,
+  TCA_MIRRED_MAX,
+  TCA_MIRRED_PARMS,
 } from './constants.js'
 import { beginOptions, structHeader } from './kinds/kind.js'
 import { TcSpecError } from './units.js'
-import type { LinkRef } from '../context.js'
 
 /** A mirred action as given and as list() returns it (tc -j's keys). */
 export interface MirredAction {
@@ -34,7 +44,21 @@ export interface ActionWire {
   readonly ifindex: number
 }
 
-const ACTION_KEYS = ['kind', 'mirred_action', 'direction', 'to_dev', 'order', 'index', 'control_action', 'ref', 'bind', 'installed', 'last_used', 'first_used', 'stats']
+const ACTION_KEYS = [
+  'kind',
+  'mirred_action',
+  'direction',
+  'to_dev',
+  'order',
+  'index',
+  'control_action',
+  'ref',
+  'bind',
+  'installed',
+  'last_used',
+  'first_used',
+  'stats',
+]
 
 /** Checks one action and returns how to encode it; `ifindex` resolves to_dev. */
 export function actionWire(a: unknown, ifindex: (dev: LinkRef) => number): ActionWire {
@@ -43,11 +67,13 @@ export function actionWire(a: unknown, ifindex: (dev: LinkRef) => number): Actio
   if (o.kind !== 'mirred') throw new TcSpecError(`action kind must be 'mirred' (the only action this build encodes), got ${JSON.stringify(o.kind)}`)
   for (const k of Object.keys(o)) if (o[k] !== undefined && !ACTION_KEYS.includes(k)) throw new TcSpecError(`mirred has no option "${k}"`)
   const mirror = o.mirred_action === 'mirror'
-  if (o.mirred_action !== undefined && !mirror && o.mirred_action !== 'redirect') throw new TcSpecError(`mirred_action must be 'redirect' or 'mirror', got ${JSON.stringify(o.mirred_action)}`)
+  if (o.mirred_action !== undefined && !mirror && o.mirred_action !== 'redirect')
+    throw new TcSpecError(`mirred_action must be 'redirect' or 'mirror', got ${JSON.stringify(o.mirred_action)}`)
   const ingress = o.direction === 'ingress'
-  if (o.direction !== undefined && !ingress && o.direction !== 'egress') throw new TcSpecError(`mirred direction must be 'egress' or 'ingress', got ${JSON.stringify(o.direction)}`)
+  if (o.direction !== undefined && !ingress && o.direction !== 'egress')
+    throw new TcSpecError(`mirred direction must be 'egress' or 'ingress', got ${JSON.stringify(o.direction)}`)
   if (typeof o.to_dev !== 'string' && typeof o.to_dev !== 'number') throw new TcSpecError('mirred needs to_dev (the device to send to)')
-  const eaction = ingress ? (mirror ? TCA_INGRESS_MIRROR : TCA_INGRESS_REDIR) : (mirror ? TCA_EGRESS_MIRROR : TCA_EGRESS_REDIR)
+  const eaction = ingress ? (mirror ? TCA_INGRESS_MIRROR : TCA_INGRESS_REDIR) : mirror ? TCA_EGRESS_MIRROR : TCA_EGRESS_REDIR
   return { eaction, verdict: mirror ? TC_ACT_PIPE : TC_ACT_STOLEN, ifindex: ifindex(o.to_dev) }
 }
 
@@ -83,9 +109,12 @@ export function decodeActions(buf: Buffer, start: number, end: number, name: (if
     const ifindex = buf.readUInt32LE(p + 24)
     const mirror = eaction === TCA_EGRESS_MIRROR || eaction === TCA_INGRESS_MIRROR
     out.push({
-      order, kind: 'mirred', mirred_action: mirror ? 'mirror' : 'redirect',
+      order,
+      kind: 'mirred',
+      mirred_action: mirror ? 'mirror' : 'redirect',
       direction: eaction === TCA_INGRESS_REDIR || eaction === TCA_INGRESS_MIRROR ? 'ingress' : 'egress',
-      to_dev: name(ifindex) ?? ifindex, control_action: { type: VERDICTS[buf.readInt32LE(p + 8)] ?? String(buf.readInt32LE(p + 8)) },
+      to_dev: name(ifindex) ?? ifindex,
+      control_action: { type: VERDICTS[buf.readInt32LE(p + 8)] ?? String(buf.readInt32LE(p + 8)) },
       index: buf.readUInt32LE(p),
     })
   }

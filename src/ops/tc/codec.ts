@@ -3,22 +3,42 @@
 // golden tests can encode exactly what `tc` sent.
 import { Attrs, decodeError, type RawMessage, type Writer } from '../../netlink/codec.js'
 import {
-  ETH_P, TCA_CHAIN, TCA_KIND, TCA_MAX, TCA_OPTIONS, TCA_STATS2, TCA_STATS_BASIC, TCA_STATS_MAX, TCA_STATS_PKT64,
-  TCA_STATS_QUEUE, TCA_XSTATS, TCMSG_LEN, TC_H_INGRESS, TC_H_ROOT,
+  ETH_P,
+  TC_H_INGRESS,
+  TC_H_ROOT,
+  TCA_CHAIN,
+  TCA_KIND,
+  TCA_MAX,
+  TCA_OPTIONS,
+  TCA_STATS_BASIC,
+  TCA_STATS_MAX,
+  TCA_STATS_PKT64,
+  TCA_STATS_QUEUE,
+  TCA_STATS2,
+  TCA_XSTATS,
+  TCMSG_LEN,
 } from './constants.js'
 import { formatClassid, formatQdiscHandle, parseHandle, type TcHandle } from './handles.js'
-import { htb, htbClass } from './kinds/htb.js'
 import { fqCodel } from './kinds/fq_codel.js'
+import { htb, htbClass } from './kinds/htb.js'
 import type { KindCodec, Options } from './kinds/kind.js'
 import { netem } from './kinds/netem.js'
 import { bfifo, noOptions, pfifo } from './kinds/simple.js'
 import { tbf } from './kinds/tbf.js'
-import { decodeU32, writeU32, type U32Wire } from './u32.js'
-import { TcSpecError } from './units.js'
 import type { Filter, Qdisc, TcClass, TcStats } from './types.js'
+import { decodeU32, type U32Wire, writeU32 } from './u32.js'
+import { TcSpecError } from './units.js'
 
 export const QDISC_KINDS: Readonly<Record<string, KindCodec>> = {
-  tbf, htb, netem, fq_codel: fqCodel, pfifo, bfifo, ingress: noOptions, clsact: noOptions, noqueue: noOptions,
+  tbf,
+  htb,
+  netem,
+  fq_codel: fqCodel,
+  pfifo,
+  bfifo,
+  ingress: noOptions,
+  clsact: noOptions,
+  noqueue: noOptions,
 }
 export const CLASS_KINDS: Readonly<Record<string, KindCodec>> = { htb: htbClass }
 /** Kinds with a fixed place: the ingress hook, handle ffff:. */
@@ -50,14 +70,20 @@ function writeKindAndOptions(w: Writer, kinds: Readonly<Record<string, KindCodec
 export function writeQdisc(w: Writer, q: TcWire, withOptions = true): void {
   writeTcmsg(w, q.ifindex, q.handle, q.parent)
   if (q.kind === undefined) return
-  if (!withOptions) { w.attrStr(TCA_KIND, q.kind); return }
+  if (!withOptions) {
+    w.attrStr(TCA_KIND, q.kind)
+    return
+  }
   writeKindAndOptions(w, QDISC_KINDS, q.kind, q.options)
 }
 
 export function writeClass(w: Writer, c: TcWire, withOptions = true): void {
   writeTcmsg(w, c.ifindex, c.handle, c.parent)
   if (c.kind === undefined) return
-  if (!withOptions) { w.attrStr(TCA_KIND, c.kind); return }
+  if (!withOptions) {
+    w.attrStr(TCA_KIND, c.kind)
+    return
+  }
   writeKindAndOptions(w, CLASS_KINDS, c.kind, c.options)
 }
 
@@ -109,7 +135,13 @@ function protocolName(p: number): string {
 
 function stats(a: Attrs): TcStats {
   const s = a.nested(TCA_STATS2, TCA_STATS_MAX)
-  let bytes = 0, packets = 0, drops = 0, overlimits = 0, requeues = 0, backlog = 0, qlen = 0
+  let bytes = 0,
+    packets = 0,
+    drops = 0,
+    overlimits = 0,
+    requeues = 0,
+    backlog = 0,
+    qlen = 0
   if (s) {
     const b = s.offset(TCA_STATS_BASIC)
     if (b >= 0 && s.length(TCA_STATS_BASIC) >= 12) {
@@ -147,8 +179,13 @@ function header(m: RawMessage, name: Names) {
   const ifindex = m.buf.readInt32LE(m.start + 4)
   const a = new Attrs(m.buf, m.start + TCMSG_LEN, m.end, TCA_MAX)
   return {
-    ifindex, dev: name(ifindex) ?? `if${ifindex}`, handle: m.buf.readUInt32LE(m.start + 8), parent: m.buf.readUInt32LE(m.start + 12),
-    info: m.buf.readUInt32LE(m.start + 16), a, kind: a.str(TCA_KIND) ?? '',
+    ifindex,
+    dev: name(ifindex) ?? `if${ifindex}`,
+    handle: m.buf.readUInt32LE(m.start + 8),
+    parent: m.buf.readUInt32LE(m.start + 12),
+    info: m.buf.readUInt32LE(m.start + 16),
+    a,
+    kind: a.str(TCA_KIND) ?? '',
   }
 }
 
@@ -156,9 +193,14 @@ function header(m: RawMessage, name: Names) {
 export function decodeQdisc(m: RawMessage, name: Names): Qdisc {
   const { ifindex, dev, handle, parent, info: refcnt, a, kind } = header(m, name)
   return {
-    kind, handle: formatQdiscHandle(handle), dev, ifindex,
-    ...place(parent), ...(parent === TC_H_ROOT ? { refcnt } : {}),
-    options: options(a, QDISC_KINDS[kind]), ...stats(a),
+    kind,
+    handle: formatQdiscHandle(handle),
+    dev,
+    ifindex,
+    ...place(parent),
+    ...(parent === TC_H_ROOT ? { refcnt } : {}),
+    options: options(a, QDISC_KINDS[kind]),
+    ...stats(a),
   }
 }
 
@@ -166,9 +208,14 @@ export function decodeQdisc(m: RawMessage, name: Names): Qdisc {
 export function decodeClass(m: RawMessage, name: Names): TcClass {
   const { ifindex, dev, handle, parent, info: leaf, a, kind } = header(m, name)
   const out: Record<string, unknown> = {
-    kind, handle: formatClassid(handle), dev, ifindex, ...place(parent),
+    kind,
+    handle: formatClassid(handle),
+    dev,
+    ifindex,
+    ...place(parent),
     ...(leaf ? { leaf: formatQdiscHandle(leaf) } : {}),
-    options: options(a, CLASS_KINDS[kind]), ...stats(a),
+    options: options(a, CLASS_KINDS[kind]),
+    ...stats(a),
   }
   const x = a.offset(TCA_XSTATS)
   if (kind === 'htb' && x >= 0 && a.length(TCA_XSTATS) >= 20) {
@@ -189,9 +236,13 @@ export function decodeFilter(m: RawMessage, name: Names): Filter {
   const opts = o >= 0 && kind === 'u32' ? decodeU32(m.buf, o, o + a.length(TCA_OPTIONS), handle, name) : {}
   const chain = a.u32(TCA_CHAIN)
   return {
-    dev, ifindex,
+    dev,
+    ifindex,
     parent: parent === TC_H_INGRESS ? 'ffff:fff1' : formatClassid(parent),
-    protocol: protocolName(((proto & 0xff) << 8) | (proto >>> 8)), pref: info >>> 16, kind,
-    ...(chain !== undefined ? { chain } : {}), options: opts,
+    protocol: protocolName(((proto & 0xff) << 8) | (proto >>> 8)),
+    pref: info >>> 16,
+    kind,
+    ...(chain !== undefined ? { chain } : {}),
+    options: opts,
   }
 }

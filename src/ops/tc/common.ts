@@ -1,10 +1,11 @@
 // What the three tc operation groups share: turning spec errors into NsnetErrors that name the
 // operation, object and namespace; resolving the spec's dev; sending a NEW/DEL with tc's flags.
+
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
+import { type LinkRef, linkIndex, linkNames, type OpsContext } from '../context.js'
 import { SpecCheck } from '../spec-check.js'
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
-import { linkIndex, linkNames, type LinkRef, type OpsContext } from '../context.js'
 import { TcSpecError } from './units.js'
 
 /** How a NEW request treats an existing object: tc's add, replace and change. */

@@ -2,10 +2,10 @@
 import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
-import { freeze, linkIndex, type LinkRef, type OpsContext } from '../context.js'
+import { freeze, type LinkRef, linkIndex, type OpsContext } from '../context.js'
 import { actionWire } from './actions.js'
-import { checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
-import { decodeFilter, handleOf, protocolOf, writeFilter, type FilterWire } from './codec.js'
+import { decodeFilter, type FilterWire, handleOf, protocolOf, writeFilter } from './codec.js'
+import { checked, devIndex, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
 import { RTM_DELTFILTER, RTM_GETTFILTER, RTM_NEWTFILTER, TC_H_INGRESS } from './constants.js'
 import { formatClassid } from './handles.js'
 import type { Qdiscs } from './qdiscs.js'
@@ -24,9 +24,15 @@ function actionDevs(spec: Record<string, unknown>): LinkRef[] {
 }
 
 /** Checks a spec and resolves it; `ifindexOf` maps action targets (already looked up). */
-export function filterWire(ctx: OpsContext, operation: string, spec: Record<string, unknown>, ifindex: number,
-  ifindexOf: (dev: LinkRef) => number, needKind: boolean): FilterWire {
-  const object = `filter dev ${String(spec.dev ?? ifindex)} parent ${String(spec.parent)}${spec.pref ?? spec.prio ? ` pref ${String(spec.pref ?? spec.prio)}` : ''}`
+export function filterWire(
+  ctx: OpsContext,
+  operation: string,
+  spec: Record<string, unknown>,
+  ifindex: number,
+  ifindexOf: (dev: LinkRef) => number,
+  needKind: boolean,
+): FilterWire {
+  const object = `filter dev ${String(spec.dev ?? ifindex)} parent ${String(spec.parent)}${(spec.pref ?? spec.prio) ? ` pref ${String(spec.pref ?? spec.prio)}` : ''}`
   onlyKeys(ctx, operation, object, spec, SPEC_KEYS)
   const fail = (summary: string) => invalidArgument(summary, { operation, object, namespace: ctx.namespace })
   return checked(ctx, operation, object, () => {
@@ -39,19 +45,22 @@ export function filterWire(ctx: OpsContext, operation: string, spec: Record<stri
     if (kind !== undefined && kind !== 'u32') throw fail(`unknown filter kind ${JSON.stringify(kind)} (nsnet encodes u32)`)
     if (needKind && kind === undefined) throw fail('kind is required')
     const chain = spec.chain
-    if (chain !== undefined && (typeof chain !== 'number' || !Number.isInteger(chain) || chain < 0)) throw fail(`chain must be a non-negative integer, got ${JSON.stringify(chain)}`)
+    if (chain !== undefined && (typeof chain !== 'number' || !Number.isInteger(chain) || chain < 0))
+      throw fail(`chain must be a non-negative integer, got ${JSON.stringify(chain)}`)
     const o = (spec.options ?? {}) as Record<string, unknown>
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw fail('options must be an object')
     let handle = 0
     const h = spec.handle ?? o.fh
     if (h !== undefined) {
       const n = typeof h === 'number' ? h : typeof h === 'string' ? parseU32Handle(h) : undefined
-      if (n === undefined || !Number.isInteger(n) || n < 0 || n > 0xffffffff) throw fail(`handle must be a u32 handle such as '800::800', got ${JSON.stringify(h)}`)
+      if (n === undefined || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+        throw fail(`handle must be a u32 handle such as '800::800', got ${JSON.stringify(h)}`)
       handle = n
     }
     let u32: U32Wire | undefined
     if (needKind) {
-      for (const k of Object.keys(o)) if (o[k] !== undefined && !U32_KEYS.includes(k)) throw new TcSpecError(`u32 has no option "${k}" (ip, match, classid, actions)`)
+      for (const k of Object.keys(o))
+        if (o[k] !== undefined && !U32_KEYS.includes(k)) throw new TcSpecError(`u32 has no option "${k}" (ip, match, classid, actions)`)
       if (o.ip !== undefined && o.match !== undefined) throw new TcSpecError('give ip or match, not both')
       const keys = o.ip !== undefined ? ipKeys(o.ip as Record<string, unknown>) : o.match !== undefined ? rawKeys(o.match) : []
       if (o.classid !== undefined && o.flowid !== undefined && o.classid !== o.flowid) throw new TcSpecError('classid and flowid are the same thing; give one')
@@ -61,14 +70,23 @@ export function filterWire(ctx: OpsContext, operation: string, spec: Record<stri
       u32 = { keys, classid, actions }
     }
     return {
-      ifindex, handle, parent, pref, protocol: needKind || spec.protocol !== undefined ? protocolOf(spec.protocol) : 0,
-      kind: kind as string | undefined, chain: chain as number | undefined, u32,
+      ifindex,
+      handle,
+      parent,
+      pref,
+      protocol: needKind || spec.protocol !== undefined ? protocolOf(spec.protocol) : 0,
+      kind: kind as string | undefined,
+      chain: chain as number | undefined,
+      u32,
     }
   })
 }
 
 export class Filters {
-  constructor(readonly ctx: OpsContext, private readonly qdiscs: Qdiscs) {}
+  constructor(
+    readonly ctx: OpsContext,
+    private readonly qdiscs: Qdiscs,
+  ) {}
 
   /**
    * The filters of one link (`tc -j filter show dev DEV parent P`); without `parent`, those on
@@ -77,20 +95,30 @@ export class Filters {
   async list(dev: LinkRef, filter: { readonly parent?: string | number } = {}, opts?: CallOptions): Promise<Filter[]> {
     const operation = 'tc.filters.list'
     const ifindex = await devIndex(this.ctx, operation, { dev }, opts)
-    const parents = filter.parent !== undefined
-      ? [checked(this.ctx, operation, `filters dev ${String(dev)}`, () => handleOf(filter.parent, 'parent')!)]
-      : (await this.qdiscs.list(ifindex, opts)).filter((q) => q.handle !== '0:').map((q) => (q.parent === 'ffff:fff1' ? TC_H_INGRESS : parseInt(q.handle, 16) << 16 >>> 0))
+    const parents =
+      filter.parent !== undefined
+        ? [checked(this.ctx, operation, `filters dev ${String(dev)}`, () => handleOf(filter.parent, 'parent')!)]
+        : (await this.qdiscs.list(ifindex, opts))
+            .filter((q) => q.handle !== '0:')
+            .map((q) => (q.parent === 'ffff:fff1' ? TC_H_INGRESS : (parseInt(q.handle, 16) << 16) >>> 0))
     const name = await namer(this.ctx, opts)
     const out: Filter[] = []
     for (const parent of parents) {
-      out.push(...await this.ctx.sock.dump({
-        type: RTM_GETTFILTER, operation,
-        body: (w) => writeFilter(w, { ifindex, handle: 0, parent, pref: 0, protocol: 0 }),
-      }, (m) => {
-        if (m.type !== RTM_NEWTFILTER) return undefined
-        const f = decodeFilter(m, name)
-        return f.options.match ? f : undefined
-      }, opts))
+      out.push(
+        ...(await this.ctx.sock.dump(
+          {
+            type: RTM_GETTFILTER,
+            operation,
+            body: (w) => writeFilter(w, { ifindex, handle: 0, parent, pref: 0, protocol: 0 }),
+          },
+          (m) => {
+            if (m.type !== RTM_NEWTFILTER) return undefined
+            const f = decodeFilter(m, name)
+            return f.options.match ? f : undefined
+          },
+          opts,
+        )),
+      )
     }
     return freeze(out)
   }
@@ -119,10 +147,15 @@ export class Filters {
     const s = specObject(this.ctx, operation, spec, 'filter')
     const ifindex = await devIndex(this.ctx, operation, s, opts)
     const f = filterWire(this.ctx, operation, s, ifindex, () => 0, false)
-    await this.ctx.sock.request({
-      type: RTM_DELTFILTER, operation, object: describe(s, f),
-      body: (w) => writeFilter(w, f),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_DELTFILTER,
+        operation,
+        object: describe(s, f),
+        body: (w) => writeFilter(w, f),
+      },
+      opts,
+    )
   }
 
   private async modify(mode: Mode, spec: FilterSpec, opts?: CallOptions): Promise<void> {
@@ -135,10 +168,16 @@ export class Filters {
     for (const d of actionDevs(s)) targets.set(d, await linkIndex(this.ctx, d, operation, opts))
     const f = filterWire(this.ctx, operation, s, ifindex, (d) => targets.get(d)!, true)
     checked(this.ctx, operation, describe(s, f), () => writeFilter(new Writer(512), f))
-    await this.ctx.sock.request({
-      type: RTM_NEWTFILTER, flags: modeFlags('filter', mode), operation, object: describe(s, f),
-      body: (w) => writeFilter(w, f),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_NEWTFILTER,
+        flags: modeFlags('filter', mode),
+        operation,
+        object: describe(s, f),
+        body: (w) => writeFilter(w, f),
+      },
+      opts,
+    )
   }
 }
 

@@ -16,14 +16,14 @@ export class Tc {
   }
 }
 
-export { Qdiscs, Classes, Filters }
-export { decodeQdisc, decodeClass, decodeFilter } from './codec.js'
-export { parseRate, parseSize, parseTime, type Rate, type Size, type Time, type Percent } from './units.js'
-export type * from './types.js'
 export type { MirredAction } from './actions.js'
-export type { U32IpMatch, U32Key } from './u32.js'
-export type { TbfOptions } from './kinds/tbf.js'
-export type { HtbOptions, HtbClassOptions } from './kinds/htb.js'
-export type { NetemOptions } from './kinds/netem.js'
+export { decodeClass, decodeFilter, decodeQdisc } from './codec.js'
 export type { FqCodelOptions } from './kinds/fq_codel.js'
+export type { HtbClassOptions, HtbOptions } from './kinds/htb.js'
+export type { NetemOptions } from './kinds/netem.js'
 export type { FifoOptions } from './kinds/simple.js'
+export type { TbfOptions } from './kinds/tbf.js'
+export type * from './types.js'
+export type { U32IpMatch, U32Key } from './u32.js'
+export { type Percent, parseRate, parseSize, parseTime, type Rate, type Size, type Time } from './units.js'
+export { Classes, Filters, Qdiscs }

@@ -5,8 +5,8 @@
 import { NLM_F_CREATE, NLM_F_EXCL } from '../../netlink/constants.js'
 import { isNsnetError, NsnetError } from '../../netlink/errors.js'
 import type { OpsContext } from '../context.js'
-import { RTM_DELQDISC, RTM_NEWQDISC, TCA_KIND, TCA_OPTIONS, TC_H_ROOT } from './constants.js'
 import { writeTcmsg } from './codec.js'
+import { RTM_DELQDISC, RTM_NEWQDISC, TC_H_ROOT, TCA_KIND, TCA_OPTIONS } from './constants.js'
 
 /** Kinds that some kernels lack and that the probe's malformed options cannot create (their init validates). */
 export const PROBED_KINDS = new Set(['netem', 'fq_codel', 'tbf', 'htb'])
@@ -28,7 +28,10 @@ export function kernelHasQdisc(ctx: OpsContext, kind: string): Promise<boolean> 
 async function probe(ctx: OpsContext, kind: string): Promise<boolean> {
   try {
     await ctx.sock.request({
-      type: RTM_NEWQDISC, flags: NLM_F_CREATE | NLM_F_EXCL, operation: 'tc.qdiscs.supports', object: `qdisc kind ${kind}`,
+      type: RTM_NEWQDISC,
+      flags: NLM_F_CREATE | NLM_F_EXCL,
+      operation: 'tc.qdiscs.supports',
+      object: `qdisc kind ${kind}`,
       body: (w) => {
         writeTcmsg(w, LO, 0, TC_H_ROOT)
         w.attrStr(TCA_KIND, kind)
@@ -43,17 +46,24 @@ async function probe(ctx: OpsContext, kind: string): Promise<boolean> {
     throw e
   }
   // Accepted after all: take it away again so the probe leaves nothing.
-  await ctx.sock.request({
-    type: RTM_DELQDISC, operation: 'tc.qdiscs.supports', object: `qdisc kind ${kind}`,
-    body: (w) => writeTcmsg(w, LO, 0, TC_H_ROOT),
-  }).catch(() => undefined)
+  await ctx.sock
+    .request({
+      type: RTM_DELQDISC,
+      operation: 'tc.qdiscs.supports',
+      object: `qdisc kind ${kind}`,
+      body: (w) => writeTcmsg(w, LO, 0, TC_H_ROOT),
+    })
+    .catch(() => undefined)
   return true
 }
 
 /** EUNSUPPORTED naming the missing kind, as links do for a missing link kind. */
 export function missingQdisc(kind: string, operation: string, namespace: string | undefined): NsnetError {
   return new NsnetError(`kernel has no qdisc ${kind}`, {
-    code: 'EUNSUPPORTED', operation, object: `qdisc ${kind}`, namespace,
+    code: 'EUNSUPPORTED',
+    operation,
+    object: `qdisc ${kind}`,
+    namespace,
     hint: `the running kernel was built without CONFIG_NET_SCH_${kind.toUpperCase()}`,
   })
 }

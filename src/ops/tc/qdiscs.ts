@@ -3,15 +3,30 @@ import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, type OpsContext } from '../context.js'
-import { checkCallOptions, checked, devIndex, modeFlags, namer, onlyKeys, specObject, type Mode } from './common.js'
-import { decodeQdisc, handleOf, HOOK_KINDS, QDISC_KINDS, writeQdisc, type TcWire } from './codec.js'
+import { decodeQdisc, HOOK_KINDS, handleOf, QDISC_KINDS, type TcWire, writeQdisc } from './codec.js'
+import { checkCallOptions, checked, devIndex, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
 import { RTM_DELQDISC, RTM_GETQDISC, RTM_NEWQDISC, TC_H_INGRESS, TC_H_ROOT } from './constants.js'
 import { formatClassid } from './handles.js'
 import { kernelHasQdisc, missingQdisc, PROBED_KINDS } from './probe.js'
 import type { Qdisc, QdiscSpec } from './types.js'
 
-const SPEC_KEYS = ['dev', 'ifindex', 'kind', 'handle', 'parent', 'root', 'options', 'refcnt',
-  'bytes', 'packets', 'drops', 'overlimits', 'requeues', 'backlog', 'qlen']
+const SPEC_KEYS = [
+  'dev',
+  'ifindex',
+  'kind',
+  'handle',
+  'parent',
+  'root',
+  'options',
+  'refcnt',
+  'bytes',
+  'packets',
+  'drops',
+  'overlimits',
+  'requeues',
+  'backlog',
+  'qlen',
+]
 const INGRESS_HANDLE = 0xffff0000
 
 /** Checks a spec and resolves it to what the encoder writes; nothing is sent. */
@@ -21,7 +36,11 @@ export function qdiscWire(ctx: OpsContext, operation: string, spec: Record<strin
   return checked(ctx, operation, object, () => {
     const kind = spec.kind
     if (kind !== undefined && (typeof kind !== 'string' || !QDISC_KINDS[kind])) {
-      throw invalidArgument(`unknown qdisc kind ${JSON.stringify(kind)} (nsnet encodes ${Object.keys(QDISC_KINDS).join(', ')})`, { operation, object, namespace: ctx.namespace })
+      throw invalidArgument(`unknown qdisc kind ${JSON.stringify(kind)} (nsnet encodes ${Object.keys(QDISC_KINDS).join(', ')})`, {
+        operation,
+        object,
+        namespace: ctx.namespace,
+      })
     }
     if (needKind && kind === undefined) throw invalidArgument('kind is required', { operation, object, namespace: ctx.namespace })
     if (spec.options !== undefined && (typeof spec.options !== 'object' || spec.options === null || Array.isArray(spec.options))) {
@@ -30,18 +49,26 @@ export function qdiscWire(ctx: OpsContext, operation: string, spec: Record<strin
     let handle = handleOf(spec.handle, 'handle') ?? 0
     let parent = handleOf(spec.parent, 'parent')
     if (spec.root === true) {
-      if (parent !== undefined && parent !== TC_H_ROOT) throw invalidArgument('root and parent contradict each other', { operation, object, namespace: ctx.namespace })
+      if (parent !== undefined && parent !== TC_H_ROOT)
+        throw invalidArgument('root and parent contradict each other', { operation, object, namespace: ctx.namespace })
       parent = TC_H_ROOT
     }
     if (typeof kind === 'string' && HOOK_KINDS.has(kind)) {
       // tc: `ingress`/`clsact` put the qdisc on the hook with handle ffff:.
-      if (parent !== undefined && parent !== TC_H_INGRESS) throw invalidArgument(`${kind} lives on the ingress hook; give no parent`, { operation, object, namespace: ctx.namespace })
+      if (parent !== undefined && parent !== TC_H_INGRESS)
+        throw invalidArgument(`${kind} lives on the ingress hook; give no parent`, { operation, object, namespace: ctx.namespace })
       if (handle !== 0 && handle !== INGRESS_HANDLE) throw invalidArgument(`${kind} has handle ffff:`, { operation, object, namespace: ctx.namespace })
       parent = TC_H_INGRESS
       handle = INGRESS_HANDLE
     }
     if ((handle & 0xffff) !== 0) throw invalidArgument(`a qdisc handle has no minor: ${formatClassid(handle)}`, { operation, object, namespace: ctx.namespace })
-    const wire: TcWire = { ifindex, handle, parent: parent ?? TC_H_ROOT, kind: kind as string | undefined, options: spec.options as Record<string, unknown> | undefined }
+    const wire: TcWire = {
+      ifindex,
+      handle,
+      parent: parent ?? TC_H_ROOT,
+      kind: kind as string | undefined,
+      options: spec.options as Record<string, unknown> | undefined,
+    }
     return wire
   })
 }
@@ -57,14 +84,19 @@ export class Qdiscs {
     checkCallOptions(this.ctx, 'tc.qdiscs.list', opts)
     const ifindex = dev === undefined ? undefined : await devIndex(this.ctx, 'tc.qdiscs.list', { dev }, opts)
     const name = await namer(this.ctx, opts)
-    const out = await this.ctx.sock.dump({
-      type: RTM_GETQDISC, operation: 'tc.qdiscs.list',
-      body: (w) => writeQdisc(w, { ifindex: ifindex ?? 0, handle: 0, parent: 0 }),
-    }, (m) => {
-      if (m.type !== RTM_NEWQDISC) return undefined
-      if (ifindex !== undefined && m.buf.readInt32LE(m.start + 4) !== ifindex) return undefined
-      return decodeQdisc(m, name)
-    }, opts)
+    const out = await this.ctx.sock.dump(
+      {
+        type: RTM_GETQDISC,
+        operation: 'tc.qdiscs.list',
+        body: (w) => writeQdisc(w, { ifindex: ifindex ?? 0, handle: 0, parent: 0 }),
+      },
+      (m) => {
+        if (m.type !== RTM_NEWQDISC) return undefined
+        if (ifindex !== undefined && m.buf.readInt32LE(m.start + 4) !== ifindex) return undefined
+        return decodeQdisc(m, name)
+      },
+      opts,
+    )
     return freeze(out)
   }
 
@@ -89,10 +121,15 @@ export class Qdiscs {
     const s = specObject(this.ctx, operation, spec, 'qdisc')
     const ifindex = await devIndex(this.ctx, operation, s, opts)
     const q = qdiscWire(this.ctx, operation, s, ifindex, false)
-    await this.ctx.sock.request({
-      type: RTM_DELQDISC, operation, object: describe(s, q),
-      body: (w) => writeQdisc(w, q, false),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_DELQDISC,
+        operation,
+        object: describe(s, q),
+        body: (w) => writeQdisc(w, q, false),
+      },
+      opts,
+    )
   }
 
   /** Whether the kernel has qdisc `kind` (a probe that changes nothing; cached). */
@@ -114,10 +151,16 @@ export class Qdiscs {
     if (PROBED_KINDS.has(q.kind!) && !(await kernelHasQdisc(this.ctx, q.kind!))) {
       throw missingQdisc(q.kind!, operation, this.ctx.namespace)
     }
-    await this.ctx.sock.request({
-      type: RTM_NEWQDISC, flags: modeFlags('qdisc', mode), operation, object: describe(s, q),
-      body: (w) => writeQdisc(w, q),
-    }, opts)
+    await this.ctx.sock.request(
+      {
+        type: RTM_NEWQDISC,
+        flags: modeFlags('qdisc', mode),
+        operation,
+        object: describe(s, q),
+        body: (w) => writeQdisc(w, q),
+      },
+      opts,
+    )
   }
 }
 

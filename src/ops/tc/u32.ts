@@ -2,11 +2,19 @@
 // [action ...]`): matches become tc_u32_keys packed as iproute2's pack_key does (keys at the same
 // word offset merge), written as iproute2 6.1 writes them: CLASSID, ACT, then SEL.
 import { Attrs, parseCidr, type Writer } from '../../netlink/codec.js'
+import { type Action, type ActionWire, decodeActions, writeActions } from './actions.js'
 import {
-  TCA_OPTIONS, TCA_U32_ACT, TCA_U32_CLASSID, TCA_U32_DIVISOR, TCA_U32_HASH, TCA_U32_MAX, TCA_U32_SEL,
-  TC_U32_TERMINAL, U32_KEY_LEN, U32_SEL_LEN,
+  TC_U32_TERMINAL,
+  TCA_OPTIONS,
+  TCA_U32_ACT,
+  TCA_U32_CLASSID,
+  TCA_U32_DIVISOR,
+  TCA_U32_HASH,
+  TCA_U32_MAX,
+  TCA_U32_SEL,
+  U32_KEY_LEN,
+  U32_SEL_LEN,
 } from './constants.js'
-import { decodeActions, writeActions, type Action, type ActionWire } from './actions.js'
 import { formatClassid } from './handles.js'
 import { beginOptions, structHeader } from './kinds/kind.js'
 import { TcSpecError } from './units.js'
@@ -29,7 +37,11 @@ export interface U32Key {
   readonly offmask?: string
 }
 
-interface Key { mask: number; val: number; off: number }
+interface Key {
+  mask: number
+  val: number
+  off: number
+}
 
 const PROTOCOLS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17 }
 
@@ -54,7 +66,7 @@ function port(v: unknown, what: string): number {
 
 function prefix(v: unknown, what: string): { val: number; mask: number } {
   const c = typeof v === 'string' ? parseCidr(v.includes('/') ? v : `${v}/32`) : undefined
-  if (!c || c.family !== 4) throw new TcSpecError(`${what} must be an IPv4 address or prefix, got ${JSON.stringify(v)}`)
+  if (c?.family !== 4) throw new TcSpecError(`${what} must be an IPv4 address or prefix, got ${JSON.stringify(v)}`)
   const b = c.bytes
   const val = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0
   const mask = c.prefixLength === 0 ? 0 : (0xffffffff << (32 - c.prefixLength)) >>> 0
@@ -63,13 +75,21 @@ function prefix(v: unknown, what: string): { val: number; mask: number } {
 
 /** The keys of `match ip ...` in tc's order (src, dst, protocol, sport, dport), values in host order of the big-endian word. */
 export function ipKeys(m: U32IpMatch): Key[] {
-  for (const k of Object.keys(m)) if (!['src', 'dst', 'protocol', 'sport', 'dport'].includes(k)) throw new TcSpecError(`u32 ip match has no field "${k}" (src, dst, protocol, sport, dport)`)
+  for (const k of Object.keys(m))
+    if (!['src', 'dst', 'protocol', 'sport', 'dport'].includes(k)) throw new TcSpecError(`u32 ip match has no field "${k}" (src, dst, protocol, sport, dport)`)
   const keys: Key[] = []
-  if (m.src !== undefined) { const p = prefix(m.src, 'src'); pack(keys, p.val, p.mask, 12) }
-  if (m.dst !== undefined) { const p = prefix(m.dst, 'dst'); pack(keys, p.val, p.mask, 16) }
+  if (m.src !== undefined) {
+    const p = prefix(m.src, 'src')
+    pack(keys, p.val, p.mask, 12)
+  }
+  if (m.dst !== undefined) {
+    const p = prefix(m.dst, 'dst')
+    pack(keys, p.val, p.mask, 16)
+  }
   if (m.protocol !== undefined) {
     const n = typeof m.protocol === 'string' ? PROTOCOLS[m.protocol] : m.protocol
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255) throw new TcSpecError(`protocol must be 0..255 or tcp/udp/icmp, got ${JSON.stringify(m.protocol)}`)
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 255)
+      throw new TcSpecError(`protocol must be 0..255 or tcp/udp/icmp, got ${JSON.stringify(m.protocol)}`)
     pack(keys, n << 16, 0x00ff0000, 8)
   }
   // Ports assume a 20-byte IP header, as `match ip sport/dport` does.
@@ -157,8 +177,10 @@ export function decodeU32(buf: Buffer, start: number, end: number, handle: numbe
     for (let i = 0; i < nkeys && U32_SEL_LEN + (i + 1) * U32_KEY_LEN <= a.length(TCA_U32_SEL); i++) {
       const k = s + U32_SEL_LEN + i * U32_KEY_LEN
       match.push({
-        value: buf.readUInt32BE(k + 4).toString(16), mask: buf.readUInt32BE(k).toString(16),
-        offmask: buf.readInt32LE(k + 12) ? buf.readInt32LE(k + 12).toString(16) : '', off: buf.readInt32LE(k + 8),
+        value: buf.readUInt32BE(k + 4).toString(16),
+        mask: buf.readUInt32BE(k).toString(16),
+        offmask: buf.readInt32LE(k + 12) ? buf.readInt32LE(k + 12).toString(16) : '',
+        off: buf.readInt32LE(k + 8),
       })
     }
     out.match = match

@@ -20,16 +20,47 @@ const NUMBER = /^([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)(.*)$/
 
 // iproute2 lib/utils_math.c suffixes, matched case-insensitively in this order.
 const RATE_SUFFIXES: ReadonlyArray<readonly [string, number]> = [
-  ['bit', 1], ['kibit', 1024], ['kbit', 1000], ['mibit', 1024 ** 2], ['mbit', 1e6], ['gibit', 1024 ** 3],
-  ['gbit', 1e9], ['tibit', 1024 ** 4], ['tbit', 1e12], ['bps', 8], ['kibps', 8 * 1024], ['kbps', 8000],
-  ['mibps', 8 * 1024 ** 2], ['mbps', 8e6], ['gibps', 8 * 1024 ** 3], ['gbps', 8e9], ['tibps', 8 * 1024 ** 4], ['tbps', 8e12],
+  ['bit', 1],
+  ['kibit', 1024],
+  ['kbit', 1000],
+  ['mibit', 1024 ** 2],
+  ['mbit', 1e6],
+  ['gibit', 1024 ** 3],
+  ['gbit', 1e9],
+  ['tibit', 1024 ** 4],
+  ['tbit', 1e12],
+  ['bps', 8],
+  ['kibps', 8 * 1024],
+  ['kbps', 8000],
+  ['mibps', 8 * 1024 ** 2],
+  ['mbps', 8e6],
+  ['gibps', 8 * 1024 ** 3],
+  ['gbps', 8e9],
+  ['tibps', 8 * 1024 ** 4],
+  ['tbps', 8e12],
 ]
 const SIZE_SUFFIXES: Readonly<Record<string, number>> = {
-  b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3,
-  kbit: 1024 / 8, mbit: (1024 * 1024) / 8, gbit: (1024 * 1024 * 1024) / 8,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  kbit: 1024 / 8,
+  mbit: (1024 * 1024) / 8,
+  gbit: (1024 * 1024 * 1024) / 8,
 }
 const TIME_SUFFIXES: Readonly<Record<string, number>> = {
-  s: 1e6, sec: 1e6, secs: 1e6, ms: 1e3, msec: 1e3, msecs: 1e3, us: 1, usec: 1, usecs: 1,
+  s: 1e6,
+  sec: 1e6,
+  secs: 1e6,
+  ms: 1e3,
+  msec: 1e3,
+  msecs: 1e3,
+  us: 1,
+  usec: 1,
+  usecs: 1,
 }
 
 function split(v: string, what: string): [number, string] {
@@ -133,9 +164,14 @@ export function pschedClock(): Psched {
   if (psched) return psched
   let fields = [1000, 64, 1_000_000, 1_000_000_000]
   try {
-    const parsed = readFileSync('/proc/net/psched', 'utf8').trim().split(/\s+/).map((h) => parseInt(h, 16))
+    const parsed = readFileSync('/proc/net/psched', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map((h) => parseInt(h, 16))
     if (parsed.length >= 4 && parsed.every((n) => Number.isFinite(n) && n > 0)) fields = parsed
-  } catch { /* not Linux or no /proc: keep the kernel's defaults */ }
+  } catch {
+    /* not Linux or no /proc: keep the kernel's defaults */
+  }
   let [t2us, us2t, clockRes, hzField] = fields as [number, number, number, number]
   if (clockRes === 1e9) t2us = us2t
   const ticksPerUs = (t2us / us2t) * (clockRes / 1e6)

@@ -1,13 +1,16 @@
 // Phase 4: addresses. Explicit ones are reserved first, then pools hand out the rest in
 // spec order; an address used twice on one network (segment) is a problem. The result says
 // what each host is connected to, for routing.
-import { parseCidr, type Cidr } from '../../netlink/codec.js'
+import { type Cidr, parseCidr } from '../../netlink/codec.js'
 import { contains, networkText } from '../addressing.js'
-import { isObject, suggest, type Checker } from './checker.js'
-import { endKey, type AddressDraft, type Drafts } from './drafts.js'
+import { type Checker, isObject, suggest } from './checker.js'
+import { type AddressDraft, type Drafts, endKey } from './drafts.js'
 
 /** An address of a host, with the network (segment) it sits on. */
-export interface Attachment { cidr: Cidr; segment: string }
+export interface Attachment {
+  cidr: Cidr
+  segment: string
+}
 
 export interface Connections {
   /** Each host's own addresses. */
@@ -23,7 +26,8 @@ export function addressDrafts(c: Checker, path: string, v: unknown, pools: Map<s
     const p = `${path}[${i}]`
     if (isObject(a)) {
       if (!c.fields(p, a, ['pool'], ['pool'])) return
-      if (typeof a.pool !== 'string' || !pools.has(a.pool)) return c.fail(`${p}.pool`, `unknown pool "${String(a.pool)}"${suggest(String(a.pool), pools.keys())}`)
+      if (typeof a.pool !== 'string' || !pools.has(a.pool))
+        return c.fail(`${p}.pool`, `unknown pool "${String(a.pool)}"${suggest(String(a.pool), pools.keys())}`)
       out.push({ path: p, pool: a.pool })
       return
     }
@@ -41,13 +45,17 @@ export function assignAddresses(d: Drafts): Connections {
   for (const e of ends) if (e.master) segments.union(endKey(e), `bridge:${e.master}`)
   for (const b of bridges.values()) addressOwners.push({ drafts: b.addresses, host: b.host.node, segment: segments.find(`bridge:${b.node}`) })
   for (const e of ends) if (!e.master) addressOwners.push({ drafts: e.addresses, host: e.host, segment: segments.find(endKey(e)) })
-  for (const o of addressOwners) for (const a of o.drafts) if (a.cidr) for (const p of pools.values()) if (contains(p.cidr, a.cidr.address)) p.pool.reserve(a.cidr.address)
+  for (const o of addressOwners)
+    for (const a of o.drafts) if (a.cidr) for (const p of pools.values()) if (contains(p.cidr, a.cidr.address)) p.pool.reserve(a.cidr.address)
   for (const o of addressOwners) {
     for (const a of o.drafts) {
       if (a.pool === undefined) continue
       const p = pools.get(a.pool)!
       const text = p.pool.take()
-      if (!text) { c.fail(a.path, `pool "${a.pool}" (${networkText(p.cidr)}) has no free address left`); continue }
+      if (!text) {
+        c.fail(a.path, `pool "${a.pool}" (${networkText(p.cidr)}) has no free address left`)
+        continue
+      }
       a.text = text
       a.cidr = parseCidr(text)
     }
@@ -66,7 +74,7 @@ export function assignAddresses(d: Drafts): Connections {
   const hostAddrs = new Map<string, Array<Attachment & { ifname: string }>>()
   const addAddr = (host: string, cidr: Cidr, segment: string, ifname: string) => {
     let l = hostAddrs.get(host)
-    if (!l) hostAddrs.set(host, l = [])
+    if (!l) hostAddrs.set(host, (l = []))
     l.push({ cidr, segment, ifname })
   }
   for (const b of bridges.values()) for (const a of b.addresses) if (a.cidr) addAddr(b.host.node, a.cidr, segments.find(`bridge:${b.node}`), b.node)
@@ -86,15 +94,23 @@ class UnionFind {
     let root = x
     for (;;) {
       const p = this.parent.get(root)
-      if (p === undefined) { this.parent.set(root, root); break }
+      if (p === undefined) {
+        this.parent.set(root, root)
+        break
+      }
       if (p === root) break
       root = p
     }
-    while (x !== root) { const next = this.parent.get(x)!; this.parent.set(x, root); x = next }
+    while (x !== root) {
+      const next = this.parent.get(x)!
+      this.parent.set(x, root)
+      x = next
+    }
     return root
   }
   union(a: string, b: string): void {
-    const ra = this.find(a), rb = this.find(b)
+    const ra = this.find(a),
+      rb = this.find(b)
     if (ra !== rb) this.parent.set(ra, rb)
   }
 }

@@ -2,8 +2,8 @@
 // which host each sits in, its MTU, addresses and VLAN filtering.
 import { CURRENT_NODE } from '../spec.js'
 import { addressDrafts } from './addressing.js'
-import { suggest, type Checker } from './checker.js'
-import { claimIfname, implicitCurrent, type Drafts, type HostDraft } from './drafts.js'
+import { type Checker, suggest } from './checker.js'
+import { claimIfname, type Drafts, type HostDraft, implicitCurrent } from './drafts.js'
 
 export function checkBridges(d: Drafts): void {
   const { c, spec: s, hosts, bridges } = d
@@ -16,7 +16,8 @@ export function checkBridges(d: Drafts): void {
     const ovs = switchKind(c, path, b, isSwitch)
     if (ovs === undefined) return
     if (!c.ifname(`${path}.name`, b.name)) return
-    if (hosts.has(b.name) || b.name === CURRENT_NODE) return c.fail(`${path}.name`, `"${b.name}" is already the name of a host (node names are shared by hosts and bridges)`)
+    if (hosts.has(b.name) || b.name === CURRENT_NODE)
+      return c.fail(`${path}.name`, `"${b.name}" is already the name of a host (node names are shared by hosts and bridges)`)
     if (bridges.has(b.name)) return c.fail(`${path}.name`, `duplicate bridge "${b.name}" (also ${bridges.get(b.name)!.path})`)
     let host: HostDraft | undefined
     if (b.in === undefined || b.in === CURRENT_NODE) host = hosts.get(CURRENT_NODE) ?? implicitCurrent(d)
@@ -26,8 +27,17 @@ export function checkBridges(d: Drafts): void {
     const mtu = c.integer(`${path}.mtu`, b.mtu, 68, 65535)
     const addresses = addressDrafts(c, `${path}.addresses`, b.addresses, d.pools)
     const vlanFiltering = c.boolean(`${path}.vlanFiltering`, b.vlanFiltering)
-    if (vlanFiltering && ovs) return c.fail(`${path}.vlanFiltering`, 'an Open vSwitch bridge filters VLANs by its ports\' vlans (tag/trunks); leave vlanFiltering out')
-    bridges.set(b.name, { node: b.name, host: host!, path, addresses, mtu, ...(ovs ? { ovs: true as const } : {}), ...(vlanFiltering ? { vlanFiltering: true as const } : {}) })
+    if (vlanFiltering && ovs)
+      return c.fail(`${path}.vlanFiltering`, "an Open vSwitch bridge filters VLANs by its ports' vlans (tag/trunks); leave vlanFiltering out")
+    bridges.set(b.name, {
+      node: b.name,
+      host: host!,
+      path,
+      addresses,
+      mtu,
+      ...(ovs ? { ovs: true as const } : {}),
+      ...(vlanFiltering ? { vlanFiltering: true as const } : {}),
+    })
   })
 }
 

@@ -1,6 +1,6 @@
 // The checks every phase shares: each one records a problem (with its path) instead of
 // throwing, so one run reports everything that is wrong.
-import { parseCidr, parseIP, type Cidr } from '../../netlink/codec.js'
+import { type Cidr, parseCidr, parseIP } from '../../netlink/codec.js'
 import type { NsnetError } from '../../netlink/errors.js'
 import { checkLinkName } from '../../ops/context.js'
 import type { SpecProblem } from './spec-error.js'
@@ -28,7 +28,10 @@ export function suggest(name: string, candidates: Iterable<string>): string {
   let bestD = Infinity
   for (const c of candidates) {
     const d = distance(name, c)
-    if (d < bestD) { bestD = d; best = c }
+    if (d < bestD) {
+      bestD = d
+      best = c
+    }
   }
   return best !== undefined && bestD < name.length && bestD <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : ''
 }
@@ -56,7 +59,10 @@ export class Checker {
 
   array(path: string, v: unknown): readonly unknown[] {
     if (v === undefined) return []
-    if (!Array.isArray(v)) { this.fail(path, 'must be an array'); return [] }
+    if (!Array.isArray(v)) {
+      this.fail(path, 'must be an array')
+      return []
+    }
     return v
   }
 

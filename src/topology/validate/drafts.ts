@@ -29,11 +29,28 @@ export interface HostDraft {
   ifnames: Map<string, string> // ifname → path that defined it
 }
 
-export interface BridgeDraft { node: string; host: HostDraft; path: string; addresses: AddressDraft[]; mtu?: number; ovs?: true; vlanFiltering?: true }
+export interface BridgeDraft {
+  node: string
+  host: HostDraft
+  path: string
+  addresses: AddressDraft[]
+  mtu?: number
+  ovs?: true
+  vlanFiltering?: true
+}
 
-export interface VethDraft { index: number; a?: EndDraft; b?: EndDraft; mtu?: number }
+export interface VethDraft {
+  index: number
+  a?: EndDraft
+  b?: EndDraft
+  mtu?: number
+}
 
-export interface PoolDraft { pool: Pool; cidr: Cidr; path: string }
+export interface PoolDraft {
+  pool: Pool
+  cidr: Cidr
+  path: string
+}
 
 /** Everything the phases have found so far; each phase fills in its part. */
 export interface Drafts {
@@ -60,7 +77,13 @@ export function endKey(e: EndDraft): string {
 export function implicitCurrent(d: Drafts): HostDraft {
   let h = d.hosts.get(CURRENT_NODE)
   if (!h) {
-    h = { node: CURRENT_NODE, path: '(the current namespace)', netns: null, spec: { name: CURRENT_NODE, lo: false }, ifnames: new Map([['lo', 'the loopback device']]) }
+    h = {
+      node: CURRENT_NODE,
+      path: '(the current namespace)',
+      netns: null,
+      spec: { name: CURRENT_NODE, lo: false },
+      ifnames: new Map([['lo', 'the loopback device']]),
+    }
     d.hosts.set(CURRENT_NODE, h)
   }
   return h

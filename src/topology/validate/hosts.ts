@@ -2,7 +2,7 @@
 // sysctls here, then routes, NAT, DNS and processes (each in its own file).
 import type { ResolvedHost } from '../spec.js'
 import type { Connections } from './addressing.js'
-import { isObject, type Checker } from './checker.js'
+import { type Checker, isObject } from './checker.js'
 import type { Drafts, HostDraft } from './drafts.js'
 import { resolveNat } from './nat.js'
 import { resolveRoutes } from './routing.js'
@@ -32,15 +32,30 @@ function resolveSysctls(c: Checker, h: HostDraft): Array<readonly [string, strin
   const sysctls: Array<readonly [string, string]> = []
   if (c.boolean(`${path}.forwarding`, hs.forwarding)) sysctls.push(['net.ipv4.ip_forward', '1'], ['net.ipv6.conf.all.forwarding', '1'])
   if (hs.sysctls === undefined) return sysctls
-  if (!isObject(hs.sysctls)) { c.fail(`${path}.sysctls`, 'must be an object of key: value'); return sysctls }
+  if (!isObject(hs.sysctls)) {
+    c.fail(`${path}.sysctls`, 'must be an object of key: value')
+    return sysctls
+  }
   for (const [k, v] of Object.entries(hs.sysctls)) {
     const kp = `${path}.sysctls["${k}"]`
     const key = k.replace(/\//g, '.')
-    if (!SYSCTL_KEY.test(key)) { c.fail(kp, 'only net.* sysctls belong to a network namespace; nsnet will not change others'); continue }
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') { c.fail(kp, 'value must be a string, number or boolean'); continue }
+    if (!SYSCTL_KEY.test(key)) {
+      c.fail(kp, 'only net.* sysctls belong to a network namespace; nsnet will not change others')
+      continue
+    }
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      c.fail(kp, 'value must be a string, number or boolean')
+      continue
+    }
     // One write of one line: a newline would end the value early (and `sysctl -w` in script()).
-    if (typeof v === 'string' && /[\n\r\0]/.test(v)) { c.fail(kp, `value ${JSON.stringify(v)} must be one line`); continue }
-    if (typeof v === 'number' && !Number.isFinite(v)) { c.fail(kp, `value ${v} is not a number a sysctl takes`); continue }
+    if (typeof v === 'string' && /[\n\r\0]/.test(v)) {
+      c.fail(kp, `value ${JSON.stringify(v)} must be one line`)
+      continue
+    }
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      c.fail(kp, `value ${v} is not a number a sysctl takes`)
+      continue
+    }
     sysctls.push([key, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)])
   }
   return sysctls

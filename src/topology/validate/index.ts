@@ -23,8 +23,15 @@ export function validate(spec: TopologySpec | unknown): ResolvedTopology {
   const c = new Checker()
   if (!c.fields('spec', spec, ['name', 'prefix', 'pools', 'hosts', 'bridges', 'switches', 'links'])) throw new SpecError(c.problems)
   const d: Drafts = {
-    c, spec: spec as Record<string, unknown>, name: 'lab', prefix: '',
-    pools: new Map(), hosts: new Map(), bridges: new Map(), ends: [], veths: [],
+    c,
+    spec: spec as Record<string, unknown>,
+    name: 'lab',
+    prefix: '',
+    pools: new Map(),
+    hosts: new Map(),
+    bridges: new Map(),
+    ends: [],
+    veths: [],
   }
   checkNames(d)
   checkBridges(d)

@@ -2,7 +2,7 @@
 import { networkText } from '../addressing.js'
 import { nftSafeIfname } from '../plan.js'
 import type { ResolvedNat } from '../spec.js'
-import { suggest, type Checker } from './checker.js'
+import { type Checker, suggest } from './checker.js'
 import { describeHost, type HostDraft } from './drafts.js'
 
 export function resolveNat(c: Checker, h: HostDraft): ResolvedNat[] {
@@ -14,8 +14,10 @@ export function resolveNat(c: Checker, h: HostDraft): ResolvedNat[] {
     if (!c.fields(p, n, ['masquerade', 'out', 'backend'], ['masquerade', 'out'])) return
     if (current) return c.fail(p, 'NAT in the current namespace is refused: nsnet never touches the firewall of a namespace it did not make')
     const m = c.interfaceCidr(`${p}.masquerade`, n.masquerade)
-    if (typeof n.out !== 'string' || !h.ifnames.has(n.out) || n.out === 'lo') c.fail(`${p}.out`, `unknown interface "${String(n.out)}" in ${describeHost(h)}${suggest(String(n.out), h.ifnames.keys())}`)
-    else if (!nftSafeIfname(n.out)) c.fail(`${p}.out`, `interface "${n.out}" holds a character (" \\ *) that an nft rule's interface string cannot hold as itself; rename it`)
+    if (typeof n.out !== 'string' || !h.ifnames.has(n.out) || n.out === 'lo')
+      c.fail(`${p}.out`, `unknown interface "${String(n.out)}" in ${describeHost(h)}${suggest(String(n.out), h.ifnames.keys())}`)
+    else if (!nftSafeIfname(n.out))
+      c.fail(`${p}.out`, `interface "${n.out}" holds a character (" \\ *) that an nft rule's interface string cannot hold as itself; rename it`)
     const backend = n.backend ?? 'auto'
     if (backend !== 'auto' && backend !== 'nsnet' && backend !== 'nft' && backend !== 'iptables') c.fail(`${p}.backend`, 'must be auto, nsnet, nft or iptables')
     if (m) nat.push({ masquerade: networkText(m), out: n.out as string, backend: backend as ResolvedNat['backend'] })

@@ -1,10 +1,10 @@
 // Phase 5b: a host's routes[] and gateway: each gateway must be reachable from the
 // host's own networks; `gateway: "<node>"` becomes that node's address on a shared network.
-import { parseCidr, parseIP, type Cidr } from '../../netlink/codec.js'
+import { type Cidr, parseCidr, parseIP } from '../../netlink/codec.js'
 import { contains, networkText } from '../addressing.js'
 import type { ResolvedRoute } from '../spec.js'
 import type { Attachment } from './addressing.js'
-import { suggest, type Checker } from './checker.js'
+import { type Checker, suggest } from './checker.js'
 import { describeHost, type HostDraft } from './drafts.js'
 
 export function resolveRoutes(
@@ -70,9 +70,14 @@ export function resolveRoutes(
     family ??= 4
     if (via === undefined && dst !== 'default') onLink.push(parseCidr(dst)!)
     push(p, {
-      family, dst, ...(via ? { via } : {}), ...(r.dev ? { dev: r.dev as string } : {}),
-      ...(r.scope ? { scope: r.scope as ResolvedRoute['scope'] } : {}), ...(src ? { src } : {}),
-      ...(metric !== undefined ? { metric } : {}), ...(table !== undefined && table !== 254 ? { table } : {}),
+      family,
+      dst,
+      ...(via ? { via } : {}),
+      ...(r.dev ? { dev: r.dev as string } : {}),
+      ...(r.scope ? { scope: r.scope as ResolvedRoute['scope'] } : {}),
+      ...(src ? { src } : {}),
+      ...(metric !== undefined ? { metric } : {}),
+      ...(table !== undefined && table !== 254 ? { table } : {}),
     })
   })
   if (hs.gateway !== undefined) {

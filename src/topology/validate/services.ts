@@ -3,7 +3,7 @@
 import type { NsnetError } from '../../netlink/errors.js'
 import { resolveProgram } from '../../netns/exec.js'
 import type { ResolvedHost, ResolvedProcess } from '../spec.js'
-import { isObject, type Checker } from './checker.js'
+import { type Checker, isObject } from './checker.js'
 import { describeHost, type HostDraft } from './drafts.js'
 
 export function resolveDns(c: Checker, h: HostDraft): ResolvedHost['dns'] {
@@ -12,10 +12,22 @@ export function resolveDns(c: Checker, h: HostDraft): ResolvedHost['dns'] {
   if (hs.dns === undefined || !c.fields(`${path}.dns`, hs.dns, ['nameservers', 'search'], ['nameservers'])) return undefined
   const d = hs.dns
   if (h.netns === null) c.fail(`${path}.dns`, 'resolv.conf is per named namespace (/etc/netns/<name>/); the current namespace has none')
-  const ns = c.array(`${path}.dns.nameservers`, d.nameservers).map((v, i) => c.ip(`${path}.dns.nameservers[${i}]`, v)?.text).filter((x): x is string => !!x)
+  const ns = c
+    .array(`${path}.dns.nameservers`, d.nameservers)
+    .map((v, i) => c.ip(`${path}.dns.nameservers[${i}]`, v)?.text)
+    .filter((x): x is string => !!x)
   if (Array.isArray(d.nameservers) && d.nameservers.length === 0) c.fail(`${path}.dns.nameservers`, 'needs at least one address')
-  const search = c.array(`${path}.dns.search`, d.search).filter((v, i) => c.string(`${path}.dns.search[${i}]`, v) && (/^[A-Za-z0-9.-]+$/.test(v as string) || (c.fail(`${path}.dns.search[${i}]`, 'is not a domain name'), false))) as string[]
+  const search = c
+    .array(`${path}.dns.search`, d.search)
+    .filter((v, i) => c.string(`${path}.dns.search[${i}]`, v) && domainName(c, `${path}.dns.search[${i}]`, v as string)) as string[]
   return { nameservers: ns, search }
+}
+
+/** Whether `v` is a domain name; reports it when not. */
+function domainName(c: Checker, path: string, v: string): boolean {
+  if (/^[A-Za-z0-9.-]+$/.test(v)) return true
+  c.fail(path, 'is not a domain name')
+  return false
 }
 
 export function resolveProcesses(c: Checker, h: HostDraft): ResolvedProcess[] {
@@ -33,10 +45,11 @@ export function resolveProcesses(c: Checker, h: HostDraft): ResolvedProcess[] {
     }
     if (pr.env !== undefined) {
       if (!isObject(pr.env)) c.fail(`${p}.env`, 'must map names to strings')
-      else for (const [k, v] of Object.entries(pr.env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) c.fail(`${p}.env`, `${JSON.stringify(k)} is not an environment variable name`)
-        else if (typeof v !== 'string' || v.includes('\0')) c.fail(`${p}.env.${k}`, 'must be a string without NUL')
-      }
+      else
+        for (const [k, v] of Object.entries(pr.env)) {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) c.fail(`${p}.env`, `${JSON.stringify(k)} is not an environment variable name`)
+          else if (typeof v !== 'string' || v.includes('\0')) c.fail(`${p}.env.${k}`, 'must be a string without NUL')
+        }
     }
     // A program missing from PATH is found now, not after the namespaces exist.
     const program = programProblem(pr.command[0] as string, isObject(pr.env) && typeof pr.env.PATH === 'string' ? pr.env.PATH : undefined)
@@ -44,7 +57,8 @@ export function resolveProcesses(c: Checker, h: HostDraft): ResolvedProcess[] {
     const readyTcpPort = c.integer(`${p}.readyTcpPort`, pr.readyTcpPort, 1, 65535)
     if (pr.readyText !== undefined) c.string(`${p}.readyText`, pr.readyText)
     processes.push({
-      name: pr.name, command: pr.command as string[],
+      name: pr.name,
+      command: pr.command as string[],
       ...(pr.env ? { env: pr.env as Record<string, string> } : {}),
       ...(readyTcpPort ? { readyTcpPort } : {}),
       ...(typeof pr.readyText === 'string' ? { readyText: pr.readyText } : {}),

@@ -15,7 +15,9 @@ export class SpecError extends NsnetError {
     const first = problems[0]!
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''
     super(`${first.message}${more}`, {
-      code: 'EINVAL_ARGUMENT', operation: 'topology.validate', object: first.path,
+      code: 'EINVAL_ARGUMENT',
+      operation: 'topology.validate',
+      object: first.path,
     })
     this.name = 'SpecError'
     this.problems = problems

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sendmsgBuffers } from '../strace-sendmsg.js'
-import { CASES, NETNS, SETUP, type GoldenCase } from './cases.js'
+import { CASES, type GoldenCase, NETNS, SETUP } from './cases.js'
 
 export interface Vector {
   /** The command line, for people. */

@@ -29,7 +29,10 @@ export function capture(c: TcGoldenCase): TcVector {
   try {
     const check = Object.entries(INDEXES).map(([n, i]) => `[ "$(ip -o link show dev ${n} | cut -d: -f1)" = ${i} ]`)
     const script = [
-      'set -e', 'ip link set lo up', ...SETUP, ...check,
+      'set -e',
+      'ip link set lo up',
+      ...SETUP,
+      ...check,
       `strace -f -e trace=sendmsg -e write=3 -xx -s 65536 -o ${quote(out)} tc ${c.tc.map(quote).join(' ')} >/dev/null 2>&1 || true`,
     ].join('\n')
     const r = spawnSync('unshare', ['--net', '--', 'bash', '-c', script], { encoding: 'utf8' })
@@ -45,7 +48,9 @@ function parse(text: string, c: TcGoldenCase): TcVector {
   const hit = messages.filter((m) => m.length >= 16 && m.readUInt16LE(4) >= 36 && m.readUInt16LE(4) <= 45).pop()
   if (!hit) throw new Error(`no tc message captured for ${c.name}`)
   return {
-    tc: `tc ${c.tc.join(' ')}`, type: hit.readUInt16LE(4), flags: hit.readUInt16LE(6),
+    tc: `tc ${c.tc.join(' ')}`,
+    type: hit.readUInt16LE(4),
+    flags: hit.readUInt16LE(6),
     payload: hit.subarray(16, hit.readUInt32LE(0)).toString('hex'),
   }
 }

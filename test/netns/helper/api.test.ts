@@ -5,15 +5,15 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RtnlApi } from '../../../src/api.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
-import { netns, type NetnsHandle } from '../../../src/netns/index.js'
 import { HELPER_OPS, type HelperOp, type OpArgs, type OpResult, type OpTable } from '../../../src/netns/helper/protocol.js'
+import { type NetnsHandle, netns } from '../../../src/netns/index.js'
 import { Rtnl } from '../../../src/rtnl.js'
 import { ensureHelperBundle, ip } from '../support.js'
 
 // --- Compile-time checks (`npm run typecheck`) ---
 type IsRtnlApi<T extends RtnlApi> = T
 export type BothTransports = [IsRtnlApi<Rtnl>, IsRtnlApi<NetnsHandle>]
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const typed: [
   Equal<OpArgs<'tc.qdiscs.replace'>, Parameters<Rtnl['tc']['qdiscs']['replace']>>,
   Equal<OpResult<'links.list'>, Awaited<ReturnType<Rtnl['links']['list']>>>,
@@ -52,7 +52,9 @@ afterAll(async () => {
   await own?.close()
   await rt?.close()
   // Only the name goes: the namespace is this process's own.
-  try { ip('netns', 'delete', SELF) } catch {}
+  try {
+    ip('netns', 'delete', SELF)
+  } catch {}
   await netns.delete(NS, { kill: true }).catch(() => {})
 })
 
@@ -83,14 +85,23 @@ async function outcome(api: object, op: string, args: unknown[]): Promise<string
 function shape(v: unknown): unknown {
   if (Array.isArray(v)) return v.length ? [shape(v[0])] : []
   // A key whose value is undefined is unset (JSON leaves it out on the way back from the helper).
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort().map(([k, x]) => [k, shape(x)]))
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .sort()
+        .map(([k, x]) => [k, shape(x)]),
+    )
   return typeof v
 }
 
 describe('the helper runs the table and nothing else', () => {
   it('a private method, ethtool.close and an unknown op are EINVAL_ARGUMENT naming the op and the namespace', async () => {
     const refused = async (op: string, message: RegExp) => {
-      const e = await h.call(op as HelperOp, [] as never).then(() => undefined, (x: unknown) => x)
+      const e = await h.call(op as HelperOp, [] as never).then(
+        () => undefined,
+        (x: unknown) => x,
+      )
       expect(isNsnetError(e, 'EINVAL_ARGUMENT'), `${op}: ${String(e)}`).toBe(true)
       expect(e).toMatchObject({ operation: op, namespace: NS })
       expect(String(e)).toMatch(message)
@@ -137,12 +148,23 @@ describe('every op of the table on both transports', () => {
 
   it('a list op of each group returns the same shape in-process and through the helper', async () => {
     const calls: Array<[HelperOp, unknown[]]> = [
-      ['links.get', ['lo']], ['links.list', [{ kind: 'veth' }]], ['links.stats', ['lo']],
-      ['addresses.list', [{ link: 'lo', family: 'inet' }]], ['routes.list', [{ table: 'local', dev: 'lo', family: 'inet' }]],
-      ['neighbors.list', [{ link: 'lo' }]], ['rules.list', [{ family: 'inet' }]], ['ethtool.features', ['lo']],
-      ['tc.qdiscs.list', ['lo']], ['tc.classes.list', ['lo']], ['tc.filters.list', ['lo']], ['nexthops.list', []],
-      ['bridge.fdb.list', [{ dev: 'lo' }]], ['bridge.links.list', []], ['bridge.vlans.list', [{ dev: 'lo' }]],
-      ['nft.tables.list', [{ family: 'inet' }]], ['nft.generation', []],
+      ['links.get', ['lo']],
+      ['links.list', [{ kind: 'veth' }]],
+      ['links.stats', ['lo']],
+      ['addresses.list', [{ link: 'lo', family: 'inet' }]],
+      ['routes.list', [{ table: 'local', dev: 'lo', family: 'inet' }]],
+      ['neighbors.list', [{ link: 'lo' }]],
+      ['rules.list', [{ family: 'inet' }]],
+      ['ethtool.features', ['lo']],
+      ['tc.qdiscs.list', ['lo']],
+      ['tc.classes.list', ['lo']],
+      ['tc.filters.list', ['lo']],
+      ['nexthops.list', []],
+      ['bridge.fdb.list', [{ dev: 'lo' }]],
+      ['bridge.links.list', []],
+      ['bridge.vlans.list', [{ dev: 'lo' }]],
+      ['nft.tables.list', [{ family: 'inet' }]],
+      ['nft.generation', []],
     ]
     for (const [op, args] of calls) {
       const { fn, self } = method(rt, op)
@@ -160,41 +182,101 @@ describe('every op of the table on both transports', () => {
     const route = { dst: '10.99.0.0/24', type: 'blackhole' }
     // Arguments each method accepts, up to its call options (typed: one entry per operation).
     const before: { readonly [K in Exclude<HelperOp, `sysctl.${string}` | `files.${string}`>]: readonly unknown[] } = {
-      'links.list': [{}], 'links.get': ['lo'], 'links.add': [{ kind: 'bridge', name: 'apibr0' }], 'links.set': ['lo', { up: true }],
-      'links.delete': ['apibr0'], 'links.waitUp': ['lo'], 'links.supportsKind': ['bridge'], 'links.stats': ['lo'],
-      'addresses.list': [{}], 'addresses.add': ['lo', '10.99.0.1/32'], 'addresses.replace': ['lo', '10.99.0.1/32'],
-      'addresses.delete': ['lo', '10.99.0.1/32'], 'addresses.flush': ['lo'], 'addresses.waitReady': ['lo', '127.0.0.1'],
-      'routes.list': [{}], 'routes.get': ['127.0.0.1'], 'routes.add': [route], 'routes.replace': [route], 'routes.append': [route],
-      'routes.delete': [route], 'routes.addMany': [[route]], 'routes.deleteMany': [[route]], 'routes.stream': [{}],
-      'neighbors.list': [{}], 'neighbors.add': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }],
-      'neighbors.replace': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }], 'neighbors.delete': [{ dst: '10.99.0.9', dev: 'lo' }],
-      'rules.list': [{}], 'rules.add': [{ priority: 5, table: 100 }], 'rules.delete': [{ priority: 5, table: 100 }],
-      'ethtool.features': ['lo'], 'ethtool.setFeatures': ['lo', {}],
-      'tc.qdiscs.list': ['lo'], 'tc.qdiscs.add': [{ dev: 'lo', kind: 'tbf' }], 'tc.qdiscs.replace': [{ dev: 'lo', kind: 'tbf' }],
-      'tc.qdiscs.change': [{ dev: 'lo', kind: 'tbf' }], 'tc.qdiscs.delete': [{ dev: 'lo', parent: 'root' }], 'tc.qdiscs.supports': ['tbf'],
-      'tc.classes.list': ['lo'], 'tc.classes.add': [{ dev: 'lo', kind: 'htb' }], 'tc.classes.replace': [{ dev: 'lo', kind: 'htb' }],
-      'tc.classes.change': [{ dev: 'lo', kind: 'htb' }], 'tc.classes.delete': [{ dev: 'lo', classid: '1:1' }],
-      'tc.filters.list': ['lo', {}], 'tc.filters.add': [{ dev: 'lo', kind: 'u32' }], 'tc.filters.replace': [{ dev: 'lo', kind: 'u32' }],
-      'tc.filters.change': [{ dev: 'lo', kind: 'u32' }], 'tc.filters.delete': [{ dev: 'lo', kind: 'u32' }],
-      'nexthops.list': [{}], 'nexthops.add': [{ id: 99, blackhole: true }], 'nexthops.replace': [{ id: 99, blackhole: true }],
-      'nexthops.delete': [99], 'nexthops.flush': [{}],
-      'bridge.fdb.list': [{}], 'bridge.fdb.add': [{ mac: '02:00:00:00:00:09', dev: 'lo' }], 'bridge.fdb.append': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
-      'bridge.fdb.replace': [{ mac: '02:00:00:00:00:09', dev: 'lo' }], 'bridge.fdb.delete': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
-      'bridge.links.list': [{}], 'bridge.links.get': ['lo'], 'bridge.links.set': ['lo', {}],
-      'bridge.vlans.list': [{}], 'bridge.vlans.add': ['lo', { vid: 5 }], 'bridge.vlans.delete': ['lo', { vid: 5 }],
-      'nft.tables.add': [{ family: 'inet', name: 'apit' }], 'nft.tables.delete': [{ family: 'inet', name: 'apit' }], 'nft.tables.list': [{}],
-      'nft.chains.add': [{ family: 'inet', table: 'apit', name: 'c' }], 'nft.chains.delete': [{ family: 'inet', table: 'apit', name: 'c' }],
-      'nft.chains.list': [{}], 'nft.rules.add': [rule], 'nft.rules.insert': [rule], 'nft.rules.replace': [{ ...rule, handle: 1 }],
-      'nft.rules.delete': [{ ...rule, handle: 1 }], 'nft.rules.list': [{}], 'nft.rules.addMany': [[rule]],
-      'nft.flush': [{ family: 'inet', name: 'apit' }], 'nft.ruleset': [], 'nft.load': [{ nftables: [] }], 'nft.generation': [],
-      'nft.masquerade': [{ from: '10.99.0.0/24' }], 'nft.snat': [{ from: '10.99.0.0/24', to: '10.99.1.1' }],
-      'nft.dnat': [{ proto: 'tcp', port: 80, to: '10.99.0.2' }], 'nft.forwardPolicy': ['accept', {}], 'nft.allowForward': [{}],
-      'nft.flushForward': [{}], 'nft.dropRandom': [1, {}],
+      'links.list': [{}],
+      'links.get': ['lo'],
+      'links.add': [{ kind: 'bridge', name: 'apibr0' }],
+      'links.set': ['lo', { up: true }],
+      'links.delete': ['apibr0'],
+      'links.waitUp': ['lo'],
+      'links.supportsKind': ['bridge'],
+      'links.stats': ['lo'],
+      'addresses.list': [{}],
+      'addresses.add': ['lo', '10.99.0.1/32'],
+      'addresses.replace': ['lo', '10.99.0.1/32'],
+      'addresses.delete': ['lo', '10.99.0.1/32'],
+      'addresses.flush': ['lo'],
+      'addresses.waitReady': ['lo', '127.0.0.1'],
+      'routes.list': [{}],
+      'routes.get': ['127.0.0.1'],
+      'routes.add': [route],
+      'routes.replace': [route],
+      'routes.append': [route],
+      'routes.delete': [route],
+      'routes.addMany': [[route]],
+      'routes.deleteMany': [[route]],
+      'routes.stream': [{}],
+      'neighbors.list': [{}],
+      'neighbors.add': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }],
+      'neighbors.replace': [{ dst: '10.99.0.9', lladdr: '02:00:00:00:00:09', dev: 'lo' }],
+      'neighbors.delete': [{ dst: '10.99.0.9', dev: 'lo' }],
+      'rules.list': [{}],
+      'rules.add': [{ priority: 5, table: 100 }],
+      'rules.delete': [{ priority: 5, table: 100 }],
+      'ethtool.features': ['lo'],
+      'ethtool.setFeatures': ['lo', {}],
+      'tc.qdiscs.list': ['lo'],
+      'tc.qdiscs.add': [{ dev: 'lo', kind: 'tbf' }],
+      'tc.qdiscs.replace': [{ dev: 'lo', kind: 'tbf' }],
+      'tc.qdiscs.change': [{ dev: 'lo', kind: 'tbf' }],
+      'tc.qdiscs.delete': [{ dev: 'lo', parent: 'root' }],
+      'tc.qdiscs.supports': ['tbf'],
+      'tc.classes.list': ['lo'],
+      'tc.classes.add': [{ dev: 'lo', kind: 'htb' }],
+      'tc.classes.replace': [{ dev: 'lo', kind: 'htb' }],
+      'tc.classes.change': [{ dev: 'lo', kind: 'htb' }],
+      'tc.classes.delete': [{ dev: 'lo', classid: '1:1' }],
+      'tc.filters.list': ['lo', {}],
+      'tc.filters.add': [{ dev: 'lo', kind: 'u32' }],
+      'tc.filters.replace': [{ dev: 'lo', kind: 'u32' }],
+      'tc.filters.change': [{ dev: 'lo', kind: 'u32' }],
+      'tc.filters.delete': [{ dev: 'lo', kind: 'u32' }],
+      'nexthops.list': [{}],
+      'nexthops.add': [{ id: 99, blackhole: true }],
+      'nexthops.replace': [{ id: 99, blackhole: true }],
+      'nexthops.delete': [99],
+      'nexthops.flush': [{}],
+      'bridge.fdb.list': [{}],
+      'bridge.fdb.add': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.fdb.append': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.fdb.replace': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.fdb.delete': [{ mac: '02:00:00:00:00:09', dev: 'lo' }],
+      'bridge.links.list': [{}],
+      'bridge.links.get': ['lo'],
+      'bridge.links.set': ['lo', {}],
+      'bridge.vlans.list': [{}],
+      'bridge.vlans.add': ['lo', { vid: 5 }],
+      'bridge.vlans.delete': ['lo', { vid: 5 }],
+      'nft.tables.add': [{ family: 'inet', name: 'apit' }],
+      'nft.tables.delete': [{ family: 'inet', name: 'apit' }],
+      'nft.tables.list': [{}],
+      'nft.chains.add': [{ family: 'inet', table: 'apit', name: 'c' }],
+      'nft.chains.delete': [{ family: 'inet', table: 'apit', name: 'c' }],
+      'nft.chains.list': [{}],
+      'nft.rules.add': [rule],
+      'nft.rules.insert': [rule],
+      'nft.rules.replace': [{ ...rule, handle: 1 }],
+      'nft.rules.delete': [{ ...rule, handle: 1 }],
+      'nft.rules.list': [{}],
+      'nft.rules.addMany': [[rule]],
+      'nft.flush': [{ family: 'inet', name: 'apit' }],
+      'nft.ruleset': [],
+      'nft.load': [{ nftables: [] }],
+      'nft.generation': [],
+      'nft.masquerade': [{ from: '10.99.0.0/24' }],
+      'nft.snat': [{ from: '10.99.0.0/24', to: '10.99.1.1' }],
+      'nft.dnat': [{ proto: 'tcp', port: 80, to: '10.99.0.2' }],
+      'nft.forwardPolicy': ['accept', {}],
+      'nft.allowForward': [{}],
+      'nft.flushForward': [{}],
+      'nft.dropRandom': [1, {}],
     }
     const missed: string[] = []
     for (const [op, args] of Object.entries(before) as Array<[HelperOp, readonly unknown[]]>) {
       expect(args.length, op).toBe(HELPER_OPS[op] - 1)
-      for (const [where, api] of [['Rtnl', rt], ['handle', h]] as const) {
+      for (const [where, api] of [
+        ['Rtnl', rt],
+        ['handle', h],
+      ] as const) {
         const got = await outcome(api, op, [...args, { timeoutMs: -1 }])
         if (!/^EINVAL_ARGUMENT: .*timeoutMs/.test(got)) missed.push(`${where} ${op}: ${got}`)
       }

@@ -1,13 +1,13 @@
 // The namespace helper: forwarding, pipelining, streaming, typed errors, and what happens
 // when either side dies. `ip -n NAME -j ...` is the oracle for what the helper changed.
 import { spawn } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { netns, type NetnsHandle } from '../../../src/netns/index.js'
 import { isNsnetError, NsnetError } from '../../../src/netlink/errors.js'
+import { type NetnsHandle, netns } from '../../../src/netns/index.js'
 import { Rtnl } from '../../../src/rtnl.js'
-import { alive, ensureHelperBundle, ip, ipTry, ipj, waitFor } from '../support.js'
+import { alive, ensureHelperBundle, ip, ipj, ipTry, waitFor } from '../support.js'
 
 const NS = 'hp-a'
 const handles: NetnsHandle[] = []
@@ -75,7 +75,10 @@ describe('forwarding the Rtnl API', () => {
   it('kernel errors come back as the same typed NsnetError, with the namespace set', async () => {
     const h = await open()
     await h.routes.add({ dst: '198.51.100.0/24', type: 'blackhole' })
-    const e = await h.routes.add({ dst: '198.51.100.0/24', type: 'blackhole' }).then(() => undefined, (x: unknown) => x)
+    const e = await h.routes.add({ dst: '198.51.100.0/24', type: 'blackhole' }).then(
+      () => undefined,
+      (x: unknown) => x,
+    )
     expect(e).toBeInstanceOf(NsnetError)
     expect(e).toMatchObject({ code: 'EEXIST', errno: 17, namespace: NS, operation: 'routes.add' })
     expect(String((e as Error).message)).toContain(`in netns ${NS}`)
@@ -95,7 +98,12 @@ describe('forwarding the Rtnl API', () => {
     const theirs = ipj<{ dst: string }[]>('-n', NS, 'route', 'show', 'type', 'blackhole')
     expect(theirs.length).toBe(n)
     const ours = await h.routes.list()
-    expect(ours.filter((r) => r.type === 'blackhole').map((r) => r.dst).sort()).toEqual(theirs.map((r) => r.dst).sort())
+    expect(
+      ours
+        .filter((r) => r.type === 'blackhole')
+        .map((r) => r.dst)
+        .sort(),
+    ).toEqual(theirs.map((r) => r.dst).sort())
   })
 
   it('an aborted call rejects at once with EABORTED; the helper goes on', async () => {
@@ -215,7 +223,12 @@ describe('lifecycle of the helper', () => {
     const h = await open()
     const pid = h.pid!
     process.kill(pid, 'SIGSTOP') // so the requests below are surely pending
-    const calls = Array.from({ length: 50 }, (_, i) => h.routes.add(blackhole(i)).then(() => 'ok', (e: unknown) => e))
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      h.routes.add(blackhole(i)).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    )
     await new Promise((r) => setTimeout(r, 20))
     const t0 = performance.now()
     process.kill(pid, 'SIGKILL')
@@ -268,7 +281,10 @@ describe('lifecycle of the helper', () => {
     const h = await open()
     const pid = h.pid!
     process.kill(pid, 'SIGSTOP')
-    const pending = h.routes.list().then(() => 'ok', (e: unknown) => e)
+    const pending = h.routes.list().then(
+      () => 'ok',
+      (e: unknown) => e,
+    )
     process.kill(pid, 'SIGCONT')
     await h.close()
     const r = await pending
@@ -285,7 +301,7 @@ describe('lifecycle of the helper', () => {
     expect(readdirSync('/run/netns')).toEqual(before)
   })
 
-  it('netns.delete() closes this process\'s own helpers first', async () => {
+  it("netns.delete() closes this process's own helpers first", async () => {
     await netns.add('hp-del')
     const h = await netns.open('hp-del')
     const pid = h.pid!

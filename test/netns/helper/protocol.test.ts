@@ -1,12 +1,12 @@
 // The helper protocol's pieces that need no namespace: line framing, write coalescing,
 // options splitting, the server's dispatch and error serialisation.
 import { describe, expect, it } from 'vitest'
+import { errorFromJSON, NsnetError } from '../../../src/netlink/errors.js'
 import { splitOptions } from '../../../src/netns/helper/client.js'
-import { HelperServer } from '../../../src/netns/helper/server.js'
 import { CHUNK_ITEMS } from '../../../src/netns/helper/protocol.js'
-import { LineSplitter, LineWriter } from '../../../src/util/lines.js'
-import { NsnetError, errorFromJSON } from '../../../src/netlink/errors.js'
 import type { ServedRtnl } from '../../../src/netns/helper/server.js'
+import { HelperServer } from '../../../src/netns/helper/server.js'
+import { LineSplitter, LineWriter } from '../../../src/util/lines.js'
 
 describe('LineSplitter', () => {
   it('splits across chunk boundaries and skips empty lines', () => {
@@ -54,7 +54,9 @@ function server(groups: Record<string, object>) {
   const srv = new HelperServer({
     namespace: 'fake',
     openRtnl: async () => groups as unknown as ServedRtnl,
-    write: (t) => { for (const l of t.split('\n')) if (l) out.push(JSON.parse(l)) },
+    write: (t) => {
+      for (const l of t.split('\n')) if (l) out.push(JSON.parse(l))
+    },
   })
   const settle = () => new Promise((r) => setTimeout(r, 20))
   return { srv, out, settle }
@@ -64,7 +66,11 @@ describe('HelperServer', () => {
   it('answers ready, results, unset args as undefined (a null passed stays null), and chunks large arrays', async () => {
     const seen: unknown[][] = []
     const { srv, out, settle } = server({
-      links: { set: async (...a: unknown[]) => { seen.push(a) } },
+      links: {
+        set: async (...a: unknown[]) => {
+          seen.push(a)
+        },
+      },
       routes: {
         list: async () => Array.from({ length: CHUNK_ITEMS * 2 + 5 }, (_, i) => ({ i })),
       },
@@ -83,14 +89,34 @@ describe('HelperServer', () => {
   it('serialises errors as NsnetError with the namespace, and refuses unknown operations', async () => {
     const { srv, out, settle } = server({
       links: {
-        add: async () => { throw new NsnetError('EEXIST (File exists)', { code: 'EEXIST', errno: 17, operation: 'RTM_NEWLINK', object: 'link v0' }) },
-        set: async () => { throw new TypeError('x is not a function') },
+        add: async () => {
+          throw new NsnetError('EEXIST (File exists)', { code: 'EEXIST', errno: 17, operation: 'RTM_NEWLINK', object: 'link v0' })
+        },
+        set: async () => {
+          throw new TypeError('x is not a function')
+        },
         // A method the class keeps private is a function at run time too: not an operation.
         explainAddError: async () => 'called',
       },
     })
-    srv.push(['links.add', 'links.set', 'links.nope', 'links.__proto__', 'links.constructor', 'links.toString', 'evil.x', 'sysctl.get', 'links.explainAddError', 'ethtool.close', 'toString', 'links.list']
-      .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : op === 'links.list' ? [{}, {}, {}] : [] })).join('\n') + '\nnot json\n')
+    srv.push(
+      [
+        'links.add',
+        'links.set',
+        'links.nope',
+        'links.__proto__',
+        'links.constructor',
+        'links.toString',
+        'evil.x',
+        'sysctl.get',
+        'links.explainAddError',
+        'ethtool.close',
+        'toString',
+        'links.list',
+      ]
+        .map((op, i) => JSON.stringify({ id: i, op, args: op === 'sysctl.get' ? ['kernel.x'] : op === 'links.list' ? [{}, {}, {}] : [] }))
+        .join('\n') + '\nnot json\n',
+    )
     await settle()
     const byId = new Map(out.map((m) => [m.id, m.error as Parameters<typeof errorFromJSON>[0]]))
     const e0 = errorFromJSON(byId.get(0)!)

@@ -3,15 +3,16 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError, type NsnetError } from '../../../src/netlink/errors.js'
 import type { Address, AddressOptions } from '../../../src/ops/addresses/operations.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 type Json = Record<string, unknown>
 /** The addr_info entries `ip -j addr show ...` prints, of every link it lists. */
 const ipAddrs = (...args: string[]): Json[] =>
-  (JSON.parse(ip('-j', ...args) || '[]') as Array<{ addr_info?: Json[] }>).flatMap((l) => l.addr_info ?? [])
+  (JSON.parse(ip('-j', ...args) || '[]') as Array<{ addr_info?: Json[] }>)
+    .flatMap((l) => l.addr_info ?? [])
     // ip prints `{}` for the addresses a `label` selector skipped.
     .filter((a) => Object.keys(a).length > 0)
 
@@ -24,9 +25,8 @@ function asIp(a: Address): Json {
   return rest
 }
 // Lifetimes of dynamic addresses count down between two reads: round them to 10 s on both sides.
-const settle = (o: Json): Json => (o.dynamic
-  ? { ...o, valid_life_time: Math.round(Number(o.valid_life_time) / 10), preferred_life_time: Math.round(Number(o.preferred_life_time) / 10) }
-  : o)
+const settle = (o: Json): Json =>
+  o.dynamic ? { ...o, valid_life_time: Math.round(Number(o.valid_life_time) / 10), preferred_life_time: Math.round(Number(o.preferred_life_time) / 10) } : o
 const key = (o: Json) => `${o.family} ${o.local} ${o.prefixlen} ${o.address ?? ''}`
 const sorted = (a: Json[]) => [...a].map(settle).sort((x, y) => key(x).localeCompare(key(y)))
 const same = (ours: Address[], theirs: Json[]) => expect(sorted(ours.map(asIp))).toEqual(sorted(theirs))
@@ -34,11 +34,17 @@ const same = (ours: Address[], theirs: Json[]) => expect(sorted(ours.map(asIp)))
 const dad = (link: string, on: boolean) => writeFileSync(`/proc/sys/net/ipv6/conf/${link}/accept_dad`, on ? '1' : '0')
 
 let rt: Rtnl
-const A = 'adA0', A1 = 'adA1', B = 'adB0', B1 = 'adB1'
+const A = 'adA0',
+  A1 = 'adA1',
+  B = 'adB0',
+  B1 = 'adB1'
 
 beforeAll(async () => {
   rt = await Rtnl.open()
-  for (const [x, y] of [[A, A1], [B, B1]] as const) {
+  for (const [x, y] of [
+    [A, A1],
+    [B, B1],
+  ] as const) {
     ip('link', 'add', x, 'type', 'veth', 'peer', 'name', y)
     // No DAD unless a test asks for it: a tentative flag that clears between two reads
     // would make the comparisons below flaky.
@@ -49,7 +55,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const l of [A, B]) try { ip('link', 'del', l) } catch {}
+  for (const l of [A, B])
+    try {
+      ip('link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
@@ -60,7 +69,10 @@ afterEach(() => {
 })
 
 async function failure(p: Promise<unknown>): Promise<NsnetError> {
-  const e = await p.then(() => undefined, (x: unknown) => x)
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  )
   expect(isNsnetError(e), `expected an NsnetError, got ${String(e)}`).toBe(true)
   return e as NsnetError
 }
@@ -137,8 +149,7 @@ describe('addresses: ip as the oracle', () => {
   it('what list() returns, add() and replace() take back: flushed and re-added, the kernel holds the same', async () => {
     for (const args of varietyByIp) ip('addr', 'add', ...args)
     const before = snapshot()
-    const listed = [...await rt.addresses.list({ link: A }), ...await rt.addresses.list({ link: B })]
-      .filter((a) => a.scope !== 'link') // the kernel's own link-local addresses come back by themselves
+    const listed = [...(await rt.addresses.list({ link: A })), ...(await rt.addresses.list({ link: B }))].filter((a) => a.scope !== 'link') // the kernel's own link-local addresses come back by themselves
     for (const a of listed) await rt.addresses.replace(a.ifname, a)
     expect(snapshot()).toEqual(before)
     for (const l of [A, B]) ip('addr', 'flush', 'dev', l, 'scope', 'global')
@@ -164,8 +175,7 @@ describe('addresses: delete and flush', () => {
     ip('link', 'set', A, 'up')
     for (const [link, a, o] of variety) await rt.addresses.add(link, a, o)
     // Secondaries first: deleting a primary may take its secondaries along.
-    const mine = (await rt.addresses.list()).filter((a) => a.ifname === A || a.ifname === B)
-      .sort((x, y) => Number(!x.secondary) - Number(!y.secondary))
+    const mine = (await rt.addresses.list()).filter((a) => a.ifname === A || a.ifname === B).sort((x, y) => Number(!x.secondary) - Number(!y.secondary))
     expect(mine.filter((a) => a.scope === 'link' && a.family === 'inet6')).toHaveLength(1) // the kernel's fe80::
     expect(mine).toHaveLength(variety.length + 1)
     for (const a of mine) {

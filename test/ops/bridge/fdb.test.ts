@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
 import type { FdbEntry } from '../../../src/ops/bridge/index.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' })
 const bridgeJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(run('bridge', '-j', ...args) || '[]')
@@ -35,7 +35,10 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const l of ['fvx0', 'fv0', 'fbr0']) try { run('ip', 'link', 'del', l) } catch {}
+  for (const l of ['fvx0', 'fv0', 'fbr0'])
+    try {
+      run('ip', 'link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
@@ -53,8 +56,14 @@ describe('bridge fdb', () => {
     expect(byMac('02:00:00:00:0f:01')).toEqual([{ mac: '02:00:00:00:0f:01', ifname: 'fv0', flags: [], master: 'fbr0', state: 'static' }])
     expect(byMac('02:00:00:00:0f:02')).toEqual([{ mac: '02:00:00:00:0f:02', ifname: 'fv0', flags: [], master: 'fbr0', state: 'permanent' }])
     expect(byMac('02:00:00:00:0f:03')).toEqual([{ mac: '02:00:00:00:0f:03', ifname: 'fv0', flags: [], master: 'fbr0', state: '' }])
-    expect(byMac('02:00:00:00:0f:05')).toEqual([{ mac: '02:00:00:00:0f:05', ifname: 'fvx0', dst: '10.7.0.7', port: 4790, vni: 43, flags: ['self'], state: 'permanent' }])
-    expect(byMac('00:00:00:00:00:00').map((e) => e.dst).sort()).toEqual(['10.7.0.5', '10.7.0.6'])
+    expect(byMac('02:00:00:00:0f:05')).toEqual([
+      { mac: '02:00:00:00:0f:05', ifname: 'fvx0', dst: '10.7.0.7', port: 4790, vni: 43, flags: ['self'], state: 'permanent' },
+    ])
+    expect(
+      byMac('00:00:00:00:00:00')
+        .map((e) => e.dst)
+        .sort(),
+    ).toEqual(['10.7.0.5', '10.7.0.6'])
     expect(sorted((await rt.bridge.fdb.list()).map(asBridge))).toEqual(sorted(theirs))
   })
 

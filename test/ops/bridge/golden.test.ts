@@ -3,17 +3,24 @@
 // filtering: it answered EOPNOTSUPP, but the requests are what bridge sends everywhere.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { Writer, parseErrorMessage, parseMessages, type RawMessage } from '../../../src/netlink/codec.js'
-import { NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST } from '../../../src/netlink/constants.js'
+import { parseErrorMessage, parseMessages, type RawMessage, Writer } from '../../../src/netlink/codec.js'
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_ERROR } from '../../../src/netlink/constants.js'
+import { encodeFdb, type FdbSpec, writeFdb } from '../../../src/ops/bridge/fdb.js'
+import { type BridgePortOptions, encodePortOptions, writePortOptions } from '../../../src/ops/bridge/ports.js'
+import { type BridgeVlanSpec, encodeVlan, writeVlan, writeVlanDump } from '../../../src/ops/bridge/vlans.js'
 import { SpecCheck } from '../../../src/ops/spec-check.js'
-import { encodeVlan, writeVlan, writeVlanDump, type BridgeVlanSpec } from '../../../src/ops/bridge/vlans.js'
-import { encodeFdb, writeFdb, type FdbSpec } from '../../../src/ops/bridge/fdb.js'
-import { encodePortOptions, writePortOptions, type BridgePortOptions } from '../../../src/ops/bridge/ports.js'
 
-const RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_SETLINK = 19, RTM_NEWNEIGH = 28, RTM_DELNEIGH = 29
+const RTM_DELLINK = 17,
+  RTM_GETLINK = 18,
+  RTM_SETLINK = 19,
+  RTM_NEWNEIGH = 28,
+  RTM_DELNEIGH = 29
 const AF_BRIDGE = 7
 
-interface Golden { command: string; exchanges: Array<{ dir: string; hex: string }> }
+interface Golden {
+  command: string
+  exchanges: Array<{ dir: string; hex: string }>
+}
 const load = (name: string): Golden => JSON.parse(readFileSync(new URL(`../../golden/bridge/${name}.json`, import.meta.url), 'utf8')) as Golden
 
 /** bridge's message of `type` with family AF_BRIDGE (its first send is the ll_init_map link dump). */

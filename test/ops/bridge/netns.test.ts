@@ -1,10 +1,11 @@
 // rt.bridge and rt.nexthops through a namespace handle: the same calls run inside the
 // namespace by its helper, checked with `bridge -n` / `ip -n` there.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { netns, type NetnsHandle } from '../../../src/netns/index.js'
-import { isNsnetError } from '../../../src/netlink/errors.js'
-import { ensureHelperBundle, ip } from '../../netns/support.js'
+
 import { execFileSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isNsnetError } from '../../../src/netlink/errors.js'
+import { type NetnsHandle, netns } from '../../../src/netns/index.js'
+import { ensureHelperBundle, ip } from '../../netns/support.js'
 
 const NS = 'obj-br'
 const bridgeJson = (...args: string[]): Array<Record<string, unknown>> =>

@@ -1,9 +1,9 @@
 // Bridge port options against `bridge -d -j link show` as the oracle, both directions.
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
 import type { BridgePort } from '../../../src/ops/bridge/index.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' })
 const bridgeJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(run('bridge', '-d', '-j', ...args) || '[]')
@@ -14,11 +14,12 @@ function asBridge(p: BridgePort): Record<string, unknown> {
   for (const [k, v] of Object.entries(p)) if (v !== undefined) o[k] = v
   return o
 }
-const theirs = (...args: string[]) => bridgeJson('link', 'show', ...args).map((p) => {
-  const o = { ...p }
-  if (o.link === null) delete o.link
-  return o
-})
+const theirs = (...args: string[]) =>
+  bridgeJson('link', 'show', ...args).map((p) => {
+    const o = { ...p }
+    if (o.link === null) delete o.link
+    return o
+  })
 
 let rt: Rtnl
 
@@ -26,21 +27,31 @@ beforeAll(async () => {
   rt = await Rtnl.open()
   run('ip', 'link', 'add', 'pbr0', 'type', 'bridge')
   run('ip', 'link', 'add', 'pbr1', 'type', 'bridge')
-  for (const [a, b] of [['pv0', 'pv1'], ['pv2', 'pv3'], ['pv4', 'pv5']]) run('ip', 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!)
+  for (const [a, b] of [
+    ['pv0', 'pv1'],
+    ['pv2', 'pv3'],
+    ['pv4', 'pv5'],
+  ])
+    run('ip', 'link', 'add', a!, 'type', 'veth', 'peer', 'name', b!)
   run('ip', 'link', 'set', 'pv0', 'master', 'pbr0')
   run('ip', 'link', 'set', 'pv2', 'master', 'pbr0')
   run('ip', 'link', 'set', 'pv4', 'master', 'pbr1')
   for (const l of ['pbr0', 'pv0', 'pv1', 'pv2', 'pv3']) run('ip', 'link', 'set', l, 'up')
   // Carrier comes up asynchronously and moves the ports to forwarding: wait for it to settle.
   for (let i = 0; i < 200; i++) {
-    const states = theirs().filter((p) => p.master === 'pbr0').map((p) => p.state)
+    const states = theirs()
+      .filter((p) => p.master === 'pbr0')
+      .map((p) => p.state)
     if (states.length === 2 && states.every((s) => s === 'forwarding')) break
     await new Promise((r) => setTimeout(r, 25))
   }
 })
 
 afterAll(async () => {
-  for (const l of ['pv0', 'pv2', 'pv4', 'pbr0', 'pbr1']) try { run('ip', 'link', 'del', l) } catch {}
+  for (const l of ['pv0', 'pv2', 'pv4', 'pbr0', 'pbr1'])
+    try {
+      run('ip', 'link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
@@ -55,14 +66,37 @@ describe('bridge link', () => {
 
   it('what nsnet sets, bridge shows; what bridge sets, nsnet reads', async () => {
     await rt.bridge.links.set('pv0', {
-      cost: 7, priority: 3, learning: false, flood: false, hairpin: true, isolated: true, neigh_suppress: true,
-      mcast_flood: false, bcast_flood: false, mcast_router: 2, guard: true, root_block: true, fastleave: true,
-      mcast_to_unicast: true, vlan_tunnel: false,
+      cost: 7,
+      priority: 3,
+      learning: false,
+      flood: false,
+      hairpin: true,
+      isolated: true,
+      neigh_suppress: true,
+      mcast_flood: false,
+      bcast_flood: false,
+      mcast_router: 2,
+      guard: true,
+      root_block: true,
+      fastleave: true,
+      mcast_to_unicast: true,
+      vlan_tunnel: false,
     })
     const [p] = theirs('dev', 'pv0')
     expect(p).toMatchObject({
-      cost: 7, priority: 3, learning: false, flood: false, hairpin: true, isolated: true, neigh_suppress: true,
-      mcast_flood: false, bcast_flood: false, mcast_router: 2, guard: true, root_block: true, fastleave: true,
+      cost: 7,
+      priority: 3,
+      learning: false,
+      flood: false,
+      hairpin: true,
+      isolated: true,
+      neigh_suppress: true,
+      mcast_flood: false,
+      bcast_flood: false,
+      mcast_router: 2,
+      guard: true,
+      root_block: true,
+      fastleave: true,
       mcast_to_unicast: true,
     })
     expect(asBridge(await rt.bridge.links.get('pv0'))).toEqual(p)
@@ -85,7 +119,7 @@ describe('bridge link', () => {
     expect(theirs('dev', 'pv0')).toEqual(before)
   })
 
-  it('bad input is EINVAL_ARGUMENT naming the field; a link outside a bridge is the kernel\'s error', async () => {
+  it("bad input is EINVAL_ARGUMENT naming the field; a link outside a bridge is the kernel's error", async () => {
     const before = theirs()
     const cases: Array<[unknown, RegExp]> = [
       [{ cost: 0 }, /cost must be an integer from 1/],

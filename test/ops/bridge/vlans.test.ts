@@ -4,9 +4,9 @@
 // The encoding is checked byte for byte against bridge's own requests in golden.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
 import { NO_VLAN_FILTERING } from '../../../src/ops/bridge/index.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' })
 const theirs = (): unknown => JSON.parse(run('bridge', '-compressvlans', '-j', 'vlan', 'show') || '[]')
@@ -21,9 +21,14 @@ if (vlanFiltering) run('bridge', 'vlan', 'del', 'vid', '4000', 'dev', 'vv0')
 const SKIP = `skipped: ${NO_VLAN_FILTERING} (bridge vlan add: ${probe.stderr.trim()})`
 
 let rt: Rtnl
-beforeAll(async () => { rt = await Rtnl.open() })
+beforeAll(async () => {
+  rt = await Rtnl.open()
+})
 afterAll(async () => {
-  for (const l of ['vv0', 'vbr0']) try { run('ip', 'link', 'del', l) } catch {}
+  for (const l of ['vv0', 'vbr0'])
+    try {
+      run('ip', 'link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
@@ -46,7 +51,7 @@ describe('bridge vlan', () => {
     const port = (await rt.bridge.vlans.list({ dev: 'vv0' }))[0]!
     expect(port.vlans).toContainEqual({ vlan: 100, vlanEnd: 110 })
     for (const v of port.vlans) await rt.bridge.vlans.delete('vv0', v)
-    expect((await rt.bridge.vlans.list({ dev: 'vv0' }))).toEqual([])
+    expect(await rt.bridge.vlans.list({ dev: 'vv0' })).toEqual([])
   })
 
   it('bad input is EINVAL_ARGUMENT naming the field, before anything is sent', async () => {

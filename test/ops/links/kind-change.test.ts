@@ -2,8 +2,8 @@
 // checked with `ip -d -j link show` both ways.
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 const show = (dev: string): Record<string, any> => JSON.parse(ip('-d', '-j', 'link', 'show', 'dev', dev))[0]
@@ -18,12 +18,15 @@ beforeAll(async () => {
   ip('link', 'add', 'kcvx0', 'type', 'vxlan', 'id', '42', 'dstport', '4789', 'local', '10.6.0.1')
 })
 afterAll(async () => {
-  for (const l of ['kcvx0', 'kcv0', 'kcbr0']) try { ip('link', 'del', l) } catch {}
+  for (const l of ['kcvx0', 'kcv0', 'kcbr0'])
+    try {
+      ip('link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
 describe('links.set with kind options', () => {
-  it('bridge: stp, forward delay, ageing, multicast snooping, vlan protocol; ip shows them, nsnet reads ip\'s', async () => {
+  it("bridge: stp, forward delay, ageing, multicast snooping, vlan protocol; ip shows them, nsnet reads ip's", async () => {
     await rt.links.set('kcbr0', { info: { stp: true, forwardDelay: 400, ageingTime: 12000, mcastSnooping: false, helloTime: 300 } })
     const d = show('kcbr0').linkinfo.info_data
     expect(d).toMatchObject({ stp_state: 1, forward_delay: 400, ageing_time: 12000, mcast_snooping: 0, hello_time: 300 })
@@ -59,7 +62,13 @@ describe('links.set with kind options', () => {
 
   it('bad kind options are EINVAL_ARGUMENT naming the option, before anything is changed', async () => {
     // Timers move by themselves; compare what a change would touch.
-    const settled = () => { const { mtu, linkinfo: { info_data: d } } = show('kcbr0'); return { mtu, stp: d.stp_state, fd: d.forward_delay, age: d.ageing_time, prio: d.priority } }
+    const settled = () => {
+      const {
+        mtu,
+        linkinfo: { info_data: d },
+      } = show('kcbr0')
+      return { mtu, stp: d.stp_state, fd: d.forward_delay, age: d.ageing_time, prio: d.priority }
+    }
     const before = settled()
     const cases: Array<[string, unknown, RegExp]> = [
       ['kcbr0', { info: { forwardDelay: -1 } }, /forwardDelay must be an integer/],

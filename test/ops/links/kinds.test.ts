@@ -2,25 +2,33 @@
 // real kernel replies against `ip -d -j link show`, and per-kind input checks.
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Writer, type RawMessage } from '../../../src/netlink/codec.js'
+import { type RawMessage, Writer } from '../../../src/netlink/codec.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
-import { Rtnl } from '../../../src/rtnl.js'
-import { decodeLink } from '../../../src/ops/links/operations.js'
 import { IFLA_IFNAME, writeIfinfomsg } from '../../../src/ops/links/attrs.js'
-import { planAdd, planSet, writeAdd, writeLinkInfo, writeSet, writeTarget, checkTarget } from '../../../src/ops/links/encode.js'
+import { checkTarget, planAdd, planSet, writeAdd, writeLinkInfo, writeSet, writeTarget } from '../../../src/ops/links/encode.js'
 import type { Resolved } from '../../../src/ops/links/kinds/index.js'
+import { decodeLink } from '../../../src/ops/links/operations.js'
 import type { OpenNamespace } from '../../../src/ops/netns-ref.js'
 import { SpecCheck } from '../../../src/ops/spec-check.js'
-import { CASES, type GoldenCase } from '../../golden/links/cases.js'
+import { Rtnl } from '../../../src/rtnl.js'
 import { capture, haveStrace, loadVectors, type Vector } from '../../golden/links/capture.js'
+import { CASES, type GoldenCase } from '../../golden/links/cases.js'
 
 const vectors = loadVectors()
 const NLA_F_NESTED = 0x8000
-const IFLA_LINKINFO = 18, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1
+const IFLA_LINKINFO = 18,
+  IFLA_INFO_DATA = 2,
+  VETH_INFO_PEER = 1
 
 /** An opened namespace that writes ip's fd number, so the bytes can match. */
 function fakeNamespace(fd: number): OpenNamespace {
-  return { label: `fd ${fd}`, write: (w) => { w.attrU32(28, fd) }, close: () => {} }
+  return {
+    label: `fd ${fd}`,
+    write: (w) => {
+      w.attrU32(28, fd)
+    },
+    close: () => {},
+  }
 }
 
 /** Encodes a golden case with nsnet; returns the payload after the netlink header, plus type and flags. */
@@ -53,7 +61,7 @@ function encode(c: GoldenCase, v: Vector): { type: number; flags: number; payloa
  */
 function clearNested(buf: Buffer, start: number, end: number, path: number[], kind: string | undefined): number {
   let cleared = 0
-  for (let off = start; off + 4 <= end;) {
+  for (let off = start; off + 4 <= end; ) {
     const len = buf.readUInt16LE(off)
     const type = buf.readUInt16LE(off + 2)
     if (type & NLA_F_NESTED) {
@@ -102,21 +110,35 @@ const bool = (v: unknown) => v === 1 || v === true
 /** ip's info_data key → [our key, conversion]. Keys not listed are compared after camelCase. */
 const IP_TO_OURS: Record<string, Record<string, [string, (v: any) => unknown]>> = {
   bridge: {
-    vlan_filtering: ['vlanFiltering', bool], topology_change: ['topologyChange', bool],
-    topology_change_detected: ['topologyChangeDetected', bool], mcast_snooping: ['mcastSnooping', bool],
-    mcast_query_use_ifaddr: ['mcastQueryUseIfaddr', bool], mcast_querier: ['mcastQuerier', bool],
-    mcast_stats_enabled: ['mcastStatsEnabled', bool], nf_call_iptables: ['nfCallIptables', bool],
-    nf_call_ip6tables: ['nfCallIp6tables', bool], nf_call_arptables: ['nfCallArptables', bool],
-    vlan_stats_enabled: ['vlanStatsEnabled', bool], vlan_stats_per_port: ['vlanStatsPerPort', bool],
-    group_fwd_mask: ['groupFwdMask', (v) => parseInt(v, 16)], group_addr: ['groupAddr', (v) => v],
+    vlan_filtering: ['vlanFiltering', bool],
+    topology_change: ['topologyChange', bool],
+    topology_change_detected: ['topologyChangeDetected', bool],
+    mcast_snooping: ['mcastSnooping', bool],
+    mcast_query_use_ifaddr: ['mcastQueryUseIfaddr', bool],
+    mcast_querier: ['mcastQuerier', bool],
+    mcast_stats_enabled: ['mcastStatsEnabled', bool],
+    nf_call_iptables: ['nfCallIptables', bool],
+    nf_call_ip6tables: ['nfCallIp6tables', bool],
+    nf_call_arptables: ['nfCallArptables', bool],
+    vlan_stats_enabled: ['vlanStatsEnabled', bool],
+    vlan_stats_per_port: ['vlanStatsPerPort', bool],
+    group_fwd_mask: ['groupFwdMask', (v) => parseInt(v, 16)],
+    group_addr: ['groupAddr', (v) => v],
     // ip prints timers in seconds; we keep the kernel's centiseconds.
-    hello_timer: ['helloTimer', (v) => Math.round(v * 100)], tcn_timer: ['tcnTimer', (v) => Math.round(v * 100)],
+    hello_timer: ['helloTimer', (v) => Math.round(v * 100)],
+    tcn_timer: ['tcnTimer', (v) => Math.round(v * 100)],
     topology_change_timer: ['topologyChangeTimer', (v) => Math.round(v * 100)],
     // ip formats the MAC with ether_ntoa (no leading zeros); we print it like sysfs.
-    bridge_id: ['bridgeId', bridgeIdFromIp], root_id: ['rootId', bridgeIdFromIp],
+    bridge_id: ['bridgeId', bridgeIdFromIp],
+    root_id: ['rootId', bridgeIdFromIp],
   },
   vxlan: {
-    link: ['dev', (v) => v], group6: ['group', (v) => v], remote6: ['remote', (v) => v], local6: ['local', (v) => v], limit: ['maxAddress', (v) => v], tos: ['tos', (v) => (v === 'inherit' ? 1 : parseInt(v, 16))],
+    link: ['dev', (v) => v],
+    group6: ['group', (v) => v],
+    remote6: ['remote', (v) => v],
+    local6: ['local', (v) => v],
+    limit: ['maxAddress', (v) => v],
+    tos: ['tos', (v) => (v === 'inherit' ? 1 : parseInt(v, 16))],
     port_range: ['portRange', (v) => (v.low === 0 && v.high === 0 ? undefined : v)],
   },
   macvlan: { bcqueuelen: ['bcQueueLen', (v) => v], usedbcqueuelen: ['usedBcQueueLen', (v) => v] },
@@ -129,7 +151,10 @@ const SKIP: Record<string, string[]> = {
 
 function bridgeIdFromIp(v: string): string {
   const [prio, mac] = v.split('.')
-  return `${prio}.${mac!.split(':').map((x) => x.padStart(2, '0')).join('')}`
+  return `${prio}.${mac!
+    .split(':')
+    .map((x) => x.padStart(2, '0'))
+    .join('')}`
 }
 
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
@@ -152,23 +177,78 @@ function expectInfoMatchesIp(kind: string, info: Record<string, unknown> | undef
 describe('decoding real kernel replies (compared with `ip -d -j link show`)', () => {
   let rt: Rtnl
   const made: string[] = []
-  beforeAll(async () => { rt = await Rtnl.open() })
-  afterAll(async () => { await rt.close() })
-  afterEach(() => {
-    for (const n of made.splice(0).reverse()) try { ip('link', 'del', n) } catch {}
+  beforeAll(async () => {
+    rt = await Rtnl.open()
   })
-  const ipAdd = (name: string, ...args: string[]) => { ip('link', 'add', ...args); made.push(name) }
+  afterAll(async () => {
+    await rt.close()
+  })
+  afterEach(() => {
+    for (const n of made.splice(0).reverse())
+      try {
+        ip('link', 'del', n)
+      } catch {}
+  })
+  const ipAdd = (name: string, ...args: string[]) => {
+    ip('link', 'add', ...args)
+    made.push(name)
+  }
 
   it('bridge with options', async () => {
-    ipAdd('kdbr1', 'kdbr1', 'type', 'bridge', 'forward_delay', '400', 'hello_time', '300', 'max_age', '2500',
-      'ageing_time', '6000', 'stp_state', '1', 'priority', '100', 'group_fwd_mask', '8', 'group_address', '01:80:c2:00:00:0e',
-      'mcast_snooping', '0', 'mcast_querier', '1', 'mcast_hash_max', '512', 'mcast_last_member_count', '3',
-      'mcast_query_interval', '13000', 'nf_call_iptables', '1', 'mcast_stats_enabled', '1', 'mcast_igmp_version', '3')
+    ipAdd(
+      'kdbr1',
+      'kdbr1',
+      'type',
+      'bridge',
+      'forward_delay',
+      '400',
+      'hello_time',
+      '300',
+      'max_age',
+      '2500',
+      'ageing_time',
+      '6000',
+      'stp_state',
+      '1',
+      'priority',
+      '100',
+      'group_fwd_mask',
+      '8',
+      'group_address',
+      '01:80:c2:00:00:0e',
+      'mcast_snooping',
+      '0',
+      'mcast_querier',
+      '1',
+      'mcast_hash_max',
+      '512',
+      'mcast_last_member_count',
+      '3',
+      'mcast_query_interval',
+      '13000',
+      'nf_call_iptables',
+      '1',
+      'mcast_stats_enabled',
+      '1',
+      'mcast_igmp_version',
+      '3',
+    )
     const l = await rt.links.get('kdbr1')
     expect(l.kind).toBe('bridge')
     const info = l.info as Record<string, unknown>
-    expect(info).toMatchObject({ forwardDelay: 400, helloTime: 300, maxAge: 2500, ageingTime: 6000, stpState: 1, priority: 100,
-      groupFwdMask: 8, groupAddr: '01:80:c2:00:00:0e', mcastSnooping: false, mcastQuerier: true, mcastHashMax: 512 })
+    expect(info).toMatchObject({
+      forwardDelay: 400,
+      helloTime: 300,
+      maxAge: 2500,
+      ageingTime: 6000,
+      stpState: 1,
+      priority: 100,
+      groupFwdMask: 8,
+      groupAddr: '01:80:c2:00:00:0e',
+      mcastSnooping: false,
+      mcastQuerier: true,
+      mcastHashMax: 512,
+    })
     expectInfoMatchesIp('bridge', info, ipLink('kdbr1').linkinfo.info_data)
   })
 
@@ -185,19 +265,60 @@ describe('decoding real kernel replies (compared with `ip -d -j link show`)', ()
   })
 
   it('vxlan, IPv4 unicast with options', async () => {
-    ipAdd('kdvx1', 'kdvx1', 'type', 'vxlan', 'dev', 'lo', 'ttl', '10', 'tos', '4', 'ageing', '100', 'maxaddress', '50',
-      'proxy', 'l2miss', 'l3miss', 'udpcsum', 'srcport', '1000', '2000', 'id', '42', 'local', '192.0.2.1',
-      'remote', '192.0.2.2', 'dstport', '4789')
+    ipAdd(
+      'kdvx1',
+      'kdvx1',
+      'type',
+      'vxlan',
+      'dev',
+      'lo',
+      'ttl',
+      '10',
+      'tos',
+      '4',
+      'ageing',
+      '100',
+      'maxaddress',
+      '50',
+      'proxy',
+      'l2miss',
+      'l3miss',
+      'udpcsum',
+      'srcport',
+      '1000',
+      '2000',
+      'id',
+      '42',
+      'local',
+      '192.0.2.1',
+      'remote',
+      '192.0.2.2',
+      'dstport',
+      '4789',
+    )
     const l = await rt.links.get('kdvx1')
-    expect(l.info).toMatchObject({ id: 42, remote: '192.0.2.2', local: '192.0.2.1', dev: 'lo', port: 4789, ttl: 10,
-      tos: 4, ageing: 100, maxAddress: 50, proxy: true, l2miss: true, l3miss: true, udpCsum: true, learning: true,
-      portRange: { low: 1000, high: 2000 } })
+    expect(l.info).toMatchObject({
+      id: 42,
+      remote: '192.0.2.2',
+      local: '192.0.2.1',
+      dev: 'lo',
+      port: 4789,
+      ttl: 10,
+      tos: 4,
+      ageing: 100,
+      maxAddress: 50,
+      proxy: true,
+      l2miss: true,
+      l3miss: true,
+      udpCsum: true,
+      learning: true,
+      portRange: { low: 1000, high: 2000 },
+    })
     expectInfoMatchesIp('vxlan', l.info as Record<string, unknown>, ipLink('kdvx1').linkinfo.info_data)
   })
 
   it('vxlan, IPv6 multicast group', async () => {
-    ipAdd('kdvx2', 'kdvx2', 'type', 'vxlan', 'dev', 'lo', 'id', '7', 'local', '2001:db8::1', 'group', 'ff05::100',
-      'nolearning', 'dstport', '4789')
+    ipAdd('kdvx2', 'kdvx2', 'type', 'vxlan', 'dev', 'lo', 'id', '7', 'local', '2001:db8::1', 'group', 'ff05::100', 'nolearning', 'dstport', '4789')
     const l = await rt.links.get('kdvx2')
     expect(l.info).toMatchObject({ id: 7, group: 'ff05::100', local: '2001:db8::1', learning: false })
     expect((l.info as Record<string, unknown>).remote).toBeUndefined()
@@ -253,15 +374,32 @@ describe('kind data round trip (encode, then decode as the kernel would report i
     expect(l.info).toEqual({ id: 5, protocol: '802.1ad', reorderHdr: true, gvrp: false, looseBinding: false, mvrp: false, bridgeBinding: false })
   })
   it('bond', () => {
-    const spec = { kind: 'bond', name: 'b0', mode: '802.3ad', miimon: 100, xmitHashPolicy: 'layer3+4', lacpRate: 'fast', minLinks: 2, adActorSystem: '02:00:00:00:00:04', useCarrier: true }
+    const spec = {
+      kind: 'bond',
+      name: 'b0',
+      mode: '802.3ad',
+      miimon: 100,
+      xmitHashPolicy: 'layer3+4',
+      lacpRate: 'fast',
+      minLinks: 2,
+      adActorSystem: '02:00:00:00:00:04',
+      useCarrier: true,
+    }
     const { kind, name, ...opts } = spec
     expect(decodeLink(messageFor(spec)).info).toEqual(opts)
   })
   it('vrf, ipvlan, macvlan, vxlan, bridge', () => {
     expect(decodeLink(messageFor({ kind: 'vrf', name: 'vr0', table: 10 })).info).toEqual({ table: 10 })
     expect(decodeLink(messageFor({ kind: 'ipvlan', name: 'i0', link: 'eth0', mode: 'l3s', flags: 'vepa' })).info).toEqual({ mode: 'l3s', flags: 'vepa' })
-    expect(decodeLink(messageFor({ kind: 'macvlan', name: 'm0', link: 'eth0', mode: 'vepa', nodst: true })).info).toEqual({ mode: 'vepa', nopromisc: false, nodst: true })
-    const vx = decodeLink(messageFor({ kind: 'vxlan', name: 'x0', id: 9, remote: '2001:db8::9', port: 4789, portRange: { low: 5, high: 6 }, dev: 'lo' }, { dev: 1 }), new Map([[1, 'lo']]))
+    expect(decodeLink(messageFor({ kind: 'macvlan', name: 'm0', link: 'eth0', mode: 'vepa', nodst: true })).info).toEqual({
+      mode: 'vepa',
+      nopromisc: false,
+      nodst: true,
+    })
+    const vx = decodeLink(
+      messageFor({ kind: 'vxlan', name: 'x0', id: 9, remote: '2001:db8::9', port: 4789, portRange: { low: 5, high: 6 }, dev: 'lo' }, { dev: 1 }),
+      new Map([[1, 'lo']]),
+    )
     expect(vx.info).toEqual({ id: 9, remote: '2001:db8::9', port: 4789, portRange: { low: 5, high: 6 }, dev: 'lo', learning: true })
     const br = decodeLink(messageFor({ kind: 'bridge', name: 'b', stp: true, vlanProtocol: '802.1ad', groupAddr: '01:80:c2:00:00:0e' }))
     expect(br.info).toEqual({ stpState: 1, vlanProtocol: '802.1ad', groupAddr: '01:80:c2:00:00:0e' })
@@ -328,7 +466,11 @@ describe('kind options are checked before anything is sent', () => {
   for (const [what, spec, msg] of bad) {
     it(what, () => {
       let err: unknown
-      try { planAdd(spec, 'kd-ns') } catch (e) { err = e }
+      try {
+        planAdd(spec, 'kd-ns')
+      } catch (e) {
+        err = e
+      }
       expect(isNsnetError(err, 'EINVAL_ARGUMENT'), String(err)).toBe(true)
       const e = err as { message: string; operation: string; object: string; namespace: string }
       expect(e.message).toMatch(msg)
@@ -341,8 +483,12 @@ describe('kind options are checked before anything is sent', () => {
 
 describe('supportsKind() asks the kernel without creating anything', () => {
   let rt: Rtnl
-  beforeAll(async () => { rt = await Rtnl.open() })
-  afterAll(async () => { await rt.close() })
+  beforeAll(async () => {
+    rt = await Rtnl.open()
+  })
+  afterAll(async () => {
+    await rt.close()
+  })
   it('knows the kinds this kernel has, and that a made-up kind is missing', async () => {
     const names = () => new Set(JSON.parse(ip('-j', 'link', 'show')).map((l: { ifname: string }) => l.ifname) as string[])
     const before = names()
@@ -350,9 +496,12 @@ describe('supportsKind() asks the kernel without creating anything', () => {
     expect(await rt.links.supportsKind('nsnetnosuchkind')).toBe(false)
     // For the kinds this kernel is said to lack, the answer must agree with `ip link add`.
     const ipArgs: Record<string, string[]> = {
-      dummy: ['kdprobe', 'type', 'dummy'], vlan: ['kdprobe', 'link', 'lo', 'type', 'vlan', 'id', '5'],
-      bond: ['kdprobe', 'type', 'bond'], vrf: ['kdprobe', 'type', 'vrf', 'table', '99'],
-      ipvlan: ['kdprobe', 'link', 'lo', 'type', 'ipvlan'], wireguard: ['kdprobe', 'type', 'wireguard'],
+      dummy: ['kdprobe', 'type', 'dummy'],
+      vlan: ['kdprobe', 'link', 'lo', 'type', 'vlan', 'id', '5'],
+      bond: ['kdprobe', 'type', 'bond'],
+      vrf: ['kdprobe', 'type', 'vrf', 'table', '99'],
+      ipvlan: ['kdprobe', 'link', 'lo', 'type', 'ipvlan'],
+      wireguard: ['kdprobe', 'type', 'wireguard'],
     }
     for (const [k, args] of Object.entries(ipArgs)) {
       const has = await rt.links.supportsKind(k)

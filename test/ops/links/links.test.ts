@@ -6,8 +6,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { readdirSync, readlinkSync, statSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isNsnetError, type NsnetError } from '../../../src/netlink/errors.js'
-import { Rtnl } from '../../../src/rtnl.js'
 import type { Link } from '../../../src/ops/links/operations.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const NS = `nsnet-lk-${process.pid}`
 
@@ -15,13 +15,45 @@ const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', s
 type IpLink = Record<string, any>
 const ipLinks = (ns?: string): IpLink[] => JSON.parse(ip(...(ns ? ['-n', ns] : []), '-d', '-j', 'link', 'show'))
 const ipLink = (name: string, ns?: string): IpLink | undefined => ipLinks(ns).find((l) => l.ifname === name)
-const names = (ns?: string) => ipLinks(ns).map((l) => l.ifname as string).filter((n) => n.startsWith('lk'))
+const names = (ns?: string) =>
+  ipLinks(ns)
+    .map((l) => l.ifname as string)
+    .filter((n) => n.startsWith('lk'))
 
 /** Fields `ip -d -j link show` and Link share; each must be equal (absent on both sides counts). */
-const SHARED = ['ifindex', 'ifname', 'flags', 'mtu', 'qdisc', 'master', 'operstate', 'linkmode', 'group', 'txqlen',
-  'link_type', 'address', 'broadcast', 'permaddr', 'link', 'link_netnsid', 'ifalias', 'altnames', 'promiscuity',
-  'allmulti', 'min_mtu', 'max_mtu', 'num_tx_queues', 'num_rx_queues', 'gso_max_size', 'gso_max_segs', 'tso_max_size',
-  'tso_max_segs', 'gro_max_size', 'parentbus', 'parentdev']
+const SHARED = [
+  'ifindex',
+  'ifname',
+  'flags',
+  'mtu',
+  'qdisc',
+  'master',
+  'operstate',
+  'linkmode',
+  'group',
+  'txqlen',
+  'link_type',
+  'address',
+  'broadcast',
+  'permaddr',
+  'link',
+  'link_netnsid',
+  'ifalias',
+  'altnames',
+  'promiscuity',
+  'allmulti',
+  'min_mtu',
+  'max_mtu',
+  'num_tx_queues',
+  'num_rx_queues',
+  'gso_max_size',
+  'gso_max_segs',
+  'tso_max_size',
+  'tso_max_segs',
+  'gro_max_size',
+  'parentbus',
+  'parentdev',
+]
 
 function expectSameAsIp(ours: Link, theirs: IpLink | undefined): void {
   expect(theirs, `ip does not show ${ours.ifname}`).toBeDefined()
@@ -45,7 +77,9 @@ async function error(p: Promise<unknown>): Promise<NsnetError> {
 function openNetnsFds(): number {
   let n = 0
   for (const fd of readdirSync('/proc/self/fd')) {
-    try { if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:[')) n++ } catch {}
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:[')) n++
+    } catch {}
   }
   return n
 }
@@ -57,11 +91,16 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await rt.close()
-  try { ip('netns', 'del', NS) } catch {}
+  try {
+    ip('netns', 'del', NS)
+  } catch {}
 })
 afterEach(() => {
   for (const ns of [undefined, NS]) {
-    for (const n of names(ns)) try { ip(...(ns ? ['-n', ns] : []), 'link', 'del', n) } catch {}
+    for (const n of names(ns))
+      try {
+        ip(...(ns ? ['-n', ns] : []), 'link', 'del', n)
+      } catch {}
   }
   expect(names()).toEqual([])
 })
@@ -82,7 +121,11 @@ describe('list() and get() against ip -d -j link show', () => {
     const theirs = ipLinks()
     const mine = listed.filter((l) => l.ifname.startsWith('lk') || l.ifname === 'lo')
     expect(mine.map((l) => l.ifname).sort()).toEqual(['lkbr0', 'lkmv0', 'lktap0', 'lkv0', 'lkv1', 'lkvx0', 'lo'])
-    for (const l of mine) expectSameAsIp(l, theirs.find((t) => t.ifindex === l.ifindex))
+    for (const l of mine)
+      expectSameAsIp(
+        l,
+        theirs.find((t) => t.ifindex === l.ifindex),
+      )
     // get() by name, by index and by the Link itself returns the same thing as list().
     for (const l of mine) {
       expect(await rt.links.get(l.ifname)).toEqual(l)
@@ -103,10 +146,18 @@ describe('list() and get() against ip -d -j link show', () => {
     ip('link', 'set', 'lkf0', 'master', 'lkbr6')
     ip('link', 'set', 'lkf2', 'master', 'lkbr6')
     const ports = (await rt.links.list({ master: 'lkbr6' })).map((l) => l.ifname).sort()
-    expect(ports).toEqual(JSON.parse(ip('-j', 'link', 'show', 'master', 'lkbr6')).map((l: IpLink) => l.ifname).sort())
+    expect(ports).toEqual(
+      JSON.parse(ip('-j', 'link', 'show', 'master', 'lkbr6'))
+        .map((l: IpLink) => l.ifname)
+        .sort(),
+    )
     expect(ports).toEqual(['lkf0', 'lkf2'])
     const bridges = (await rt.links.list({ kind: 'bridge' })).map((l) => l.ifname)
-    expect(bridges.sort()).toEqual(JSON.parse(ip('-j', 'link', 'show', 'type', 'bridge')).map((l: IpLink) => l.ifname).sort())
+    expect(bridges.sort()).toEqual(
+      JSON.parse(ip('-j', 'link', 'show', 'type', 'bridge'))
+        .map((l: IpLink) => l.ifname)
+        .sort(),
+    )
     expect(bridges).toContain('lkbr6')
     expect((await rt.links.list({ kind: 'veth', master: 'lkbr6' })).map((l) => l.ifname).sort()).toEqual(['lkf0', 'lkf2'])
     // A kind the kernel does not know: the kernel would not filter; we still do.
@@ -133,8 +184,17 @@ describe('list() and get() against ip -d -j link show', () => {
 describe('add() and set(): ip reports what nsnet made', () => {
   it('veth + bridge + master + up', async () => {
     await rt.links.add({ kind: 'bridge', name: 'lkbr1', stp: true, forwardDelay: 400, priority: 4096, up: true })
-    await rt.links.add({ kind: 'veth', name: 'lka0', mtu: 1400, address: '02:00:00:00:20:01', txqlen: 500, alias: 'to the bridge',
-      master: 'lkbr1', up: true, peer: { name: 'lka1', mtu: 1300, address: '02:00:00:00:20:02' } })
+    await rt.links.add({
+      kind: 'veth',
+      name: 'lka0',
+      mtu: 1400,
+      address: '02:00:00:00:20:01',
+      txqlen: 500,
+      alias: 'to the bridge',
+      master: 'lkbr1',
+      up: true,
+      peer: { name: 'lka1', mtu: 1300, address: '02:00:00:00:20:02' },
+    })
     await rt.links.set('lka1', { up: true })
     await rt.links.waitUp('lka0', { timeoutMs: 5000 })
     await rt.links.waitUp('lka1', { timeoutMs: 5000 })
@@ -151,8 +211,17 @@ describe('add() and set(): ip reports what nsnet made', () => {
   it('set(): rename, mtu, address, alias, txqlen, flags, group, nomaster, down', async () => {
     await rt.links.add({ kind: 'bridge', name: 'lkbr2' })
     await rt.links.add({ kind: 'veth', name: 'lks0', peer: { name: 'lks1' }, master: 'lkbr2' })
-    await rt.links.set('lks0', { name: 'lks9', mtu: 1280, address: '02:00:00:00:30:01', alias: 'renamed', txqlen: 77,
-      promisc: true, arp: false, group: 5, up: true })
+    await rt.links.set('lks0', {
+      name: 'lks9',
+      mtu: 1280,
+      address: '02:00:00:00:30:01',
+      alias: 'renamed',
+      txqlen: 77,
+      promisc: true,
+      arp: false,
+      group: 5,
+      up: true,
+    })
     expect(ipLink('lks0')).toBeUndefined()
     const s9 = ipLink('lks9')!
     expect(s9).toMatchObject({ mtu: 1280, address: '02:00:00:00:30:01', ifalias: 'renamed', txqlen: 77, group: '5', master: 'lkbr2' })
@@ -201,8 +270,11 @@ describe('add() and set(): ip reports what nsnet made', () => {
     expect(ipLink('lkbr4')).toBeUndefined()
     for (const l of before) await rt.links.add(l)
     expect(ipLink('lkbr4')!.linkinfo.info_data).toMatchObject({ forward_delay: 700, priority: 123, mcast_snooping: 0 })
-    expect(ipLink('lkmv2')).toMatchObject({ link: 'lkr0', address: before.find((l) => l.ifname === 'lkmv2')!.address,
-      linkinfo: { info_data: { mode: 'vepa' } } })
+    expect(ipLink('lkmv2')).toMatchObject({
+      link: 'lkr0',
+      address: before.find((l) => l.ifname === 'lkmv2')!.address,
+      linkinfo: { info_data: { mode: 'vepa' } },
+    })
   })
 })
 
@@ -227,7 +299,9 @@ describe('namespaces', () => {
       // Wait until the child has entered the namespace.
       const want = `net:[${statSync(`/run/netns/${NS}`).ino}]`
       for (let i = 0; i < 400; i++) {
-        try { if (readlinkSync(`/proc/${sleeper.pid}/ns/net`) === want) break } catch {}
+        try {
+          if (readlinkSync(`/proc/${sleeper.pid}/ns/net`) === want) break
+        } catch {}
         await new Promise((r) => setTimeout(r, 5))
       }
       expect(readlinkSync(`/proc/${sleeper.pid}/ns/net`)).toBe(want)
@@ -365,7 +439,11 @@ describe('errors: typed, named, and nothing half-created', () => {
   it('an option the kernel lacks is not mistaken for a missing kind', async () => {
     // Whether this kernel has bridge VLAN filtering is up to its config; ip is the judge.
     let ipOk = true
-    try { ip('link', 'add', 'lkf0', 'type', 'bridge', 'vlan_filtering', '1') } catch { ipOk = false }
+    try {
+      ip('link', 'add', 'lkf0', 'type', 'bridge', 'vlan_filtering', '1')
+    } catch {
+      ipOk = false
+    }
     if (ipOk) ip('link', 'del', 'lkf0')
     const p = rt.links.add({ kind: 'bridge', name: 'lkf0', vlanFiltering: true })
     if (ipOk) {
@@ -385,13 +463,22 @@ describe('kinds this kernel may lack: created and checked with ip where present'
   // checked above, for every one of them).
   const cases: Array<[string, Record<string, unknown>, (l: IpLink) => void]> = [
     ['dummy', { kind: 'dummy', name: 'lkdm0', mtu: 9000, up: true }, (l) => expect(l).toMatchObject({ mtu: 9000 })],
-    ['vlan', { kind: 'vlan', name: 'lkvl0', link: 'lkkp0', id: 10, protocol: '802.1ad' },
-      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { protocol: '802.1ad', id: 10 } } })],
-    ['bond', { kind: 'bond', name: 'lkbd0', mode: 'active-backup', miimon: 100 },
-      (l) => expect(l.linkinfo.info_data).toMatchObject({ mode: 'active-backup', miimon: 100 })],
+    [
+      'vlan',
+      { kind: 'vlan', name: 'lkvl0', link: 'lkkp0', id: 10, protocol: '802.1ad' },
+      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { protocol: '802.1ad', id: 10 } } }),
+    ],
+    [
+      'bond',
+      { kind: 'bond', name: 'lkbd0', mode: 'active-backup', miimon: 100 },
+      (l) => expect(l.linkinfo.info_data).toMatchObject({ mode: 'active-backup', miimon: 100 }),
+    ],
     ['vrf', { kind: 'vrf', name: 'lkvrf0', table: 1001 }, (l) => expect(l.linkinfo.info_data).toMatchObject({ table: 1001 })],
-    ['ipvlan', { kind: 'ipvlan', name: 'lkipv0', link: 'lkkp0', mode: 'l3' },
-      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { mode: 'l3' } } })],
+    [
+      'ipvlan',
+      { kind: 'ipvlan', name: 'lkipv0', link: 'lkkp0', mode: 'l3' },
+      (l) => expect(l).toMatchObject({ link: 'lkkp0', linkinfo: { info_data: { mode: 'l3' } } }),
+    ],
     ['wireguard', { kind: 'wireguard', name: 'lkwg0' }, () => {}],
   ]
   for (const [kind, spec, check] of cases) {

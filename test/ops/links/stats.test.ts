@@ -3,12 +3,14 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isNsnetError } from '../../../src/netlink/errors.js'
-import { Rtnl } from '../../../src/rtnl.js'
 import type { LinkStats64 } from '../../../src/ops/links/stats.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 const ipStats = (dev: string): Record<string, Record<string, number>> => JSON.parse(run('ip', '-s', '-s', '-j', 'link', 'show', 'dev', dev))[0].stats64
-const A = 'stA0', B = 'stA1', NS = 'st-b'
+const A = 'stA0',
+  B = 'stA1',
+  NS = 'st-b'
 
 /** Ours in ip's shape: ip prints nohandler only when it is not 0, and carrier_changes beside tx. */
 function asIp(s: LinkStats64, carrierChanges: number | undefined) {
@@ -33,8 +35,12 @@ beforeAll(async () => {
   run('ping', '-c', '3', '-i', '0.2', '-W', '2', '-I', A, '10.66.0.2')
 })
 afterAll(async () => {
-  try { run('ip', 'link', 'del', A) } catch {}
-  try { run('ip', 'netns', 'del', NS) } catch {}
+  try {
+    run('ip', 'link', 'del', A)
+  } catch {}
+  try {
+    run('ip', 'netns', 'del', NS)
+  } catch {}
   await rt?.close()
 })
 

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
-import { monitor, type Monitor, type MonitorEvent } from '../../../src/ops/monitor/operations.js'
+import { type Monitor, type MonitorEvent, monitor } from '../../../src/ops/monitor/operations.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 
@@ -31,7 +31,9 @@ async function collect(m: Monitor, done: (ev: MonitorEvent, all: MonitorEvent[])
     let timer: NodeJS.Timeout | undefined
     const r = await Promise.race([
       m.next(),
-      new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), Math.max(0, left)) }),
+      new Promise<'timeout'>((res) => {
+        timer = setTimeout(() => res('timeout'), Math.max(0, left))
+      }),
     ])
     clearTimeout(timer)
     if (r === 'timeout') throw new Error(`timed out; got ${all.length} events: ${JSON.stringify(all.slice(-5))}`)
@@ -51,22 +53,28 @@ function startHolder(mode: 'idle' | 'hold') {
   const dir = mkdtempSync(join(tmpdir(), 'nsnet-mon-'))
   const script = join(dir, 'holder.mts')
   const rtnl = pathToFileURL(fileURLToPath(new URL('../../../src/rtnl.ts', import.meta.url))).href
-  writeFileSync(script, [
-    `import { Rtnl } from ${JSON.stringify(rtnl)}`,
-    'const rt = await Rtnl.open()',
-    "const m = rt.monitor(['link'])",
-    'await m.ready',
-    "process.stdout.write(`${m.pid}\\n`)",
-    `if (${JSON.stringify(mode)} === 'hold') setInterval(() => {}, 1000)`,
-    'else await rt.close()',
-  ].join('\n'))
+  writeFileSync(
+    script,
+    [
+      `import { Rtnl } from ${JSON.stringify(rtnl)}`,
+      'const rt = await Rtnl.open()',
+      "const m = rt.monitor(['link'])",
+      'await m.ready',
+      'process.stdout.write(`${m.pid}\\n`)',
+      `if (${JSON.stringify(mode)} === 'hold') setInterval(() => {}, 1000)`,
+      'else await rt.close()',
+    ].join('\n'),
+  )
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
   const proc = spawn(process.execPath, ['--import', tsx, script], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
   const childPid = new Promise<number>((resolve, reject) => {
     proc.stdout.setEncoding('utf8')
     let out = ''
-    proc.stdout.on('data', (t: string) => { out += t; if (out.includes('\n')) resolve(Number(out.trim())) })
+    proc.stdout.on('data', (t: string) => {
+      out += t
+      if (out.includes('\n')) resolve(Number(out.trim()))
+    })
     proc.on('exit', () => reject(new Error(`holder exited before printing a pid: ${out}`)))
   })
   return { proc, exited, childPid, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
@@ -82,7 +90,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  try { ip('link', 'del', 'moA0') } catch {}
+  try {
+    ip('link', 'del', 'moA0')
+  } catch {}
   await rt?.close()
 })
 
@@ -136,12 +146,19 @@ describe('monitor', () => {
     await rt.rules.delete(listedR!)
     await rt.addresses.delete('moA0', '10.33.1.1/24')
     const got = (all: MonitorEvent[], kind: string, action: string) => all.some((e) => e.kind === kind && 'action' in e && e.action === action)
-    const events = await collect(m, (_ev, all) =>
-      got(all, 'neighbor', 'del') && got(all, 'rule', 'del') && got(all, 'address', 'del') &&
-      all.some((e) => e.kind === 'route' && e.action === 'del' && e.object.dst === '10.33.64.0/18'))
+    const events = await collect(
+      m,
+      (_ev, all) =>
+        got(all, 'neighbor', 'del') &&
+        got(all, 'rule', 'del') &&
+        got(all, 'address', 'del') &&
+        all.some((e) => e.kind === 'route' && e.action === 'del' && e.object.dst === '10.33.64.0/18'),
+    )
     await m.close()
     const find = (kind: string, action: string, f: (o: Record<string, unknown>) => boolean) =>
-      events.find((e) => e.kind === kind && 'action' in e && e.action === action && f(e.object as unknown as Record<string, unknown>)) as { object: unknown } | undefined
+      events.find((e) => e.kind === kind && 'action' in e && e.action === action && f(e.object as unknown as Record<string, unknown>)) as
+        | { object: unknown }
+        | undefined
     expect(find('neighbor', 'new', (o) => o.dst === '10.33.0.2')?.object).toEqual(listedN)
     expect(find('rule', 'new', (o) => o.priority === 333)?.object).toEqual(listedR)
     expect(find('address', 'new', (o) => o.local === '10.33.1.1')?.object).toEqual(listedA)
@@ -254,15 +271,25 @@ describe('monitor', () => {
   it('bad arguments are refused at once; a child that cannot start is an EHELPER error', async () => {
     for (const kinds of [[], ['links'], 'route'] as unknown[]) {
       let err: unknown
-      try { rt.monitor(kinds as never) } catch (e) { err = e }
+      try {
+        rt.monitor(kinds as never)
+      } catch (e) {
+        err = e
+      }
       expect(isNsnetError(err, 'EINVAL_ARGUMENT'), String(err)).toBe(true)
     }
     expect(() => rt.monitor(['route'], { receiveBufferBytes: -1 })).toThrow(/receiveBufferBytes/)
     const m = monitor(rt.context, ['route'], { spawnPrefix: ['ip', 'netns', 'exec', 'nsnet-no-such-ns'] })
-    const e1 = await m.ready.then(() => undefined, (e: unknown) => e)
+    const e1 = await m.ready.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(e1, 'EHELPER'), String(e1)).toBe(true)
     expect(String(e1)).toMatch(/nsnet-no-such-ns|exited/)
-    const e2 = await m.next().then(() => undefined, (e: unknown) => e)
+    const e2 = await m.next().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(e2, 'EHELPER')).toBe(true)
     expect(await m.next()).toEqual({ value: undefined, done: true })
     // an already-aborted signal starts nothing

@@ -1,10 +1,10 @@
 // Neighbour entries against `ip -j neigh` as the oracle, both directions.
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
+import { parseMessages } from '../../../src/netlink/codec.js'
 import { isNsnetError, type NsnetErrorCode } from '../../../src/netlink/errors.js'
 import { decodeNeighbor, type Neighbor } from '../../../src/ops/neighbors/operations.js'
-import { parseMessages } from '../../../src/netlink/codec.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 const ipJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(ip('-j', ...args) || '[]')
@@ -26,7 +26,8 @@ const sortKey = (o: Record<string, unknown>) => `${o.dev} ${o.dst}`
 const sorted = <T extends Record<string, unknown>>(a: T[]) => [...a].sort((x, y) => sortKey(x).localeCompare(sortKey(y)))
 
 let rt: Rtnl
-const A = 'nbA0', B = 'nbA1'
+const A = 'nbA0',
+  B = 'nbA1'
 
 beforeAll(async () => {
   rt = await Rtnl.open()
@@ -38,7 +39,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  try { ip('link', 'del', A) } catch {}
+  try {
+    ip('link', 'del', A)
+  } catch {}
   await rt?.close()
 })
 
@@ -146,13 +149,19 @@ describe('neighbors', () => {
       [{ dst: '10.9.0.51', lladdr: '02:00:00:00:09:51', dev: A }, 'EEXIST'],
     ]
     for (const [spec, code] of cases) {
-      const err = await rt.neighbors.add(spec).then(() => undefined, (e: unknown) => e)
+      const err = await rt.neighbors.add(spec).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(isNsnetError(err, code), `${JSON.stringify(spec)} → ${String(err)}`).toBe(true)
       const e = err as { operation?: string; object?: string; message: string }
       expect(e.operation).toBe('neighbors.add')
       if (code === 'EINVAL_ARGUMENT') expect(e.object).toContain('neighbour')
     }
-    const gone = await rt.neighbors.delete({ dst: '10.9.0.77', dev: A }).then(() => undefined, (e: unknown) => e)
+    const gone = await rt.neighbors.delete({ dst: '10.9.0.77', dev: A }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(gone, 'ENOENT')).toBe(true)
     expect(theirs()).toEqual(before)
   })
@@ -162,11 +171,26 @@ describe('neighbors', () => {
     const [n] = (await rt.neighbors.list({ link: A })).filter((x) => x.dst === '10.9.0.61')
     // Rebuild the message by hand (ndmsg + NDA_DST + NDA_LLADDR) and decode it without names.
     const b = Buffer.alloc(16 + 12 + 8 + 12)
-    b.writeUInt32LE(b.length, 0); b.writeUInt16LE(28, 4)
-    b[16] = 2; b.writeInt32LE(n!.ifindex, 20); b.writeUInt16LE(0x02, 24); b[26] = 0x80
-    b.writeUInt16LE(8, 28); b.writeUInt16LE(1, 30); Buffer.from([10, 9, 0, 61]).copy(b, 32)
-    b.writeUInt16LE(10, 36); b.writeUInt16LE(2, 38); Buffer.from('020000000961', 'hex').copy(b, 40)
+    b.writeUInt32LE(b.length, 0)
+    b.writeUInt16LE(28, 4)
+    b[16] = 2
+    b.writeInt32LE(n!.ifindex, 20)
+    b.writeUInt16LE(0x02, 24)
+    b[26] = 0x80
+    b.writeUInt16LE(8, 28)
+    b.writeUInt16LE(1, 30)
+    Buffer.from([10, 9, 0, 61]).copy(b, 32)
+    b.writeUInt16LE(10, 36)
+    b.writeUInt16LE(2, 38)
+    Buffer.from('020000000961', 'hex').copy(b, 40)
     const [m] = parseMessages(b)
-    expect(decodeNeighbor(m!)).toEqual({ family: 'inet', dst: '10.9.0.61', ifindex: n!.ifindex, lladdr: '02:00:00:00:09:61', state: ['REACHABLE'], router: true })
+    expect(decodeNeighbor(m!)).toEqual({
+      family: 'inet',
+      dst: '10.9.0.61',
+      ifindex: n!.ifindex,
+      lladdr: '02:00:00:00:09:61',
+      state: ['REACHABLE'],
+      router: true,
+    })
   })
 })

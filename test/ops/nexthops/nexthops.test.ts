@@ -1,9 +1,9 @@
 // Nexthop objects against `ip -d -j nexthop show` as the oracle, both directions, and routes through them.
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
 import { isNsnetError } from '../../../src/netlink/errors.js'
 import type { NexthopObject } from '../../../src/ops/nexthops/codec.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 const ipJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(ip('-d', '-j', ...args) || '[]')
@@ -30,10 +30,14 @@ beforeAll(async () => {
   ip('addr', 'add', '2001:db8:5::1/64', 'dev', 'nh0', 'nodad')
 })
 
-afterEach(() => { ip('nexthop', 'flush') })
+afterEach(() => {
+  ip('nexthop', 'flush')
+})
 
 afterAll(async () => {
-  try { ip('link', 'del', 'nh0') } catch {}
+  try {
+    ip('link', 'del', 'nh0')
+  } catch {}
   await rt?.close()
 })
 
@@ -56,7 +60,11 @@ describe('nexthops', () => {
     expect(get(3)).toEqual({ id: 3, scope: 'global', blackhole: null, protocol: 'unspec', flags: [] })
     expect(get(6)).toMatchObject({ flags: ['onlink'] })
     expect(get(10)).toMatchObject({ group: [{ id: 1, weight: 2 }, { id: 2 }] })
-    expect(get(11)).toMatchObject({ group: [{ id: 1, weight: 3 }, { id: 2 }], type: 'resilient', resilient_args: { buckets: 8, idle_timer: 60, unbalanced_timer: 5 } })
+    expect(get(11)).toMatchObject({
+      group: [{ id: 1, weight: 3 }, { id: 2 }],
+      type: 'resilient',
+      resilient_args: { buckets: 8, idle_timer: 60, unbalanced_timer: 5 },
+    })
     expect(get(21)).toMatchObject({ group: [{ id: 20 }], fdb: null })
     const ours = await rt.nexthops.list()
     expect(byId(ours.map(asIp))).toEqual(theirs)

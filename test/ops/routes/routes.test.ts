@@ -1,18 +1,17 @@
 // Routes against `ip -d -j route` as the oracle, both directions, plus delete round trips,
 // route lookups, batches and the error paths.
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
-import { BatchError, isNsnetError, type NsnetError } from '../../../src/netlink/errors.js'
-import type { Route, RouteSpec } from '../../../src/ops/routes/operations.js'
-import { Writer, forEachAttr, parseMessages } from '../../../src/netlink/codec.js'
+import { forEachAttr, parseMessages, Writer } from '../../../src/netlink/codec.js'
 import { NLM_F_ACK, NLM_F_REQUEST } from '../../../src/netlink/constants.js'
+import { BatchError, isNsnetError, type NsnetError } from '../../../src/netlink/errors.js'
+import type { OpsContext } from '../../../src/ops/context.js'
 import { encodeRoutes, ROUTE_MODES, type RouteMode } from '../../../src/ops/routes/encode.js'
 import { checkRouteQuery, writeRouteQuery } from '../../../src/ops/routes/get.js'
+import type { Route, RouteSpec } from '../../../src/ops/routes/operations.js'
 import { RTM_GETROUTE } from '../../../src/ops/rtnl.js'
-import type { OpsContext } from '../../../src/ops/context.js'
-import { readFileSync } from 'node:fs'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', maxBuffer: 256 << 20 })
 type Json = Record<string, unknown>
@@ -42,8 +41,9 @@ function asIp(r: Route): Json {
 
 /** JSON with keys sorted, so lists can be compared as sets. */
 function canon(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x)
-    ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x))
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  )
 }
 const sorted = (a: Json[]) => [...a].sort((x, y) => canon(x).localeCompare(canon(y)))
 /**
@@ -51,23 +51,34 @@ const sorted = (a: Json[]) => [...a].sort((x, y) => canon(x).localeCompare(canon
  * omits dev, `proto P` protocol, `type T` type, `via G` gateway): `omit` does the same to ours.
  */
 function same(ours: Route[], theirs: Json[], omit: readonly string[] = []): void {
-  const mine = ours.map(asIp).map((o) => { for (const k of omit) delete o[k]; return o })
+  const mine = ours.map(asIp).map((o) => {
+    for (const k of omit) delete o[k]
+    return o
+  })
   expect(sorted(mine)).toEqual(sorted(theirs))
 }
 /** Routes in one table by ip's count; a table the kernel has not made yet holds none. */
 function ipCount(table: string): number {
-  try { return ipJson('route', 'show', 'table', table).length } catch (e) {
+  try {
+    return ipJson('route', 'show', 'table', table).length
+  } catch (e) {
     if (/table does not exist/.test(String((e as { stderr?: string }).stderr))) return 0
     throw e
   }
 }
 
 let rt: Rtnl
-const A = 'rtA0', A1 = 'rtA1', B = 'rtB0', B1 = 'rtB1'
+const A = 'rtA0',
+  A1 = 'rtA1',
+  B = 'rtB0',
+  B1 = 'rtB1'
 
 beforeAll(async () => {
   rt = await Rtnl.open()
-  for (const [x, y] of [[A, A1], [B, B1]] as const) {
+  for (const [x, y] of [
+    [A, A1],
+    [B, B1],
+  ] as const) {
     ip('link', 'add', x, 'type', 'veth', 'peer', 'name', y)
     // No DAD on the link-local addresses: their local routes would appear a second later,
     // in the middle of the before/after comparisons below.
@@ -82,13 +93,20 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const l of [A, B]) try { ip('link', 'del', l) } catch {}
+  for (const l of [A, B])
+    try {
+      ip('link', 'del', l)
+    } catch {}
   await rt?.close()
 })
 
 /** Removes every route that is not the kernel's own, in every table and family. */
 function flushOurs(): void {
-  const protos = new Set(ipRoutes('table', 'all').map((r) => String(r.protocol)).filter((p) => p !== 'kernel'))
+  const protos = new Set(
+    ipRoutes('table', 'all')
+      .map((r) => String(r.protocol))
+      .filter((p) => p !== 'kernel'),
+  )
   for (const fam of ['-4', '-6']) for (const p of protos) ip(fam, 'route', 'flush', 'table', 'all', 'proto', p)
 }
 afterEach(flushOurs)
@@ -96,7 +114,10 @@ afterEach(flushOurs)
 const snapshot = () => sorted(ipRoutes('table', 'all'))
 
 async function kernelError(p: Promise<unknown>): Promise<NsnetError> {
-  const e = await p.then(() => undefined, (x: unknown) => x)
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  )
   expect(isNsnetError(e), `expected an NsnetError, got ${String(e)}`).toBe(true)
   return e as NsnetError
 }
@@ -109,7 +130,13 @@ const variety: RouteSpec[] = [
   { dst: '192.0.2.128/25', type: 'unreachable', table: 1000 },
   { dst: '203.0.113.64/26', type: 'prohibit', metric: 10 },
   { dst: '203.0.113.0/26', gateway: '10.1.0.2', metric: 7, metrics: { mtu: 1400, advmss: 1300, hoplimit: 5, window: 65535, initcwnd: 10, rtt: 12 } },
-  { dst: '203.0.113.128/25', nexthops: [{ gateway: '10.1.0.2', weight: 2 }, { gateway: '10.2.0.2', dev: B, weight: 1 }] },
+  {
+    dst: '203.0.113.128/25',
+    nexthops: [
+      { gateway: '10.1.0.2', weight: 2 },
+      { gateway: '10.2.0.2', dev: B, weight: 1 },
+    ],
+  },
   { dst: '198.18.1.0/24', gateway: '10.9.9.9', dev: A, onlink: true },
   { dst: 'default', gateway: '10.1.0.254', table: 1000 },
   { dst: '198.18.2.0/24', type: 'throw', table: 100 },
@@ -118,7 +145,13 @@ const variety: RouteSpec[] = [
   { dst: '198.18.5.0/24', gateway: '10.1.0.2', tos: 0x10 },
   { dst: '2001:db8:10::/64', gateway: '2001:db8:1::2', metric: 5 },
   { dst: '2001:db8:11::/64', dev: A, metrics: { mtu: 1300 }, pref: 'high', table: 1000 },
-  { dst: '2001:db8:12::/64', nexthops: [{ gateway: '2001:db8:1::2', dev: A, weight: 3 }, { gateway: '2001:db8:2::2', dev: B }] },
+  {
+    dst: '2001:db8:12::/64',
+    nexthops: [
+      { gateway: '2001:db8:1::2', dev: A, weight: 3 },
+      { gateway: '2001:db8:2::2', dev: B },
+    ],
+  },
   { dst: '2001:db8:13::/64', type: 'blackhole' },
   { family: 'inet6', dst: 'default', gateway: '2001:db8:1::fe' },
 ]
@@ -129,7 +162,27 @@ const varietyByIp: string[][] = [
   ['route', 'add', 'blackhole', '192.0.2.0/24'],
   ['route', 'add', 'unreachable', '192.0.2.128/25', 'table', '1000'],
   ['route', 'add', 'prohibit', '203.0.113.64/26', 'metric', '10'],
-  ['route', 'add', '203.0.113.0/26', 'via', '10.1.0.2', 'metric', '7', 'mtu', '1400', 'advmss', '1300', 'hoplimit', '5', 'window', '65535', 'initcwnd', '10', 'rtt', '12ms'],
+  [
+    'route',
+    'add',
+    '203.0.113.0/26',
+    'via',
+    '10.1.0.2',
+    'metric',
+    '7',
+    'mtu',
+    '1400',
+    'advmss',
+    '1300',
+    'hoplimit',
+    '5',
+    'window',
+    '65535',
+    'initcwnd',
+    '10',
+    'rtt',
+    '12ms',
+  ],
   ['route', 'add', '203.0.113.128/25', 'nexthop', 'via', '10.1.0.2', 'weight', '2', 'nexthop', 'via', '10.2.0.2', 'dev', B, 'weight', '1'],
   ['route', 'add', '198.18.1.0/24', 'via', '10.9.9.9', 'dev', A, 'onlink'],
   ['route', 'add', 'default', 'via', '10.1.0.254', 'table', '1000'],
@@ -152,13 +205,17 @@ describe('routes: ip as the oracle', () => {
     // Spot checks that do not rely on the projection.
     const byDst = new Map(theirs.map((r) => [`${r.table} ${r.dst}`, r]))
     expect(byDst.get('main 203.0.113.128/25')?.nexthops).toEqual([
-      { gateway: '10.1.0.2', dev: A, weight: 2, flags: [] }, { gateway: '10.2.0.2', dev: B, weight: 1, flags: [] }])
+      { gateway: '10.1.0.2', dev: A, weight: 2, flags: [] },
+      { gateway: '10.2.0.2', dev: B, weight: 1, flags: [] },
+    ])
     expect(byDst.get('main 203.0.113.0/26')?.metrics).toEqual([{ mtu: 1400, advmss: 1300, hoplimit: 5, window: 65535, initcwnd: 10, rtt: 12 }])
     expect(byDst.get('1000 192.0.2.128/25')?.type).toBe('unreachable')
     expect(byDst.get('main 198.18.1.0/24')?.flags).toEqual(['onlink'])
     expect(byDst.get('main 198.51.100.7')).toMatchObject({ protocol: 'static', scope: 'link', prefsrc: '10.1.0.1' })
     expect(byDst.get('main 2001:db8:12::/64')?.nexthops).toEqual([
-      { gateway: '2001:db8:1::2', dev: A, weight: 3, flags: [] }, { gateway: '2001:db8:2::2', dev: B, weight: 1, flags: [] }])
+      { gateway: '2001:db8:1::2', dev: A, weight: 3, flags: [] },
+      { gateway: '2001:db8:2::2', dev: B, weight: 1, flags: [] },
+    ])
   })
 
   it('what ip adds, nsnet decodes identically', async () => {
@@ -185,14 +242,22 @@ describe('routes: ip as the oracle', () => {
     // dev also selects a multipath route with a path through it; ip's `dev` looks at RTA_OIF only.
     const viaB = v4(await rt.routes.list({ dev: B }))
     expect(viaB.filter((r) => r.nexthops).map((r) => r.dst)).toEqual(['203.0.113.128/25'])
-    same(viaB.filter((r) => !r.nexthops), ipRoutes('dev', B), [...T, 'dev'])
+    same(
+      viaB.filter((r) => !r.nexthops),
+      ipRoutes('dev', B),
+      [...T, 'dev'],
+    )
     same(await rt.routes.list({ protocol: 'static' }), ipRoutes('proto', 'static'), [...T, 'protocol'])
     same(await rt.routes.list({ type: 'blackhole', family: 'inet' }), ipRoutes('type', 'blackhole'), T)
     same(await rt.routes.list({ dst: '203.0.113.0/26' }), ipRoutes('exact', '203.0.113.0/26'), T)
     same(await rt.routes.list({ root: '203.0.113.0/24' }), ipRoutes('root', '203.0.113.0/24'), T)
     same(await rt.routes.list({ match: '203.0.113.70' }), ipRoutes('match', '203.0.113.70'), T)
     const viaGw = await rt.routes.list({ gateway: '10.1.0.2', family: 4 })
-    same(viaGw.filter((r) => !r.nexthops), ipRoutes('via', '10.1.0.2'), [...T, 'gateway'])
+    same(
+      viaGw.filter((r) => !r.nexthops),
+      ipRoutes('via', '10.1.0.2'),
+      [...T, 'gateway'],
+    )
     // The filters did select something, so the comparisons above were not of empty lists.
     expect((await rt.routes.list({ root: '203.0.113.0/24' })).length).toBe(3)
   })
@@ -202,7 +267,11 @@ describe('routes: ip as the oracle', () => {
     ip('route', 'add', '198.18.6.0/24', 'via', 'inet6', '2001:db8:1::2', 'dev', A)
     ip('route', 'add', '198.18.7.0/24', 'via', '10.1.0.2', 'mtu', 'lock', '1280')
     let from = true
-    try { ip('-6', 'route', 'add', '2001:db8:21::/64', 'from', '2001:db8:22::/64', 'dev', A) } catch { from = false }
+    try {
+      ip('-6', 'route', 'add', '2001:db8:21::/64', 'from', '2001:db8:22::/64', 'dev', A)
+    } catch {
+      from = false
+    }
     const ours = await rt.routes.list({ table: 'all' })
     const theirs = ipRoutes('table', 'all')
     // expires counts down: compare it within a second, then the rest exactly.
@@ -210,7 +279,10 @@ describe('routes: ip as the oracle', () => {
     const expIp = theirs.find((r) => r.dst === '2001:db8:20::/64')!
     expect(Math.abs(exp.expires! - (expIp.expires as number))).toBeLessThanOrEqual(1)
     expect(exp.expires).toBeGreaterThan(290)
-    same(ours.filter((r) => r !== exp), theirs.filter((r) => r !== expIp))
+    same(
+      ours.filter((r) => r !== exp),
+      theirs.filter((r) => r !== expIp),
+    )
     expect(ours.find((r) => r.dst === '198.18.6.0/24')?.via).toEqual({ family: 'inet6', host: '2001:db8:1::2' })
     expect(ours.find((r) => r.dst === '198.18.7.0/24')?.metrics).toEqual({ mtu: 1280, lock: ['mtu'] })
     if (from) expect(ours.find((r) => r.dst === '2001:db8:21::/64')?.from).toBe('2001:db8:22::/64')
@@ -265,7 +337,10 @@ describe('routes: delete, replace, append', () => {
       const theirs = ipRoutes('table', 'all').filter((r) => r.nhid !== undefined)
       const ours = (await rt.routes.list({ table: 'all' })).filter((r) => r.nhid !== undefined)
       // ip -d adds nh_info, which it reads with a separate nexthop request.
-      same(ours, theirs.map(({ nh_info: _n, ...r }) => r))
+      same(
+        ours,
+        theirs.map(({ nh_info: _n, ...r }) => r),
+      )
       expect(ours.find((r) => r.dst === '198.18.30.0/24')).toMatchObject({ nhid: 10, gateway: '10.1.0.2', dev: A })
       const before = snapshot()
       for (const r of ours) await rt.routes.replace(r)
@@ -311,7 +386,9 @@ describe('routes: delete, replace, append', () => {
     await rt.routes.add({ dst: '2001:db8:30::/64', gateway: '2001:db8:1::2' })
     await rt.routes.append({ dst: '2001:db8:30::/64', gateway: '2001:db8:2::2', dev: B })
     expect(ipJson('-d', '-6', 'route', 'show', 'exact', '2001:db8:30::/64')[0]?.nexthops).toEqual([
-      { gateway: '2001:db8:1::2', dev: A, weight: 1, flags: [] }, { gateway: '2001:db8:2::2', dev: B, weight: 1, flags: [] }])
+      { gateway: '2001:db8:1::2', dev: A, weight: 1, flags: [] },
+      { gateway: '2001:db8:2::2', dev: B, weight: 1, flags: [] },
+    ])
   })
 })
 
@@ -369,7 +446,7 @@ describe('routes: batches', () => {
     expect(ipCount('2000')).toBe(0)
   })
 
-  it('a batch with one duplicate reports that item\'s index; the others are added', async () => {
+  it("a batch with one duplicate reports that item's index; the others are added", async () => {
     const routes = many(100, 2001)
     await rt.routes.add(routes[42]!)
     const e = await kernelError(rt.routes.addMany(routes))
@@ -467,8 +544,9 @@ describe('routes: results', () => {
 describe('routes: bytes against what ip sends (test/golden/routes, captured with strace)', () => {
   /** The first route message `ip` sent in a golden capture. */
   function ipMessage(name: string): Buffer {
-    const v = JSON.parse(readFileSync(new URL(`../../golden/routes/${name}.json`, import.meta.url), 'utf8')) as
-      { exchanges: Array<{ dir: string; hex: string }> }
+    const v = JSON.parse(readFileSync(new URL(`../../golden/routes/${name}.json`, import.meta.url), 'utf8')) as {
+      exchanges: Array<{ dir: string; hex: string }>
+    }
     for (const e of v.exchanges.filter((x) => x.dir === 'send')) {
       for (const m of parseMessages(Buffer.from(e.hex, 'hex'))) if (m.type >= 24 && m.type <= 26) return m.buf.subarray(m.start - 16, m.end)
     }
@@ -489,8 +567,10 @@ describe('routes: bytes against what ip sends (test/golden/routes, captured with
       return out.sort()
     }
     return {
-      type: msg.readUInt16LE(4), flags: msg.readUInt16LE(6) & ~NLM_F_ACK,
-      rtmsg: msg.toString('hex', 16, 28), attrs: attrs(28, msg.readUInt32LE(0), [8]),
+      type: msg.readUInt16LE(4),
+      flags: msg.readUInt16LE(6) & ~NLM_F_ACK,
+      rtmsg: msg.toString('hex', 16, 28),
+      attrs: attrs(28, msg.readUInt32LE(0), [8]),
     }
   }
 
@@ -512,11 +592,31 @@ describe('routes: bytes against what ip sends (test/golden/routes, captured with
     ['add-unreachable-table', { dst: '192.0.2.0/24', type: 'unreachable', table: 1000 }, ROUTE_MODES.add],
     ['add-blackhole-table100', { dst: '192.0.2.0/25', type: 'blackhole', table: 100 }, ROUTE_MODES.add],
     ['add-metrics', { dst: '10.9.2.0/24', gateway: '10.0.0.2', dev: rg0, metrics: { mtu: 1400, advmss: 1300, hoplimit: 5, rtt: 12 } }, ROUTE_MODES.add],
-    ['add-multipath', { dst: '10.9.3.0/24', nexthops: [{ gateway: '10.0.0.2', weight: 2 }, { gateway: '10.0.0.3', dev: rg0 }] }, ROUTE_MODES.add],
+    [
+      'add-multipath',
+      {
+        dst: '10.9.3.0/24',
+        nexthops: [
+          { gateway: '10.0.0.2', weight: 2 },
+          { gateway: '10.0.0.3', dev: rg0 },
+        ],
+      },
+      ROUTE_MODES.add,
+    ],
     ['add-onlink', { dst: '10.9.4.0/24', gateway: '10.9.9.9', dev: rg0, onlink: true }, ROUTE_MODES.add],
     ['add-local', { dst: '10.9.5.1', type: 'local', dev: rg0, table: 100 }, ROUTE_MODES.add],
     ['add-v6', { dst: '2001:db8:1::/64', gateway: '2001:db8::2', metric: 5, pref: 'high' }, ROUTE_MODES.add],
-    ['add-v6-multipath', { dst: '2001:db8:2::/64', nexthops: [{ gateway: '2001:db8::2', dev: rg0, weight: 3 }, { gateway: '2001:db8::3', dev: rg0 }] }, ROUTE_MODES.add],
+    [
+      'add-v6-multipath',
+      {
+        dst: '2001:db8:2::/64',
+        nexthops: [
+          { gateway: '2001:db8::2', dev: rg0, weight: 3 },
+          { gateway: '2001:db8::3', dev: rg0 },
+        ],
+      },
+      ROUTE_MODES.add,
+    ],
     ['replace-default', { dst: 'default', gateway: '10.0.0.254', table: 100 }, ROUTE_MODES.replace],
     ['append-v4', { dst: '10.9.6.0/24', gateway: '10.0.0.2' }, ROUTE_MODES.append],
     ['del-dst', { dst: '10.9.0.0/16' }, ROUTE_MODES.delete],
@@ -529,7 +629,9 @@ describe('routes: bytes against what ip sends (test/golden/routes, captured with
   }
 
   const gets: Array<[string, string, { from?: string; mark?: number }]> = [
-    ['get', '10.9.0.7', {}], ['get-from-mark', '10.9.0.7', { from: '10.0.0.1', mark: 7 }], ['get-v6', '2001:db8::99', {}],
+    ['get', '10.9.0.7', {}],
+    ['get-from-mark', '10.9.0.7', { from: '10.0.0.1', mark: 7 }],
+    ['get-v6', '2001:db8::99', {}],
   ]
   for (const [name, dst, opts] of gets) {
     it(`${name}: the same question as ip route get`, () => {

@@ -3,14 +3,14 @@
 // kernel ends up holding exactly what was asked (checked with `ip -j route show`).
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { NsnetError } from '../../../src/netlink/errors.js'
 import { Rtnl } from '../../../src/rtnl.js'
-import { NsnetError } from '../../../src/netlink/errors.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', maxBuffer: 256 << 20 })
-const ipRoutes = (...args: string[]): Array<{ dst: string; gateway?: string; dev?: string }> =>
-  JSON.parse(ip('-j', 'route', 'show', ...args) || '[]')
+const ipRoutes = (...args: string[]): Array<{ dst: string; gateway?: string; dev?: string }> => JSON.parse(ip('-j', 'route', 'show', ...args) || '[]')
 
-const DEV = 'sbA0', PEER = 'sbA1'
+const DEV = 'sbA0',
+  PEER = 'sbA1'
 let rt: Rtnl
 
 beforeAll(async () => {
@@ -22,11 +22,15 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  try { ip('link', 'del', DEV) } catch {}
+  try {
+    ip('link', 'del', DEV)
+  } catch {}
   await rt?.close()
 })
 
-afterEach(() => { ip('route', 'flush', 'proto', 'static') })
+afterEach(() => {
+  ip('route', 'flush', 'proto', 'static')
+})
 
 /** The i-th of a set of distinct /32s in 198.18.0.0/15. */
 const dst = (i: number) => `198.18.${i >> 8}.${i & 255}/32`
@@ -40,9 +44,16 @@ describe('self-batching of concurrent calls', () => {
     for (let i = 0; i < n; i += 7) lines.push(`route add ${dst(i)} via 10.77.0.2 proto static`)
     execFileSync('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' })
     const fate = (i: number) => (i % 7 === 0 ? 'EEXIST' : i % 11 === 0 ? 'ENETUNREACH' : 'ok')
-    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => rt.routes.add({
-      dst: dst(i), gateway: i % 11 === 0 && i % 7 !== 0 ? '192.0.2.1' : '10.77.0.2', dev: DEV, protocol: 'static',
-    })))
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) =>
+        rt.routes.add({
+          dst: dst(i),
+          gateway: i % 11 === 0 && i % 7 !== 0 ? '192.0.2.1' : '10.77.0.2',
+          dev: DEV,
+          protocol: 'static',
+        }),
+      ),
+    )
     const got = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as NsnetError).code))
     expect(got).toEqual(Array.from({ length: n }, (_, i) => fate(i)))
     // The error names its own route.
@@ -64,7 +75,11 @@ describe('self-batching of concurrent calls', () => {
     await Promise.all(calls)
     const held = ipRoutes('proto', 'static')
     expect(held.map((r) => [r.dst, r.gateway]).sort()).toEqual(
-      Array.from({ length: n }, (_, i) => i).filter((i) => i % 2 === 1).map((i) => [dstIp(i), '10.77.0.3']).sort())
+      Array.from({ length: n }, (_, i) => i)
+        .filter((i) => i % 2 === 1)
+        .map((i) => [dstIp(i), '10.77.0.3'])
+        .sort(),
+    )
   }, 60_000)
 
   it('concurrent lookups of one link name share a request; a renamed link is seen by the next call', async () => {
@@ -74,7 +89,7 @@ describe('self-batching of concurrent calls', () => {
     ip('link', 'set', PEER, 'name', 'sbA9')
     try {
       await expect(rt.links.get(PEER)).rejects.toMatchObject({ code: 'ENODEV' })
-      expect((await rt.links.get("sbA9")).ifname).toBe('sbA9')
+      expect((await rt.links.get('sbA9')).ifname).toBe('sbA9')
     } finally {
       ip('link', 'set', 'sbA9', 'name', PEER)
       ip('link', 'set', PEER, 'up')

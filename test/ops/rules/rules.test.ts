@@ -1,10 +1,10 @@
 // Policy rules against `ip -j -d rule show` as the oracle, both directions.
 import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { Rtnl } from '../../../src/rtnl.js'
+import { parseMessages, Writer } from '../../../src/netlink/codec.js'
 import { isNsnetError, type NsnetErrorCode } from '../../../src/netlink/errors.js'
-import { Writer, parseMessages } from '../../../src/netlink/codec.js'
 import { decodeRule, type Rule, type RuleSpec } from '../../../src/ops/rules/operations.js'
+import { Rtnl } from '../../../src/rtnl.js'
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' })
 const ipJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(ip('-j', ...args) || '[]')
@@ -17,21 +17,36 @@ function asIp(r: Rule): Record<string, unknown> {
   if (r.not) o.not = null
   o.src = r.src ?? 'all'
   if (r.src !== undefined) o.srclen = r.srclen
-  if (r.dst !== undefined) { o.dst = r.dst; o.dstlen = r.dstlen }
+  if (r.dst !== undefined) {
+    o.dst = r.dst
+    o.dstlen = r.dstlen
+  }
   if (r.tos) o.tos = `0x${r.tos.toString(16).padStart(2, '0')}`
   if (r.fwmark !== undefined) {
     o.fwmark = hex(r.fwmark)
     if (r.fwmask !== undefined && r.fwmask !== 0xffffffff) o.fwmask = hex(r.fwmask)
   }
-  if (r.iif) { o.iif = r.iif; if (r.iif_detached) o.iif_detached = null }
-  if (r.oif) { o.oif = r.oif; if (r.oif_detached) o.oif_detached = null }
-  if (r.uidrange) { o.uid_start = r.uidrange.start; o.uid_end = r.uidrange.end }
+  if (r.iif) {
+    o.iif = r.iif
+    if (r.iif_detached) o.iif_detached = null
+  }
+  if (r.oif) {
+    o.oif = r.oif
+    if (r.oif_detached) o.oif_detached = null
+  }
+  if (r.uidrange) {
+    o.uid_start = r.uidrange.start
+    o.uid_end = r.uidrange.end
+  }
   if (r.ipproto) o.ipproto = PROTO_NAMES[r.ipproto] ?? String(r.ipproto)
   for (const k of ['sport', 'dport'] as const) {
     const p = r[k]
     if (!p) continue
     if (p.start === p.end) o[k] = p.start
-    else { o[`${k}_start`] = p.start; o[`${k}_end`] = p.end }
+    else {
+      o[`${k}_start`] = p.start
+      o[`${k}_end`] = p.end
+    }
   }
   if (r.table) o.table = r.table
   if (r.suppress_prefixlen !== undefined) o.suppress_prefixlen = r.suppress_prefixlen
@@ -55,7 +70,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  try { ip('link', 'del', 'ruA0') } catch {}
+  try {
+    ip('link', 'del', 'ruA0')
+  } catch {}
   await rt?.close()
 })
 
@@ -73,7 +90,9 @@ describe('rules', () => {
     const list = await rt.rules.list()
     expect(list.map(asIp)).toEqual(initial)
     expect(list.filter((r) => r.family === 'inet').map((r) => [r.priority, r.table, r.protocol])).toEqual([
-      [0, 'local', 'kernel'], [32766, 'main', 'kernel'], [32767, 'default', 'kernel'],
+      [0, 'local', 'kernel'],
+      [32766, 'main', 'kernel'],
+      [32767, 'default', 'kernel'],
     ])
     expect(Object.isFrozen(list[0])).toBe(true)
   })
@@ -137,10 +156,11 @@ describe('rules', () => {
     expect((await rt.rules.list({ family: 6 })).map(asIp)).toEqual(ipJson('-d', '-6', 'rule', 'show'))
     expect((await rt.rules.list({ family: 4 })).map(asIp)).toEqual(ipJson('-d', '-4', 'rule', 'show'))
     expect((await rt.rules.list({ table: 'main' })).map(asIp)).toEqual([
-      ...ipJson('-d', '-4', 'rule', 'show', 'table', 'main'), ...ipJson('-d', '-6', 'rule', 'show', 'table', 'main'),
+      ...ipJson('-d', '-4', 'rule', 'show', 'table', 'main'),
+      ...ipJson('-d', '-6', 'rule', 'show', 'table', 'main'),
     ])
     expect((await rt.rules.list({ table: 500 })).map((r) => r.priority)).toEqual([301])
-    expect((await rt.rules.list({ table: '500', family: 4 }))).toEqual([])
+    expect(await rt.rules.list({ table: '500', family: 4 })).toEqual([])
     expect((await rt.rules.list({ priority: 300 })).map((r) => r.src)).toEqual(['10.8.0.0'])
   })
 
@@ -184,12 +204,18 @@ describe('rules', () => {
       [{ priority: 500, from: '10.10.0.0/16', table: 50 }, 'EEXIST'],
     ]
     for (const [spec, code] of cases) {
-      const err = await rt.rules.add(spec).then(() => undefined, (e: unknown) => e)
+      const err = await rt.rules.add(spec).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(isNsnetError(err, code), `${JSON.stringify(spec)} → ${String(err)}`).toBe(true)
       expect((err as { operation?: string }).operation).toBe('rules.add')
       expect((err as { object?: string }).object).toMatch(/^rule /)
     }
-    const gone = await rt.rules.delete({ priority: 555, table: 55 }).then(() => undefined, (e: unknown) => e)
+    const gone = await rt.rules.delete({ priority: 555, table: 55 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(isNsnetError(gone, 'ENOENT')).toBe(true)
     expect(oracle()).toEqual(before)
   })
@@ -198,11 +224,19 @@ describe('rules', () => {
     const w = new Writer(128)
     const s = w.beginMessage(32, 0, 1)
     w.u8(2).u8(0).u8(24).u8(0).u8(0).u8(0).u8(0).u8(1).u32(0)
-    w.attrU32(6, 42).attrBytes(2, Uint8Array.from([192, 0, 2, 0])).attrU32(15, 70000).attrU16(99, 0xabcd)
+    w.attrU32(6, 42)
+      .attrBytes(2, Uint8Array.from([192, 0, 2, 0]))
+      .attrU32(15, 70000)
+      .attrU16(99, 0xabcd)
     w.endMessage(s)
     const [m] = parseMessages(w.toBuffer())
     expect(decodeRule(m!)).toEqual({
-      family: 'inet', priority: 42, action: 'lookup', src: '192.0.2.0', srclen: 24, table: '70000',
+      family: 'inet',
+      priority: 42,
+      action: 'lookup',
+      src: '192.0.2.0',
+      srclen: 24,
+      table: '70000',
       unknown: [{ type: 99, hex: 'cdab' }],
     })
   })

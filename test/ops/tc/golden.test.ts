@@ -2,15 +2,15 @@
 // captured with strace, netem and fq_codel included although this kernel refuses them), and the
 // captured requests decoded back into the options they were made from.
 import { describe, expect, it } from 'vitest'
-import { Writer, type RawMessage } from '../../../src/netlink/codec.js'
+import { type RawMessage, Writer } from '../../../src/netlink/codec.js'
 import type { OpsContext } from '../../../src/ops/context.js'
 import { classWire } from '../../../src/ops/tc/classes.js'
 import { decodeClass, decodeFilter, decodeQdisc, writeClass, writeFilter, writeQdisc } from '../../../src/ops/tc/codec.js'
 import { modeFlags } from '../../../src/ops/tc/common.js'
 import { filterWire } from '../../../src/ops/tc/filters.js'
 import { qdiscWire } from '../../../src/ops/tc/qdiscs.js'
-import { CASES, INDEXES, type TcGoldenCase } from '../../golden/tc/cases.js'
 import { loadVectors } from '../../golden/tc/capture.js'
+import { CASES, INDEXES, type TcGoldenCase } from '../../golden/tc/cases.js'
 
 const vectors = loadVectors()
 const ctx = { namespace: undefined } as unknown as OpsContext
@@ -68,8 +68,17 @@ describe('tc requests decode into their options', () => {
     expect(qdisc('pfifo').options).toEqual({ limit: 100 })
     expect(qdisc('bfifo')).toMatchObject({ parent: '5:1', options: { limit: 10240 } })
     expect(qdisc('netem-full').options).toEqual({
-      limit: 500, delay: 10000, jitter: 2000, correlation: 25, loss: 1, loss_correlation: 30, duplicate: 2,
-      reorder: 3, reorder_correlation: 50, gap: 1, rate: 1_000_000,
+      limit: 500,
+      delay: 10000,
+      jitter: 2000,
+      correlation: 25,
+      loss: 1,
+      loss_correlation: 30,
+      duplicate: 2,
+      reorder: 3,
+      reorder_correlation: 50,
+      gap: 1,
+      rate: 1_000_000,
     })
     expect(qdisc('fq_codel').options).toEqual({ limit: 1000, flows: 512, quantum: 1514, target: 5000, interval: 100000, ecn: true })
   })
@@ -79,7 +88,8 @@ describe('tc requests decode into their options', () => {
     const f = decodeFilter(message(vectors['u32-classid-mirror']!), name)
     expect(f).toMatchObject({ dev: 'v1', parent: '5:', protocol: 'ip', pref: 3, kind: 'u32' })
     expect(f.options).toMatchObject({
-      flowid: '5:1', match: [{ value: 'c0a80000', mask: 'ffff0000', off: 12 }],
+      flowid: '5:1',
+      match: [{ value: 'c0a80000', mask: 'ffff0000', off: 12 }],
       actions: [{ kind: 'mirred', mirred_action: 'mirror', direction: 'ingress', to_dev: 'ifb9', control_action: { type: 'pipe' } }],
     })
   })

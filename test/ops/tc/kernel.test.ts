@@ -4,14 +4,16 @@ import { execFileSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isNsnetError } from '../../../src/netlink/errors.js'
 import { netns } from '../../../src/netns/index.js'
-import { Rtnl } from '../../../src/rtnl.js'
 import type { Qdisc } from '../../../src/ops/tc/index.js'
+import { Rtnl } from '../../../src/rtnl.js'
 import { ensureHelperBundle } from '../../netns/support.js'
 
 const run = (cmd: string, ...args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 const tc = (...args: string[]) => run('tc', ...args)
 const tcJson = (...args: string[]): Array<Record<string, unknown>> => JSON.parse(tc('-j', '-s', ...args) || '[]')
-const A = 'tcA0', B = 'tcA1', IFB = 'tcifb'
+const A = 'tcA0',
+  B = 'tcA1',
+  IFB = 'tcifb'
 
 let rt: Rtnl
 beforeAll(async () => {
@@ -25,15 +27,25 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
-  try { run('ip', 'link', 'del', A) } catch {}
-  try { run('ip', 'link', 'del', IFB) } catch {}
+  try {
+    run('ip', 'link', 'del', A)
+  } catch {}
+  try {
+    run('ip', 'link', 'del', IFB)
+  } catch {}
   await rt?.close()
 })
 afterEach(() => {
   for (const d of [A, B]) {
-    try { tc('qdisc', 'del', 'dev', d, 'root') } catch {}
-    try { tc('qdisc', 'del', 'dev', d, 'ingress') } catch {}
-    try { tc('qdisc', 'del', 'dev', d, 'clsact') } catch {}
+    try {
+      tc('qdisc', 'del', 'dev', d, 'root')
+    } catch {}
+    try {
+      tc('qdisc', 'del', 'dev', d, 'ingress')
+    } catch {}
+    try {
+      tc('qdisc', 'del', 'dev', d, 'clsact')
+    } catch {}
   }
 })
 
@@ -42,11 +54,25 @@ function asTc(q: Qdisc): Record<string, unknown> {
   const o = { ...q.options } as Record<string, unknown>
   for (const k of ['rate', 'peakrate']) if (typeof o[k] === 'number') o[k] = (o[k] as number) / 8
   // tc -j leaves out limit, linklayer and mpu without -d, and prints peakrate only as text.
-  if (q.kind === 'tbf') { delete o.limit; delete o.linklayer; delete o.mpu; delete o.peakrate }
+  if (q.kind === 'tbf') {
+    delete o.limit
+    delete o.linklayer
+    delete o.mpu
+    delete o.peakrate
+  }
   return {
-    kind: q.kind, handle: q.handle, dev: q.dev, ...(q.root ? { root: true, refcnt: q.refcnt } : { parent: q.parent }),
-    options: o, bytes: q.bytes, packets: q.packets, drops: q.drops, overlimits: q.overlimits,
-    requeues: q.requeues, backlog: q.backlog, qlen: q.qlen,
+    kind: q.kind,
+    handle: q.handle,
+    dev: q.dev,
+    ...(q.root ? { root: true, refcnt: q.refcnt } : { parent: q.parent }),
+    options: o,
+    bytes: q.bytes,
+    packets: q.packets,
+    drops: q.drops,
+    overlimits: q.overlimits,
+    requeues: q.requeues,
+    backlog: q.backlog,
+    qlen: q.qlen,
   }
 }
 const tcQdiscs = (dev: string): Array<Record<string, unknown>> => tcJson('qdisc', 'show', 'dev', dev).map((q) => ({ ...(q as Record<string, unknown>), dev }))
@@ -56,7 +82,13 @@ describe('qdiscs', () => {
   it('what nsnet adds, tc -j -s qdisc show shows the same (tbf, htb, ingress, pfifo, bfifo)', async () => {
     await rt.tc.qdiscs.add({ dev: A, kind: 'htb', handle: '5:', options: { default: 1, r2q: 20 } })
     await rt.tc.classes.add({ dev: A, kind: 'htb', parent: '5:', classid: '5:1', options: { rate: '10mbit', quantum: 1500 } })
-    await rt.tc.qdiscs.add({ dev: A, kind: 'tbf', parent: '5:1', handle: '10:', options: { rate: '10mbit', burst: '32kbit', latency: '400ms', peakrate: '20mbit', mtu: 1600 } })
+    await rt.tc.qdiscs.add({
+      dev: A,
+      kind: 'tbf',
+      parent: '5:1',
+      handle: '10:',
+      options: { rate: '10mbit', burst: '32kbit', latency: '400ms', peakrate: '20mbit', mtu: 1600 },
+    })
     await rt.tc.qdiscs.add({ dev: A, kind: 'ingress' })
     await rt.tc.qdiscs.add({ dev: B, kind: 'pfifo', options: { limit: 100 } })
     await rt.tc.qdiscs.add({ dev: IFB, kind: 'bfifo', options: { limit: '10kb' } })
@@ -75,7 +107,12 @@ describe('qdiscs', () => {
     expect(await oursAsTc(A)).toEqual(tcQdiscs(A))
     expect(await oursAsTc(B)).toEqual(tcQdiscs(B)) // noqueue
     const all = await rt.tc.qdiscs.list()
-    expect(all.filter((q) => q.dev === A).map((q) => q.kind).sort()).toEqual(['clsact', 'tbf'])
+    expect(
+      all
+        .filter((q) => q.dev === A)
+        .map((q) => q.kind)
+        .sort(),
+    ).toEqual(['clsact', 'tbf'])
     expect(Object.isFrozen(all[0]!.options)).toBe(true)
   })
 
@@ -84,7 +121,9 @@ describe('qdiscs', () => {
     try {
       await rt.tc.qdiscs.add({ dev: A, kind: 'pfifo', handle: '3:', options: { limit: 50 } })
       // Broadcast pings need no peer: the packets leave through the qdisc either way.
-      try { run('ping', '-c', '3', '-i', '0.2', '-W', '1', '-b', '10.77.0.255') } catch {}
+      try {
+        run('ping', '-c', '3', '-i', '0.2', '-W', '1', '-b', '10.77.0.255')
+      } catch {}
       const ours = (await rt.tc.qdiscs.list(A))[0]!
       expect(ours.packets).toBeGreaterThan(0)
       const theirs = tcQdiscs(A)[0]!
@@ -154,31 +193,78 @@ function tcClasses(dev: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = []
   for (const block of tc('-s', '-d', 'class', 'show', 'dev', dev).split(/\n(?=class )/)) {
     // -d: `class htb 5:1 root|parent 5: [leaf 10:] [prio N quantum N] rate R ceil C linklayer ethernet burst B/1 mpu 0b cburst B/1 mpu 0b level L`
-    const m = /^class (\S+) (\S+) (?:root|parent (\S+))(?: leaf (\S+))?(?: prio (\d+) quantum (\d+))? rate (\S+) ceil (\S+) linklayer \S+ burst (\S+?)\/\d+ mpu \S+ cburst (\S+?)\/\d+ mpu \S+ level (\d+)/.exec(block)
+    const m =
+      /^class (\S+) (\S+) (?:root|parent (\S+))(?: leaf (\S+))?(?: prio (\d+) quantum (\d+))? rate (\S+) ceil (\S+) linklayer \S+ burst (\S+?)\/\d+ mpu \S+ cburst (\S+?)\/\d+ mpu \S+ level (\d+)/.exec(
+        block,
+      )
     const s = /Sent (\d+) bytes (\d+) pkt \(dropped (\d+), overlimits (\d+) requeues (\d+)\)/.exec(block)
     if (!m || !s) continue
-    out.push({ kind: m[1], handle: m[2], parent: m[3] ?? 'root', leaf: m[4], prio: m[5] === undefined ? undefined : Number(m[5]),
-      quantum: m[6] === undefined ? undefined : Number(m[6]), rate: m[7], ceil: m[8], burst: m[9], cburst: m[10], level: Number(m[11]),
-      bytes: Number(s[1]), packets: Number(s[2]), drops: Number(s[3]) })
+    out.push({
+      kind: m[1],
+      handle: m[2],
+      parent: m[3] ?? 'root',
+      leaf: m[4],
+      prio: m[5] === undefined ? undefined : Number(m[5]),
+      quantum: m[6] === undefined ? undefined : Number(m[6]),
+      rate: m[7],
+      ceil: m[8],
+      burst: m[9],
+      cburst: m[10],
+      level: Number(m[11]),
+      bytes: Number(s[1]),
+      packets: Number(s[2]),
+      drops: Number(s[3]),
+    })
   }
   return out.sort((a, b) => String(a.handle).localeCompare(String(b.handle)))
 }
 /** tc's size text ('15Kb', '1600b') in bytes. */
-const tcBytes = (s: string) => { const m = /^([\d.]+)(K|M)?b$/.exec(s)!; return Math.round(Number(m[1]) * (m[2] === 'K' ? 1024 : m[2] === 'M' ? 1048576 : 1)) }
-const tcRate = (s: string) => { const m = /^([\d.]+)([KMG]?)bit$/.exec(s)!; return Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]! }
+const tcBytes = (s: string) => {
+  const m = /^([\d.]+)(K|M)?b$/.exec(s)!
+  return Math.round(Number(m[1]) * (m[2] === 'K' ? 1024 : m[2] === 'M' ? 1048576 : 1))
+}
+const tcRate = (s: string) => {
+  const m = /^([\d.]+)([KMG]?)bit$/.exec(s)!
+  return Number(m[1]) * ({ '': 1, K: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]!]!
+}
 
 describe('htb classes', () => {
   it('what nsnet adds, tc -s class show shows; what tc adds, nsnet reads', async () => {
     await rt.tc.qdiscs.add({ dev: A, kind: 'htb', handle: '5:', options: { default: 1 } })
-    await rt.tc.classes.add({ dev: A, kind: 'htb', parent: '5:', classid: '5:1', options: { rate: '10mbit', ceil: '20mbit', burst: '15k', cburst: 3000, prio: 2, quantum: 1500 } })
+    await rt.tc.classes.add({
+      dev: A,
+      kind: 'htb',
+      parent: '5:',
+      classid: '5:1',
+      options: { rate: '10mbit', ceil: '20mbit', burst: '15k', cburst: 3000, prio: 2, quantum: 1500 },
+    })
     tc('class', 'add', 'dev', A, 'parent', '5:1', 'classid', '5:10', 'htb', 'rate', '2mbit', 'ceil', '10mbit', 'quantum', '3000')
-    const ours = (await rt.tc.classes.list(A)).map((c) => ({
-      kind: c.kind, handle: c.handle, parent: c.root ? 'root' : c.parent, leaf: c.leaf,
-      // tc prints prio and quantum for leaf classes only.
-      prio: c.options.level ? undefined : c.options.prio, quantum: c.options.level ? undefined : c.options.quantum, level: c.options.level,
-      rate: c.options.rate, ceil: c.options.ceil, burst: c.options.burst, cburst: c.options.cburst, bytes: c.bytes, packets: c.packets, drops: c.drops,
-    })).sort((a, b) => a.handle.localeCompare(b.handle))
-    const theirs = tcClasses(A).map((c) => ({ ...c, rate: tcRate(c.rate as string), ceil: tcRate(c.ceil as string), burst: tcBytes(c.burst as string), cburst: tcBytes(c.cburst as string) }))
+    const ours = (await rt.tc.classes.list(A))
+      .map((c) => ({
+        kind: c.kind,
+        handle: c.handle,
+        parent: c.root ? 'root' : c.parent,
+        leaf: c.leaf,
+        // tc prints prio and quantum for leaf classes only.
+        prio: c.options.level ? undefined : c.options.prio,
+        quantum: c.options.level ? undefined : c.options.quantum,
+        level: c.options.level,
+        rate: c.options.rate,
+        ceil: c.options.ceil,
+        burst: c.options.burst,
+        cburst: c.options.cburst,
+        bytes: c.bytes,
+        packets: c.packets,
+        drops: c.drops,
+      }))
+      .sort((a, b) => a.handle.localeCompare(b.handle))
+    const theirs = tcClasses(A).map((c) => ({
+      ...c,
+      rate: tcRate(c.rate as string),
+      ceil: tcRate(c.ceil as string),
+      burst: tcBytes(c.burst as string),
+      cburst: tcBytes(c.cburst as string),
+    }))
     expect(ours.map((c) => c.handle)).toEqual(['5:1', '5:10'])
     // tc prints sizes rounded to 0.1 Kb; compare within that.
     for (let i = 0; i < ours.length; i++) {
@@ -214,8 +300,8 @@ describe('htb classes', () => {
 })
 
 describe('u32 filters with mirred', () => {
-  const tcFilters = (dev: string, parent: string) => tcJson('filter', 'show', 'dev', dev, 'parent', parent)
-    .filter((f) => (f.options as Record<string, unknown> | undefined)?.match !== undefined)
+  const tcFilters = (dev: string, parent: string) =>
+    tcJson('filter', 'show', 'dev', dev, 'parent', parent).filter((f) => (f.options as Record<string, unknown> | undefined)?.match !== undefined)
 
   it('what nsnet adds, tc -j filter show shows (u32 match + classid; ingress redirect to an ifb)', async () => {
     await rt.tc.qdiscs.add({ dev: A, kind: 'htb', handle: '5:', options: { default: 1 } })
@@ -231,23 +317,74 @@ describe('u32 filters with mirred', () => {
     const { match: tmatch, not_in_hw: _n, ...trest } = t[0]!.options as Record<string, unknown>
     expect(rest).toEqual(trest)
     expect((match as unknown[]).at(-1)).toEqual(tmatch)
-    expect(match).toEqual([{ value: 'a000000', mask: 'ffffff00', offmask: '', off: 12 }, { value: '50', mask: 'ffff', offmask: '', off: 20 }])
+    expect(match).toEqual([
+      { value: 'a000000', mask: 'ffffff00', offmask: '', off: 12 },
+      { value: '50', mask: 'ffff', offmask: '', off: 20 },
+    ])
     expect(o[0]).toMatchObject({ protocol: t[0]!.protocol, pref: t[0]!.pref, kind: 'u32', parent: '5:' })
     const ing = await rt.tc.filters.list(A, { parent: 'ffff:' })
     const ting = tcFilters(A, 'ffff:')[0]!.options as Record<string, unknown>
     const act = (ting.actions as Array<Record<string, unknown>>)[0]!
-    expect(ing[0]!.options.actions).toEqual([{ order: act.order, kind: 'mirred', mirred_action: act.mirred_action, direction: act.direction, to_dev: act.to_dev, control_action: act.control_action, index: act.index }])
+    expect(ing[0]!.options.actions).toEqual([
+      {
+        order: act.order,
+        kind: 'mirred',
+        mirred_action: act.mirred_action,
+        direction: act.direction,
+        to_dev: act.to_dev,
+        control_action: act.control_action,
+        index: act.index,
+      },
+    ])
     // Without a parent, list() walks every qdisc of the link.
     expect((await rt.tc.filters.list(A)).map((f) => f.parent).sort()).toEqual(['5:', 'ffff:'])
   })
 
   it('what tc adds, nsnet reads; list() output deletes and re-adds it; mirred redirects packets to the ifb', async () => {
     tc('qdisc', 'add', 'dev', B, 'handle', 'ffff:', 'ingress')
-    tc('filter', 'add', 'dev', B, 'parent', 'ffff:', 'protocol', 'ip', 'prio', '2', 'u32', 'match', 'ip', 'dst', '10.1.2.3/32',
-      'match', 'ip', 'protocol', '17', '0xff', 'action', 'mirred', 'egress', 'redirect', 'dev', IFB)
+    tc(
+      'filter',
+      'add',
+      'dev',
+      B,
+      'parent',
+      'ffff:',
+      'protocol',
+      'ip',
+      'prio',
+      '2',
+      'u32',
+      'match',
+      'ip',
+      'dst',
+      '10.1.2.3/32',
+      'match',
+      'ip',
+      'protocol',
+      '17',
+      '0xff',
+      'action',
+      'mirred',
+      'egress',
+      'redirect',
+      'dev',
+      IFB,
+    )
     const [f] = await rt.tc.filters.list(B)
-    expect(f).toMatchObject({ dev: B, parent: 'ffff:', protocol: 'ip', pref: 2, kind: 'u32',
-      options: { match: [{ value: 'a010203', mask: 'ffffffff', off: 16 }, { value: '110000', mask: 'ff0000', off: 8 }], actions: [{ to_dev: IFB, mirred_action: 'redirect' }] } })
+    expect(f).toMatchObject({
+      dev: B,
+      parent: 'ffff:',
+      protocol: 'ip',
+      pref: 2,
+      kind: 'u32',
+      options: {
+        match: [
+          { value: 'a010203', mask: 'ffffffff', off: 16 },
+          { value: '110000', mask: 'ff0000', off: 8 },
+        ],
+        actions: [{ to_dev: IFB, mirred_action: 'redirect' }],
+      },
+    })
     await rt.tc.filters.delete(f!)
     expect(tcFilters(B, 'ffff:')).toEqual([])
     await rt.tc.filters.add(f!)
@@ -258,7 +395,9 @@ describe('u32 filters with mirred', () => {
     run('ip', 'neigh', 'replace', '10.1.2.3', 'lladdr', '02:00:00:00:00:03', 'dev', A)
     try {
       run('bash', '-c', 'for i in 1 2 3 4 5; do echo x > /dev/udp/10.1.2.3/9; done')
-      await expect.poll(() => JSON.parse(run('ip', '-j', '-s', 'link', 'show', IFB))[0].stats64.tx.packets - before, { timeout: 5000 }).toBeGreaterThanOrEqual(5)
+      await expect
+        .poll(() => JSON.parse(run('ip', '-j', '-s', 'link', 'show', IFB))[0].stats64.tx.packets - before, { timeout: 5000 })
+        .toBeGreaterThanOrEqual(5)
     } finally {
       run('ip', 'addr', 'flush', 'dev', A)
     }
@@ -299,7 +438,11 @@ describe('through netns.open', () => {
       await h.tc.filters.add({ dev: 'tcn1', parent: '1:', kind: 'u32', pref: 1, protocol: 'ip', options: { ip: { dst: '10.0.0.0/8' }, classid: '1:1' } })
       const theirs = JSON.parse(run('ip', 'netns', 'exec', 'tc-ns', 'tc', '-j', 'qdisc', 'show', 'dev', 'tcn0'))
       const ours = await h.tc.qdiscs.list('tcn0')
-      expect(ours[0]).toMatchObject({ kind: 'tbf', dev: 'tcn0', options: { rate: theirs[0].options.rate * 8, burst: theirs[0].options.burst, lat: theirs[0].options.lat } })
+      expect(ours[0]).toMatchObject({
+        kind: 'tbf',
+        dev: 'tcn0',
+        options: { rate: theirs[0].options.rate * 8, burst: theirs[0].options.burst, lat: theirs[0].options.lat },
+      })
       expect((await h.tc.classes.list('tcn1'))[0]).toMatchObject({ handle: '1:1', options: { rate: 5e6 } })
       expect((await h.tc.filters.list('tcn1'))[0]).toMatchObject({ options: { flowid: '1:1' } })
       const e = await h.tc.qdiscs.add({ dev: 'tcn0', kind: 'tbf', options: { rate: 'x' } }).catch((x) => x)

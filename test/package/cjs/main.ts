@@ -1,6 +1,6 @@
 // A user's CommonJS program (compiled to require() calls): the package index, nsnet/testing,
 // and the clear error that nsnet/testing/vitest gives when required.
-import { Rtnl, netns, isNsnetError, type Link } from 'nsnet'
+import { isNsnetError, type Link, netns, Rtnl } from 'nsnet'
 import { uniquePrefix } from 'nsnet/testing'
 
 async function main(): Promise<void> {

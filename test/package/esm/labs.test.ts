@@ -1,6 +1,7 @@
 // The vitest fixture from the installed package: a lab per test, taken down after it.
-import { expect } from 'vitest'
+
 import { test } from 'nsnet/testing/vitest'
+import { expect } from 'vitest'
 
 test('a lab built through the labs fixture answers ping', { timeout: 60_000 }, async ({ labs }) => {
   const lab = await labs.up({

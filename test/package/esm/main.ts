@@ -1,7 +1,7 @@
 // A user's ES module program: the package index, nsnet/testing, the types, and a namespace
 // reached through the helper (test/package/check.mjs runs it in a throwaway namespace).
 import * as nsnet from 'nsnet'
-import { Rtnl, netns, Topology, isNsnetError, type Link, type NsnetErrorCode } from 'nsnet'
+import { isNsnetError, type Link, type NsnetErrorCode, netns, Rtnl, Topology } from 'nsnet'
 import { uniquePrefix } from 'nsnet/testing'
 import type { NsnetFixtures } from 'nsnet/testing/vitest' // the fixture itself runs in labs.test.ts, under vitest
 

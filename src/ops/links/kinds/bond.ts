@@ -1,10 +1,16 @@
 // bond: IFLA_BOND_* (<linux/if_link.h>, values from <linux/if_bonding.h>).
 // Times (miimon, updelay, downdelay, arpInterval, peerNotifyDelay) are in milliseconds.
-import { attachUnknown, checkFields, readFields, stateKeys, writableKeys, writeFields, type Field } from './fields.js'
-import { nameOfIndex, type KindCodec } from './kind.js'
+import { attachUnknown, checkFields, type Field, readFields, stateKeys, writableKeys, writeFields } from './fields.js'
+import { type KindCodec, nameOfIndex } from './kind.js'
 
 export const BOND_MODES = {
-  'balance-rr': 0, 'active-backup': 1, 'balance-xor': 2, broadcast: 3, '802.3ad': 4, 'balance-tlb': 5, 'balance-alb': 6,
+  'balance-rr': 0,
+  'active-backup': 1,
+  'balance-xor': 2,
+  broadcast: 3,
+  '802.3ad': 4,
+  'balance-tlb': 5,
+  'balance-alb': 6,
 } as const
 
 const IFLA_BOND_ACTIVE_SLAVE = 2

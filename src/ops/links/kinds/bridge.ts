@@ -5,7 +5,7 @@
 // iproute2 passes `ip link add ... type bridge forward_delay N` through unchanged, so N is
 // centiseconds there too, although ip-link(8) calls it seconds.
 import type { Attrs } from '../../../netlink/codec.js'
-import { attachUnknown, checkFields, defaultsOf, readFields, stateKeys, writableKeys, writeFields, type Field } from './fields.js'
+import { attachUnknown, checkFields, defaultsOf, type Field, readFields, stateKeys, writableKeys, writeFields } from './fields.js'
 import type { KindCodec, PortCodec } from './kind.js'
 
 export const VLAN_PROTOCOLS = { '802.1Q': 0x8100, '802.1ad': 0x88a8 } as const
@@ -145,8 +145,12 @@ export const bridgePort: PortCodec = {
   kind: 'bridge',
   dataMax: 43,
   keys: writableKeys(portFields),
-  check(spec, c) { checkFields(spec, portFields, c, '') },
-  write(w, spec) { writeFields(w, spec, portFields) },
+  check(spec, c) {
+    checkFields(spec, portFields, c, '')
+  },
+  write(w, spec) {
+    writeFields(w, spec, portFields)
+  },
   decode(a) {
     const out: Record<string, unknown> = {}
     readFields(a, portFields, out)

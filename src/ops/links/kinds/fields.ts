@@ -1,14 +1,19 @@
 // Table-driven IFLA_INFO_DATA attributes: one row per attribute gives its spec/info key,
 // wire type and value names, and drives checking, writing and reading alike.
-import { Attrs, formatMac, parseMac, type Writer } from '../../../netlink/codec.js'
+import { type Attrs, formatMac, parseMac, type Writer } from '../../../netlink/codec.js'
 import type { SpecCheck } from '../../spec-check.js'
 
 export type FieldType =
-  | 'u8' | 'u16' | 'u32' | 'u64' | 'u16be' | 'u32be'
-  | 'bool8'   // u8 0/1 as a boolean
-  | 'flag'    // present (zero length) = true
+  | 'u8'
+  | 'u16'
+  | 'u32'
+  | 'u64'
+  | 'u16be'
+  | 'u32be'
+  | 'bool8' // u8 0/1 as a boolean
+  | 'flag' // present (zero length) = true
   | 'mac'
-  | 'hex'     // bytes shown as hex (opaque kernel state)
+  | 'hex' // bytes shown as hex (opaque kernel state)
 
 export interface Field {
   readonly key: string
@@ -26,8 +31,16 @@ export interface Field {
 }
 
 const typeMax: Record<FieldType, number> = {
-  u8: 0xff, u16: 0xffff, u32: 0xffffffff, u64: Number.MAX_SAFE_INTEGER, u16be: 0xffff, u32be: 0xffffffff,
-  bool8: 1, flag: 1, mac: 0, hex: 0,
+  u8: 0xff,
+  u16: 0xffff,
+  u32: 0xffffffff,
+  u64: Number.MAX_SAFE_INTEGER,
+  u16be: 0xffff,
+  u32be: 0xffffffff,
+  bool8: 1,
+  flag: 1,
+  mac: 0,
+  hex: 0,
 }
 
 /** Checks every key of `spec` that a writable field names; returns nothing, throws on the first bad one. */
@@ -40,10 +53,22 @@ export function checkFields(spec: Record<string, unknown>, fields: readonly Fiel
 }
 
 function checkValue(f: Field, v: unknown, c: SpecCheck, what: string): void {
-  if (f.type === 'bool8' || f.type === 'flag') { c.bool(v, what); return }
-  if (f.type === 'mac') { c.mac(v, what); return }
-  if (f.type === 'hex') { if (typeof v !== 'string' || !/^([0-9a-f]{2})*$/i.test(v)) c.fail(`${what} must be hex bytes`); return }
-  if (f.names) { c.oneOf(v, what, f.names, true); return }
+  if (f.type === 'bool8' || f.type === 'flag') {
+    c.bool(v, what)
+    return
+  }
+  if (f.type === 'mac') {
+    c.mac(v, what)
+    return
+  }
+  if (f.type === 'hex') {
+    if (typeof v !== 'string' || !/^([0-9a-f]{2})*$/i.test(v)) c.fail(`${what} must be hex bytes`)
+    return
+  }
+  if (f.names) {
+    c.oneOf(v, what, f.names, true)
+    return
+  }
   c.int(v, what, f.min ?? 0, f.max ?? typeMax[f.type])
 }
 
@@ -59,15 +84,34 @@ export function writeFields(w: Writer, spec: Record<string, unknown>, fields: re
 export function writeField(w: Writer, f: Field, v: unknown): void {
   const n = typeof v === 'string' && f.names ? f.names[v]! : typeof v === 'boolean' ? (v ? 1 : 0) : (v as number)
   switch (f.type) {
-    case 'u8': case 'bool8': w.attrU8(f.attr, n); break
-    case 'u16': w.attrU16(f.attr, n); break
-    case 'u16be': w.attrU16be(f.attr, n); break
-    case 'u32': w.attrU32(f.attr, n); break
-    case 'u32be': w.attrU32be(f.attr, n); break
-    case 'u64': w.attrU64(f.attr, n); break
-    case 'flag': if (v) w.attrFlag(f.attr); break
-    case 'mac': w.attrBytes(f.attr, parseMac(v as string)!); break
-    case 'hex': w.attrBytes(f.attr, Buffer.from(v as string, 'hex')); break
+    case 'u8':
+    case 'bool8':
+      w.attrU8(f.attr, n)
+      break
+    case 'u16':
+      w.attrU16(f.attr, n)
+      break
+    case 'u16be':
+      w.attrU16be(f.attr, n)
+      break
+    case 'u32':
+      w.attrU32(f.attr, n)
+      break
+    case 'u32be':
+      w.attrU32be(f.attr, n)
+      break
+    case 'u64':
+      w.attrU64(f.attr, n)
+      break
+    case 'flag':
+      if (v) w.attrFlag(f.attr)
+      break
+    case 'mac':
+      w.attrBytes(f.attr, parseMac(v as string)!)
+      break
+    case 'hex':
+      w.attrBytes(f.attr, Buffer.from(v as string, 'hex'))
+      break
   }
 }
 
@@ -77,17 +121,37 @@ export function readFields(a: Attrs, fields: readonly Field[], out: Record<strin
     if (!a.has(f.attr)) continue
     let v: unknown
     switch (f.type) {
-      case 'u8': v = a.u8(f.attr); break
+      case 'u8':
+        v = a.u8(f.attr)
+        break
       // Some booleans are dumped as u8 but set as NLA_FLAG (vxlan ttl_inherit): accept both.
-      case 'bool8': v = a.length(f.attr) === 0 || a.u8(f.attr) !== 0; break
-      case 'u16': v = a.u16(f.attr); break
-      case 'u16be': v = a.u16be(f.attr); break
-      case 'u32': v = a.u32(f.attr); break
-      case 'u32be': v = a.u32be(f.attr); break
-      case 'u64': v = a.u64(f.attr); break
-      case 'flag': v = true; break
-      case 'mac': v = formatMac(a.buf, a.offset(f.attr), a.length(f.attr)); break
-      case 'hex': v = a.buf.toString('hex', a.offset(f.attr), a.offset(f.attr) + a.length(f.attr)); break
+      case 'bool8':
+        v = a.length(f.attr) === 0 || a.u8(f.attr) !== 0
+        break
+      case 'u16':
+        v = a.u16(f.attr)
+        break
+      case 'u16be':
+        v = a.u16be(f.attr)
+        break
+      case 'u32':
+        v = a.u32(f.attr)
+        break
+      case 'u32be':
+        v = a.u32be(f.attr)
+        break
+      case 'u64':
+        v = a.u64(f.attr)
+        break
+      case 'flag':
+        v = true
+        break
+      case 'mac':
+        v = formatMac(a.buf, a.offset(f.attr), a.length(f.attr))
+        break
+      case 'hex':
+        v = a.buf.toString('hex', a.offset(f.attr), a.offset(f.attr) + a.length(f.attr))
+        break
     }
     if (f.names && typeof v === 'number') v = nameOf(f.names, v) ?? v
     out[f.key] = v

@@ -13,12 +13,10 @@ import { vrf } from './vrf.js'
 import { vxlan } from './vxlan.js'
 import { wireguard } from './wireguard.js'
 
-export type { KindCodec, PortCodec, Resolved, Names } from './kind.js'
+export type { KindCodec, Names, PortCodec, Resolved } from './kind.js'
 export { nameOfIndex } from './kind.js'
 
-const kinds = new Map<string, KindCodec>(
-  [veth, bridge, vxlan, macvlan, vlan, dummy, ifb, bond, vrf, ipvlan, wireguard, tun].map((k) => [k.kind, k]),
-)
+const kinds = new Map<string, KindCodec>([veth, bridge, vxlan, macvlan, vlan, dummy, ifb, bond, vrf, ipvlan, wireguard, tun].map((k) => [k.kind, k]))
 const ports = new Map<string, PortCodec>([bridgePort].map((p) => [p.kind, p]))
 
 export function kindCodec(kind: string): KindCodec | undefined {

@@ -1,6 +1,5 @@
 // ipvlan: IFLA_IPVLAN_MODE and IFLA_IPVLAN_FLAGS (<linux/if_link.h>) on a parent (`link`).
-import { nameOf } from './fields.js'
-import { attachUnknown } from './fields.js'
+import { attachUnknown, nameOf } from './fields.js'
 import type { KindCodec } from './kind.js'
 
 export const IPVLAN_MODES = { l2: 0, l3: 1, l3s: 2 } as const

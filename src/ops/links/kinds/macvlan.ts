@@ -1,5 +1,5 @@
 // macvlan: IFLA_MACVLAN_* (<linux/if_link.h>) on top of a parent device (`link`).
-import { attachUnknown, checkFields, readFields, writeFields, type Field } from './fields.js'
+import { attachUnknown, checkFields, type Field, readFields, writeFields } from './fields.js'
 import type { KindCodec } from './kind.js'
 
 export const MACVLAN_MODES = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const

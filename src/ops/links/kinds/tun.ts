@@ -1,6 +1,6 @@
 // tun/tap: IFLA_TUN_* (<linux/if_link.h>), decoded only. These devices are created by
 // opening /dev/net/tun (`ip tuntap add`); the kernel refuses to create them over rtnetlink.
-import { attachUnknown, readFields, type Field } from './fields.js'
+import { attachUnknown, type Field, readFields } from './fields.js'
 import type { KindCodec } from './kind.js'
 
 const fields: readonly Field[] = [

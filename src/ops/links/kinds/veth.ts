@@ -4,9 +4,10 @@
 // the device itself is created elsewhere (kernel behaviour, checked in the tests).
 // The kernel does not report veth data back: a veth's `info` is undefined and its peer
 // shows up as `link` (same namespace) or `link_index` + `link_netnsid`.
-import { writeDeviceAttrs, writeIfinfomsg } from '../attrs.js'
+
 import { parseMac } from '../../../netlink/codec.js'
 import type { NamespaceRef } from '../../netns-ref.js'
+import { writeDeviceAttrs, writeIfinfomsg } from '../attrs.js'
 import type { KindCodec } from './kind.js'
 
 const VETH_INFO_PEER = 1

@@ -1,7 +1,7 @@
 // vlan (802.1Q/802.1ad): IFLA_VLAN_* (<linux/if_link.h>, <linux/if_vlan.h>) on a parent (`link`).
-import { fixedAt, type Attrs } from '../../../netlink/codec.js'
+import { type Attrs, fixedAt } from '../../../netlink/codec.js'
 import { VLAN_PROTOCOLS } from './bridge.js'
-import { attachUnknown, checkFields, readFields, writeFields, type Field } from './fields.js'
+import { attachUnknown, checkFields, type Field, readFields, writeFields } from './fields.js'
 import type { KindCodec } from './kind.js'
 
 const IFLA_VLAN_FLAGS = 2
@@ -16,7 +16,11 @@ const fields: readonly Field[] = [
 
 /** struct ifla_vlan_flags bits, as booleans in a spec and in `info`. */
 const FLAG_BITS: ReadonlyArray<readonly [string, number]> = [
-  ['reorderHdr', 0x1], ['gvrp', 0x2], ['looseBinding', 0x4], ['mvrp', 0x8], ['bridgeBinding', 0x10],
+  ['reorderHdr', 0x1],
+  ['gvrp', 0x2],
+  ['looseBinding', 0x4],
+  ['mvrp', 0x8],
+  ['bridgeBinding', 0x10],
 ]
 
 export const vlan: KindCodec = {
@@ -34,7 +38,8 @@ export const vlan: KindCodec = {
   // iproute2 writes id and protocol while parsing, the flags at the end.
   writeData(w, spec) {
     writeFields(w, spec, fields)
-    let flags = 0, mask = 0
+    let flags = 0,
+      mask = 0
     for (const [k, bit] of FLAG_BITS) {
       if (spec[k] === undefined) continue
       mask |= bit

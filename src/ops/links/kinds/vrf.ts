@@ -1,5 +1,5 @@
 // vrf: IFLA_VRF_TABLE (<linux/if_link.h>), the routing table the VRF device binds to.
-import { attachUnknown, readFields, type Field } from './fields.js'
+import { attachUnknown, type Field, readFields } from './fields.js'
 import type { KindCodec } from './kind.js'
 
 const fields: readonly Field[] = [{ key: 'table', attr: 1, type: 'u32' }]

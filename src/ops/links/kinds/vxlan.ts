@@ -4,9 +4,9 @@
 // `ageing` is in seconds.
 import type { Attrs, Writer } from '../../../netlink/codec.js'
 import { formatIP, parseIP } from '../../../netlink/codec.js'
-import { attachUnknown, checkFields, readFields, writeFields, type Field } from './fields.js'
 import type { LinkRef } from '../../context.js'
-import { nameOfIndex, type KindCodec } from './kind.js'
+import { attachUnknown, checkFields, type Field, readFields, writeFields } from './fields.js'
+import { type KindCodec, nameOfIndex } from './kind.js'
 
 const IFLA_VXLAN_ID = 1
 const IFLA_VXLAN_GROUP = 2
@@ -55,8 +55,24 @@ const others: readonly Field[] = [
   { key: 'reservedBits', attr: 33, type: 'hex' },
 ]
 
-const STATE_KEYS = ['rsc', 'udpZeroCsum6Tx', 'udpZeroCsum6Rx', 'remcsumTx', 'remcsumRx', 'gbp', 'remcsumNoPartial',
-  'external', 'label', 'gpe', 'ttlInherit', 'df', 'vnifilter', 'localbypass', 'labelPolicy', 'reservedBits']
+const STATE_KEYS = [
+  'rsc',
+  'udpZeroCsum6Tx',
+  'udpZeroCsum6Rx',
+  'remcsumTx',
+  'remcsumRx',
+  'gbp',
+  'remcsumNoPartial',
+  'external',
+  'label',
+  'gpe',
+  'ttlInherit',
+  'df',
+  'vnifilter',
+  'localbypass',
+  'labelPolicy',
+  'reservedBits',
+]
 
 function isMulticast(b: Uint8Array): boolean {
   return b.length === 4 ? b[0]! >= 224 && b[0]! <= 239 : b[0] === 0xff
@@ -175,6 +191,7 @@ function writeAddresses(w: Writer, spec: Record<string, unknown>): void {
 function portRange(a: Attrs): { low: number; high: number } | undefined {
   const o = a.fixed(IFLA_VXLAN_PORT_RANGE, 4, 'IFLA_VXLAN_PORT_RANGE')
   if (o < 0) return undefined
-  const low = a.buf.readUInt16BE(o), high = a.buf.readUInt16BE(o + 2)
+  const low = a.buf.readUInt16BE(o),
+    high = a.buf.readUInt16BE(o + 2)
   return low === 0 && high === 0 ? undefined : { low, high }
 }

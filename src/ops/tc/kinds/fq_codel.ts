@@ -3,11 +3,20 @@
 // This kernel has no fq_codel; the encoding is checked byte for byte against what tc sends.
 import { Attrs, type Writer } from '../../../netlink/codec.js'
 import {
-  TCA_FQ_CODEL_CE_THRESHOLD, TCA_FQ_CODEL_DROP_BATCH_SIZE, TCA_FQ_CODEL_ECN, TCA_FQ_CODEL_FLOWS, TCA_FQ_CODEL_INTERVAL,
-  TCA_FQ_CODEL_LIMIT, TCA_FQ_CODEL_MAX, TCA_FQ_CODEL_MEMORY_LIMIT, TCA_FQ_CODEL_QUANTUM, TCA_FQ_CODEL_TARGET, TCA_OPTIONS,
+  TCA_FQ_CODEL_CE_THRESHOLD,
+  TCA_FQ_CODEL_DROP_BATCH_SIZE,
+  TCA_FQ_CODEL_ECN,
+  TCA_FQ_CODEL_FLOWS,
+  TCA_FQ_CODEL_INTERVAL,
+  TCA_FQ_CODEL_LIMIT,
+  TCA_FQ_CODEL_MAX,
+  TCA_FQ_CODEL_MEMORY_LIMIT,
+  TCA_FQ_CODEL_QUANTUM,
+  TCA_FQ_CODEL_TARGET,
+  TCA_OPTIONS,
 } from '../constants.js'
-import { parseSize, parseTime, TcSpecError, type Size, type Time } from '../units.js'
-import { beginOptions, checkKeys, optionalU32, type KindCodec, type Options } from './kind.js'
+import { parseSize, parseTime, type Size, TcSpecError, type Time } from '../units.js'
+import { beginOptions, checkKeys, type KindCodec, type Options, optionalU32 } from './kind.js'
 
 export interface FqCodelOptions {
   readonly limit?: number
@@ -29,7 +38,9 @@ export const fqCodel: KindCodec = {
     checkKeys('fq_codel', o, KEYS)
     if (o.ecn !== undefined && typeof o.ecn !== 'boolean') throw new TcSpecError(`ecn must be true or false, got ${JSON.stringify(o.ecn)}`)
     const at = beginOptions(w, TCA_OPTIONS)
-    const u32 = (type: number, v: number | undefined) => { if (v) w.attrU32(type, v) }
+    const u32 = (type: number, v: number | undefined) => {
+      if (v) w.attrU32(type, v)
+    }
     u32(TCA_FQ_CODEL_LIMIT, optionalU32(o, 'limit'))
     u32(TCA_FQ_CODEL_FLOWS, optionalU32(o, 'flows'))
     u32(TCA_FQ_CODEL_QUANTUM, optionalU32(o, 'quantum'))
@@ -44,7 +55,9 @@ export const fqCodel: KindCodec = {
   decode(buf: Buffer, start: number, end: number): Record<string, unknown> {
     const a = new Attrs(buf, start, end, TCA_FQ_CODEL_MAX)
     const out: Record<string, unknown> = {}
-    const put = (k: string, v: number | undefined) => { if (v !== undefined) out[k] = v }
+    const put = (k: string, v: number | undefined) => {
+      if (v !== undefined) out[k] = v
+    }
     put('limit', a.u32(TCA_FQ_CODEL_LIMIT))
     put('flows', a.u32(TCA_FQ_CODEL_FLOWS))
     put('quantum', a.u32(TCA_FQ_CODEL_QUANTUM))

@@ -3,11 +3,19 @@
 // written as iproute2 6.1 writes them. Class rates are bits/s here (tc -j prints bytes/s).
 import { Attrs, type Writer } from '../../../netlink/codec.js'
 import {
-  TCA_HTB_CEIL64, TCA_HTB_CTAB, TCA_HTB_DIRECT_QLEN, TCA_HTB_INIT, TCA_HTB_MAX, TCA_HTB_PARMS, TCA_HTB_RATE64,
-  TCA_HTB_RTAB, TCA_OPTIONS, TC_HTB_PROTOVER,
+  TC_HTB_PROTOVER,
+  TCA_HTB_CEIL64,
+  TCA_HTB_CTAB,
+  TCA_HTB_DIRECT_QLEN,
+  TCA_HTB_INIT,
+  TCA_HTB_MAX,
+  TCA_HTB_PARMS,
+  TCA_HTB_RATE64,
+  TCA_HTB_RTAB,
+  TCA_OPTIONS,
 } from '../constants.js'
-import { parseRate, parseSize, pschedClock, rateTable, TcSpecError, xmitSize, xmitTicks, type Rate, type Size } from '../units.js'
-import { beginOptions, checkKeys, optionalU32, rate32, structHeader, writeRatespec, type KindCodec, type Options } from './kind.js'
+import { parseRate, parseSize, pschedClock, type Rate, rateTable, type Size, TcSpecError, xmitSize, xmitTicks } from '../units.js'
+import { beginOptions, checkKeys, type KindCodec, type Options, optionalU32, rate32, structHeader, writeRatespec } from './kind.js'
 
 export interface HtbOptions {
   /** The minor of the class unclassified traffic goes to: a number, or hex text as tc takes it ('10' = 0x10). */
@@ -108,9 +116,13 @@ export const htbClass: KindCodec = {
     const rate = a.u64(TCA_HTB_RATE64) ?? buf.readUInt32LE(p + 8)
     const ceil = a.u64(TCA_HTB_CEIL64) ?? buf.readUInt32LE(p + 20)
     return {
-      rate: rate * 8, ceil: ceil * 8,
-      burst: xmitSize(rate, buf.readUInt32LE(p + 24)), cburst: xmitSize(ceil, buf.readUInt32LE(p + 28)),
-      quantum: buf.readUInt32LE(p + 32), level: buf.readUInt32LE(p + 36), prio: buf.readUInt32LE(p + 40),
+      rate: rate * 8,
+      ceil: ceil * 8,
+      burst: xmitSize(rate, buf.readUInt32LE(p + 24)),
+      cburst: xmitSize(ceil, buf.readUInt32LE(p + 28)),
+      quantum: buf.readUInt32LE(p + 32),
+      level: buf.readUInt32LE(p + 36),
+      prio: buf.readUInt32LE(p + 40),
     }
   },
 }

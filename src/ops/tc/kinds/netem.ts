@@ -4,11 +4,30 @@
 // This kernel has no netem; the encoding is checked byte for byte against what tc sends.
 import { Attrs, type Writer } from '../../../netlink/codec.js'
 import {
-  NETEM_QOPT_LEN, TCA_NETEM_CORR, TCA_NETEM_JITTER64, TCA_NETEM_LATENCY64, TCA_NETEM_MAX, TCA_NETEM_RATE,
-  TCA_NETEM_RATE64, TCA_NETEM_REORDER, TCA_OPTIONS,
+  NETEM_QOPT_LEN,
+  TCA_NETEM_CORR,
+  TCA_NETEM_JITTER64,
+  TCA_NETEM_LATENCY64,
+  TCA_NETEM_MAX,
+  TCA_NETEM_RATE,
+  TCA_NETEM_RATE64,
+  TCA_NETEM_REORDER,
+  TCA_OPTIONS,
 } from '../constants.js'
-import { parsePercent, parseRate, parseTime, percentOf, TcSpecError, ticksOverflow, ticksToUs, usToTicks, type Percent, type Rate, type Time } from '../units.js'
-import { beginOptions, checkKeys, optionalU32, rate32, structHeader, type KindCodec, type Options } from './kind.js'
+import {
+  type Percent,
+  parsePercent,
+  parseRate,
+  parseTime,
+  percentOf,
+  type Rate,
+  TcSpecError,
+  type Time,
+  ticksOverflow,
+  ticksToUs,
+  usToTicks,
+} from '../units.js'
+import { beginOptions, checkKeys, type KindCodec, type Options, optionalU32, rate32, structHeader } from './kind.js'
 
 export interface NetemOptions {
   /** Packets queued at most (default 1000). */
@@ -56,7 +75,12 @@ export const netem: KindCodec = {
       throw new TcSpecError('netem gap needs a reorder')
     }
     const at = beginOptions(w, TCA_OPTIONS)
-    w.u32(latency).u32(optionalU32(o, 'limit') ?? 1000).u32(pct(o.loss, 'loss')).u32(gap).u32(pct(o.duplicate, 'duplicate')).u32(jitter)
+    w.u32(latency)
+      .u32(optionalU32(o, 'limit') ?? 1000)
+      .u32(pct(o.loss, 'loss'))
+      .u32(gap)
+      .u32(pct(o.duplicate, 'duplicate'))
+      .u32(jitter)
     // tc 6.1 sends the correlations only when a delay, loss or reorder correlation was given.
     if (o.correlation !== undefined || o.loss_correlation !== undefined || o.reorder_correlation !== undefined) {
       structHeader(w, TCA_NETEM_CORR, 12)

@@ -3,7 +3,7 @@
 import type { Writer } from '../../../netlink/codec.js'
 import { TCA_OPTIONS } from '../constants.js'
 import { parseSize, type Size } from '../units.js'
-import { checkKeys, optionalU32, structHeader, type KindCodec, type Options } from './kind.js'
+import { checkKeys, type KindCodec, type Options, optionalU32, structHeader } from './kind.js'
 
 export interface FifoOptions {
   /** pfifo: packets; bfifo: bytes (or tc text). */
@@ -31,6 +31,10 @@ export const bfifo = fifo('bfifo')
 
 export const noOptions: KindCodec = {
   keys: [],
-  encode(_w: Writer, o: Options): void { checkKeys('this qdisc', o, []) },
-  decode(): Record<string, unknown> { return {} },
+  encode(_w: Writer, o: Options): void {
+    checkKeys('this qdisc', o, [])
+  },
+  decode(): Record<string, unknown> {
+    return {}
+  },
 }

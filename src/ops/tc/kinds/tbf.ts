@@ -3,11 +3,18 @@
 // and PRATE64, PBURST, PTAB with a peak rate. Rates are bits/s here (the kernel and tc -j: bytes/s).
 import { Attrs, type Writer } from '../../../netlink/codec.js'
 import {
-  TCA_OPTIONS, TCA_TBF_BURST, TCA_TBF_MAX, TCA_TBF_PARMS, TCA_TBF_PBURST, TCA_TBF_PRATE64, TCA_TBF_PTAB,
-  TCA_TBF_RATE64, TCA_TBF_RTAB,
+  TCA_OPTIONS,
+  TCA_TBF_BURST,
+  TCA_TBF_MAX,
+  TCA_TBF_PARMS,
+  TCA_TBF_PBURST,
+  TCA_TBF_PRATE64,
+  TCA_TBF_PTAB,
+  TCA_TBF_RATE64,
+  TCA_TBF_RTAB,
 } from '../constants.js'
-import { parseRate, parseSize, parseTime, rateTable, TcSpecError, ticksToUs, xmitSize, xmitTicks, type Rate, type Size, type Time } from '../units.js'
-import { beginOptions, checkKeys, rate32, structHeader, writeRatespec, type KindCodec, type Options } from './kind.js'
+import { parseRate, parseSize, parseTime, type Rate, rateTable, type Size, TcSpecError, type Time, ticksToUs, xmitSize, xmitTicks } from '../units.js'
+import { beginOptions, checkKeys, type KindCodec, type Options, rate32, structHeader, writeRatespec } from './kind.js'
 
 export interface TbfOptions {
   /** bits/s or tc text ('10mbit'). */
@@ -69,7 +76,9 @@ export const tbf: KindCodec = {
     writeRatespec(w, rtab.cellLog, mpu, r32)
     if (ptab) writeRatespec(w, ptab.cellLog, mpu, p32)
     else w.zeros(12)
-    w.u32(limit).u32(xmitTicks(r32, burst)).u32(peak ? xmitTicks(p32, mtu) : 0)
+    w.u32(limit)
+      .u32(xmitTicks(r32, burst))
+      .u32(peak ? xmitTicks(p32, mtu) : 0)
     w.attrU32(TCA_TBF_BURST, burst)
     if (rate >= 2 ** 32) w.attrU64(TCA_TBF_RATE64, rate)
     w.attrBytes(TCA_TBF_RTAB, rtab.table)
