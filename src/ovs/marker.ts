@@ -5,7 +5,7 @@
 
 import { Rtnl } from '../rtnl.js'
 import { currentNetns, currentWorld, newRunId, processStart, type RunMarker, removeMarker, writeMarker } from '../topology/marker.js'
-import { recordLink, runAlias } from '../topology/ownership.js'
+import { recordDir, recordLink, runAlias } from '../topology/ownership.js'
 import type { OvsDaemon } from './service.js'
 
 export class ServiceMarker {
@@ -51,6 +51,11 @@ export class ServiceMarker {
   daemon(d: OvsDaemon): void {
     this.m.processes.push({ host: 'host', name: d.name, pid: d.pid, start: d.start })
     if (this.on) this.write()
+  }
+
+  /** The service's own run directory, removed by reap after the daemons. */
+  dir(path: string): void {
+    if (this.on) recordDir(this.m, path)
   }
 
   /** Taps vswitchd makes for a netdev bridge or internal port (only those in the owner's namespace). */

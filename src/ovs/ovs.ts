@@ -181,8 +181,9 @@ export class Ovs implements AsyncDisposable {
     const marker = opts.onDaemon ? undefined : new ServiceMarker(opts.namespace === undefined)
     let service: OvsService
     try {
-      service = await startService({ ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)) }, (sock) =>
-        initDatabase(sock, otherConfig, opts),
+      service = await startService(
+        { ...opts, otherConfig, onDaemon: opts.onDaemon ?? ((d) => marker!.daemon(d)), onDir: opts.onDir ?? ((dir) => marker?.dir(dir)) },
+        (sock) => initDatabase(sock, otherConfig, opts),
       )
     } catch (e) {
       marker?.remove()

@@ -38,6 +38,8 @@ export interface ServiceOptions {
   readonly signal?: AbortSignal
   /** Called with each daemon as soon as its pid is known (before it is ready), to record it for reap. */
   readonly onDaemon?: (d: OvsDaemon) => void
+  /** Called with the directory it made (not when `dir` was given) before anything runs there, to record it for reap. */
+  readonly onDir?: (dir: string) => void
 }
 
 /** Where the binaries are, or an EUNSUPPORTED error saying what is missing. */
@@ -137,6 +139,7 @@ export async function startService(opts: ServiceOptions, init: (dbSocket: string
       hint: 'pick a shorter directory, e.g. under /tmp',
     })
   }
+  if (ownsDir) opts.onDir?.(dir)
   const timeoutMs = opts.timeoutMs ?? 30_000
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir, OVS_PKGDATADIR: '/usr/share/openvswitch' }
   const daemons: OvsDaemon[] = []

@@ -15,7 +15,7 @@ import { Rtnl } from '../rtnl.js'
 import { currentNetns, type MarkedLink, processAlive, type RunMarker, removeMarker, writeMarker } from './marker.js'
 import { addNat } from './nat.js'
 import { LabSwitches } from './ovs.js'
-import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, runAlias } from './ownership.js'
+import { ownsLink, ownsNamespace, recordLink, recordNamespace, recordProcess, removeDirs, runAlias } from './ownership.js'
 import { ipCommand, plan, resolvConf, type Step } from './plan.js'
 import { execWhere, type ServiceHandle, serviceArgv, startProcess } from './probes.js'
 import { applyIngress, applyShaping } from './shaping.js'
@@ -513,6 +513,9 @@ export async function teardown(marker: RunMarker, lab?: Lab): Promise<TeardownRe
     report.removed.push(`process ${p.name} (pid ${p.pid}) in ${p.host}`)
   }
   await Promise.all((lab?.services ?? []).map((s) => s.stop(200)))
+  const dirs = removeDirs(marker)
+  report.removed.push(...dirs.removed)
+  report.failed.push(...dirs.failed)
 
   // 2. Sysctls of the owner's namespace, back to what they were.
   const here = currentNetns() === marker.netns

@@ -61,6 +61,8 @@ export interface RunMarker {
   readonly processes: MarkedProcess[]
   /** Directories this run created under /etc/netns. */
   readonly etcDirs: string[]
+  /** Scratch directories this run made (a private OVS's run directory), removed after its processes. */
+  dirs?: string[]
   readonly topology: ResolvedTopology
   /** Set once every step succeeded; a second up() of the same spec is then a no-op. */
   complete?: boolean

@@ -10,6 +10,7 @@ import type { Ovs } from '../ovs/ovs.js'
 import type { TeardownReport } from './apply.js'
 import type { RunMarker } from './marker.js'
 import { writeMarker } from './marker.js'
+import { recordDir } from './ownership.js'
 import type { Step } from './plan.js'
 import type { ResolvedHost, ResolvedTopology } from './spec.js'
 
@@ -44,6 +45,7 @@ export class LabSwitches {
             this.lab.marker.processes.push({ host, name: d.name, pid: d.pid, start: d.start })
             writeMarker(this.lab.marker)
           },
+          onDir: (dir) => recordDir(this.lab.marker, dir),
         }),
       )
       this.byHost.set(host, p)

@@ -7,6 +7,8 @@
 // Teardown (down(), rollback, reap()) removes an object only when what is there now has
 // that identity. A name alone never matches: a planned object that was never recorded, or
 // one replaced by somebody else's under the same name, is left alone.
+import { rmSync } from 'node:fs'
+import { basename, isAbsolute, normalize } from 'node:path'
 import { fileKey, type MarkedLink, type MarkedNamespace, type MarkedProcess, processStart, type RunMarker, writeMarker } from './marker.js'
 
 /** The ifalias that marks the links run `runId` made in its own namespace. */
@@ -63,4 +65,31 @@ export function recordProcess(marker: RunMarker, host: string, name: string, pid
   else marker.processes.push(entry)
   writeMarker(marker)
   return entry
+}
+
+/** A scratch directory a run may make (mkdtemp `nsnet-*`); recorded paths of any other shape are never removed. */
+const isScratch = (dir: string) => isAbsolute(dir) && normalize(dir) === dir && /^nsnet-[A-Za-z0-9_-]+$/.test(basename(dir))
+
+/** Records a scratch directory the run made (see RunMarker.dirs) and writes the marker. */
+export function recordDir(marker: RunMarker, dir: string): void {
+  ;(marker.dirs ??= []).push(dir)
+  writeMarker(marker)
+}
+
+/** Removes the run's scratch directories (once its processes are gone); what is not a scratch path is left alone. */
+export function removeDirs(marker: RunMarker): { removed: string[]; failed: Array<{ object: string; error: string }> } {
+  const out = { removed: [] as string[], failed: [] as Array<{ object: string; error: string }> }
+  for (const dir of marker.dirs ?? []) {
+    if (!isScratch(dir)) {
+      out.failed.push({ object: `directory ${dir}`, error: 'not an nsnet scratch directory (an absolute nsnet-* path): left alone' })
+      continue
+    }
+    try {
+      rmSync(dir, { recursive: true, force: true })
+      out.removed.push(`directory ${dir}`)
+    } catch (e) {
+      out.failed.push({ object: `directory ${dir}`, error: (e as Error).message })
+    }
+  }
+  return out
 }

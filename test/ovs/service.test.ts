@@ -104,7 +104,10 @@ describe.skipIf(!haveOvs)(`private OVS service${haveOvs ? '' : ` (skipped: ${ski
     expect(results.map((r) => r.status)).toEqual(['removed'])
     expect(ovsPids(dir)).toEqual([])
     expect(linkNames()).toEqual(before)
+    // Its run directory (database, sockets, logs) goes too.
+    const left = existsSync(dir)
     rmSync(dir, { recursive: true, force: true })
+    expect(left).toBe(false)
   }, 60_000)
 
   test('a failure half-way (vswitchd in a namespace that does not exist) stops ovsdb-server', async () => {
