@@ -1,4 +1,4 @@
-// tc benchmarks: 1,000 tbf qdisc replaces through nsnet (pipelined on one socket) against
+// tc benchmarks: 1,000 tbf qdisc replaces through nsnet (replaceMany, and concurrent replace calls) against
 // `tc -batch` with the same 1,000 commands, wall and CPU, medians of `runs`.
 //
 //   called by bench/run.ts as benchTc({ runs, quick, log })
@@ -34,37 +34,48 @@ export async function benchTc(opts: TcBenchOptions = {}): Promise<ModuleRow[]> {
       Array.from({ length: N }, (_, i) => `qdisc replace dev ${DEV} root handle 5: tbf rate ${rateOf(i)} burst 32kbit latency 400ms\n`).join(''),
     )
     const ours = { wall: [] as number[], cpu: [] as number[] }
+    const many = { wall: [] as number[], cpu: [] as number[] }
     const theirs = { wall: [] as number[], cpu: [] as number[] }
-    for (let r = 0; r < runs; r++) {
+    const spec = (i: number) => ({ dev: ifindex, kind: 'tbf', handle: '5:', options: { rate: rateOf(i), burst: '32kbit', latency: '400ms' } })
+    const measure = async (into: { wall: number[]; cpu: number[] } | undefined, work: () => Promise<unknown>) => {
       const c0 = process.cpuUsage()
       const t0 = performance.now()
-      await Promise.all(
-        Array.from({ length: N }, (_, i) =>
-          rt.tc.qdiscs.replace({
-            dev: ifindex,
-            kind: 'tbf',
-            handle: '5:',
-            options: { rate: rateOf(i), burst: '32kbit', latency: '400ms' },
-          }),
-        ),
-      )
-      ours.wall.push(performance.now() - t0)
+      await work()
+      const wall = performance.now() - t0
       const c = process.cpuUsage(c0)
-      ours.cpu.push((c.user + c.system) / 1000)
+      into?.wall.push(wall)
+      into?.cpu.push((c.user + c.system) / 1000)
       const last = (await rt.tc.qdiscs.list(DEV))[0]!
       if (last.options.rate !== (1000 + N - 1) * 1000) throw new Error(`nsnet left rate ${String(last.options.rate)}, not the last one`)
+      return wall
+    }
+    const concurrent = () => Promise.all(Array.from({ length: N }, (_, i) => rt.tc.qdiscs.replace(spec(i))))
+    const batched = () => rt.tc.qdiscs.replaceMany(Array.from({ length: N }, (_, i) => spec(i)))
+    // One uncounted run of each: the first pays for JIT compilation, which tc (C) does not.
+    await measure(undefined, concurrent)
+    await measure(undefined, batched)
+    for (let r = 0; r < runs; r++) {
+      const a = await measure(ours, concurrent)
+      const b = await measure(many, batched)
       const t = await timeProcess(['tc', '-batch', batch], { cpu: true })
       theirs.wall.push(t.wallMs)
       if (t.userMs !== undefined) theirs.cpu.push(t.userMs + (t.sysMs ?? 0))
-      log(`  tc replace x${N}: nsnet ${ours.wall.at(-1)!.toFixed(0)} ms, tc -batch ${t.wallMs.toFixed(0)} ms`)
+      log(`  tc replace x${N}: nsnet concurrent ${a.toFixed(0)} ms, replaceMany ${b.toFixed(0)} ms, tc -batch ${t.wallMs.toFixed(0)} ms`)
     }
-    const row = (name: string, a: number[], b: number[], target?: number, note?: string): ModuleRow => {
+    const row = (
+      name: string,
+      a: number[],
+      b: number[],
+      target?: number,
+      note?: string,
+      how = 'tc.qdiscs.replace x1000 (concurrent calls, one socket)',
+    ): ModuleRow => {
       const nsnetValue = a.length ? median(a) : null
       const peerValue = b.length ? median(b) : null
       return {
         name,
         measurement: name,
-        nsnet: 'tc.qdiscs.replace x1000 (pipelined, one socket)',
+        nsnet: how,
         nsnetValue,
         peer: 'tc -batch (same 1,000 lines)',
         peerValue,
@@ -74,21 +85,19 @@ export async function benchTc(opts: TcBenchOptions = {}): Promise<ModuleRow[]> {
         samples: { nsnet: a, peer: b },
       }
     }
+    const tableNote = "each message carries tc's 1 KiB rate table, byte-identical to tc's; medians after one warm-up run"
     return [
+      row(`${N.toLocaleString('en-US')} tbf qdisc replaces (replaceMany), wall`, many.wall, theirs.wall, 0.5, tableNote, 'tc.qdiscs.replaceMany (1,000 specs)'),
       row(
-        `${N.toLocaleString('en-US')} tbf qdisc replaces, wall`,
-        ours.wall,
-        theirs.wall,
-        0.5,
-        "each message carries tc's 1 KiB rate table, byte-identical to tc's",
-      ),
-      row(
-        `${N.toLocaleString('en-US')} tbf qdisc replaces, CPU`,
-        ours.cpu,
+        `${N.toLocaleString('en-US')} tbf qdisc replaces (replaceMany), CPU`,
+        many.cpu,
         theirs.cpu,
         undefined,
-        'nsnet: this process (warm); tc: user+sys of the whole process (GNU time)',
+        'nsnet: this process; tc: user+sys of the whole process (GNU time, 10 ms resolution)',
+        'tc.qdiscs.replaceMany (1,000 specs)',
       ),
+      row(`${N.toLocaleString('en-US')} tbf qdisc replaces (concurrent calls), wall`, ours.wall, theirs.wall, 0.5, tableNote),
+      row(`${N.toLocaleString('en-US')} tbf qdisc replaces (concurrent calls), CPU`, ours.cpu, theirs.cpu, undefined, 'as above'),
     ]
   } finally {
     await rt.close()

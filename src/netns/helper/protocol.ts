@@ -126,6 +126,7 @@ export const HELPER_OPS = {
   'tc.qdiscs.list': 2,
   'tc.qdiscs.add': 2,
   'tc.qdiscs.replace': 2,
+  'tc.qdiscs.replaceMany': 2,
   'tc.qdiscs.change': 2,
   'tc.qdiscs.delete': 2,
   'tc.qdiscs.supports': 2,

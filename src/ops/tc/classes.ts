@@ -1,10 +1,9 @@
 // Traffic classes: `tc class add|replace|change|del|show` (htb).
-import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, type OpsContext } from '../context.js'
 import { CLASS_KINDS, decodeClass, handleOf, type TcWire, writeClass } from './codec.js'
-import { checkCallOptions, checked, devIndex, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
+import { checkCallOptions, checked, devIndex, encodedBody, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
 import { RTM_DELTCLASS, RTM_GETTCLASS, RTM_NEWTCLASS, TC_H_ROOT } from './constants.js'
 import { formatClassid } from './handles.js'
 import type { Qdiscs } from './qdiscs.js'
@@ -128,14 +127,14 @@ export class Classes {
     const ifindex = await devIndex(this.ctx, operation, s, opts)
     const c = classWire(this.ctx, operation, s, ifindex, true)
     const object = `class ${c.kind} dev ${String(s.dev ?? ifindex)} classid ${formatClassid(c.handle)}`
-    checked(this.ctx, operation, object, () => writeClass(new Writer(2600), c))
+    const body = encodedBody(this.ctx, operation, object, (w) => writeClass(w, c))
     await this.ctx.sock.request(
       {
         type: RTM_NEWTCLASS,
         flags: modeFlags('class', mode),
         operation,
         object,
-        body: (w) => writeClass(w, c),
+        body,
       },
       opts,
     )

@@ -1,6 +1,7 @@
 // What the three tc operation groups share: turning spec errors into NsnetErrors that name the
 // operation, object and namespace; resolving the spec's dev; sending a NEW/DEL with tc's flags.
 
+import { Writer } from '../../netlink/codec.js'
 import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../../netlink/constants.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
@@ -25,6 +26,21 @@ export function checked<T>(ctx: OpsContext, operation: string, object: string, f
   } catch (e) {
     if (e instanceof TcSpecError) throw invalidArgument(e.message, { operation, object, namespace: ctx.namespace })
     throw e
+  }
+}
+
+/**
+ * Encodes a message body once, before anything is sent (bad options fail here as
+ * EINVAL_ARGUMENT), and returns a body writer that copies those bytes into the request.
+ */
+export function encodedBody(ctx: OpsContext, operation: string, object: string, write: (w: Writer) => void): (w: Writer) => void {
+  const bytes = checked(ctx, operation, object, () => {
+    const w = new Writer(1536)
+    write(w)
+    return w.buf.subarray(0, w.pos)
+  })
+  return (w) => {
+    w.bytes(bytes)
   }
 }
 

@@ -1,11 +1,10 @@
 // Classifiers: `tc filter add|replace|change|del|show` (u32 with classid and mirred actions).
-import { Writer } from '../../netlink/codec.js'
 import type { CallOptions } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, linkIndex, type OpsContext } from '../context.js'
 import { actionWire } from './actions.js'
 import { decodeFilter, type FilterWire, handleOf, protocolOf, writeFilter } from './codec.js'
-import { checked, devIndex, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
+import { checked, devIndex, encodedBody, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
 import { RTM_DELTFILTER, RTM_GETTFILTER, RTM_NEWTFILTER, TC_H_INGRESS } from './constants.js'
 import { formatClassid } from './handles.js'
 import type { Qdiscs } from './qdiscs.js'
@@ -167,14 +166,14 @@ export class Filters {
     const targets = new Map<LinkRef, number>()
     for (const d of actionDevs(s)) targets.set(d, await linkIndex(this.ctx, d, operation, opts))
     const f = filterWire(this.ctx, operation, s, ifindex, (d) => targets.get(d)!, true)
-    checked(this.ctx, operation, describe(s, f), () => writeFilter(new Writer(512), f))
+    const body = encodedBody(this.ctx, operation, describe(s, f), (w) => writeFilter(w, f))
     await this.ctx.sock.request(
       {
         type: RTM_NEWTFILTER,
         flags: modeFlags('filter', mode),
         operation,
         object: describe(s, f),
-        body: (w) => writeFilter(w, f),
+        body,
       },
       opts,
     )

@@ -1,10 +1,9 @@
 // Queueing disciplines: `tc qdisc add|replace|change|del|show`.
-import { Writer } from '../../netlink/codec.js'
-import type { CallOptions } from '../../netlink/engine.js'
+import type { CallOptions, Request } from '../../netlink/engine.js'
 import { invalidArgument } from '../../netlink/errors.js'
 import { freeze, type LinkRef, type OpsContext } from '../context.js'
 import { decodeQdisc, HOOK_KINDS, handleOf, QDISC_KINDS, type TcWire, writeQdisc } from './codec.js'
-import { checkCallOptions, checked, devIndex, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
+import { checkCallOptions, checked, devIndex, encodedBody, type Mode, modeFlags, namer, onlyKeys, specObject } from './common.js'
 import { RTM_DELQDISC, RTM_GETQDISC, RTM_NEWQDISC, TC_H_INGRESS, TC_H_ROOT } from './constants.js'
 import { formatClassid } from './handles.js'
 import { kernelHasQdisc, missingQdisc, PROBED_KINDS } from './probe.js'
@@ -141,26 +140,38 @@ export class Qdiscs {
     return kernelHasQdisc(this.ctx, kind)
   }
 
+  /**
+   * `tc -batch FILE` of `qdisc replace` lines: every spec is checked and encoded before
+   * anything is sent (one bad spec: nothing changes), then all go packed into few datagrams.
+   * Kernel refusals come back together as one BatchError that lists each with its index.
+   */
+  async replaceMany(specs: readonly QdiscSpec[], opts?: CallOptions): Promise<{ sent: number }> {
+    const operation = 'tc.qdiscs.replaceMany'
+    if (!Array.isArray(specs))
+      throw invalidArgument(`qdiscs must be an array of qdisc specs, got ${JSON.stringify(specs)}`, { operation, namespace: this.ctx.namespace })
+    checkCallOptions(this.ctx, operation, opts)
+    const reqs: Request[] = []
+    for (const [i, spec] of specs.entries()) reqs.push(await this.prepare('replace', spec, opts, `qdiscs[${i}]: `))
+    const r = await this.ctx.sock.batch(reqs, opts)
+    return { sent: r.sent }
+  }
+
   private async modify(mode: Mode, spec: QdiscSpec, opts?: CallOptions): Promise<void> {
+    await this.ctx.sock.request(await this.prepare(mode, spec, opts), opts)
+  }
+
+  /** The checked, encoded request of one add/replace/change; nothing is sent. */
+  private async prepare(mode: Mode, spec: QdiscSpec, opts: CallOptions | undefined, label = ''): Promise<Request> {
     const operation = `tc.qdiscs.${mode}`
-    const s = specObject(this.ctx, operation, spec, 'qdisc')
+    const s = specObject(this.ctx, operation, spec, `${label}qdisc`)
     const ifindex = await devIndex(this.ctx, operation, s, opts)
     const q = qdiscWire(this.ctx, operation, s, ifindex, true)
-    // Encode once before anything is sent, so bad options fail as EINVAL_ARGUMENT here.
-    checked(this.ctx, operation, describe(s, q), () => writeQdisc(new Writer(512), q))
+    const object = `${label}${describe(s, q)}`
+    const body = encodedBody(this.ctx, operation, object, (w) => writeQdisc(w, q))
     if (PROBED_KINDS.has(q.kind!) && !(await kernelHasQdisc(this.ctx, q.kind!))) {
       throw missingQdisc(q.kind!, operation, this.ctx.namespace)
     }
-    await this.ctx.sock.request(
-      {
-        type: RTM_NEWQDISC,
-        flags: modeFlags('qdisc', mode),
-        operation,
-        object: describe(s, q),
-        body: (w) => writeQdisc(w, q),
-      },
-      opts,
-    )
+    return { type: RTM_NEWQDISC, flags: modeFlags('qdisc', mode), operation, object, body }
   }
 }
 

@@ -217,6 +217,7 @@ describe('every op of the table on both transports', () => {
       'tc.qdiscs.list': ['lo'],
       'tc.qdiscs.add': [{ dev: 'lo', kind: 'tbf' }],
       'tc.qdiscs.replace': [{ dev: 'lo', kind: 'tbf' }],
+      'tc.qdiscs.replaceMany': [[{ dev: 'lo', kind: 'tbf' }]],
       'tc.qdiscs.change': [{ dev: 'lo', kind: 'tbf' }],
       'tc.qdiscs.delete': [{ dev: 'lo', parent: 'root' }],
       'tc.qdiscs.supports': ['tbf'],

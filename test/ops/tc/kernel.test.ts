@@ -147,6 +147,29 @@ describe('qdiscs', () => {
     expect(tcQdiscs(A)[0]).toMatchObject({ kind: 'htb', options: { default: '0x20' } })
   })
 
+  it('replaceMany: what tc -batch does; a bad spec sends nothing; kernel refusals carry their index', async () => {
+    await rt.tc.qdiscs.replace({ dev: A, kind: 'tbf', handle: '5:', options: { rate: '1mbit', burst: '32kbit', latency: '400ms' } })
+    const specs = Array.from({ length: 300 }, (_, i) => ({
+      dev: A,
+      kind: 'tbf',
+      handle: '5:',
+      options: { rate: `${2000 + i}kbit`, burst: '32kbit', latency: '400ms' },
+    }))
+    expect(await rt.tc.qdiscs.replaceMany(specs)).toEqual({ sent: 300 })
+    // The last one wins, as with 300 `qdisc replace` lines.
+    expect(tcQdiscs(A)[0]).toMatchObject({ kind: 'tbf', handle: '5:', options: { rate: 2299 * 125 } })
+    const bad = await rt.tc.qdiscs.replaceMany([specs[0]!, { ...specs[1]!, options: { rate: 'fast' } }]).catch((x) => x)
+    expect(isNsnetError(bad, 'EINVAL_ARGUMENT')).toBe(true)
+    expect(bad.message).toContain('qdiscs[1]')
+    expect(tcQdiscs(A)[0]).toMatchObject({ options: { rate: 2299 * 125 } })
+    // A name the kernel does not know fails in the kernel: reported with its index, the others applied.
+    const e = await rt.tc.qdiscs.replaceMany([{ ...specs[0]!, dev: 999_999 }, specs[5]!]).catch((x) => x)
+    expect(e.name).toBe('BatchError')
+    expect(e.failures.map((f: { index: number; code: string }) => [f.index, f.code])).toEqual([[0, 'ENODEV']])
+    expect(tcQdiscs(A)[0]).toMatchObject({ options: { rate: 2005 * 125 } })
+    run('tc', 'qdisc', 'del', 'dev', A, 'root')
+  })
+
   it('netem and fq_codel: EUNSUPPORTED from a probe that leaves nothing behind', async () => {
     const before = tc('-j', 'qdisc', 'show', 'dev', 'lo')
     expect(await rt.tc.qdiscs.supports('tbf')).toBe(true)
