@@ -79,6 +79,7 @@ const OPTIONAL_MODULES = [
   { file: 'nftables.ts', fn: 'benchNftables', section: 'nftables' },
   { file: 'ovs.ts', fn: 'benchOvs', section: 'ovs' },
   { file: 'tc.ts', fn: 'benchTc', section: 'tc' },
+  { file: 'shaped-lab.ts', fn: 'benchShapedLab', section: 'shaped-lab' },
 ]
 
 async function main(): Promise<number> {

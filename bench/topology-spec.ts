@@ -3,7 +3,8 @@
 // 10.0.0.0/16 and a default route via the gateway.
 import type { TopologySpec } from '../src/topology/spec.js'
 
-export function benchSpec(n: number): TopologySpec {
+/** `rate`, when given, shapes every host's link (tbf on both ends), as a TCLink(bw=) lab would. */
+export function benchSpec(n: number, rate?: string): TopologySpec {
   const hosts = Array.from({ length: n }, (_, i) => ({ name: `h${i + 1}`, gateway: '10.0.0.1' }))
   return {
     name: `bench-${n}`,
@@ -13,6 +14,7 @@ export function benchSpec(n: number): TopologySpec {
     links: hosts.map((h) => ({
       a: { node: h.name, ifname: `veth-${h.name}`, addresses: [{ pool: 'lan' }] },
       b: { node: 'br0', ifname: `veth-${h.name}-br` },
+      ...(rate !== undefined ? { rate } : {}),
     })),
   }
 }

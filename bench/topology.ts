@@ -33,7 +33,7 @@ export interface TopologyBenchOptions {
 }
 
 /** One side's run: wall and CPU of the whole tree, its phases, its peak RSS. */
-interface Run {
+export interface Run {
   readonly wallMs: number
   readonly cpuMs: number
   readonly upMs: number
@@ -44,7 +44,7 @@ interface Run {
   readonly helpersPeak?: number
 }
 
-async function bundleWorker(): Promise<string> {
+export async function bundleWorker(): Promise<string> {
   const { build } = await import('esbuild')
   const outfile = path.join(OUT, 'workers', 'topology-nsnet.mjs')
   await build({
@@ -84,9 +84,9 @@ function scrub(n: number): void {
 
 const cpuOf = (t: Timed) => (t.userMs ?? NaN) + (t.sysMs ?? NaN)
 
-async function runNsnet(worker: string, n: number): Promise<Run> {
+export async function runNsnet(worker: string, n: number, rate?: string): Promise<Run> {
   scrub(n)
-  const r = await timed([process.execPath, worker, String(n)])
+  const r = await timed([process.execPath, worker, String(n), ...(rate !== undefined ? [rate] : [])])
   if (r.code !== 0) {
     scrub(n)
     throw new Error(`nsnet worker (${n} hosts) failed: ${r.stdout.trim().slice(-300)} ${r.stderr.trim().slice(-1500)}`)

@@ -2,7 +2,8 @@
 // the gateway (ping), takes it down, and prints one JSON line with the phase times, the peak
 // RSS of this process and its helpers together (sampled every 50 ms), and the most helpers
 // alive at once.
-//   node topology-nsnet.mjs N
+//   node topology-nsnet.mjs N [RATE]   (RATE, e.g. 100mbit: every link shaped)
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { helperCounts } from '../../src/netns/helper/client.js'
 import { Rtnl } from '../../src/rtnl.js'
@@ -10,7 +11,8 @@ import { Topology } from '../../src/topology/topology.js'
 import { benchSpec, VERIFY_WAVE } from '../topology-spec.js'
 
 const n = Number(process.argv[2] ?? 100)
-const spec = benchSpec(n)
+const rate = process.argv[3]
+const spec = benchSpec(n, rate)
 
 function rssKb(pid: number): number {
   try {
@@ -31,6 +33,13 @@ const sampler = setInterval(sample, 50)
 const t0 = performance.now()
 const lab = await Topology.up(spec)
 const t1 = performance.now()
+if (rate !== undefined) {
+  // A shaped run counts only if the shaping is there: tc's own view of both ends of one link.
+  const kinds = (argv: string[]) => (JSON.parse(execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' })) as Array<{ kind: string }>).map((q) => q.kind)
+  const host = kinds(['ip', 'netns', 'exec', lab.netns(`h${n}`)!, 'tc', '-j', 'qdisc', 'show', 'dev', `veth-h${n}`])
+  const bridge = kinds(['tc', '-j', 'qdisc', 'show', 'dev', `veth-h${n}-br`])
+  if (!host.includes('tbf') || !bridge.includes('tbf')) throw new Error(`h${n}'s link is not shaped: qdiscs ${host.join(',')} / ${bridge.join(',')}`)
+}
 let failures = 0
 let retried = 0
 const failed: string[] = []
