@@ -37,6 +37,15 @@ export class NftContext {
     new SpecCheck({ operation, namespace: this.namespace }).options(opts, 'options', COMMIT_OPTION_KEYS)
   }
 
+  /** A list() filter: undefined is none; anything but a plain object is EINVAL_ARGUMENT. */
+  filter(operation: string, filter: unknown): ListFilter {
+    if (filter === undefined) return {}
+    if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) {
+      new SpecCheck({ operation, namespace: this.namespace }).fail(`the filter must be an object like { family, table }, got ${JSON.stringify(filter)}`)
+    }
+    return filter as ListFilter
+  }
+
   async dump<T>(msg: number, operation: string, decode: (m: RawMessage) => T | undefined, filter: ListFilter = {}, opts?: CallOptions): Promise<T[]> {
     new SpecCheck({ operation, namespace: this.namespace }).options(opts)
     const family = filter.family === undefined ? 0 : familyNumber(filter.family, { operation, namespace: this.namespace })

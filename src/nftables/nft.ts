@@ -52,8 +52,8 @@ export class NftTables {
   }
 
   /** As `nft -j list tables [FAMILY]`. */
-  async list(filter: Pick<ListFilter, 'family'> = {}, opts?: CallOptions): Promise<Table[]> {
-    return freezeAll(await this.c.dump(NFT_MSG_GETTABLE, 'nft list tables', decodeTable, filter, opts))
+  async list(filter?: Pick<ListFilter, 'family'>, opts?: CallOptions): Promise<Table[]> {
+    return freezeAll(await this.c.dump(NFT_MSG_GETTABLE, 'nft list tables', decodeTable, this.c.filter('nft list tables', filter), opts))
   }
 }
 
@@ -75,9 +75,10 @@ export class NftChains {
   }
 
   /** As `nft -j list chains [FAMILY]`, optionally of one table. */
-  async list(filter: Pick<ListFilter, 'family' | 'table'> = {}, opts?: CallOptions): Promise<Chain[]> {
-    const all = await this.c.dump(NFT_MSG_GETCHAIN, 'nft list chains', decodeChain, filter, opts)
-    return freezeAll(filter.table === undefined ? all : all.filter((c) => c.table === filter.table))
+  async list(filter?: Pick<ListFilter, 'family' | 'table'>, opts?: CallOptions): Promise<Chain[]> {
+    const f = this.c.filter('nft list chains', filter)
+    const all = await this.c.dump(NFT_MSG_GETCHAIN, 'nft list chains', decodeChain, f, opts)
+    return freezeAll(f.table === undefined ? all : all.filter((c) => c.table === f.table))
   }
 }
 
@@ -115,13 +116,21 @@ export class NftRules {
 
   /** As `nft -f FILE` with one `add rule` line per rule, in one transaction where they fit one. */
   async addMany(rules: readonly Rule[], opts?: CommitOptions): Promise<{ added: number; transactions: number }> {
+    if (!Array.isArray(rules)) {
+      throw new NsnetError(`rules must be an array of rules, got ${JSON.stringify(rules)}`, {
+        code: 'EINVAL_ARGUMENT',
+        operation: 'nft add rule',
+        namespace: this.c.namespace,
+      })
+    }
     const members = rules.map((r) => ruleMember(this.c, r, 'nft add rule', NLM_F_CREATE | NLM_F_APPEND))
     const res = await this.c.commit(members, opts)
     return { added: res.members, transactions: res.transactions }
   }
 
   /** As `nft -j list ruleset`'s rules, optionally of one family, table or chain (in chain order). */
-  async list(filter: ListFilter = {}, opts?: CallOptions): Promise<Rule[]> {
+  async list(rawFilter?: ListFilter, opts?: CallOptions): Promise<Rule[]> {
+    const filter = this.c.filter('nft list ruleset', rawFilter)
     if (filter.chain !== undefined && filter.table === undefined) {
       throw new NsnetError('a chain filter needs its table', { code: 'EINVAL_ARGUMENT', operation: 'nft list chain', namespace: this.c.namespace })
     }

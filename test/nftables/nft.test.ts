@@ -140,6 +140,11 @@ describe('rt.nft low level, nft -j list ruleset as the oracle', () => {
     await bad(h.nft.chains.add({ family: 'inet', table: 't', name: 'c', type: 'bogus' as never, hook: 'input', prio: 0 }), /unknown chain type/)
     await bad(h.nft.chains.add({ family: 'inet', table: 't', name: 'c', type: 'filter', hook: 'sideways' as never, prio: 0 }), /unknown hook/)
     await bad(h.nft.tables.add({ family: 'inet', name: 'x'.repeat(256) }), /at most 255/)
+    // null where an object or array belongs: a clear refusal, not a TypeError inside (EINTERNAL through the helper).
+    await bad(h.nft.tables.list(null as never), /filter must be an object/)
+    await bad(h.nft.chains.list(null as never), /filter must be an object/)
+    await bad(h.nft.rules.list(null as never), /filter must be an object/)
+    await bad(h.nft.rules.addMany(null as never), /rules must be an array/)
     await bad(
       h.nft.load({
         nftables: [
