@@ -150,8 +150,16 @@ export class Qdiscs {
     if (!Array.isArray(specs))
       throw invalidArgument(`qdiscs must be an array of qdisc specs, got ${JSON.stringify(specs)}`, { operation, namespace: this.ctx.namespace })
     checkCallOptions(this.ctx, operation, opts)
+    // Each distinct dev is looked up once for the whole batch, not once per spec.
+    const devs = new Map<unknown, Promise<number>>()
+    const index = (s: Record<string, unknown>) => {
+      const key = s.dev ?? s.ifindex
+      let p = devs.get(key)
+      if (!p) devs.set(key, (p = devIndex(this.ctx, 'tc.qdiscs.replace', s, opts)))
+      return p
+    }
     const reqs: Request[] = []
-    for (const [i, spec] of specs.entries()) reqs.push(await this.prepare('replace', spec, opts, `qdiscs[${i}]: `))
+    for (const [i, spec] of specs.entries()) reqs.push(await this.prepare('replace', spec, opts, `qdiscs[${i}]: `, index))
     const r = await this.ctx.sock.batch(reqs, opts)
     return { sent: r.sent }
   }
@@ -161,10 +169,16 @@ export class Qdiscs {
   }
 
   /** The checked, encoded request of one add/replace/change; nothing is sent. */
-  private async prepare(mode: Mode, spec: QdiscSpec, opts: CallOptions | undefined, label = ''): Promise<Request> {
+  private async prepare(
+    mode: Mode,
+    spec: QdiscSpec,
+    opts: CallOptions | undefined,
+    label = '',
+    index = (s: Record<string, unknown>) => devIndex(this.ctx, `tc.qdiscs.${mode}`, s, opts),
+  ): Promise<Request> {
     const operation = `tc.qdiscs.${mode}`
     const s = specObject(this.ctx, operation, spec, `${label}qdisc`)
-    const ifindex = await devIndex(this.ctx, operation, s, opts)
+    const ifindex = await index(s)
     const q = qdiscWire(this.ctx, operation, s, ifindex, true)
     const object = `${label}${describe(s, q)}`
     const body = encodedBody(this.ctx, operation, object, (w) => writeQdisc(w, q))

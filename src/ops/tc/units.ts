@@ -179,10 +179,10 @@ export function pschedClock(): Psched {
 }
 
 /** Ticks to send `size` bytes at `rate` bytes/s: iproute2 6.1 tc_calc_xmittime (truncates twice). */
-export function xmitTicks(rate: number, size: number): number {
+export function xmitTicks(rate: number, size: number, ticksPerUs = pschedClock().ticksPerUs): number {
   // Same operation order as C (size/rate first): the doubles must round the same way.
   const us = Math.trunc(1e6 * (size / rate)) >>> 0
-  return Math.trunc(us * pschedClock().ticksPerUs) >>> 0
+  return Math.trunc(us * ticksPerUs) >>> 0
 }
 
 /** Bytes sent in `ticks` at `rate` bytes/s: tc_calc_xmitsize, what tc prints as burst. */
@@ -222,9 +222,7 @@ export function rateTable(rate32: number, mtu: number, mpu: number): { readonly 
   const ticksPerUs = pschedClock().ticksPerUs
   for (let i = 0; i < 256; i++) {
     const size = Math.max((i + 1) << cellLog, mpu)
-    // xmitTicks() inlined: the same two truncations, with the clock read once per table.
-    const us = Math.trunc(1e6 * (size / rate32)) >>> 0
-    table.writeUInt32LE(Math.trunc(us * ticksPerUs) >>> 0, i * 4)
+    table.writeUInt32LE(xmitTicks(rate32, size, ticksPerUs), i * 4)
   }
   // Labs shape many links alike: the same table is built again and again. Shared, never written to.
   if (rateTables.size >= 256) rateTables.clear()
