@@ -4,7 +4,7 @@
 // (exit 0), but a wrong result (routes missing after an insert, a crash) exits 1.
 //
 //   node test/run-hermetic.mjs --bench [--quick] [--n 100000] [--runs 3] [--only insert|dump]
-//        [--pyroute2 10000] [--ip-each 2000] [--diag] [--prof]
+//        [--pyroute2 10000] [--ip-each 2000] [--diag] [--prof] [--modules routes,tc,...]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -26,6 +26,8 @@ const USAGE = `usage: node test/run-hermetic.mjs --bench [options]
   --serial K         routes added one awaited call after another, by nsnet and npm netlink (default 3000)
   --rss-count K      concurrent routes.add calls of the peak-RSS row (default 30000)
   --prof             run the nsnet worker under node --cpu-prof (profiles in .bench-out/prof)
+  --modules LIST     only these sections, comma-separated: routes, netns, topology, nftables, ovs, tc, shaped-lab
+                     (default all)
 `
 
 function parseArgs(argv: string[]) {
@@ -41,6 +43,7 @@ function parseArgs(argv: string[]) {
     serial: 3000,
     rssCount: 30_000,
     only: undefined as 'insert' | 'dump' | undefined,
+    modules: undefined as Set<string> | undefined,
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -59,7 +62,13 @@ function parseArgs(argv: string[]) {
     else if (a === '--serial') o.serial = Math.max(1, num())
     else if (a === '--rss-count') o.rssCount = Math.max(1, num())
     else if (a === '--prof') o.prof = true
-    else if (a === '--only') {
+    else if (a === '--modules') {
+      const known = ['routes', ...OPTIONAL_MODULES.map((m) => m.section)]
+      const list = (argv[++i] ?? '').split(',').filter(Boolean)
+      const bad = list.filter((m) => !known.includes(m))
+      if (!list.length || bad.length) throw new Error(`--modules takes a list of ${known.join(', ')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`)
+      o.modules = new Set(list)
+    } else if (a === '--only') {
       const v = argv[++i]
       if (v !== 'insert' && v !== 'dump') throw new Error('--only takes insert or dump')
       o.only = v
@@ -106,27 +115,30 @@ async function main(): Promise<number> {
   const details: Record<string, unknown> = {}
   const sectionSeconds: Record<string, number> = {}
   let t = performance.now()
-  const routes = await benchRoutes({
-    n: args.n,
-    runs: args.runs,
-    diag: args.diag,
-    only: args.only,
-    log,
-    serial: args.serial,
-    rssCount: args.rssCount,
-    pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
-    pyroute2DumpRuns: args.pyroute2 === 0 ? 0 : args.quick ? 1 : args.runs,
-    ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
-  })
-  rows.push(...routes.rows)
-  details.routes = routes.details
-  if (args.million) rows.push(...(await benchMillion(log)))
-  sectionSeconds.routes = (performance.now() - t) / 1000
-  log(`routes: ${sectionSeconds.routes.toFixed(0)} s`)
+  const wanted = (section: string) => !args.modules || args.modules.has(section)
+  if (wanted('routes')) {
+    const routes = await benchRoutes({
+      n: args.n,
+      runs: args.runs,
+      diag: args.diag,
+      only: args.only,
+      log,
+      serial: args.serial,
+      rssCount: args.rssCount,
+      pyroute2Insert: args.pyroute2 ?? (args.quick ? 2000 : 10_000),
+      pyroute2DumpRuns: args.pyroute2 === 0 ? 0 : args.quick ? 1 : args.runs,
+      ipEach: args.ipEach ?? (args.quick ? 0 : 2000),
+    })
+    rows.push(...routes.rows)
+    details.routes = routes.details
+    if (args.million) rows.push(...(await benchMillion(log)))
+    sectionSeconds.routes = (performance.now() - t) / 1000
+    log(`routes: ${sectionSeconds.routes.toFixed(0)} s`)
+  }
 
   for (const m of OPTIONAL_MODULES) {
     const file = path.join(ROOT, 'bench', m.file)
-    if (!fs.existsSync(file)) continue
+    if (!fs.existsSync(file) || !wanted(m.section)) continue
     log(`${m.section}: bench/${m.file}`)
     t = performance.now()
     try {
@@ -144,14 +156,15 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - t0) / 1000
   const out = renderTable(rows)
   process.stdout.write(`\n${out}\n\n`)
-  const timing = (details.routes as { timing: Record<string, string> }).timing
-  process.stdout.write(
-    'timing: ' +
-      Object.entries(timing)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join('; ') +
-      '\n',
-  )
+  const timing = (details.routes as { timing: Record<string, string> } | undefined)?.timing
+  if (timing)
+    process.stdout.write(
+      'timing: ' +
+        Object.entries(timing)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ') +
+        '\n',
+    )
   const loadAfter = machineLoad()
   if (loadBefore.busy || loadAfter.busy) {
     process.stdout.write(
